@@ -1,0 +1,145 @@
+"""Telegram API methods of the sandbox, one module per namespace.
+
+A handler takes ``(call, request)`` and returns a TL object, a list, a bool or
+raw bytes, or raises ``RpcError``.  Register it with ``@rpc(RequestType)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from telethon import utils
+from telethon.tl import types as T
+
+from ..mtproto.tl import RpcError
+
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+    from ..mtproto.server import CallContext
+    from ..world import Chat, World
+
+Handler = Callable[["Call", Any], Any]
+HANDLERS: dict[type, Handler] = {}
+# Requests a logged-out key may send.
+PUBLIC: set[type] = set()
+
+
+def rpc(*request_types: type, public: bool = False) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        for request_type in request_types:
+            HANDLERS[request_type] = handler
+            if public:
+                PUBLIC.add(request_type)
+        return handler
+
+    return register
+
+
+@dataclass
+class LoginToken:
+    """A QR login token: exported by a logged-out session, accepted by a logged-in one."""
+
+    dc_id: int
+    auth_key_id: int
+    expires: int
+    accepted_by: int | None = None
+
+
+@dataclass
+class Call:
+    cluster: Cluster
+    ctx: CallContext
+    method: str
+
+    @property
+    def world(self) -> World:
+        return self.cluster.world
+
+    @property
+    def user_id(self) -> int | None:
+        return self.ctx.user_id
+
+    def chat_for_peer(self, peer: object) -> Chat | None:
+        """The chat an InputPeer/InputChannel names, checked like Telegram checks it."""
+        return resolve_peer(self.world, peer)
+
+
+def channel_peer_id(channel_id: int) -> int:
+    return utils.get_peer_id(T.PeerChannel(channel_id))
+
+
+def resolve_peer(world: World, peer: object) -> Chat | None:
+    """None for a valid user with whom the account has no history."""
+    if isinstance(peer, T.InputPeerSelf | T.InputUserSelf):
+        return world.chats[world.me.id]
+    if isinstance(peer, T.InputPeerUser | T.InputUser):
+        user = world.users.get(peer.user_id)
+        if user is None or peer.access_hash != user.access_hash:
+            raise RpcError(400, "PEER_ID_INVALID")
+        return world.chats.get(peer.user_id)
+    if isinstance(peer, T.InputPeerChat):
+        chat = world.chats.get(-peer.chat_id)
+        if chat is None:
+            raise RpcError(400, "CHAT_ID_INVALID")
+        if chat.left or chat.banned:
+            raise RpcError(400, "CHAT_FORBIDDEN")
+        return chat
+    if isinstance(peer, T.InputPeerChannel | T.InputChannel):
+        chat = world.chats.get(channel_peer_id(peer.channel_id))
+        if chat is None or peer.access_hash != chat.access_hash:
+            raise RpcError(400, "CHANNEL_INVALID")
+        if chat.banned or (chat.left and not chat.username):
+            # Telegram hides private channels you are not in; public ones stay readable.
+            raise RpcError(400, "CHANNEL_PRIVATE")
+        return chat
+    raise RpcError(400, "PEER_ID_INVALID")
+
+
+def restricted_count(cluster: Cluster, chat: Chat) -> int:
+    """Restricted ids never change once a chat is built (new messages are never restricted): count once."""
+    cache = cluster.derived
+    key = ("restricted", chat.peer_id)
+    if key not in cache:
+        cache[key] = sum(1 for _ in cluster.world.restricted_ids(chat))
+    return cache[key]
+
+
+def message_count(cluster: Cluster, chat: Chat) -> int:
+    """The ``count`` Telegram reports: messages the account can see."""
+    return len(chat.slots) - restricted_count(cluster, chat)
+
+
+def top_message(world: World, chat: Chat) -> int:
+    """Newest visible message id (0 for an empty chat)."""
+    k = len(chat.slots) - 1
+    while k >= 0:
+        msg_id = chat.slots.select(k)
+        if not world.is_restricted(chat, msg_id):
+            return msg_id
+        k -= 1
+    return 0
+
+
+def common_box_chat(world: World, msg_id: int) -> Chat | None:
+    """The private chat, saved messages or basic group that holds ``msg_id`` (they share one id sequence)."""
+    for chat in world.chats.values():
+        if chat.kind in ("private", "saved", "group") and msg_id in chat.slots:
+            return chat
+    return None
+
+
+def users_and_chats(world: World, user_ids: set[int], chat_peer_ids: set[int]) -> tuple[list, list]:
+    user_list = [world.users[uid].tl() for uid in sorted(user_ids) if uid in world.users]
+    chats = []
+    for peer_id in sorted(chat_peer_ids):
+        chat = world.chats.get(peer_id)
+        tl = chat.tl() if chat is not None else None
+        if tl is not None:
+            chats.append(tl)
+    return user_list, chats
+
+
+# Importing the namespace modules registers their handlers.
+from . import account, auth, channels, contacts, help, messages, updates, upload, users  # noqa: E402, F401

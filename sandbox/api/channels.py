@@ -1,0 +1,58 @@
+"""channels.*"""
+
+from __future__ import annotations
+
+from telethon.tl import functions as F
+from telethon.tl import types as T
+
+from ..mtproto.tl import RpcError
+from . import Call, resolve_peer, rpc, top_message, users_and_chats
+from .messages import CHANNEL_KINDS, Page, message_ids_of, messages_by_id, notify_settings
+
+
+def _channel(call: Call, peer: object):
+    chat = resolve_peer(call.world, peer)
+    if chat is None or chat.kind not in CHANNEL_KINDS:
+        raise RpcError(400, "CHANNEL_INVALID")
+    return chat
+
+
+@rpc(F.channels.GetChannelsRequest)
+def get_channels(call: Call, request: F.channels.GetChannelsRequest) -> T.messages.Chats:
+    return T.messages.Chats(chats=[_channel(call, peer).tl() for peer in request.id])
+
+
+@rpc(F.channels.GetFullChannelRequest)
+def get_full_channel(call: Call, request: F.channels.GetFullChannelRequest) -> T.messages.ChatFull:
+    world = call.world
+    chat = _channel(call, request.channel)
+    top = top_message(world, chat)
+    full = T.ChannelFull(
+        id=chat.bare_id,
+        about=f"Sandbox {chat.kind}: {chat.title}",
+        read_inbox_max_id=top,
+        read_outbox_max_id=top,
+        unread_count=0,
+        chat_photo=T.PhotoEmpty(id=0),
+        notify_settings=notify_settings(),
+        bot_info=[],
+        pts=world.pts,
+        participants_count=len(chat.member_ids),
+        available_min_id=0,
+    )
+    users, chats = users_and_chats(world, {world.me.id}, {chat.peer_id})
+    return T.messages.ChatFull(full_chat=full, chats=chats, users=users)
+
+
+@rpc(F.channels.GetMessagesRequest)
+def get_messages(call: Call, request: F.channels.GetMessagesRequest) -> T.messages.ChannelMessages:
+    world = call.world
+    chat = _channel(call, request.channel)
+    messages, page = messages_by_id(world, chat, message_ids_of(world, chat, request.id))
+    users, chats = page.peers()
+    return T.messages.ChannelMessages(
+        pts=world.pts, count=len(messages), messages=messages, topics=[], chats=chats, users=users
+    )
+
+
+__all__ = ["Page"]

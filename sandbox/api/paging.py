@@ -1,0 +1,72 @@
+"""Telegram's history paging, shared by getHistory, getReplies and search-like methods.
+
+https://core.telegram.org/api/offsets: results are newest first; ``offset_id``
+(exclusive) or ``offset_date`` picks where the page starts, ``add_offset`` shifts
+it (negative = towards newer messages, which is how oldest-first readers page),
+``limit`` is capped at 100, and ``min_id``/``max_id`` are exclusive bounds.
+
+Our reading of the bounds (a guess, consistent with how clients use them): the
+history is first cut to the (min_id, max_id) range, then the offset window is
+taken inside that range.  So ``max_id=500`` alone returns the 100 messages
+below 500, and ``min_id=500`` alone the newest 100 above 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+MAX_LIMIT = 100
+
+
+class Ids(Protocol):
+    def __len__(self) -> int: ...
+
+    def rank(self, msg_id: int) -> int: ...
+
+    def select(self, k: int) -> int: ...
+
+
+def count_before_date(ids: Ids, date_of: Callable[[int], int], date: int) -> int:
+    """How many ids have a date strictly before ``date`` (dates never decrease with ids)."""
+    lo, hi = 0, len(ids)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if date_of(ids.select(mid)) < date:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def page(
+    ids: Ids,
+    *,
+    offset_id: int = 0,
+    offset_date: int = 0,
+    add_offset: int = 0,
+    limit: int = MAX_LIMIT,
+    max_id: int = 0,
+    min_id: int = 0,
+    date_of: Callable[[int], int] | None = None,
+) -> list[int]:
+    """The ids of one page, newest first."""
+    # limit 0 asks only for the count (a guess: clients use it that way).
+    limit = min(limit, MAX_LIMIT)
+    if limit <= 0 or not len(ids):
+        return []
+    low = ids.rank(min_id + 1) if min_id > 0 else 0
+    high = ids.rank(max_id) if max_id > 0 else len(ids)
+    if low >= high:
+        return []
+    if offset_id > 0:
+        top = ids.rank(offset_id) - 1
+    elif offset_date > 0 and date_of is not None:
+        top = count_before_date(ids, date_of, offset_date) - 1
+    else:
+        top = high - 1
+    # Positions are counted inside the range: an offset below it starts at its lower edge.
+    top = max(min(top, high - 1), low - 1)
+    newest = min(top - add_offset, high - 1)
+    oldest = max(top - add_offset - limit + 1, low)
+    return [ids.select(k) for k in range(newest, oldest - 1, -1)]

@@ -1,0 +1,1 @@
+"""MTProto 2.0, server side: transports, the auth-key exchange, encrypted sessions."""

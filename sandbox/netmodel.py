@@ -1,0 +1,148 @@
+"""Network and limits model: latency, the per-account flood bucket, injected faults.
+
+Telegram does not publish its limits.  The model is a token bucket per account
+for history-type methods: ``rate`` requests per second sustained, ``burst`` at
+once.  Guesses, written down because they shape every benchmark:
+- a request over the limit is refused with FLOOD_WAIT_X, X = whole seconds until
+  a token is back (at least 1, as Telegram never sends 0), and the refused
+  request costs no token;
+- takeout sessions get ``rate * takeout_factor`` (Telegram says takeout lowers
+  some limits but not by how much);
+- latency is paid by every RPC, errors included, and requests run concurrently.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .mtproto.tl import RpcError
+
+# Methods that share Telegram's history flood limit.
+HISTORY_METHODS = frozenset(
+    {
+        "messages.getHistory",
+        "messages.getReplies",
+        "messages.getForumTopics",
+        "messages.search",
+        "messages.getMessages",
+        "channels.getMessages",
+    }
+)
+
+
+@dataclass
+class TokenBucket:
+    rate: float
+    burst: float
+    tokens: float = field(init=False)
+    stamp: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+        self.stamp = time.monotonic()
+
+    def take(self, factor: float = 1.0) -> int:
+        """Take a token; 0 when granted, else the seconds to wait (>= 1)."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate * factor)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0
+        return max(1, math.ceil((1 - self.tokens) / (self.rate * factor)))
+
+
+@dataclass
+class Fault:
+    """Answer the ``nth`` call of ``method`` (1-based, counted from when the fault is added)
+    with an RPC error, or drop the client's connection instead of answering.
+
+    ``times`` consecutive calls are hit, starting with the nth.
+    """
+
+    method: str
+    nth: int = 1
+    error: RpcError | None = None
+    drop_connection: bool = False
+    times: int = 1
+    seen: int = 0
+
+    def hits(self, method: str) -> bool:
+        if method != self.method and self.method != "*":
+            return False
+        self.seen += 1
+        return self.nth <= self.seen < self.nth + self.times
+
+    @property
+    def spent(self) -> bool:
+        return self.seen >= self.nth + self.times - 1
+
+
+def parse_fault(spec: str) -> Fault:
+    """'messages.getHistory@3=420:FLOOD_WAIT_5', 'messages.getHistory@3=drop', with '*2' for two calls.
+
+    Used by ``python -m sandbox serve --fault``.
+    """
+    try:
+        where, what = spec.split("=", 1)
+        method, _, nth = where.partition("@")
+        what, _, times = what.partition("*")
+        common = {"method": method, "nth": int(nth or 1), "times": int(times or 1)}
+        if what == "drop":
+            return Fault(drop_connection=True, **common)
+        code, message = what.split(":", 1)
+        return Fault(error=RpcError(int(code), message), **common)
+    except ValueError as exc:
+        raise ValueError(
+            f"bad fault {spec!r}: expected METHOD[@N]=CODE:MESSAGE[*TIMES] or METHOD[@N]=drop[*TIMES], "
+            "e.g. messages.getHistory@3=420:FLOOD_WAIT_5"
+        ) from exc
+
+
+@dataclass
+class NetworkModel:
+    latency: float = 0.0
+    jitter: float = 0.0
+    rate: float | None = None
+    burst: float = 20.0
+    takeout_factor: float = 1.0
+    seed: int = 1
+    faults: list[Fault] = field(default_factory=list)
+    flood_waits: Counter[str] = field(default_factory=Counter)
+    _buckets: dict[int, TokenBucket] = field(default_factory=dict)
+    _rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def delay(self) -> float:
+        if self.jitter:
+            return max(0.0, self.latency + self._rng.uniform(-self.jitter, self.jitter))
+        return self.latency
+
+    def add_fault(self, fault: Fault) -> Fault:
+        self.faults.append(fault)
+        return fault
+
+    def fault_for(self, method: str) -> Fault | None:
+        hit = None
+        for fault in self.faults:
+            if fault.hits(method) and hit is None:
+                hit = fault
+        self.faults = [fault for fault in self.faults if not fault.spent]
+        return hit
+
+    def flood_check(self, user_id: int | None, method: str, *, takeout: bool) -> None:
+        if self.rate is None or user_id is None or method not in HISTORY_METHODS:
+            return
+        bucket = self._buckets.get(user_id)
+        if bucket is None:
+            bucket = self._buckets[user_id] = TokenBucket(self.rate, self.burst)
+        wait = bucket.take(self.takeout_factor if takeout else 1.0)
+        if wait:
+            self.flood_waits[method] += 1
+            raise RpcError(420, f"FLOOD_WAIT_{wait}")

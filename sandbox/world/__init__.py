@@ -1,0 +1,34 @@
+"""A deterministic, seedable synthetic Telegram account for the offline sandbox."""
+
+from .ids import ArrayIds, IdSet, PeriodicIds
+from .model import Blob, Chat, Topic, UserInfo, World
+from .scenarios import (
+    SCENARIOS,
+    ChatSpec,
+    Scenario,
+    UnknownScenario,
+    WorldSpec,
+    build_scenario,
+    build_world,
+)
+from .truth import describe, expected_messages
+
+__all__ = [
+    "SCENARIOS",
+    "ArrayIds",
+    "Blob",
+    "Chat",
+    "ChatSpec",
+    "IdSet",
+    "PeriodicIds",
+    "Scenario",
+    "Topic",
+    "UnknownScenario",
+    "UserInfo",
+    "World",
+    "WorldSpec",
+    "build_scenario",
+    "build_world",
+    "describe",
+    "expected_messages",
+]

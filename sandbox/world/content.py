@@ -1,0 +1,922 @@
+"""Deterministic message content.
+
+Every message is a pure function of (seed, chat, id): the variant comes from the message's rank in its
+chat, every other choice from an integer hash of the id. Nothing is stored per message, so a channel
+of a million messages costs no memory until a message is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from telethon.tl import types as T
+from telethon.tl.tlobject import TLObject
+
+if TYPE_CHECKING:
+    from .model import Chat, World
+
+M64 = (1 << 64) - 1
+M63 = (1 << 63) - 1
+
+# Salts keep the hash streams for different decisions independent of each other.
+SALT_VARIANT = 0x5A17
+SALT_TOPIC = 0x70F1C
+SALT_RESTRICT = 0x1A55
+SALT_DATE = 0xDA7E
+SALT_MEDIA = 0x3ED1A
+SALT_BOX = 0xB0C5
+
+
+def world_key(seed: int) -> int:
+    return h64(0x5EED, seed)
+
+
+def h64(key: int, x: int) -> int:
+    """splitmix64 of ``key + x``: stable across processes, unlike ``hash()``."""
+    z = (key + (x + 1) * 0x9E3779B97F4A7C15) & M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+# ---------------------------------------------------------------- variants
+
+TEXT_VARIANTS = ("ru", "rtl", "emoji", "formatted", "long", "reply", "fwd_user", "fwd_channel", "fwd_hidden")
+FILE_MEDIA = ("photo", "document", "video", "voice", "audio", "round", "sticker", "gif")
+OTHER_MEDIA = ("poll", "contact", "geo")
+# Actions about the chat as a whole; in a forum they only make sense in General.
+CHAT_SERVICE = ("add_user", "joined", "title")
+
+TABLE_SIZE = 128
+
+
+def _table(*variants: str) -> tuple[str, ...]:
+    table = ["text"] * TABLE_SIZE
+    for i, v in enumerate(variants):
+        table[i * TABLE_SIZE // len(variants)] = v
+    return tuple(table)
+
+
+_COMMON = (*TEXT_VARIANTS, *FILE_MEDIA, *OTHER_MEDIA, "pin")
+TABLES = {
+    "saved": _table(*_COMMON),
+    "private": _table(*_COMMON),
+    "group": _table(*_COMMON, *CHAT_SERVICE),
+    "supergroup": _table(*_COMMON, *CHAT_SERVICE),
+    "forum": _table(*_COMMON, *CHAT_SERVICE),
+    # Channels show no join messages to subscribers.
+    "channel": _table(*_COMMON, "title"),
+}
+
+
+def variant_and_rank(chat: Chat, msg_id: int) -> tuple[str, int]:
+    """Each block of 128 consecutive messages of a chat holds every variant of its table exactly once,
+    in an order shuffled per block by an odd affine map (a bijection modulo 128)."""
+    r = chat.slots.rank(msg_id)
+    hb = h64(chat.key ^ SALT_VARIANT, r >> 7)
+    return chat.table[(((hb & 127) | 1) * (r & 127) + (hb >> 7)) & 127], r
+
+
+# ---------------------------------------------------------------- text
+
+_EN = (
+    "the",
+    "export",
+    "channel",
+    "topic",
+    "message",
+    "server",
+    "backup",
+    "archive",
+    "photo",
+    "tomorrow",
+    "meeting",
+    "release",
+    "build",
+    "coffee",
+    "weekend",
+    "update",
+    "thanks",
+    "great",
+    "idea",
+    "check",
+    "link",
+    "file",
+    "done",
+    "soon",
+    "please",
+    "review",
+    "fixed",
+    "bug",
+    "test",
+    "deploy",
+    "ok",
+    "yes",
+    "no",
+    "maybe",
+    "later",
+    "today",
+    "night",
+    "morning",
+    "call",
+    "me",
+    "you",
+    "we",
+    "they",
+    "it",
+    "is",
+    "was",
+    "will",
+    "be",
+    "and",
+    "or",
+    "but",
+    "with",
+    "from",
+    "to",
+    "in",
+    "on",
+    "for",
+    "of",
+    "a",
+    "an",
+    "new",
+    "old",
+    "big",
+    "small",
+)
+_RU = (
+    "привет",
+    "как",
+    "дела",
+    "сегодня",
+    "завтра",
+    "встреча",
+    "отлично",
+    "спасибо",
+    "файл",
+    "канал",
+    "сообщение",
+    "выгрузка",
+    "архив",
+    "ёлка",
+    "щука",
+    "съезд",
+    "пожалуйста",
+    "хорошо",
+    "да",
+    "нет",
+    "может",
+    "быть",
+    "вечером",
+    "утром",
+    "проверь",
+    "ссылку",
+    "готово",
+    "скоро",
+    "новый",
+    "старый",
+    "большой",
+    "маленький",
+)
+_RTL = (
+    "مرحبا بالعالم",
+    "كيف حالك؟",
+    "شكرا جزيلا",
+    "إلى اللقاء غدا",
+    "שלום עולם",
+    "מה שלומך?",
+    "תודה רבה",
+    "נתראה מחר",
+    "الأرشيف 2024",
+    "קובץ מס׳ 7",
+)
+_EMOJI = (
+    "😀",
+    "😂",
+    "🔥",
+    "👍",
+    "👍🏽",
+    "❤️",
+    "🎉",
+    "🤔",
+    "👨‍👩‍👧‍👦",
+    "🇺🇦",
+    "🇯🇵",
+    "1️⃣",
+    "☕",
+    "🚀",
+    "🐍",
+    "✅",
+    "🏳️‍🌈",
+    "🧑🏿‍💻",
+    "😎",
+    "🥲",
+)
+_REACTIONS = ("👍", "❤", "🔥", "😂", "🎉", "🤔", "👎", "😢")
+
+
+def u16len(s: str) -> int:
+    """Telegram measures entity offsets and lengths in UTF-16 code units."""
+    return len(s.encode("utf-16-le")) // 2
+
+
+def _words(vocab: tuple[str, ...], x: int, n: int) -> str:
+    size = len(vocab)
+    out = []
+    for _ in range(n):
+        out.append(vocab[x % size])
+        x //= size
+        if x < size:
+            x = h64(x, n)
+    return " ".join(out)
+
+
+# Most messages are short plain text: pick them from a table built once, since joining words per
+# message is a tenth of the whole budget for generating one.
+_PLAIN = tuple(_words(_EN, h64(0x7E47, i), 2 + i % 8) for i in range(4096))
+
+
+def plain_text(h: int) -> str:
+    return _PLAIN[h & 4095]
+
+
+class _Rich:
+    """Accumulates text and entities, tracking the UTF-16 offset."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.pos = 0
+        self.entities: list = []
+
+    def add(self, s: str, make=None) -> _Rich:
+        n = u16len(s)
+        if make is not None:
+            self.entities.append(make(self.pos, n))
+        self.parts.append(s)
+        self.pos += n
+        return self
+
+    def wrap(self, make, fill) -> _Rich:
+        start, at = self.pos, len(self.entities)
+        fill(self)
+        # the outer entity goes before the ones it contains, as Telegram orders them
+        self.entities.insert(at, make(start, self.pos - start))
+        return self
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def formatted_text(world: World, h: int) -> tuple[str, list, set[int]]:
+    """A text using every entity type, some over emoji and Cyrillic so UTF-16 offsets matter."""
+    users = world.contact_ids
+    target = world.users[users[h % len(users)]] if users else world.me
+    named = next((world.users[u] for u in users if world.users[u].username), world.me)
+    n = h % 1000
+    emoji = _EMOJI[(h >> 10) % len(_EMOJI)]
+    r = _Rich()
+    r.add(f"{emoji} Release notes #{n}", T.MessageEntityBold).add("\n")
+    r.add("курсив " + _words(_RU, h >> 16, 2), T.MessageEntityItalic).add(", ")
+    r.add("underlined", T.MessageEntityUnderline).add(", ")
+    r.add("struck", T.MessageEntityStrike).add(", ")
+    r.add(f"x = {n}", T.MessageEntityCode).add("\n")
+    r.add(f'print("{emoji} {n}")', lambda o, k: T.MessageEntityPre(o, k, "python")).add("\n")
+    r.add("the docs", lambda o, k: T.MessageEntityTextUrl(o, k, f"https://example.org/docs/{n}")).add(" by ")
+    r.add(target.first_name, lambda o, k: T.MessageEntityMentionName(o, k, target.id)).add(" cc ")
+    r.add("@" + named.username, T.MessageEntityMention).add(" ")
+    r.add("#export", T.MessageEntityHashtag).add(" ")
+    r.add("$TON", T.MessageEntityCashtag).add(" ")
+    r.add("/start", T.MessageEntityBotCommand).add("\n")
+    r.add(f"https://telegram.org/blog/{n}", T.MessageEntityUrl).add(" ")
+    r.add(f"team{n}@example.org", T.MessageEntityEmail).add(" ")
+    r.add(f"+1 555 010 {n:04d}", T.MessageEntityPhone).add(" ")
+    r.add("4111 1111 1111 1111", T.MessageEntityBankCard).add("\n")
+    r.add("the ending 🤫", T.MessageEntitySpoiler).add("\n")
+
+    def quote(q: _Rich):
+        q.add("quoted ").add("📌 bold", T.MessageEntityBold).add(" " + _words(_EN, h >> 24, 3))
+
+    r.wrap(T.MessageEntityBlockquote, quote).add("\n")
+    r.add("😎", lambda o, k: T.MessageEntityCustomEmoji(o, k, 5_368_324_170_671_202_286 + (h & 0xFF)))
+    return r.text, r.entities, {target.id}
+
+
+LONG_TEXT_LEN = 4096
+
+
+def long_text(h: int) -> tuple[str, list]:
+    """Exactly 4096 characters, all in the BMP so characters and UTF-16 units agree."""
+    chunks, total, x = [], 0, h
+    while total < LONG_TEXT_LEN:
+        x = h64(x, total)
+        chunk = _words(_RU if x & 1 else _EN, x >> 1, 8) + ". "
+        chunks.append(chunk)
+        total += len(chunk)
+    text = "".join(chunks)[: LONG_TEXT_LEN - 1] + "!"
+    return text, [T.MessageEntityItalic(0, 16), T.MessageEntityBold(LONG_TEXT_LEN - 16, 16)]
+
+
+def text_for(variant: str, h: int) -> str:
+    if variant == "ru":
+        return _words(_RU, h >> 4, 3 + (h & 7)).capitalize() + "!"
+    if variant == "rtl":
+        return _RTL[h % len(_RTL)] + f" {h % 100} " + _RTL[(h >> 8) % len(_RTL)]
+    if variant == "emoji":
+        return " ".join(_EMOJI[(h >> (5 * i)) % len(_EMOJI)] for i in range(1 + (h >> 60) % 6)) + " ok"
+    return plain_text(h)
+
+
+# ---------------------------------------------------------------- files
+
+FILE_REFERENCE = b"\x02sandbox-file-reference"
+MIB = 1 << 20
+STICKER_POOL = 12
+
+_DOC_TYPES = (
+    ("application/pdf", "report {n}.pdf"),
+    ("application/pdf", "Отчёт за {n}.pdf"),
+    ("application/zip", "archive-{n}.zip"),
+    ("text/plain", "notes {n}.txt"),
+    ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "résumé {n}.docx"),
+    ("application/octet-stream", "dump_{n}.bin"),
+)
+_SONGS = (
+    ("Nina Simone", "Feeling Good"),
+    ("Кино", "Группа крови"),
+    ("Fairuz", "نسم علينا الهوى"),
+    ("Daft Punk", "One More Time"),
+    ("Unknown Artist", "Track 07"),
+)
+_STICKER_ALTS = ("😀", "😂", "👍", "🔥", "🎉", "😢", "🤔", "❤️", "🐍", "🚀", "😎", "🥳")
+
+
+@dataclass(frozen=True, slots=True)
+class FilePlan:
+    """What a message's file looks like, enough to describe it and to serve its bytes."""
+
+    kind: str
+    file_id: int
+    dc_id: int
+    access_hash: int
+    mime: str
+    size: int  # the main file; for photos, the largest size
+    parts: tuple[tuple[str, int, int, int], ...]  # (thumb type, w, h, size); for photos, every size
+    h: int  # the hash the remaining details come from
+
+    def part(self, thumb: str) -> tuple[str, int, str] | None:
+        """(thumb type, size, mime) of the main file (``''``) or of a thumbnail; for a photo ``''`` is
+        its largest size, under that size's type."""
+        if thumb == "":
+            return (self.parts[-1][0] if self.kind == "photo" else ""), self.size, self.mime
+        for t, _w, _h, size in self.parts:
+            if t == thumb:
+                return t, size, "image/jpeg"
+        return None
+
+
+def _dc_of(h: int) -> int:
+    return 4 if h % 5 == 0 else 2  # guess: a fifth of files live on another DC than the account's
+
+
+def _dims(h: int, side: int) -> tuple[int, int]:
+    num, den = ((4, 3), (3, 4), (1, 1), (16, 9), (9, 16))[h % 5]
+    return (side, side * den // num) if num >= den else (side * num // den, side)
+
+
+def _photo_plan(world: World, file_id: int, h: int, big: bool) -> FilePlan:
+    parts = []
+    for t, side, per_px in (("m", 320, 12), ("x", 800, 9), ("y", 1280, 8)):
+        w, hh = _dims(h, side)
+        parts.append((t, w, hh, w * hh * per_px // 100 + (h >> 8) % 4000 + 1000))
+    if big:
+        w, hh = _dims(h, 2560)
+        parts.append(("w", w, hh, MIB + 50_000 + (h >> 20) % (MIB // 2)))
+    return FilePlan(
+        "photo",
+        file_id,
+        _dc_of(h >> 40),
+        h64(world.key, file_id) & M63,
+        "image/jpeg",
+        parts[-1][3],
+        tuple(parts),
+        h,
+    )
+
+
+def _doc_plan(world: World, kind: str, file_id: int, h: int, big: bool) -> FilePlan:
+    thumbs: tuple[tuple[str, int, int, int], ...] = ()
+    if kind == "document":
+        mime = _DOC_TYPES[h % len(_DOC_TYPES)][0]
+        size = 2 * MIB + 200_000 + (h >> 8) % MIB if big else 3_000 + (h >> 8) % 600_000
+    elif kind == "video":
+        mime, size = "video/mp4", 150_000 + (h >> 8) % 850_000
+        w, hh = _dims(h >> 3, 320)
+        thumbs = (("m", w, hh, 6_000 + (h >> 30) % 9_000),)
+    elif kind == "round":
+        mime, size = "video/mp4", 80_000 + (h >> 8) % 420_000
+        thumbs = (("m", 240, 240, 4_000 + (h >> 30) % 5_000),)
+    elif kind == "gif":
+        mime, size = "video/mp4", 30_000 + (h >> 8) % 370_000
+        thumbs = (("m", 320, 240, 3_000 + (h >> 30) % 5_000),)
+    elif kind == "voice":
+        mime, size = "audio/ogg", 4_000 + (h >> 8) % 76_000
+    elif kind == "audio":
+        mime, size = "audio/mpeg", 200_000 + (h >> 8) % 700_000
+    else:
+        mime, size = "image/webp", 8_000 + (h >> 8) % 32_000
+    return FilePlan(kind, file_id, _dc_of(h >> 40), h64(world.key, file_id) & M63, mime, size, thumbs, h)
+
+
+def sticker_plan(world: World, k: int) -> FilePlan:
+    """Stickers come from one small pack, so the same file recurs across messages and chats."""
+    file_id = world.sticker_file_id(k)
+    return _doc_plan(world, "sticker", file_id, h64(world.key ^ SALT_MEDIA, file_id), False)
+
+
+def file_plan(world: World, chat: Chat, msg_id: int, variant: str, rank: int) -> FilePlan | None:
+    if variant not in FILE_MEDIA:
+        return None
+    h = h64(chat.key ^ SALT_MEDIA, msg_id)
+    if variant == "sticker":
+        return sticker_plan(world, h % STICKER_POOL)
+    file_id = world.file_id(chat, msg_id)
+    # Only the first block of every 16 holds big files, so small worlds stay cheap to download.
+    first_block = (rank >> 7) % 16 == 0
+    if variant == "photo":
+        return _photo_plan(world, file_id, h, first_block and chat.kind not in ("private", "saved"))
+    return _doc_plan(
+        world, variant, file_id, h, first_block and variant == "document" and chat.kind == "channel"
+    )
+
+
+def stripped_thumb(h: int, w: int, hh: int) -> T.PhotoStrippedSize:
+    scale = max(w, hh) / 40
+    body = hashlib.shake_128(h.to_bytes(8, "little")).digest(40 + h % 60)
+    return T.PhotoStrippedSize("i", bytes((1, int(hh / scale), int(w / scale))) + body)
+
+
+def media_tl(plan: FilePlan, date: int, variant: str):
+    h = plan.h
+    if plan.kind == "photo":
+        sizes: list = [stripped_thumb(h, plan.parts[0][1], plan.parts[0][2])]
+        for t, w, hh, size in plan.parts[:-1]:
+            sizes.append(T.PhotoSize(t, w, hh, size))
+        t, w, hh, size = plan.parts[-1]
+        sizes.append(T.PhotoSizeProgressive(t, w, hh, [size // 8, size // 4, size // 2, size * 3 // 4, size]))
+        return T.MessageMediaPhoto(
+            photo=T.Photo(
+                id=plan.file_id,
+                access_hash=plan.access_hash,
+                file_reference=FILE_REFERENCE,
+                date=date,
+                sizes=sizes,
+                dc_id=plan.dc_id,
+            )
+        )
+    duration = 1 + (h >> 12) % 120
+    thumbs = None
+    flags = {}
+    if plan.kind == "document":
+        name = _DOC_TYPES[h % len(_DOC_TYPES)][1].format(n=h % 1000)
+        attrs = [T.DocumentAttributeFilename(name)]
+    elif plan.kind == "video":
+        w, hh = _dims(h >> 3, 1280)
+        attrs = [
+            T.DocumentAttributeVideo(duration, w, hh, supports_streaming=True),
+            T.DocumentAttributeFilename(f"VID_{h % 100000:05d}.mp4"),
+        ]
+        flags["video"] = True
+    elif plan.kind == "round":
+        attrs = [T.DocumentAttributeVideo(duration % 60 + 1, 384, 384, round_message=True)]
+        # guess: Telegram flags round videos with both `video` and `round`
+        flags.update(video=True, round=True)
+    elif plan.kind == "gif":
+        w, hh = _dims(h >> 3, 480)
+        attrs = [
+            T.DocumentAttributeAnimated(),
+            T.DocumentAttributeVideo(duration % 10 + 1, w, hh, nosound=True),
+            T.DocumentAttributeFilename("animation.gif.mp4"),
+        ]
+    elif plan.kind == "voice":
+        waveform = hashlib.shake_128(h.to_bytes(8, "little")).digest(63)
+        attrs = [T.DocumentAttributeAudio(duration % 60 + 1, voice=True, waveform=waveform)]
+        flags["voice"] = True
+    elif plan.kind == "audio":
+        performer, title = _SONGS[h % len(_SONGS)]
+        attrs = [
+            T.DocumentAttributeAudio(duration + 60, title=title, performer=performer),
+            T.DocumentAttributeFilename(f"{performer} - {title}.mp3"),
+        ]
+    else:
+        attrs = [
+            T.DocumentAttributeImageSize(512, 512),
+            T.DocumentAttributeSticker(
+                _STICKER_ALTS[plan.file_id % len(_STICKER_ALTS)],
+                T.InputStickerSetID(id=plan.access_hash >> 1, access_hash=plan.access_hash),
+            ),
+            T.DocumentAttributeFilename("sticker.webp"),
+        ]
+    if plan.parts:
+        t, w, hh, size = plan.parts[0]
+        thumbs = [stripped_thumb(h, w, hh), T.PhotoSize(t, w, hh, size)]
+    return T.MessageMediaDocument(
+        document=T.Document(
+            id=plan.file_id,
+            access_hash=plan.access_hash,
+            file_reference=FILE_REFERENCE,
+            date=date,
+            mime_type=plan.mime,
+            size=plan.size,
+            dc_id=plan.dc_id,
+            attributes=attrs,
+            thumbs=thumbs,
+        ),
+        **flags,
+    )
+
+
+# ---------------------------------------------------------------- other media
+
+
+def poll_media(h: int, msg_id: int) -> T.MessageMediaPoll:
+    questions = (
+        ("Which format for the export?", ("JSON", "HTML", "Both", "Neither 🙃")),
+        ("Когда встречаемся?", ("Сегодня", "Завтра", "В пятницу")),
+        ("Best topic layout? 🤔", ("One file per topic", "One big file")),
+    )
+    q, answers = questions[h % len(questions)]
+    quiz = (h >> 4) % 4 == 0
+    correct = (h >> 8) % len(answers)
+    voters = [(h >> (12 + 5 * i)) % 30 for i in range(len(answers))]
+    poll = T.Poll(
+        id=h64(h, msg_id) & M63,
+        question=T.TextWithEntities(q, []),
+        answers=[T.PollAnswer(T.TextWithEntities(a, []), bytes([48 + i])) for i, a in enumerate(answers)],
+        hash=0,
+        closed=(h >> 40) % 3 == 0 or None,
+        quiz=quiz or None,
+        multiple_choice=(not quiz and (h >> 42) % 3 == 0) or None,
+        public_voters=(h >> 44) % 2 == 0 or None,
+    )
+    results = T.PollResults(
+        # Telethon serializes voters and recent_voters under one flag: both or neither
+        results=[
+            T.PollAnswerVoters(
+                bytes([48 + i]), voters=v, recent_voters=[], correct=(quiz and i == correct) or None
+            )
+            for i, v in enumerate(voters)
+        ],
+        total_voters=sum(voters),
+    )
+    return T.MessageMediaPoll(poll, results)
+
+
+def contact_media(world: World, h: int) -> tuple[T.MessageMediaContact, set[int]]:
+    contacts = world.contact_ids
+    if contacts and h % 3:
+        u = world.users[contacts[(h >> 2) % len(contacts)]]
+        return T.MessageMediaContact(u.phone or "", u.first_name, u.last_name or "", "", u.id), {u.id}
+    phone = f"+1555{h % 10_000_000:07d}"
+    vcard = f"BEGIN:VCARD\nVERSION:3.0\nFN:Not On Telegram\nTEL:{phone}\nEND:VCARD"
+    # user_id 0: a phone-book contact who has no Telegram account
+    return T.MessageMediaContact(phone, "Not On", "Telegram", vcard, 0), set()
+
+
+def geo_media(h: int) -> T.MessageMediaGeo:
+    lat = (h % 130_000_000) / 1e6 - 60
+    long = ((h >> 28) % 360_000_000) / 1e6 - 180
+    return T.MessageMediaGeo(T.GeoPoint(long=long, lat=lat, access_hash=(h >> 1) & M63))
+
+
+def reactions(h: int) -> T.MessageReactions:
+    n = 1 + h % 3
+    results = []
+    for i in range(n):
+        emoticon = _REACTIONS[(h >> (3 + 3 * i)) % len(_REACTIONS)]
+        if all(r.reaction.emoticon != emoticon for r in results):
+            results.append(T.ReactionCount(T.ReactionEmoji(emoticon), 1 + (h >> (20 + 6 * i)) % 40))
+    return T.MessageReactions(results=results)
+
+
+# ---------------------------------------------------------------- whole messages
+
+
+class SharedTL:
+    """TL objects that many messages reuse (peers, a topic's plain reply header), each serialized once.
+    Messages hold them by reference: never mutate them."""
+
+    def __init__(self):
+        self._objs: dict = {}
+        self._bytes: dict[int, bytes] = {}
+
+    def _put(self, key, obj):
+        self._objs[key] = obj
+        self._bytes[id(obj)] = obj._bytes()
+        return obj
+
+    def add(self, obj) -> None:
+        self._put(id(obj), obj)
+
+    def peer_user(self, user_id: int) -> T.PeerUser:
+        obj = self._objs.get(user_id)
+        return obj if obj is not None else self._put(user_id, T.PeerUser(user_id))
+
+    def topic_header(self, chat_peer_id: int, topic: int) -> T.MessageReplyHeader:
+        key = (chat_peer_id, topic)
+        obj = self._objs.get(key)
+        if obj is None:
+            obj = self._put(key, T.MessageReplyHeader(forum_topic=True, reply_to_msg_id=topic))
+        return obj
+
+    def bytes_of(self, obj) -> bytes:
+        b = self._bytes.get(id(obj))
+        return obj._bytes() if b is None else b
+
+
+_HIDDEN_NAMES = ("Anonymous Fox", "Скрытый отправитель", "مجهول")
+
+
+@dataclass(slots=True)
+class Composed:
+    """A message as Telethon constructor arguments plus the users and chats it mentions."""
+
+    service: bool
+    kw: dict
+    users: set[int]
+    chats: set[int]
+
+    def tl(self) -> T.Message | T.MessageService:
+        return (T.MessageService if self.service else T.Message)(**self.kw)
+
+
+def reply_target(world: World, chat: Chat, msg_id: int, topic: int | None, h: int) -> int | None:
+    """An earlier displayable message to reply to: in the same topic mostly, sometimes in another."""
+    ids = chat.slots if topic is None else chat.topics[topic].ids
+    if topic is not None and (h >> 20) % 4 == 0:
+        busy = chat.busy_topics
+        c = bisect_left(busy, msg_id)
+        other = busy[(h >> 24) % c] if c and (h >> 22) % 2 else 1
+        ids = chat.topics[other].ids
+    r = ids.rank(msg_id)
+    if r == 0:
+        return None
+    k = r - 1 - (h >> 32) % min(r, 40)
+    for target in (ids.select(i) for i in range(k, max(k - 4, -1), -1)):
+        if target != topic and not world.is_restricted(chat, target):
+            return target
+    return None
+
+
+def reply_header(
+    world: World, chat: Chat, topic: int | None, target: int | None
+) -> T.MessageReplyHeader | None:
+    if topic is None or topic == 1:
+        # guess: General messages carry no forum_topic flag, even when replying into another topic
+        return None if target is None else T.MessageReplyHeader(reply_to_msg_id=target)
+    if target is None:
+        return world.shared.topic_header(chat.peer_id, topic)
+    # guess: a reply to another topic's message keeps its own topic in reply_to_top_id
+    return T.MessageReplyHeader(forum_topic=True, reply_to_msg_id=target, reply_to_top_id=topic)
+
+
+def _forward(world: World, chat: Chat, variant: str, h: int, c: Composed) -> None:
+    kw = c.kw
+    src = world.fwd_source
+    if variant == "fwd_channel" and src is not None:
+        post = src.slots.select(h % len(src.slots))
+        c.chats.add(src.peer_id)
+        peer = src.peer
+        fwd = T.MessageFwdHeader(
+            date=min(world.date_of(src, post), kw["date"] - 60), from_id=peer, channel_post=post
+        )
+    elif variant == "fwd_hidden":
+        # a sender who hides their account on forward leaves only a name
+        peer = world.shared.peer_user(world.me.id)
+        fwd = T.MessageFwdHeader(date=kw["date"] - 600 - h % 86_400, from_name=_HIDDEN_NAMES[h % 3])
+    else:
+        uid = world.user_ids[h % len(world.user_ids)]
+        c.users.add(uid)
+        peer = world.shared.peer_user(uid)
+        fwd = T.MessageFwdHeader(date=kw["date"] - 600 - h % 86_400, from_id=peer)
+    kw["fwd_from"] = fwd
+    if chat.kind == "saved":
+        # guess: Saved Messages files a forward under the peer it came from
+        kw["saved_peer_id"] = peer
+
+
+def _set_sender(world: World, sender: int, c: Composed) -> None:
+    kw = c.kw
+    kw["from_id"] = world.shared.peer_user(sender)
+    if sender == world.me.id:
+        kw["out"] = True
+    else:
+        kw.pop("out", None)
+    c.users.add(sender)
+
+
+def _service(world: World, chat: Chat, tag: str, topic: int | None, h: int, c: Composed) -> bool:
+    """Fill ``c`` as a service message; False when the action has nothing to act on."""
+    kw, msg_id = c.kw, c.kw["id"]
+    header = None
+    if tag == "create":
+        if chat.kind == "group":
+            action = T.MessageActionChatCreate(chat.title, list(chat.member_ids))
+            c.users.update(chat.member_ids)
+        else:
+            action = T.MessageActionChannelCreate(chat.title)
+    elif tag == "topic_create":
+        t = chat.topics[msg_id]
+        action = T.MessageActionTopicCreate(t.initial_title, t.icon_color, icon_emoji_id=t.icon_emoji_id)
+        _set_sender(world, t.creator_id, c)
+    elif tag == "topic_edit":
+        action = T.MessageActionTopicEdit(title=chat.topics[topic].title)
+        header = reply_header(world, chat, topic, None)
+    elif tag == "topic_close":
+        action = T.MessageActionTopicEdit(closed=True)
+        header = reply_header(world, chat, topic, None)
+    elif tag == "general_hide":
+        action = T.MessageActionTopicEdit(hidden=True)
+    elif tag == "pin":
+        target = reply_target(world, chat, msg_id, topic, h)
+        if target is None:
+            return False
+        action = T.MessageActionPinMessage()
+        header = reply_header(world, chat, topic, target)
+    elif tag == "add_user":
+        # the adder may be the added user: that is how joining a public group looks
+        added = kw["from_id"].user_id
+        action = T.MessageActionChatAddUser([added])
+        _set_sender(world, chat.member_ids[(h >> 9) % len(chat.member_ids)], c)
+        c.users.add(added)
+    elif tag == "joined":
+        action = T.MessageActionChatJoinedByLink(inviter_id=chat.member_ids[0])
+        c.users.add(chat.member_ids[0])
+    else:
+        action = T.MessageActionChatEditTitle(chat.title)
+    c.service = True
+    kw["action"] = action
+    if header is not None:
+        kw["reply_to"] = header
+    return True
+
+
+def compose(world: World, chat: Chat, msg_id: int) -> Composed:
+    h = h64(chat.key, msg_id)
+    kind = chat.kind
+    topic = world.topic_of(chat, msg_id) if kind == "forum" else None
+    kw = {"id": msg_id, "peer_id": chat.peer, "date": world.date_of(chat, msg_id)}
+    c = Composed(False, kw, set(), {chat.peer_id})
+    if kind == "channel":
+        kw["post"] = True
+    elif kind == "private":
+        c.users.add(chat.bare_id)
+        # private messages carry no from_id since layer 119; `out` tells who wrote them
+        if h & 1:
+            kw["out"] = True
+    elif kind == "saved":
+        kw["out"] = True
+        # guess: own notes in Saved Messages carry the account itself as saved_peer_id
+        kw["saved_peer_id"] = chat.peer
+        c.users.add(chat.bare_id)
+    else:
+        members = chat.member_ids
+        _set_sender(world, members[(h >> 1) % len(members)], c)
+
+    tag = chat.service.get(msg_id)
+    if tag is None and topic == msg_id and msg_id != 1:
+        tag = "topic_create"
+    if tag is not None:
+        _service(world, chat, tag, topic, h, c)
+        return c
+    variant, rank = variant_and_rank(chat, msg_id)
+    if variant == "text":
+        kw["message"] = _PLAIN[h64(h, 7) & 4095]
+        target = reply_target(world, chat, msg_id, topic, h >> 8) if (h >> 52) % 16 == 0 else None
+    else:
+        if variant in CHAT_SERVICE and topic not in (None, 1):
+            variant = "text"
+        if (variant == "pin" or variant in CHAT_SERVICE) and _service(world, chat, variant, topic, h, c):
+            return c
+        target = _rich_body(world, chat, msg_id, variant, rank, topic, h, c)
+    if (topic is not None and topic != 1) or target is not None:
+        kw["reply_to"] = reply_header(world, chat, topic, target)
+    if kind == "channel":
+        # Telethon serializes views and forwards under one flag: both or neither
+        kw["views"] = 40 + (h >> 20) % 20_000
+        kw["forwards"] = (h >> 36) % 300
+    if (h >> 40) % 12 == 0:
+        kw["edit_date"] = kw["date"] + 60 + (h >> 44) % 7_200
+    if (h >> 48) % 6 == 0 and kind != "saved":
+        kw["reactions"] = reactions(h64(h, 8))
+    return c
+
+
+def _rich_body(
+    world: World, chat: Chat, msg_id: int, variant: str, rank: int, topic: int | None, h: int, c: Composed
+) -> int | None:
+    """Fill text and media of anything but plain text; returns the message replied to, if any."""
+    kw = c.kw
+    h2 = h64(h, 7)
+    text, entities, target = "", None, None
+    if variant in FILE_MEDIA:
+        kw["media"] = media_tl(file_plan(world, chat, msg_id, variant, rank), kw["date"], variant)
+        if (h2 >> 50) % 3 == 0:
+            text = plain_text(h2 >> 3)
+    elif variant == "poll":
+        kw["media"] = poll_media(h2, msg_id)
+    elif variant == "contact":
+        kw["media"], users = contact_media(world, h2)
+        c.users |= users
+    elif variant == "geo":
+        kw["media"] = geo_media(h2)
+    elif variant == "formatted":
+        text, entities, users = formatted_text(world, h2)
+        c.users |= users
+        kw["entities"] = entities
+    elif variant == "long":
+        text, kw["entities"] = long_text(h2)
+    else:
+        text = text_for(variant, h2)
+        if variant.startswith("fwd_"):
+            _forward(world, chat, variant, h2, c)
+        elif variant == "reply":
+            target = reply_target(world, chat, msg_id, topic, h2)
+    kw["message"] = text
+    return target
+
+
+# The envelope of `message` in Telethon 1.45's layer, written out by hand: constructing a full
+# telethon Message (its __init__ does client bookkeeping) and its generic _bytes cost several times
+# more than generating the content. Nested objects serialize themselves (or come from SharedTL);
+# test_world checks that the result is byte-identical to bytes(T.Message(...)) for every variant.
+_MESSAGE_CID = struct.pack("<I", T.Message.CONSTRUCTOR_ID)
+_VECTOR_CID = struct.pack("<I", 0x1CB5C415)
+_FLAGS = {
+    "out": 1 << 1,
+    "fwd_from": 1 << 2,
+    "reply_to": 1 << 3,
+    "entities": 1 << 7,
+    "from_id": 1 << 8,
+    "media": 1 << 9,
+    "views": 1 << 10,
+    "forwards": 1 << 10,
+    "post": 1 << 14,
+    "edit_date": 1 << 15,
+    "reactions": 1 << 20,
+    "saved_peer_id": 1 << 28,
+}
+_ALWAYS = frozenset({"id", "peer_id", "date", "message"})
+_ENCODABLE = _ALWAYS | _FLAGS.keys()
+_pack = struct.pack
+_serialize_bytes = TLObject.serialize_bytes
+
+
+def encode(world: World, c: Composed) -> bytes:
+    kw = c.kw
+    if c.service or not kw.keys() <= _ENCODABLE:
+        return bytes(c.tl())
+    flags = 0
+    for k in kw:
+        flags |= _FLAGS.get(k, 0)
+    nested = world.shared.bytes_of
+    get = kw.get
+    x = get("from_id")
+    out = [
+        _MESSAGE_CID,
+        _pack("<IIi", flags, 0, kw["id"]),
+        b"" if x is None else nested(x),
+        nested(kw["peer_id"]),
+    ]
+    x = get("saved_peer_id")
+    if x is not None:
+        out.append(nested(x))
+    x = get("fwd_from")
+    if x is not None:
+        out.append(x._bytes())
+    x = get("reply_to")
+    if x is not None:
+        out.append(nested(x))
+    out.append(_pack("<i", kw["date"]))
+    out.append(_serialize_bytes(kw["message"]))
+    x = get("media")
+    if x is not None:
+        out.append(x._bytes())
+    x = get("entities")
+    if x is not None:
+        out.append(_VECTOR_CID + _pack("<i", len(x)))
+        out.extend(e._bytes() for e in x)
+    if "views" in kw:
+        out.append(_pack("<ii", kw["views"], kw["forwards"]))
+    x = get("edit_date")
+    if x is not None:
+        out.append(_pack("<i", x))
+    x = get("reactions")
+    if x is not None:
+        out.append(x._bytes())
+    return b"".join(out)

@@ -1,0 +1,371 @@
+"""The synthetic account: users, chats, forum topics, and lazily generated messages and files.
+
+Build worlds with :func:`sandbox.world.scenarios.build_world`; this module only answers questions about
+one that exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from telethon.tl import types as T
+from telethon.tl.tlobject import TLObject
+
+from . import content
+from .content import SALT_RESTRICT, SALT_TOPIC, STICKER_POOL, h64
+from .ids import ArrayIds, IdSet
+
+BOX_KINDS = frozenset({"saved", "private", "group"})
+CHANNEL_KINDS = frozenset({"channel", "supergroup", "forum"})
+KINDS = BOX_KINDS | CHANNEL_KINDS
+
+# guess: about 0.8 % of 8-id blocks of a channel start with a run of 1–3 messages hidden "due to local
+# laws", so about 0.2 % of messages, never more than 3 in a row
+RESTRICT_BLOCK_PER_MILLE = 8
+RESTRICT_MAX_RUN = 3
+# guess: a fifth of forum messages are written in General
+GENERAL_SHARE_PERCENT = 20
+
+_M62 = (1 << 62) - 1
+_FID_MUL = 0x2545F4914F6CDD1D
+_FID_INV = pow(_FID_MUL, -1, 1 << 62)
+
+_HEADERS = {
+    "image/jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01",
+    "image/webp": b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+    "video/mp4": b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00",
+    "audio/ogg": b"OggS\x00\x02\x00\x00",
+    "audio/mpeg": b"ID3\x04\x00\x00\x00\x00",
+    "application/pdf": b"%PDF-1.7\n",
+    "application/zip": b"PK\x03\x04",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": b"PK\x03\x04",
+}
+
+
+@dataclass
+class UserInfo:
+    id: int
+    access_hash: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    phone: str | None
+    is_self: bool = False
+    contact: bool = False
+    bot: bool = False
+
+    def tl(self) -> T.User:
+        return T.User(
+            id=self.id,
+            is_self=self.is_self or None,
+            contact=self.contact or None,
+            mutual_contact=self.contact or None,
+            bot=self.bot or None,
+            access_hash=self.access_hash,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            username=self.username,
+            phone=self.phone,
+            status=T.UserStatusRecently(),
+            bot_info_version=1 if self.bot else None,
+        )
+
+
+@dataclass
+class Topic:
+    id: int
+    title: str
+    icon_color: int
+    icon_emoji_id: int | None
+    date: int
+    creator_id: int
+    closed: bool = False
+    hidden: bool = False
+    pinned: bool = False
+    ids: IdSet = field(default_factory=ArrayIds)
+    initial_title: str = ""  # the title in its creation message, before any rename
+
+
+@dataclass(eq=False)
+class Chat:
+    peer_id: int
+    bare_id: int
+    kind: str
+    title: str
+    username: str | None
+    access_hash: int
+    date: int
+    member_ids: list[int]
+    slots: IdSet
+    topics: dict[int, Topic] = field(default_factory=dict)
+    left: bool = False
+    banned: bool = False
+    participants: int = 0
+    pts: int = 0
+    # How the world generates this chat; set by the builder.
+    index: int = 0  # position in the world, part of file ids
+    key: int = 0  # hash key of everything generated here
+    date0: int = 0  # date_of(id) = date0 + id * step + jitter
+    step: int = 1
+    date_key: int = 0  # shared by the common box so its dates interleave
+    service: dict[int, str] = field(default_factory=dict)  # ids with a fixed service action
+    busy_topics: list[int] = field(default_factory=list)  # ids of topics that get messages, ascending
+    topic_override: dict[int, int] = field(default_factory=dict)  # topic of messages added later
+    restrict_above: int = 0  # messages added later are never restricted
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown chat kind {self.kind!r}")
+        if self.kind in BOX_KINDS and self.kind != "group":
+            self.peer = T.PeerUser(self.bare_id)
+        elif self.kind == "group":
+            self.peer = T.PeerChat(self.bare_id)
+        else:
+            self.peer = T.PeerChannel(self.bare_id)
+        self.table = content.TABLES[self.kind]
+
+    def tl(self) -> TLObject | None:
+        if self.kind in ("private", "saved"):
+            return None
+        if self.kind == "group":
+            if self.banned:
+                return T.ChatForbidden(self.bare_id, self.title)
+            return T.Chat(
+                self.bare_id,
+                self.title,
+                T.ChatPhotoEmpty(),
+                len(self.member_ids),
+                self.date,
+                version=1,
+                left=self.left or None,
+            )
+        broadcast = self.kind == "channel"
+        if self.banned:
+            return T.ChannelForbidden(
+                self.bare_id,
+                self.access_hash,
+                self.title,
+                broadcast=broadcast or None,
+                megagroup=(not broadcast) or None,
+            )
+        return T.Channel(
+            id=self.bare_id,
+            title=self.title,
+            photo=T.ChatPhotoEmpty(),
+            date=self.date,
+            access_hash=self.access_hash,
+            username=self.username,
+            broadcast=broadcast or None,
+            megagroup=(not broadcast) or None,
+            forum=(self.kind == "forum") or None,
+            left=self.left or None,
+            participants_count=self.participants,
+        )
+
+
+@dataclass(frozen=True)
+class Blob:
+    """One downloadable file: pseudo-random bytes made block by block, never held whole."""
+
+    BLOCK = 64 * 1024
+
+    dc_id: int
+    size: int
+    access_hash: int
+    mime: str
+    key: int
+
+    def _block(self, b: int) -> bytes:
+        n = min(self.BLOCK, self.size - b * self.BLOCK)
+        data = hashlib.shake_128(self.key.to_bytes(8, "little") + b.to_bytes(8, "little")).digest(n)
+        if b == 0:
+            # a real magic number up front, for tools that sniff file types
+            header = _HEADERS.get(self.mime, b"")[:n]
+            data = header + data[len(header) :]
+        return data
+
+    def read(self, offset: int, limit: int) -> bytes:
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit must not be negative")
+        end = min(offset + limit, self.size)
+        if offset >= end:
+            return b""
+        first, last = offset // self.BLOCK, (end - 1) // self.BLOCK
+        data = b"".join(self._block(b) for b in range(first, last + 1))
+        skip = offset - first * self.BLOCK
+        return data[skip : skip + end - offset]
+
+
+class World:
+    """A deterministic account. Messages and files are generated on demand from (seed, chat, id)."""
+
+    CACHE_SIZE = 10_000
+
+    def __init__(
+        self,
+        seed: int,
+        me: UserInfo,
+        users: dict[int, UserInfo],
+        chats: list[Chat],
+        password: str | None = None,
+        login_code: str = "12345",
+        box_last: int = 0,
+    ):
+        self.seed = seed
+        self.key = content.world_key(seed)
+        self.me = me
+        self.users = users
+        self.chats: dict[int, Chat] = {c.peer_id: c for c in chats}
+        self.password = password
+        self.login_code = login_code
+        self.contact_ids = [u.id for u in users.values() if u.contact]
+        self.user_ids = [u.id for u in users.values() if not u.is_self and not u.bot]
+        self.fwd_source = next(
+            (c for c in chats if c.kind == "channel" and not c.left and not c.banned), None
+        )
+        self.pts = 1 + box_last
+        self._box_last = box_last
+        self._chat_list = chats
+        self._fid_xor = self.key & _M62
+        self.shared = content.SharedTL()
+        for c in chats:
+            self.shared.add(c.peer)
+        self._names: dict[str, UserInfo | Chat] = {}
+        for named in (*users.values(), *chats):
+            if named.username:
+                self._names[named.username.lower()] = named
+        self._cache: OrderedDict[tuple[int, int], tuple[bytes, frozenset[int], frozenset[int]]] = (
+            OrderedDict()
+        )
+
+    def by_username(self, name: str) -> UserInfo | Chat | None:
+        return self._names.get(name.lower().lstrip("@"))
+
+    # -- messages
+
+    def _check(self, chat: Chat, msg_id: int) -> None:
+        if msg_id not in chat.slots:
+            raise KeyError(f"no message {msg_id} in {chat.peer_id}")
+
+    def message(self, chat: Chat, msg_id: int) -> T.Message | T.MessageService:
+        """A fresh Telethon object (callers may change it); KeyError if the id does not exist."""
+        self._check(chat, msg_id)
+        return content.compose(self, chat, msg_id).tl()
+
+    def message_refs(self, chat: Chat, msg_id: int) -> tuple[bytes, frozenset[int], frozenset[int]]:
+        """(TL bytes, user ids, chat peer_ids) the message mentions, the chat itself included."""
+        key = (chat.peer_id, msg_id)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        self._check(chat, msg_id)
+        c = content.compose(self, chat, msg_id)
+        refs = (content.encode(self, c), frozenset(c.users), frozenset(c.chats))
+        self._cache[key] = refs
+        if len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return refs
+
+    def is_restricted(self, chat: Chat, msg_id: int) -> bool:
+        """Takes a slot in history windows but is never returned ("unavailable due to local laws")."""
+        if chat.kind not in CHANNEL_KINDS or msg_id > chat.restrict_above:
+            return False
+        hb = h64(chat.key ^ SALT_RESTRICT, msg_id >> 3)
+        if hb % 1000 >= RESTRICT_BLOCK_PER_MILLE or (msg_id & 7) >= 1 + (hb >> 10) % RESTRICT_MAX_RUN:
+            return False
+        return msg_id in chat.slots and msg_id not in chat.service and msg_id not in chat.topics
+
+    def restricted_ids(self, chat: Chat) -> Iterator[int]:
+        """Every restricted id of the chat, ascending, in O(last id / 8) without touching the others."""
+        if chat.kind not in CHANNEL_KINDS:
+            return
+        key = chat.key ^ SALT_RESTRICT
+        for b in range((min(chat.slots.last, chat.restrict_above) >> 3) + 1):
+            if h64(key, b) % 1000 < RESTRICT_BLOCK_PER_MILLE:
+                for msg_id in range(b << 3, (b << 3) + RESTRICT_MAX_RUN):
+                    if self.is_restricted(chat, msg_id):
+                        yield msg_id
+
+    def date_of(self, chat: Chat, msg_id: int) -> int:
+        step = chat.step
+        jitter = h64(chat.date_key, msg_id) % step if step > 1 else 0
+        return chat.date0 + msg_id * step + jitter
+
+    def topic_of(self, chat: Chat, msg_id: int) -> int | None:
+        if chat.kind != "forum":
+            return None
+        topic = chat.topic_override.get(msg_id)
+        if topic is not None:
+            return topic
+        if msg_id in chat.topics:
+            return msg_id
+        busy = chat.busy_topics
+        c = bisect_left(busy, msg_id)
+        h = h64(chat.key ^ SALT_TOPIC, msg_id)
+        if c == 0 or h % 100 < GENERAL_SHARE_PERCENT:
+            return 1
+        return busy[(h >> 8) % c]
+
+    def add_messages(self, peer_id: int, count: int, topic_id: int | None = None) -> list[int]:
+        """Append ``count`` new messages (forums: to ``topic_id``, General if None); returns their ids."""
+        chat = self.chats[peer_id]
+        if chat.kind == "forum":
+            topic_id = 1 if topic_id is None else topic_id
+            if topic_id not in chat.topics:
+                raise ValueError(f"no topic {topic_id} in {peer_id}")
+        elif topic_id is not None:
+            raise ValueError(f"{peer_id} is not a forum")
+        new = []
+        for _ in range(count):
+            if chat.kind in BOX_KINDS:
+                self._box_last += 1
+                msg_id = self._box_last
+            else:
+                msg_id = chat.slots.last + 1
+            chat.slots.append(msg_id)
+            if topic_id is not None:
+                chat.topic_override[msg_id] = topic_id
+                chat.topics[topic_id].ids.append(msg_id)
+            new.append(msg_id)
+        self.pts += count
+        chat.pts += count
+        return new
+
+    # -- files
+
+    def file_id(self, chat: Chat, msg_id: int) -> int:
+        """Invertible, so a file id leads back to its message without any table."""
+        return (((chat.index + 1) << 32 | msg_id) * _FID_MUL & _M62) ^ self._fid_xor
+
+    def sticker_file_id(self, k: int) -> int:
+        return (k * _FID_MUL & _M62) ^ self._fid_xor
+
+    def _file_plan(self, file_id: int) -> content.FilePlan | None:
+        raw = ((file_id ^ self._fid_xor) * _FID_INV) & _M62
+        index, msg_id = (raw >> 32) - 1, raw & 0xFFFFFFFF
+        if index == -1:
+            return content.sticker_plan(self, msg_id) if msg_id < STICKER_POOL else None
+        if not 0 <= index < len(self._chat_list):
+            return None
+        chat = self._chat_list[index]
+        if msg_id not in chat.slots or msg_id in chat.service or (chat.topics and msg_id in chat.topics):
+            return None
+        variant, rank = content.variant_and_rank(chat, msg_id)
+        plan = content.file_plan(self, chat, msg_id, variant, rank)
+        return plan if plan is not None and plan.file_id == file_id else None
+
+    def blob(self, file_id: int, thumb_size: str = "") -> Blob | None:
+        """The bytes behind a photo size or document (``thumb_size`` '' = the whole file; for a photo,
+        its largest size); None if no such file."""
+        plan = self._file_plan(file_id)
+        part = plan.part(thumb_size) if plan is not None else None
+        if part is None:
+            return None
+        thumb, size, mime = part
+        key = h64(self.key ^ file_id, ord(thumb) if thumb else 0)
+        return Blob(plan.dc_id, size, plan.access_hash, mime, key)

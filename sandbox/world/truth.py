@@ -1,0 +1,56 @@
+"""Ground truth: what a complete export of a world must contain."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from .model import Chat, World
+
+
+def expected_messages(
+    world: World, chat: Chat, topic_id: int | None = None
+) -> Iterator[tuple[int, int | None]]:
+    """(msg_id, topic_id) ascending for every message an export must hold (restricted ones excluded);
+    ``topic_id`` limits a forum to one topic. Topic is None outside forums."""
+    restricted = set(world.restricted_ids(chat))
+    ids = chat.slots if topic_id is None else chat.topics[topic_id].ids
+    if chat.kind != "forum":
+        return ((i, None) for i in ids if i not in restricted)
+    if topic_id is not None:
+        return ((i, topic_id) for i in ids if i not in restricted)
+    return ((i, world.topic_of(chat, i)) for i in ids if i not in restricted)
+
+
+def describe(world: World) -> dict:
+    """A JSON-able summary: every chat with its expected message count, forum topics included."""
+    chats = []
+    for chat in world.chats.values():
+        restricted = list(world.restricted_ids(chat))
+        entry = {
+            "peer_id": chat.peer_id,
+            "kind": chat.kind,
+            "title": chat.title,
+            "username": chat.username,
+            "message_count": len(chat.slots) - len(restricted),
+            "left": chat.left,
+            "banned": chat.banned,
+        }
+        if chat.kind == "forum":
+            hidden = Counter(world.topic_of(chat, i) for i in restricted)
+            entry["topics"] = [
+                {
+                    "id": t.id,
+                    "title": t.title,
+                    "message_count": len(t.ids) - hidden[t.id],
+                    "closed": t.closed,
+                    "hidden": t.hidden,
+                }
+                for t in chat.topics.values()
+            ]
+        chats.append(entry)
+    return {
+        "seed": world.seed,
+        "me": {"id": world.me.id, "username": world.me.username, "phone": world.me.phone},
+        "chats": chats,
+    }
