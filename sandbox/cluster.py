@@ -194,6 +194,8 @@ class Cluster:
         call = api.Call(self, ctx, method)
         if ctx.user_id is None and type(request) not in api.PUBLIC:
             raise RpcError(401, "AUTH_KEY_UNREGISTERED")
+        if ctx.takeout_id is not None and self.state.takeouts.get(ctx.takeout_id) != "open":
+            raise RpcError(400, "TAKEOUT_INVALID")
         try:
             result = handler(call, request)
             if asyncio.iscoroutine(result):

@@ -1,8 +1,8 @@
 """Deterministic message content.
 
-Every message is a pure function of (seed, chat, id): the variant comes from the message's rank in its
-chat, every other choice from an integer hash of the id. Nothing is stored per message, so a channel
-of a million messages costs no memory until a message is asked for.
+Every message is a pure function of (seed, chat, id): its variant comes from its rank in the chat,
+every other choice from an integer hash of the id. Nothing is stored per message, so a channel of a
+million messages costs no memory until a message is asked for.
 """
 
 from __future__ import annotations
@@ -22,17 +22,11 @@ if TYPE_CHECKING:
 M64 = (1 << 64) - 1
 M63 = (1 << 63) - 1
 
-# Salts keep the hash streams for different decisions independent of each other.
+# Salts keep the hash streams of unrelated decisions independent.
 SALT_VARIANT = 0x5A17
-SALT_TOPIC = 0x70F1C
 SALT_RESTRICT = 0x1A55
-SALT_DATE = 0xDA7E
 SALT_MEDIA = 0x3ED1A
 SALT_BOX = 0xB0C5
-
-
-def world_key(seed: int) -> int:
-    return h64(0x5EED, seed)
 
 
 def h64(key: int, x: int) -> int:
@@ -41,6 +35,37 @@ def h64(key: int, x: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
     return z ^ (z >> 31)
+
+
+def world_key(seed: int) -> int:
+    return h64(0x5EED, seed)
+
+
+# Bits of a message's hash h = h64(chat.key, id), one decision per range so they stay independent:
+#   0 private `out` | 1.. sender | 8.. date jitter | 20.. views | 24.. topic pick | 36.. forwards
+#   40-43 edited | 44-46 reactions | 47-50 reply | 56-63 General or not
+# guess: a fifth of forum messages are written in General
+GENERAL_CUTOFF = 51  # of 256
+
+
+def date_for(chat: Chat, msg_id: int, hd: int) -> int:
+    """``hd`` = h64(chat.date_key, msg_id). Strictly increasing in msg_id: the jitter stays below the step."""
+    step = chat.step
+    return chat.date0 + msg_id * step + ((hd >> 8) % step if step > 1 else 0)
+
+
+def topic_for(chat: Chat, msg_id: int, h: int) -> int:
+    """Forum topic of an existing message: General, or one of the topics created before it."""
+    topic = chat.topic_override.get(msg_id)
+    if topic is not None:
+        return topic
+    if msg_id in chat.topics:
+        return msg_id
+    busy = chat.busy_topics
+    c = bisect_left(busy, msg_id)
+    if c == 0 or (h >> 56) < GENERAL_CUTOFF:
+        return 1
+    return busy[(h >> 24) % c]
 
 
 # ---------------------------------------------------------------- variants
@@ -68,7 +93,7 @@ TABLES = {
     "group": _table(*_COMMON, *CHAT_SERVICE),
     "supergroup": _table(*_COMMON, *CHAT_SERVICE),
     "forum": _table(*_COMMON, *CHAT_SERVICE),
-    # Channels show no join messages to subscribers.
+    # subscribers see no join messages in a channel
     "channel": _table(*_COMMON, "title"),
 }
 
@@ -77,146 +102,37 @@ def variant_and_rank(chat: Chat, msg_id: int) -> tuple[str, int]:
     """Each block of 128 consecutive messages of a chat holds every variant of its table exactly once,
     in an order shuffled per block by an odd affine map (a bijection modulo 128)."""
     r = chat.slots.rank(msg_id)
-    hb = h64(chat.key ^ SALT_VARIANT, r >> 7)
-    return chat.table[(((hb & 127) | 1) * (r & 127) + (hb >> 7)) & 127], r
+    block = r >> 7
+    memo = chat.variant_memo
+    if memo[0] != block:
+        hb = h64(chat.key ^ SALT_VARIANT, block)
+        # pages read consecutive messages: remember the last block's map
+        memo = chat.variant_memo = (block, (hb & 127) | 1, hb >> 7)
+    return chat.table[(memo[1] * (r & 127) + memo[2]) & 127], r
 
 
 # ---------------------------------------------------------------- text
 
-_EN = (
-    "the",
-    "export",
-    "channel",
-    "topic",
-    "message",
-    "server",
-    "backup",
-    "archive",
-    "photo",
-    "tomorrow",
-    "meeting",
-    "release",
-    "build",
-    "coffee",
-    "weekend",
-    "update",
-    "thanks",
-    "great",
-    "idea",
-    "check",
-    "link",
-    "file",
-    "done",
-    "soon",
-    "please",
-    "review",
-    "fixed",
-    "bug",
-    "test",
-    "deploy",
-    "ok",
-    "yes",
-    "no",
-    "maybe",
-    "later",
-    "today",
-    "night",
-    "morning",
-    "call",
-    "me",
-    "you",
-    "we",
-    "they",
-    "it",
-    "is",
-    "was",
-    "will",
-    "be",
-    "and",
-    "or",
-    "but",
-    "with",
-    "from",
-    "to",
-    "in",
-    "on",
-    "for",
-    "of",
-    "a",
-    "an",
-    "new",
-    "old",
-    "big",
-    "small",
+_EN = tuple(
+    "the export channel topic message server backup archive photo tomorrow meeting release build coffee "
+    "weekend update thanks great idea check link file done soon please review fixed bug test deploy ok "
+    "yes no maybe later today night morning call me you we they it is was will be and or but with from "
+    "to in on for of a an new old big small".split()
 )
-_RU = (
-    "привет",
-    "как",
-    "дела",
-    "сегодня",
-    "завтра",
-    "встреча",
-    "отлично",
-    "спасибо",
-    "файл",
-    "канал",
-    "сообщение",
-    "выгрузка",
-    "архив",
-    "ёлка",
-    "щука",
-    "съезд",
-    "пожалуйста",
-    "хорошо",
-    "да",
-    "нет",
-    "может",
-    "быть",
-    "вечером",
-    "утром",
-    "проверь",
-    "ссылку",
-    "готово",
-    "скоро",
-    "новый",
-    "старый",
-    "большой",
-    "маленький",
+_RU = tuple(
+    "привет как дела сегодня завтра встреча отлично спасибо файл канал сообщение выгрузка архив ёлка "
+    "щука съезд пожалуйста хорошо да нет может быть вечером утром проверь ссылку готово скоро новый "
+    "старый большой маленький".split()
 )
 _RTL = (
-    "مرحبا بالعالم",
-    "كيف حالك؟",
-    "شكرا جزيلا",
-    "إلى اللقاء غدا",
-    "שלום עולם",
-    "מה שלומך?",
-    "תודה רבה",
-    "נתראה מחר",
-    "الأرشيف 2024",
-    "קובץ מס׳ 7",
-)
+    "مرحبا بالعالم", "كيف حالك؟", "شكرا جزيلا", "إلى اللقاء غدا", "שלום עולם",
+    "מה שלומך?", "תודה רבה", "נתראה מחר", "الأرشيف 2024", "קובץ מס׳ 7",
+)  # fmt: skip
 _EMOJI = (
-    "😀",
-    "😂",
-    "🔥",
-    "👍",
-    "👍🏽",
-    "❤️",
-    "🎉",
-    "🤔",
-    "👨‍👩‍👧‍👦",
-    "🇺🇦",
-    "🇯🇵",
-    "1️⃣",
-    "☕",
-    "🚀",
-    "🐍",
-    "✅",
-    "🏳️‍🌈",
-    "🧑🏿‍💻",
-    "😎",
-    "🥲",
-)
+    "😀", "😂", "🔥", "👍", "👍🏽", "❤️", "🎉", "🤔", "👨‍👩‍👧‍👦", "🇺🇦",
+    "🇯🇵", "1️⃣", "☕", "🚀", "🐍", "✅", "🏳️‍🌈", "🧑🏿‍💻", "😎", "🥲",
+)  # fmt: skip
+# Telegram's reaction emoticons carry no variation selector
 _REACTIONS = ("👍", "❤", "🔥", "😂", "🎉", "🤔", "👎", "😢")
 
 
@@ -236,13 +152,14 @@ def _words(vocab: tuple[str, ...], x: int, n: int) -> str:
     return " ".join(out)
 
 
-# Most messages are short plain text: pick them from a table built once, since joining words per
-# message is a tenth of the whole budget for generating one.
+# Most messages are short plain text: taken from tables built once, because joining words per message
+# would be a good part of the budget for generating one.
 _PLAIN = tuple(_words(_EN, h64(0x7E47, i), 2 + i % 8) for i in range(4096))
+_TEXT_K = 0x9E3779B97F4A7C15
 
 
 def plain_text(h: int) -> str:
-    return _PLAIN[h & 4095]
+    return _PLAIN[((h * _TEXT_K) >> 52) & 4095]
 
 
 class _Rich:
@@ -280,6 +197,7 @@ def formatted_text(world: World, h: int) -> tuple[str, list, set[int]]:
     named = next((world.users[u] for u in users if world.users[u].username), world.me)
     n = h % 1000
     emoji = _EMOJI[(h >> 10) % len(_EMOJI)]
+    url = f"https://example.org/docs/{n}"
     r = _Rich()
     r.add(f"{emoji} Release notes #{n}", T.MessageEntityBold).add("\n")
     r.add("курсив " + _words(_RU, h >> 16, 2), T.MessageEntityItalic).add(", ")
@@ -287,7 +205,7 @@ def formatted_text(world: World, h: int) -> tuple[str, list, set[int]]:
     r.add("struck", T.MessageEntityStrike).add(", ")
     r.add(f"x = {n}", T.MessageEntityCode).add("\n")
     r.add(f'print("{emoji} {n}")', lambda o, k: T.MessageEntityPre(o, k, "python")).add("\n")
-    r.add("the docs", lambda o, k: T.MessageEntityTextUrl(o, k, f"https://example.org/docs/{n}")).add(" by ")
+    r.add("the docs", lambda o, k: T.MessageEntityTextUrl(o, k, url)).add(" by ")
     r.add(target.first_name, lambda o, k: T.MessageEntityMentionName(o, k, target.id)).add(" cc ")
     r.add("@" + named.username, T.MessageEntityMention).add(" ")
     r.add("#export", T.MessageEntityHashtag).add(" ")
@@ -310,7 +228,7 @@ def formatted_text(world: World, h: int) -> tuple[str, list, set[int]]:
 LONG_TEXT_LEN = 4096
 
 
-def long_text(h: int) -> tuple[str, list]:
+def _long_text(h: int) -> tuple[str, tuple]:
     """Exactly 4096 characters, all in the BMP so characters and UTF-16 units agree."""
     chunks, total, x = [], 0, h
     while total < LONG_TEXT_LEN:
@@ -319,7 +237,12 @@ def long_text(h: int) -> tuple[str, list]:
         chunks.append(chunk)
         total += len(chunk)
     text = "".join(chunks)[: LONG_TEXT_LEN - 1] + "!"
-    return text, [T.MessageEntityItalic(0, 16), T.MessageEntityBold(LONG_TEXT_LEN - 16, 16)]
+    return text, (T.MessageEntityItalic(0, 16), T.MessageEntityBold(LONG_TEXT_LEN - 16, 16))
+
+
+_LONG = tuple(_long_text(h64(0x10E6, i)) for i in range(8))
+# Serialized forms of the fixed texts, so encoding a message does not redo them.
+_TEXT_BYTES = {t: TLObject.serialize_bytes(t) for t in (*_PLAIN, *(text for text, _ in _LONG))}
 
 
 def text_for(variant: str, h: int) -> str:
@@ -337,6 +260,7 @@ def text_for(variant: str, h: int) -> str:
 FILE_REFERENCE = b"\x02sandbox-file-reference"
 MIB = 1 << 20
 STICKER_POOL = 12
+STICKER_PACK_DATE = 1_650_000_000  # guess: the pack was uploaded before any history here
 
 _DOC_TYPES = (
     ("application/pdf", "report {n}.pdf"),
@@ -397,15 +321,9 @@ def _photo_plan(world: World, file_id: int, h: int, big: bool) -> FilePlan:
     if big:
         w, hh = _dims(h, 2560)
         parts.append(("w", w, hh, MIB + 50_000 + (h >> 20) % (MIB // 2)))
+    access_hash = h64(world.key, file_id) & M63
     return FilePlan(
-        "photo",
-        file_id,
-        _dc_of(h >> 40),
-        h64(world.key, file_id) & M63,
-        "image/jpeg",
-        parts[-1][3],
-        tuple(parts),
-        h,
+        "photo", file_id, _dc_of(h >> 40), access_hash, "image/jpeg", parts[-1][3], tuple(parts), h
     )
 
 
@@ -450,9 +368,8 @@ def file_plan(world: World, chat: Chat, msg_id: int, variant: str, rank: int) ->
     first_block = (rank >> 7) % 16 == 0
     if variant == "photo":
         return _photo_plan(world, file_id, h, first_block and chat.kind not in ("private", "saved"))
-    return _doc_plan(
-        world, variant, file_id, h, first_block and variant == "document" and chat.kind == "channel"
-    )
+    big = first_block and variant == "document" and chat.kind == "channel"
+    return _doc_plan(world, variant, file_id, h, big)
 
 
 def stripped_thumb(h: int, w: int, hh: int) -> T.PhotoStrippedSize:
@@ -461,30 +378,19 @@ def stripped_thumb(h: int, w: int, hh: int) -> T.PhotoStrippedSize:
     return T.PhotoStrippedSize("i", bytes((1, int(hh / scale), int(w / scale))) + body)
 
 
-def media_tl(plan: FilePlan, date: int, variant: str):
+def media_tl(plan: FilePlan, date: int) -> T.MessageMediaPhoto | T.MessageMediaDocument:
     h = plan.h
     if plan.kind == "photo":
         sizes: list = [stripped_thumb(h, plan.parts[0][1], plan.parts[0][2])]
-        for t, w, hh, size in plan.parts[:-1]:
-            sizes.append(T.PhotoSize(t, w, hh, size))
+        sizes += [T.PhotoSize(t, w, hh, size) for t, w, hh, size in plan.parts[:-1]]
         t, w, hh, size = plan.parts[-1]
         sizes.append(T.PhotoSizeProgressive(t, w, hh, [size // 8, size // 4, size // 2, size * 3 // 4, size]))
-        return T.MessageMediaPhoto(
-            photo=T.Photo(
-                id=plan.file_id,
-                access_hash=plan.access_hash,
-                file_reference=FILE_REFERENCE,
-                date=date,
-                sizes=sizes,
-                dc_id=plan.dc_id,
-            )
-        )
+        photo = T.Photo(plan.file_id, plan.access_hash, FILE_REFERENCE, date, sizes, plan.dc_id)
+        return T.MessageMediaPhoto(photo=photo)
     duration = 1 + (h >> 12) % 120
-    thumbs = None
     flags = {}
     if plan.kind == "document":
-        name = _DOC_TYPES[h % len(_DOC_TYPES)][1].format(n=h % 1000)
-        attrs = [T.DocumentAttributeFilename(name)]
+        attrs = [T.DocumentAttributeFilename(_DOC_TYPES[h % len(_DOC_TYPES)][1].format(n=h % 1000))]
     elif plan.kind == "video":
         w, hh = _dims(h >> 3, 1280)
         attrs = [
@@ -514,31 +420,20 @@ def media_tl(plan: FilePlan, date: int, variant: str):
             T.DocumentAttributeFilename(f"{performer} - {title}.mp3"),
         ]
     else:
+        pack = T.InputStickerSetID(id=plan.access_hash >> 1, access_hash=plan.access_hash)
         attrs = [
             T.DocumentAttributeImageSize(512, 512),
-            T.DocumentAttributeSticker(
-                _STICKER_ALTS[plan.file_id % len(_STICKER_ALTS)],
-                T.InputStickerSetID(id=plan.access_hash >> 1, access_hash=plan.access_hash),
-            ),
+            T.DocumentAttributeSticker(_STICKER_ALTS[plan.file_id % len(_STICKER_ALTS)], pack),
             T.DocumentAttributeFilename("sticker.webp"),
         ]
+    thumbs = None
     if plan.parts:
         t, w, hh, size = plan.parts[0]
         thumbs = [stripped_thumb(h, w, hh), T.PhotoSize(t, w, hh, size)]
-    return T.MessageMediaDocument(
-        document=T.Document(
-            id=plan.file_id,
-            access_hash=plan.access_hash,
-            file_reference=FILE_REFERENCE,
-            date=date,
-            mime_type=plan.mime,
-            size=plan.size,
-            dc_id=plan.dc_id,
-            attributes=attrs,
-            thumbs=thumbs,
-        ),
-        **flags,
+    document = T.Document(
+        plan.file_id, plan.access_hash, FILE_REFERENCE, date, plan.mime, plan.size, plan.dc_id, attrs, thumbs
     )
+    return T.MessageMediaDocument(document=document, **flags)
 
 
 # ---------------------------------------------------------------- other media
@@ -594,26 +489,31 @@ def geo_media(h: int) -> T.MessageMediaGeo:
     return T.MessageMediaGeo(T.GeoPoint(long=long, lat=lat, access_hash=(h >> 1) & M63))
 
 
-def reactions(h: int) -> T.MessageReactions:
-    n = 1 + h % 3
+def _reactions(h: int) -> T.MessageReactions:
     results = []
-    for i in range(n):
+    for i in range(1 + h % 3):
         emoticon = _REACTIONS[(h >> (3 + 3 * i)) % len(_REACTIONS)]
         if all(r.reaction.emoticon != emoticon for r in results):
             results.append(T.ReactionCount(T.ReactionEmoji(emoticon), 1 + (h >> (20 + 6 * i)) % 40))
     return T.MessageReactions(results=results)
 
 
+# A fixed set of reaction summaries, shared by reference (see SharedTL).
+_REACTION_SETS = tuple(_reactions(h64(0x4EAC, i)) for i in range(64))
+
+
 # ---------------------------------------------------------------- whole messages
 
 
 class SharedTL:
-    """TL objects that many messages reuse (peers, a topic's plain reply header), each serialized once.
-    Messages hold them by reference: never mutate them."""
+    """TL objects many messages reuse (peers, a topic's plain reply header, reaction summaries, pack
+    stickers), each serialized once. Messages hold them by reference: never mutate them."""
+
+    _STATIC = {id(r): r._bytes() for r in _REACTION_SETS}
 
     def __init__(self):
         self._objs: dict = {}
-        self._bytes: dict[int, bytes] = {}
+        self._bytes: dict[int, bytes] = dict(self._STATIC)
 
     def _put(self, key, obj):
         self._objs[key] = obj
@@ -632,6 +532,14 @@ class SharedTL:
         obj = self._objs.get(key)
         if obj is None:
             obj = self._put(key, T.MessageReplyHeader(forum_topic=True, reply_to_msg_id=topic))
+        return obj
+
+    def sticker(self, world: World, k: int) -> T.MessageMediaDocument:
+        key = ("sticker", k)
+        obj = self._objs.get(key)
+        if obj is None:
+            # a sticker's document keeps the date it was uploaded, whoever sends it later
+            obj = self._put(key, media_tl(sticker_plan(world, k), STICKER_PACK_DATE))
         return obj
 
     def bytes_of(self, obj) -> bytes:
@@ -692,11 +600,10 @@ def _forward(world: World, chat: Chat, variant: str, h: int, c: Composed) -> Non
         post = src.slots.select(h % len(src.slots))
         c.chats.add(src.peer_id)
         peer = src.peer
-        fwd = T.MessageFwdHeader(
-            date=min(world.date_of(src, post), kw["date"] - 60), from_id=peer, channel_post=post
-        )
+        date = min(world.date_of(src, post), kw["date"] - 60)
+        fwd = T.MessageFwdHeader(date=date, from_id=peer, channel_post=post)
     elif variant == "fwd_hidden":
-        # a sender who hides their account on forward leaves only a name
+        # a sender who hides their account from forwards leaves only a name
         peer = world.shared.peer_user(world.me.id)
         fwd = T.MessageFwdHeader(date=kw["date"] - 600 - h % 86_400, from_name=_HIDDEN_NAMES[h % 3])
     else:
@@ -769,8 +676,9 @@ def _service(world: World, chat: Chat, tag: str, topic: int | None, h: int, c: C
 def compose(world: World, chat: Chat, msg_id: int) -> Composed:
     h = h64(chat.key, msg_id)
     kind = chat.kind
-    topic = world.topic_of(chat, msg_id) if kind == "forum" else None
-    kw = {"id": msg_id, "peer_id": chat.peer, "date": world.date_of(chat, msg_id)}
+    topic = topic_for(chat, msg_id, h) if kind == "forum" else None
+    hd = h if chat.date_key == chat.key else h64(chat.date_key, msg_id)
+    kw = {"id": msg_id, "peer_id": chat.peer, "date": date_for(chat, msg_id, hd)}
     c = Composed(False, kw, set(), {chat.peer_id})
     if kind == "channel":
         kw["post"] = True
@@ -796,8 +704,8 @@ def compose(world: World, chat: Chat, msg_id: int) -> Composed:
         return c
     variant, rank = variant_and_rank(chat, msg_id)
     if variant == "text":
-        kw["message"] = _PLAIN[h64(h, 7) & 4095]
-        target = reply_target(world, chat, msg_id, topic, h >> 8) if (h >> 52) % 16 == 0 else None
+        kw["message"] = _PLAIN[((h * _TEXT_K) >> 52) & 4095]
+        target = reply_target(world, chat, msg_id, topic, h64(h, 7)) if (h >> 47) & 15 == 0 else None
     else:
         if variant in CHAT_SERVICE and topic not in (None, 1):
             variant = "text"
@@ -810,10 +718,10 @@ def compose(world: World, chat: Chat, msg_id: int) -> Composed:
         # Telethon serializes views and forwards under one flag: both or neither
         kw["views"] = 40 + (h >> 20) % 20_000
         kw["forwards"] = (h >> 36) % 300
-    if (h >> 40) % 12 == 0:
-        kw["edit_date"] = kw["date"] + 60 + (h >> 44) % 7_200
-    if (h >> 48) % 6 == 0 and kind != "saved":
-        kw["reactions"] = reactions(h64(h, 8))
+    if (h >> 40) & 15 == 0:
+        kw["edit_date"] = kw["date"] + 60 + (h >> 8) % 7_200
+    if (h >> 44) & 7 == 0 and kind != "saved":
+        kw["reactions"] = _REACTION_SETS[(h >> 50) & 63]
     return c
 
 
@@ -823,9 +731,11 @@ def _rich_body(
     """Fill text and media of anything but plain text; returns the message replied to, if any."""
     kw = c.kw
     h2 = h64(h, 7)
-    text, entities, target = "", None, None
-    if variant in FILE_MEDIA:
-        kw["media"] = media_tl(file_plan(world, chat, msg_id, variant, rank), kw["date"], variant)
+    text, target = "", None
+    if variant == "sticker":
+        kw["media"] = world.shared.sticker(world, h64(chat.key ^ SALT_MEDIA, msg_id) % STICKER_POOL)
+    elif variant in FILE_MEDIA:
+        kw["media"] = media_tl(file_plan(world, chat, msg_id, variant, rank), kw["date"])
         if (h2 >> 50) % 3 == 0:
             text = plain_text(h2 >> 3)
     elif variant == "poll":
@@ -836,11 +746,11 @@ def _rich_body(
     elif variant == "geo":
         kw["media"] = geo_media(h2)
     elif variant == "formatted":
-        text, entities, users = formatted_text(world, h2)
+        text, kw["entities"], users = formatted_text(world, h2)
         c.users |= users
-        kw["entities"] = entities
     elif variant == "long":
-        text, kw["entities"] = long_text(h2)
+        text, entities = _LONG[h2 % len(_LONG)]
+        kw["entities"] = list(entities)
     else:
         text = text_for(variant, h2)
         if variant.startswith("fwd_"):
@@ -851,10 +761,10 @@ def _rich_body(
     return target
 
 
-# The envelope of `message` in Telethon 1.45's layer, written out by hand: constructing a full
-# telethon Message (its __init__ does client bookkeeping) and its generic _bytes cost several times
-# more than generating the content. Nested objects serialize themselves (or come from SharedTL);
-# test_world checks that the result is byte-identical to bytes(T.Message(...)) for every variant.
+# The envelope of `message` in Telethon 1.45's layer, written out by hand: constructing a full telethon
+# Message (its __init__ does client bookkeeping) and its generic _bytes cost more than generating the
+# content. Nested objects serialize themselves or come from SharedTL; test_world checks the result is
+# byte-identical to bytes(T.Message(...)) for every variant.
 _MESSAGE_CID = struct.pack("<I", T.Message.CONSTRUCTOR_ID)
 _VECTOR_CID = struct.pack("<I", 0x1CB5C415)
 _FLAGS = {
@@ -871,8 +781,7 @@ _FLAGS = {
     "reactions": 1 << 20,
     "saved_peer_id": 1 << 28,
 }
-_ALWAYS = frozenset({"id", "peer_id", "date", "message"})
-_ENCODABLE = _ALWAYS | _FLAGS.keys()
+_ENCODABLE = frozenset({"id", "peer_id", "date", "message", *_FLAGS})
 _pack = struct.pack
 _serialize_bytes = TLObject.serialize_bytes
 
@@ -903,10 +812,11 @@ def encode(world: World, c: Composed) -> bytes:
     if x is not None:
         out.append(nested(x))
     out.append(_pack("<i", kw["date"]))
-    out.append(_serialize_bytes(kw["message"]))
+    text = kw["message"]
+    out.append(_TEXT_BYTES.get(text) or _serialize_bytes(text))
     x = get("media")
     if x is not None:
-        out.append(x._bytes())
+        out.append(nested(x))
     x = get("entities")
     if x is not None:
         out.append(_VECTOR_CID + _pack("<i", len(x)))
@@ -918,5 +828,5 @@ def encode(world: World, c: Composed) -> bytes:
         out.append(_pack("<i", x))
     x = get("reactions")
     if x is not None:
-        out.append(x._bytes())
+        out.append(nested(x))
     return b"".join(out)

@@ -7,7 +7,6 @@ one that exists.
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from telethon.tl import types as T
 from telethon.tl.tlobject import TLObject
 
 from . import content
-from .content import SALT_RESTRICT, SALT_TOPIC, STICKER_POOL, h64
+from .content import SALT_RESTRICT, STICKER_POOL, h64
 from .ids import ArrayIds, IdSet
 
 BOX_KINDS = frozenset({"saved", "private", "group"})
@@ -27,8 +26,6 @@ KINDS = BOX_KINDS | CHANNEL_KINDS
 # laws", so about 0.2 % of messages, never more than 3 in a row
 RESTRICT_BLOCK_PER_MILLE = 8
 RESTRICT_MAX_RUN = 3
-# guess: a fifth of forum messages are written in General
-GENERAL_SHARE_PERCENT = 20
 
 _M62 = (1 << 62) - 1
 _FID_MUL = 0x2545F4914F6CDD1D
@@ -111,11 +108,12 @@ class Chat:
     key: int = 0  # hash key of everything generated here
     date0: int = 0  # date_of(id) = date0 + id * step + jitter
     step: int = 1
-    date_key: int = 0  # shared by the common box so its dates interleave
+    date_key: int = 0  # = key, except in the common box, whose chats share one so their dates interleave
     service: dict[int, str] = field(default_factory=dict)  # ids with a fixed service action
     busy_topics: list[int] = field(default_factory=list)  # ids of topics that get messages, ascending
     topic_override: dict[int, int] = field(default_factory=dict)  # topic of messages added later
     restrict_above: int = 0  # messages added later are never restricted
+    variant_memo: tuple[int, int, int] = (-1, 0, 0)  # see content.variant_and_rank
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -292,24 +290,14 @@ class World:
                         yield msg_id
 
     def date_of(self, chat: Chat, msg_id: int) -> int:
-        step = chat.step
-        jitter = h64(chat.date_key, msg_id) % step if step > 1 else 0
-        return chat.date0 + msg_id * step + jitter
+        """Unix time; strictly increasing with the id within a chat and across the common box."""
+        return content.date_for(chat, msg_id, h64(chat.date_key, msg_id))
 
     def topic_of(self, chat: Chat, msg_id: int) -> int | None:
+        """The forum topic of a message (1 = General); None outside forums."""
         if chat.kind != "forum":
             return None
-        topic = chat.topic_override.get(msg_id)
-        if topic is not None:
-            return topic
-        if msg_id in chat.topics:
-            return msg_id
-        busy = chat.busy_topics
-        c = bisect_left(busy, msg_id)
-        h = h64(chat.key ^ SALT_TOPIC, msg_id)
-        if c == 0 or h % 100 < GENERAL_SHARE_PERCENT:
-            return 1
-        return busy[(h >> 8) % c]
+        return content.topic_for(chat, msg_id, h64(chat.key, msg_id))
 
     def add_messages(self, peer_id: int, count: int, topic_id: int | None = None) -> list[int]:
         """Append ``count`` new messages (forums: to ``topic_id``, General if None); returns their ids."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .content import M63, SALT_BOX, SALT_DATE, h64, world_key
+from .content import M63, SALT_BOX, h64, world_key
 from .ids import ArrayIds, PeriodicIds
 from .model import BOX_KINDS, CHANNEL_KINDS, KINDS, Chat, Topic, UserInfo, World
 
@@ -236,7 +236,7 @@ class _Builder:
             chat.participants = (100 + key % 50_000) if cs.kind == "channel" else len(members) + key % 500
             chat.date0 = self.spec.start + (key >> 20) % (30 * 86_400)
             chat.step = max(1, (self.spec.end - chat.date0) // (slots.last + 1))
-            chat.date_key = key ^ SALT_DATE
+            chat.date_key = key
             chat.service[1] = "create"
             chat.restrict_above = slots.last
             chat.pts = slots.last + len(slots) // 10
@@ -282,7 +282,7 @@ class _Builder:
         step = max(1, (self.spec.end - self.spec.start) // (msg_id + 1))
         for (chat, _cs), chat_ids in zip(box, ids, strict=True):
             chat.slots = ArrayIds(chat_ids)
-            chat.date0, chat.step, chat.date_key = self.spec.start, step, box_key ^ SALT_DATE
+            chat.date0, chat.step, chat.date_key = self.spec.start, step, box_key
             if chat.kind == "group":
                 chat.service[chat_ids[0]] = "create"
         return msg_id
