@@ -65,7 +65,7 @@ class Cluster:
         self.state = ServerState()
         self.calls: Counter[str] = Counter()
         # Values the API derives from the world once (e.g. restricted counts of big channels).
-        self.derived: dict[tuple, int] = {}
+        self.derived: dict[tuple, Counter[int | None]] = {}
         self.request_log: list[str] = []
         self.dcs = {
             dc_id: DataCentre(
@@ -196,13 +196,7 @@ class Cluster:
             raise RpcError(401, "AUTH_KEY_UNREGISTERED")
         if ctx.takeout_id is not None and self.state.takeouts.get(ctx.takeout_id) != "open":
             raise RpcError(400, "TAKEOUT_INVALID")
-        try:
-            result = handler(call, request)
-            if asyncio.iscoroutine(result):
-                result = await result
-        except RpcError:
-            raise
-        except Exception:
-            log.exception("sandbox handler for %s crashed", method)
-            raise RpcError(400, f"SANDBOX_HANDLER_CRASHED_{error_name(method)}") from None
+        result = handler(call, request)
+        if asyncio.iscoroutine(result):
+            result = await result
         return result

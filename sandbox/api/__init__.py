@@ -6,6 +6,7 @@ raw bytes, or raises ``RpcError``.  Register it with ``@rpc(RequestType)``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from ..mtproto.tl import RpcError
 if TYPE_CHECKING:
     from ..cluster import Cluster
     from ..mtproto.server import CallContext
-    from ..world import Chat, World
+    from ..world import Chat, Topic, World
 
 Handler = Callable[["Call", Any], Any]
 HANDLERS: dict[type, Handler] = {}
@@ -97,18 +98,24 @@ def resolve_peer(world: World, peer: object) -> Chat | None:
     raise RpcError(400, "PEER_ID_INVALID")
 
 
-def restricted_count(cluster: Cluster, chat: Chat) -> int:
-    """Restricted ids never change once a chat is built (new messages are never restricted): count once."""
-    cache = cluster.derived
+def _restricted(cluster: Cluster, chat: Chat) -> Counter[int | None]:
+    """Restricted messages per topic (None outside forums).  They never change once a chat is
+    built (new messages are never restricted), so they are counted once."""
     key = ("restricted", chat.peer_id)
+    cache = cluster.derived
     if key not in cache:
-        cache[key] = sum(1 for _ in cluster.world.restricted_ids(chat))
+        world = cluster.world
+        cache[key] = Counter(world.topic_of(chat, msg_id) for msg_id in world.restricted_ids(chat))
     return cache[key]
 
 
 def message_count(cluster: Cluster, chat: Chat) -> int:
-    """The ``count`` Telegram reports: messages the account can see."""
-    return len(chat.slots) - restricted_count(cluster, chat)
+    """The ``count`` Telegram reports for a history: messages the account can see."""
+    return len(chat.slots) - sum(_restricted(cluster, chat).values())
+
+
+def topic_message_count(cluster: Cluster, chat: Chat, topic: Topic) -> int:
+    return len(topic.ids) - _restricted(cluster, chat)[topic.id]
 
 
 def top_message(world: World, chat: Chat) -> int:

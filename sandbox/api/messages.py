@@ -11,7 +11,16 @@ from telethon.tl import functions as F
 from telethon.tl import types as T
 
 from ..mtproto.tl import Raw, RpcError
-from . import Call, common_box_chat, message_count, resolve_peer, rpc, top_message, users_and_chats
+from . import (
+    Call,
+    common_box_chat,
+    message_count,
+    resolve_peer,
+    rpc,
+    top_message,
+    topic_message_count,
+    users_and_chats,
+)
 from .paging import MAX_LIMIT, page
 
 if TYPE_CHECKING:
@@ -126,7 +135,12 @@ def get_replies(call: Call, request: F.messages.GetRepliesRequest) -> object:
     if chat is None:
         raise RpcError(400, "PEER_ID_INVALID")
     topic = topic_of_request(chat, request.msg_id)
-    return messages_result(world, chat, history_page(world, chat, topic.ids, request), len(topic.ids))
+    return messages_result(
+        world,
+        chat,
+        history_page(world, chat, topic.ids, request),
+        topic_message_count(call.cluster, chat, topic),
+    )
 
 
 def topic_top_message(chat: Chat, topic: Topic) -> int:

@@ -323,6 +323,12 @@ class DataCentre:
             result = serialize(await self.dispatch(ctx, request))
         except RpcError as exc:
             return header + T.RpcError(exc.code, exc.message)._bytes()
+        except Exception:
+            # Always answer: an unanswered request hangs the client.  400, not 500:
+            # Telethon silently retries 5xx for about ten seconds.
+            log.exception("dc%d: answering %s failed", self.dc_id, type(request).__name__)
+            self.stats["handler_crashes"] += 1
+            return header + T.RpcError(400, "SANDBOX_HANDLER_CRASHED")._bytes()
         if len(result) > _GZIP_THRESHOLD:
             packed = gzip_packed(result)
             if packed is not None:

@@ -1,0 +1,204 @@
+"""The per-export message store: one SQLite file per export.
+
+Fetching writes records here in batches, in whatever order pages arrive;
+rendering reads them back in id order (per topic for forums).  That keeps
+memory flat, makes ordering and de-duplication the database's job, and lets
+an export be rendered again.
+
+Writes run on one dedicated thread that owns the connection, like aiosqlite
+does, but each batch is timed inside that thread: the storing phase then
+counts exactly the database's work, never time the event loop spent elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS topics (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    info TEXT NOT NULL,
+    expected INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    topic_id INTEGER,
+    date INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_topic ON messages (topic_id, id);
+"""
+
+# (id, topic_id, unix date, record as JSON text)
+Row = tuple[int, int | None, int, str]
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    topic_id: int | None
+    messages: int
+    first_id: int | None
+    last_id: int | None
+
+
+def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        connection = sqlite3.connect(path, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        # An export store is rebuilt from Telegram if the machine dies mid-write;
+        # NORMAL keeps WAL consistent and avoids an fsync per batch.
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.executescript(SCHEMA)
+    return connection
+
+
+class ExportStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-store")
+        self._connection: sqlite3.Connection | None = None
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    @classmethod
+    async def open(cls, path: Path) -> ExportStore:
+        store = cls(path)
+        store._connection = await store._run(_connect, path)
+        return store
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._run(self._connection.close)
+            self._connection = None
+        self._executor.shutdown(wait=True)
+
+    async def __aenter__(self) -> ExportStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise RuntimeError("export store is closed")
+        return self._connection
+
+    def _insert(self, rows: Sequence[Row]) -> tuple[int, float]:
+        started = time.perf_counter()
+        connection = self.connection
+        before = connection.total_changes
+        with connection:
+            # A message already stored (a page fetched twice after a reconnect) is kept once.
+            connection.executemany("INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?)", rows)
+        return connection.total_changes - before, time.perf_counter() - started
+
+    async def put_messages(self, rows: Sequence[Row]) -> tuple[int, float]:
+        """Store a batch; returns (rows newly stored, seconds of database work)."""
+        return await self._run(self._insert, rows)
+
+    def _set_meta(self, key: str, value: object) -> None:
+        with self.connection:
+            self.connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+
+    async def set_meta(self, key: str, value: object) -> None:
+        await self._run(self._set_meta, key, value)
+
+    def _put_topics(self, topics: Sequence[tuple[int, str, dict, int]]) -> None:
+        with self.connection:
+            self.connection.executemany(
+                "INSERT OR REPLACE INTO topics VALUES (?, ?, ?, ?)",
+                [(tid, title, json.dumps(info), expected) for tid, title, info, expected in topics],
+            )
+
+    async def put_topics(self, topics: Sequence[tuple[int, str, dict, int]]) -> None:
+        """(topic id, title, info, expected message count) rows."""
+        await self._run(self._put_topics, topics)
+
+
+class StoreReader:
+    """Read side, used from the rendering thread with its own connection."""
+
+    def __init__(self, path: Path) -> None:
+        self._connection = _connect(path, readonly=True)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> StoreReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def meta(self, key: str, default: object = None) -> object:
+        row = self._connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def topics(self) -> list[tuple[int, str, dict, int]]:
+        rows = self._connection.execute("SELECT id, title, info, expected FROM topics ORDER BY id")
+        return [(tid, title, json.loads(info), expected) for tid, title, info, expected in rows]
+
+    def records(self) -> Iterator[dict]:
+        """Every record of the chat in ascending id order."""
+        return self._records("SELECT record FROM messages ORDER BY id", ())
+
+    def topic_records(self, topic_id: int | None) -> Iterator[dict]:
+        """The records of one topic (None: messages outside forums) in ascending id order."""
+        return self._records("SELECT record FROM messages WHERE topic_id IS ? ORDER BY id", (topic_id,))
+
+    def _records(self, query: str, args: tuple) -> Iterator[dict]:
+        loads = json.loads
+        for (record,) in self._connection.execute(query, args):
+            yield loads(record)
+
+    def counts(self) -> list[TopicCount]:
+        rows = self._connection.execute(
+            "SELECT topic_id, COUNT(*), MIN(id), MAX(id) FROM messages GROUP BY topic_id ORDER BY topic_id"
+        )
+        return [TopicCount(*row) for row in rows]
+
+    def total(self) -> int:
+        return self._connection.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+
+    def gaps(self, limit: int = 1000) -> dict[str, object]:
+        """Ids missing between the first and last stored message: deleted messages, or other chats'
+        ids in the shared id sequence of private chats and basic groups."""
+        rows = self._connection.execute(
+            "SELECT prev + 1, id - 1 FROM (SELECT id, LAG(id) OVER (ORDER BY id) AS prev FROM messages) "
+            "WHERE id - prev > 1"
+        )
+        ranges: list[list[int]] = []
+        missing = 0
+        for low, high in rows:
+            missing += high - low + 1
+            if len(ranges) < limit:
+                ranges.append([low, high])
+        return {"missing_ids": missing, "ranges": ranges, "ranges_listed": len(ranges)}
+
+    def page_starts(self, topic_id: int | None, page_size: int) -> list[int]:
+        """First id of every page of ``page_size`` messages of a topic (one index scan, small result)."""
+        starts = []
+        query = "SELECT id FROM messages WHERE topic_id IS ? ORDER BY id"
+        for rank, (msg_id,) in enumerate(self._connection.execute(query, (topic_id,))):
+            if rank % page_size == 0:
+                starts.append(msg_id)
+        return starts
+
+    def topic_of(self, msg_id: int) -> tuple[bool, int | None]:
+        """(stored?, topic id) of a message."""
+        row = self._connection.execute("SELECT topic_id FROM messages WHERE id = ?", (msg_id,)).fetchone()
+        return (row is not None, row[0] if row else None)

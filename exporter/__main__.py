@@ -1,0 +1,240 @@
+"""python -m exporter login | export: the export engine from a terminal.
+
+Exit codes: 0 a complete export (or a successful login), 1 an export that
+stopped early (a PARTIAL archive with what was read), 2 bad input or settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import getpass
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from telethon import TelegramClient, errors
+
+from .archive import DEFAULT_PART_SIZE
+from .client import SessionFileError
+from .export import DEFAULT_FORMATS, FORMATS, ExportError, ExportOptions, Progress, export_chat
+from .settings import SettingsError, TelegramSettings, open_client
+from .targets import TargetError, parse_target, resolve_target
+
+
+def _date(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {','.join(unknown) or text!r}: use {','.join(FORMATS)}"
+        )
+    return chosen
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of topic ids") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m exporter", description=__doc__)
+    parser.add_argument(
+        "--session-file",
+        type=Path,
+        help="session file of the offline sandbox (python -m sandbox serve writes it)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    login = commands.add_parser("login", help="log the user client in (phone code or QR, then 2FA)")
+    login.add_argument("--qr", action="store_true", help="show a QR code to scan with a logged-in phone")
+    login.add_argument("--phone", help="phone number in international format (asked if missing)")
+
+    export = commands.add_parser("export", help="export one chat (or forum) into a zip archive")
+    export.add_argument("target", help="t.me link, @username, numeric id, or 'me' for Saved Messages")
+    export.add_argument(
+        "--out", type=Path, default=Path("exports"), help="folder for the archive (default: exports)"
+    )
+    export.add_argument(
+        "--format",
+        dest="formats",
+        type=_formats,
+        default=DEFAULT_FORMATS,
+        help=f"comma-separated, from {','.join(FORMATS)} (default: {','.join(DEFAULT_FORMATS)})",
+    )
+    export.add_argument("--since", type=_date, help="only messages sent at or after this date (UTC)")
+    export.add_argument("--until", type=_date, help="only messages sent before this date (UTC)")
+    export.add_argument("--min-id", type=int, default=0, help="only messages with a larger id")
+    export.add_argument("--max-id", type=int, default=0, help="only messages with a smaller id")
+    export.add_argument("--last", type=_positive, help="only the newest N messages")
+    export.add_argument(
+        "--topics", type=_ids, help="forums: only these topic ids (comma-separated; General is 1)"
+    )
+    export.add_argument(
+        "--takeout",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="read through a takeout session (Telegram may ask to confirm it in another app first)",
+    )
+    export.add_argument(
+        "--part-size",
+        type=_positive,
+        default=DEFAULT_PART_SIZE // (1024 * 1024),
+        help="archive part size in MiB",
+    )
+    return parser
+
+
+class TerminalProgress:
+    """One line redrawn in place on a terminal; a line every few seconds elsewhere."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.last = 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        now = time.monotonic()
+        final = progress.phase != "fetching"
+        if not final and now - self.last < (0.2 if self.tty else 5.0):
+            return
+        self.last = now
+        self.out.write(
+            ("\r\x1b[K" if self.tty else "") + describe_progress(progress) + ("" if self.tty else "\n")
+        )
+        if self.tty and final:
+            self.out.write("\n")
+        self.out.flush()
+
+
+def describe_progress(progress: Progress) -> str:
+    if progress.phase != "fetching":
+        return f"{progress.phase}… ({progress.done:,} messages)"
+    parts = []
+    if progress.total:
+        share = min(1.0, progress.done / progress.total)
+        bar = "#" * int(share * 20)
+        parts.append(f"[{bar:<20}] {progress.done:,}/{progress.total:,}")
+    else:
+        parts.append(f"{progress.done:,} messages")
+    parts.append(f"{progress.rate:,.0f} msg/s")
+    if progress.eta is not None:
+        parts.append(f"ETA {progress.eta:,.0f} s")
+    if progress.active_topics:
+        shown = ", ".join(progress.active_topics[:3])
+        more = len(progress.active_topics) - 3
+        parts.append(f"reading {shown}" + (f" +{more}" if more > 0 else ""))
+    if progress.flood_wait:
+        parts.append(f"Telegram asked us to wait {progress.flood_wait.seconds} s")
+    return "  ".join(parts)
+
+
+async def _login(client: TelegramClient, args: argparse.Namespace) -> int:
+    import segno
+
+    await client.connect()
+    if await client.is_user_authorized():
+        me = await client.get_me()
+        print(f"Already logged in as {me.first_name} (id {me.id}).")
+        return 0
+    try:
+        if args.qr:
+            qr = await client.qr_login()
+            segno.make(qr.url).terminal(compact=True)
+            print("Scan this with Telegram on your phone: Settings → Devices → Link Desktop Device.")
+            await qr.wait(timeout=120)
+        else:
+            # Prompts run in a thread so Telethon's connection stays serviced meanwhile.
+            phone = args.phone or await asyncio.to_thread(input, "Phone number (international format): ")
+            await client.send_code_request(phone)
+            await client.sign_in(phone, await asyncio.to_thread(input, "Login code Telegram sent you: "))
+    except errors.SessionPasswordNeededError:
+        await client.sign_in(
+            password=await asyncio.to_thread(getpass.getpass, "Two-step verification password: ")
+        )
+    except TimeoutError:
+        print("The QR code expired before it was scanned: run login again.", file=sys.stderr)
+        return 2
+    except errors.RPCError as exc:
+        print(f"Login failed: {exc.message}.", file=sys.stderr)
+        return 2
+    me = await client.get_me()
+    print(f"Logged in as {me.first_name} (id {me.id}).")
+    return 0
+
+
+async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
+    options = ExportOptions(
+        formats=args.formats,
+        since=args.since,
+        until=args.until,
+        min_id=args.min_id,
+        max_id=args.max_id,
+        last=args.last,
+        topics=args.topics,
+        takeout=args.takeout,
+        part_size=args.part_size * 1024 * 1024,
+    )
+    spec = parse_target(args.target)
+    await client.connect()
+    if not await client.is_user_authorized():
+        print("The user client is not logged in: run `python -m exporter login` first.", file=sys.stderr)
+        return 2
+    target = await resolve_target(client, spec)
+    result = await export_chat(client, target, options, args.out, on_progress=TerminalProgress(sys.stderr))
+    print(result.report.summary())
+    for part in result.parts:
+        print(f"{'archive' if part.count == 1 else f'part {part.index}/{part.count}'}: {part.path}")
+    if not result.complete:
+        print(f"INCOMPLETE: {result.reason} What was read is in the PARTIAL archive.", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _main(args: argparse.Namespace) -> int:
+    client = open_client(TelegramSettings(), args.session_file, receive_updates=args.command == "login")
+    try:
+        if args.command == "login":
+            return await _login(client, args)
+        return await _export(client, args)
+    finally:
+        await client.disconnect()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return asyncio.run(_main(args))
+    except (TargetError, ExportError, SessionFileError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (ConnectionError, OSError) as exc:
+        print(f"error: cannot reach Telegram ({exc}); check the network and try again.", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nstopped.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The archive: one zip of everything rendered plus ``manifest.json``, cut into parts.
+
+Parts are plain byte slices of the zip (``NAME.zip.001``, ``.002``, …) so that
+each fits one Bot API upload (49 MiB by default) and the whole comes back with
+common tools: ``cat NAME.zip.0* > NAME.zip`` (``copy /b`` on Windows), or open
+``NAME.zip.001`` in 7-Zip.  A zip that fits in one part is sent as ``NAME.zip``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_PART_SIZE = 49 * 1024 * 1024
+MANIFEST = "manifest.json"
+_CHUNK = 1024 * 1024
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ArchivePart:
+    path: Path
+    size: int
+    sha256: str
+    index: int
+    count: int
+
+
+def file_checksums(root: Path, files: Iterable[Path]) -> dict[str, str]:
+    return {path.relative_to(root).as_posix(): sha256_of(path) for path in sorted(files)}
+
+
+def write_zip(root: Path, files: Iterable[Path], manifest: dict, destination: Path) -> Path:
+    """Zip ``files`` (paths under ``root``) with the manifest first, so a reader finds it at once."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+        for path in sorted(files):
+            archive.write(path, path.relative_to(root).as_posix())
+    # Only a finished zip gets its real name: a crash never leaves one that looks whole.
+    partial.replace(destination)
+    return destination
+
+
+def split(archive: Path, part_size: int = DEFAULT_PART_SIZE) -> list[ArchivePart]:
+    """Cut the zip into parts of at most ``part_size`` bytes (none if it already fits)."""
+    if part_size <= 0:
+        raise ValueError("part size must be positive")
+    size = archive.stat().st_size
+    if size <= part_size:
+        return [ArchivePart(archive, size, sha256_of(archive), 1, 1)]
+    count = -(-size // part_size)
+    parts = []
+    with archive.open("rb") as source:
+        for index in range(1, count + 1):
+            path = archive.with_name(f"{archive.name}.{index:03d}")
+            digest = hashlib.sha256()
+            written = 0
+            with path.open("wb") as out:
+                while written < part_size:
+                    chunk = source.read(min(_CHUNK, part_size - written))
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    digest.update(chunk)
+                    written += len(chunk)
+            parts.append(ArchivePart(path, written, digest.hexdigest(), index, count))
+    archive.unlink()
+    return parts
+
+
+def package(
+    root: Path, files: list[Path], manifest: dict, destination: Path, part_size: int
+) -> tuple[list[ArchivePart], float]:
+    """Zip and split; returns the parts and the seconds it took (timed here, in the worker thread)."""
+    started = time.perf_counter()
+    parts = split(write_zip(root, files, manifest, destination), part_size)
+    return parts, time.perf_counter() - started

@@ -1,0 +1,69 @@
+"""From the store to the chosen formats: each renderer gets records in the order it needs.
+
+Layout of an export folder (the archive holds it as is):
+    result.json                 json: Telegram Desktop's machine-readable export (+ forum topics)
+    messages.html, css/, …      html: Desktop-style pages of 1,000 messages; forums: index.html + topics/<id>/
+    markdown/                   md: one Markdown file per chat, or per topic for forums
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator
+from pathlib import Path
+
+from db.store import StoreReader
+
+from .render.html import render_html
+from .render.json import render_json
+from .render.markdown import render_markdown
+from .render.model import PAGE_SIZE, ChatInfo, Locate, TopicInfo
+
+MARKDOWN_DIR = "markdown"
+
+
+def locator(reader: StoreReader, topics: list[TopicInfo] | None) -> Locate:
+    """Message id → (topic, page) for reply links across pages and topics.
+
+    Keeps only the first id of every page (a thousandth of the chat), so it
+    stays small for any chat; each lookup is one primary-key query."""
+    keys: list[int | None] = [t.id for t in topics] if topics is not None else [None]
+    starts = {key: reader.page_starts(key, PAGE_SIZE) for key in keys}
+
+    def locate(msg_id: int) -> tuple[int | None, int] | None:
+        stored, topic_id = reader.topic_of(msg_id)
+        if not stored or topic_id not in starts:
+            return None
+        return topic_id, bisect_right(starts[topic_id], msg_id)
+
+    return locate
+
+
+def _topic_ordered(reader: StoreReader, topics: list[TopicInfo] | None) -> Iterator[dict]:
+    if topics is None:
+        yield from reader.records()
+        return
+    for topic in topics:
+        yield from reader.topic_records(topic.id)
+
+
+def render_formats(
+    reader: StoreReader,
+    out_dir: Path,
+    chat: ChatInfo,
+    topics: list[TopicInfo] | None,
+    formats: tuple[str, ...],
+) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    if "json" in formats:
+        files += render_json(out_dir, chat, topics, reader.records())
+    if "html" in formats or "md" in formats:
+        locate = locator(reader, topics)
+        if "html" in formats:
+            files += render_html(out_dir, chat, topics, _topic_ordered(reader, topics), locate)
+        if "md" in formats:
+            files += render_markdown(
+                out_dir / MARKDOWN_DIR, chat, topics, _topic_ordered(reader, topics), locate
+            )
+    return files

@@ -1,0 +1,147 @@
+"""The one place that sends history requests to Telegram.
+
+Many requests are in flight on one Telethon client.  Two limits adapt:
+- concurrency grows by one each time a full window of requests succeeds, so a
+  latency-bound export fills the pipe;
+- once Telegram answers FLOOD_WAIT, requests are also paced at a rate
+  estimated from what Telegram let through between two flood waits (all tokens
+  refilled in between were spent, so successes / elapsed is the sustained
+  rate), then probed upwards slowly (about 5 % per 30 s).  That keeps a
+  rate-limited export close to the allowed rate with few waits.
+
+Flood waits are slept here, visibly: Telethon's own sleeping is switched off
+(``flood_sleep_threshold=0``), every wait is reported to the listener and
+timed as its own phase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telethon import errors
+
+from .timing import PhaseClock
+
+# Relative rate increase per successful request once pacing: 5 % over ~30 s at any rate.
+_PROBE_PER_REQUEST = 0.05 / 30
+_SAFETY = 0.95
+
+
+@dataclass(frozen=True)
+class FloodWait:
+    """Telegram asked us to wait; listeners tell the user."""
+
+    seconds: int
+    method: str
+
+
+Caller = Callable[[Any], Awaitable[Any]]
+
+
+class FetchScheduler:
+    def __init__(
+        self,
+        call: Caller,
+        clock: PhaseClock,
+        *,
+        on_flood_wait: Callable[[FloodWait], None] | None = None,
+        initial_concurrency: int = 4,
+        max_concurrency: int = 32,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._call = call
+        self._clock = clock
+        self._on_flood_wait = on_flood_wait
+        self._sleep = sleep
+        self.limit = initial_concurrency
+        self.max_concurrency = max_concurrency
+        self.rate: float | None = None
+        self._in_flight = 0
+        self._cond = asyncio.Condition()
+        self._gate_open = True
+        self._next_slot = 0.0
+        self._successes_in_window = 0
+        self._since_flood_started = time.monotonic()
+        self._successes_since_flood = 0
+        self._seen_flood = False
+
+    async def __call__(self, request: Any) -> Any:
+        while True:
+            await self._acquire()
+            token = self._clock.request_started()
+            try:
+                result = await self._call(request)
+            except errors.FloodError as exc:
+                self._clock.request_finished(token)
+                await self._release()
+                await self._wait_out(int(getattr(exc, "seconds", 0) or 1), type(request).__name__)
+                continue
+            except BaseException:
+                self._clock.request_finished(token)
+                await self._release()
+                raise
+            self._clock.request_finished(token)
+            await self._release(success=True)
+            return result
+
+    async def _acquire(self) -> None:
+        async with self._cond:
+            await self._cond.wait_for(lambda: self._gate_open and self._in_flight < self.limit)
+            self._in_flight += 1
+        if self.rate:
+            now = time.monotonic()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1 / self.rate
+            if slot > now:
+                await self._sleep(slot - now)
+
+    async def _release(self, *, success: bool = False) -> None:
+        async with self._cond:
+            self._in_flight -= 1
+            if success:
+                self._successes_since_flood += 1
+                self._successes_in_window += 1
+                if self._successes_in_window >= self.limit and self.limit < self.max_concurrency:
+                    self._successes_in_window = 0
+                    self.limit += 1
+                if self.rate:
+                    self.rate *= 1 + _PROBE_PER_REQUEST
+            self._cond.notify_all()
+
+    async def _wait_out(self, seconds: int, method: str) -> None:
+        self._clock.flood_wait_started(seconds)
+        if self._on_flood_wait is not None:
+            self._on_flood_wait(FloodWait(seconds, method))
+        if self._gate_open:
+            self._adapt_to_flood()
+            self._gate_open = False
+            try:
+                await self._sleep(seconds)
+            finally:
+                async with self._cond:
+                    self._gate_open = True
+                    self._cond.notify_all()
+        else:
+            # Someone is already sleeping off this flood wait; wait for the gate.
+            async with self._cond:
+                await self._cond.wait_for(lambda: self._gate_open)
+        self._clock.flood_wait_finished()
+
+    def _adapt_to_flood(self) -> None:
+        elapsed = time.monotonic() - self._since_flood_started
+        observed = self._successes_since_flood / elapsed if elapsed > 0 else 0.0
+        if self._seen_flood and observed > 0:
+            self.rate = _SAFETY * observed
+        else:
+            # The first interval also spent Telegram's burst allowance, so it overstates the rate.
+            self.rate = max(observed * 0.8, 1.0)
+        self._seen_flood = True
+        # The next estimate spans this wait too: tokens refilled during it are spent right after.
+        self._since_flood_started = time.monotonic()
+        self._successes_since_flood = 0
+        self.limit = max(2, self.limit * 3 // 4)
+        self._successes_in_window = 0

@@ -1,0 +1,52 @@
+"""How the exporter reaches Telegram: read once at start-up, by the entry points only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from telethon import TelegramClient
+
+from .client import SessionFile, build_client
+
+
+class TelegramSettings(BaseSettings):
+    """The user client's credentials (``.env`` or the environment)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    tg_api_id: int | None = None
+    tg_api_hash: SecretStr | None = None
+    tg_session_path: Path = Path("data/user.session")
+
+
+class SettingsError(ValueError):
+    """Settings are missing or wrong; the message says which."""
+
+
+def open_client(
+    settings: TelegramSettings, session_file: Path | None = None, **options: object
+) -> TelegramClient:
+    """The user client: from a sandbox session file when given, else from the settings."""
+    if session_file is not None:
+        return build_client(SessionFile.load(session_file), **options)
+    if settings.tg_api_id is None or settings.tg_api_hash is None:
+        raise SettingsError(
+            "TG_API_ID and TG_API_HASH are not set: get them at https://my.telegram.org and put them "
+            "in .env (see .env.example), or pass --session-file for the offline sandbox."
+        )
+    path = settings.tg_session_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options.setdefault("flood_sleep_threshold", 0)
+    client = TelegramClient(str(path), settings.tg_api_id, settings.tg_api_hash.get_secret_value(), **options)
+    secure_session_file(path)
+    return client
+
+
+def secure_session_file(path: Path) -> None:
+    """The session can read everything the account can: owner-only, always."""
+    for candidate in (path, path.with_name(path.name + ".session")):
+        if candidate.exists():
+            os.chmod(candidate, 0o600)

@@ -1,0 +1,189 @@
+"""The phase clock and the timing report.
+
+Rules that keep the numbers honest:
+- a request is timed around the request alone, and the time the event loop
+  spent on our own work (converting, storing) while the request was in flight
+  is taken out again, so a slow converter never shows up as slow Telegram;
+- a flood wait is its own phase, never request time;
+- every other phase times only its own work (synchronous code, or work timed
+  inside the thread that does it);
+- phases overlap (fetching runs while pages are stored), so the report gives
+  each phase's busy time next to the wall time and never adds them up.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+# Phases, in the order the data flows.
+PROCESSING = "processing"
+STORING = "storing"
+RENDERING = "rendering"
+PACKAGING = "packaging"
+PHASES = (PROCESSING, STORING, RENDERING, PACKAGING)
+# Work done on the event loop; requests in flight meanwhile are not charged for it.
+LOOP_PHASES = frozenset({PROCESSING})
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, math.ceil(fraction * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+@dataclass
+class RequestStats:
+    count: int = 0
+    total: float = 0.0
+    in_flight_wall: float = 0.0
+    p50: float = 0.0
+    p95: float = 0.0
+    max: float = 0.0
+
+
+@dataclass
+class FloodStats:
+    count: int = 0
+    announced_seconds: int = 0
+    waited_wall: float = 0.0
+
+
+@dataclass
+class TimingReport:
+    """What an export cost, phase by phase; the bot, /stats and the manifest read this."""
+
+    wall: float
+    messages: int
+    requests: RequestStats
+    flood: FloodStats
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def messages_per_second(self) -> float:
+        return self.messages / self.wall if self.wall > 0 else 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["messages_per_second"] = round(self.messages_per_second, 1)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TimingReport:
+        return cls(
+            wall=data["wall"],
+            messages=data["messages"],
+            requests=RequestStats(**data["requests"]),
+            flood=FloodStats(**data["flood"]),
+            phases=dict(data["phases"]),
+        )
+
+    def summary(self) -> str:
+        """A few lines for people. Shares are of wall time; phases overlap, so they need not add up to 100 %."""
+
+        def share(seconds: float) -> str:
+            return (
+                f"{seconds:7.2f} s {100 * seconds / self.wall:5.1f} %"
+                if self.wall > 0
+                else f"{seconds:7.2f} s"
+            )
+
+        r = self.requests
+        lines = [
+            f"{self.messages:,} messages in {self.wall:.2f} s ({self.messages_per_second:,.0f} msg/s)",
+            f"  requests   {share(r.in_flight_wall)}  wall with a request in flight; "
+            f"{r.count:,} requests, {r.total:.2f} s in all, p50 {1000 * r.p50:.0f} ms, p95 {1000 * r.p95:.0f} ms",
+            f"  flood wait {share(self.flood.waited_wall)}  "
+            f"{self.flood.count} waits, Telegram asked for {self.flood.announced_seconds} s",
+        ]
+        lines += [f"  {name:<10} {share(self.phases.get(name, 0.0))}" for name in PHASES]
+        lines.append("  (phases overlap: each share is of the wall time, so they need not add up to 100 %)")
+        return "\n".join(lines)
+
+
+class PhaseClock:
+    """Collects the timings of one export; the scheduler and each step report into it."""
+
+    def __init__(self) -> None:
+        self._started = time.perf_counter()
+        self._finished: float | None = None
+        self.phases: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+        self._latencies: list[float] = []
+        self._request_total = 0.0
+        self._in_flight = 0
+        self._in_flight_since = 0.0
+        self._in_flight_wall = 0.0
+        self._loop_work = 0.0
+        self.flood = FloodStats()
+        self._waiting = 0
+        self._waiting_since = 0.0
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time synchronous work. Never put an ``await`` inside: other tasks would run on our clock."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - start
+            self.phases[name] += elapsed
+            if name in LOOP_PHASES:
+                self._loop_work += elapsed
+
+    def add(self, name: str, seconds: float) -> None:
+        """Work timed elsewhere (inside a worker thread)."""
+        self.phases[name] += seconds
+
+    def request_started(self) -> tuple[float, float]:
+        now = time.perf_counter()
+        if self._in_flight == 0:
+            self._in_flight_since = now
+        self._in_flight += 1
+        return now, self._loop_work
+
+    def request_finished(self, token: tuple[float, float]) -> float:
+        started, loop_work_then = token
+        now = time.perf_counter()
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self._in_flight_wall += now - self._in_flight_since
+        own = max(0.0, (now - started) - (self._loop_work - loop_work_then))
+        self._latencies.append(own)
+        self._request_total += own
+        return own
+
+    def flood_wait_started(self, announced_seconds: int) -> None:
+        self.flood.count += 1
+        self.flood.announced_seconds += announced_seconds
+        if self._waiting == 0:
+            self._waiting_since = time.perf_counter()
+        self._waiting += 1
+
+    def flood_wait_finished(self) -> None:
+        self._waiting -= 1
+        if self._waiting == 0:
+            self.flood.waited_wall += time.perf_counter() - self._waiting_since
+
+    def finish(self) -> None:
+        self._finished = time.perf_counter()
+
+    @property
+    def wall(self) -> float:
+        return (self._finished or time.perf_counter()) - self._started
+
+    def report(self, messages: int) -> TimingReport:
+        latencies = sorted(self._latencies)
+        requests = RequestStats(
+            count=len(latencies),
+            total=self._request_total,
+            in_flight_wall=self._in_flight_wall,
+            p50=percentile(latencies, 0.5),
+            p95=percentile(latencies, 0.95),
+            max=latencies[-1] if latencies else 0.0,
+        )
+        flood = FloodStats(self.flood.count, self.flood.announced_seconds, self.flood.waited_wall)
+        return TimingReport(self.wall, messages, requests, flood, dict(self.phases))
