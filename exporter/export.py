@@ -62,6 +62,8 @@ class ExportOptions:
     # Regular chats: one concurrent id range per this many messages, at most max_shards.
     shard_messages: int = 5_000
     max_shards: int = 16
+    # Most requests in flight at once; the scheduler adapts below it.
+    max_concurrency: int = 32
     keep_work_dir: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -368,7 +370,13 @@ async def _fetch(
         try:
             if options.takeout:
                 send = await stack.enter_async_context(_takeout(client))
-            scheduler = FetchScheduler(send, run.clock, on_flood_wait=run.on_flood_wait)
+            scheduler = FetchScheduler(
+                send,
+                run.clock,
+                on_flood_wait=run.on_flood_wait,
+                initial_concurrency=min(4, options.max_concurrency),
+                max_concurrency=options.max_concurrency,
+            )
             plan = await _plan(run, scheduler, target, options)
         except (errors.RPCError, ConnectionError, OSError) as exc:
             raise ExportError(_explain(exc)) from exc

@@ -1,0 +1,95 @@
+"""Honest timing: request time is Telegram's, processing is ours, and neither leaks into the other."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from telethon import TelegramClient
+
+from exporter import export as export_module
+from exporter.export import ExportOptions, export_chat
+from exporter.targets import parse_target, resolve_target
+from exporter.timing import PhaseClock, percentile
+from sandbox.cluster import Cluster
+from sandbox.world import ChatSpec, World, WorldSpec, build_world
+
+LATENCY = 0.2
+
+
+@pytest.fixture
+def world() -> World:
+    return build_world(
+        WorldSpec(
+            chats=[ChatSpec("channel", "Timed channel", "timed_channel_sandbox", messages=1_000)], contacts=2
+        )
+    )
+
+
+async def export(client: TelegramClient, tmp_path: Path, **options: object):
+    target = await resolve_target(client, parse_target("@timed_channel_sandbox"))
+    return await export_chat(client, target, ExportOptions(formats=("json",), **options), tmp_path)
+
+
+async def test_sequential_request_time_is_pages_times_latency(
+    cluster: Cluster, client: TelegramClient, tmp_path: Path
+) -> None:
+    await client.get_input_entity("timed_channel_sandbox")
+    cluster.network.latency = LATENCY
+    result = await export(client, tmp_path, max_concurrency=1, max_shards=1)
+    requests = result.report.requests
+    assert requests.count == cluster.calls["messages.getHistory"] >= 10
+    assert requests.total == pytest.approx(requests.count * LATENCY, rel=0.10)
+    assert requests.p50 == pytest.approx(LATENCY, rel=0.10)
+    # One request at a time: the time with a request in flight is their sum.
+    assert requests.in_flight_wall == pytest.approx(requests.total, rel=0.05)
+
+
+async def test_slow_processing_does_not_inflate_request_time(
+    cluster: Cluster, client: TelegramClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await client.get_input_entity("timed_channel_sandbox")
+    cluster.network.latency = LATENCY
+    original = export_module.to_record
+
+    def slow_to_record(*args: object, **kwargs: object) -> dict:
+        time.sleep(0.0005)  # deliberate: a converter that is slow on the event loop
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "to_record", slow_to_record)
+    result = await export(client, tmp_path)
+    report = result.report
+    assert report.phases["processing"] >= 0.0005 * report.messages
+    # Many requests were in flight while pages were processed; none is charged for it.
+    assert report.requests.total == pytest.approx(report.requests.count * LATENCY, rel=0.10)
+    assert report.requests.p95 < LATENCY * 1.2
+
+
+async def test_flood_wait_is_its_own_phase(cluster: Cluster, client: TelegramClient, tmp_path: Path) -> None:
+    from sandbox.netmodel import parse_fault
+
+    await client.get_input_entity("timed_channel_sandbox")
+    cluster.network.add_fault(parse_fault("messages.getHistory@3=420:FLOOD_WAIT_1"))
+    result = await export(client, tmp_path, max_concurrency=1)
+    flood = result.report.flood
+    assert (flood.count, flood.announced_seconds) == (1, 1)
+    assert flood.waited_wall == pytest.approx(1.0, abs=0.15)
+    assert result.report.requests.total < 0.5
+    assert result.complete
+
+
+def test_summary_never_adds_overlapping_phases() -> None:
+    clock = PhaseClock()
+    token = clock.request_started()
+    with clock.phase("processing"):
+        time.sleep(0.01)
+    clock.request_finished(token)
+    clock.finish()
+    report = clock.report(messages=10)
+    assert report.requests.total < 0.005  # the processing ran on the loop while the request was in flight
+    assert report.requests.in_flight_wall >= 0.01
+    text = report.summary()
+    assert "10 messages" in text and "need not add up" in text
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.0
+    assert type(report).from_dict(report.to_dict()) == report
