@@ -11,7 +11,10 @@ import asyncio
 import datetime as dt
 import getpass
 import sys
+import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -64,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="session file of the offline sandbox (python -m sandbox serve writes it)",
     )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against an offline sandbox Telegram started in this process",
+    )
+    parser.add_argument("--scenario", default="small", help="the sandbox's scenario (default: small)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     login = commands.add_parser("login", help="log the user client in (phone code or QR, then 2FA)")
@@ -212,13 +221,31 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    client = open_client(TelegramSettings(), args.session_file, receive_updates=args.command == "login")
-    try:
-        if args.command == "login":
-            return await _login(client, args)
-        return await _export(client, args)
-    finally:
-        await client.disconnect()
+    async with AsyncExitStack() as stack:
+        session_file = args.session_file
+        if args.sandbox:
+            session_file = await stack.enter_async_context(_offline_sandbox(args.scenario))
+        client = open_client(TelegramSettings(), session_file, receive_updates=args.command == "login")
+        try:
+            if args.command == "login":
+                return await _login(client, args)
+            return await _export(client, args)
+        finally:
+            await client.disconnect()
+    raise AssertionError("unreachable")
+
+
+@asynccontextmanager
+async def _offline_sandbox(scenario: str) -> AsyncIterator[Path]:
+    """The demo: a sandbox Telegram in this process. Imported only here; the engine never needs it."""
+    from sandbox.cluster import Cluster
+    from sandbox.world import build_scenario
+
+    async with Cluster(build_scenario(scenario)) as cluster:
+        with tempfile.TemporaryDirectory() as folder:
+            path = cluster.write_session_file(Path(folder) / "sandbox-session.json")
+            print(f"offline sandbox Telegram running (scenario {scenario!r})", file=sys.stderr)
+            yield path
 
 
 def main(argv: list[str] | None = None) -> int:
