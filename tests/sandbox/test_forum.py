@@ -56,3 +56,37 @@ async def test_forum_topics_page_past_one_hundred_and_replies_match(
         assert got == expected, topic_id
         for msg_id in got[:50]:
             assert world.topic_of(forum, msg_id) == topic_id
+
+
+async def test_replies_follow_the_paging_rules_with_every_bound(client: TelegramClient, world: World) -> None:
+    import random
+
+    from sandbox.api.paging import page
+
+    rng = random.Random(5)
+    forum = world.by_username("big_forum_sandbox")
+    peer = await client.get_input_entity("big_forum_sandbox")
+    for topic in list(forum.topics.values())[:6]:
+        visible = {msg_id for msg_id, _ in expected_messages(world, forum, topic.id)}
+        top = topic.ids.last
+        for _ in range(8):
+            request = {
+                "offset_id": rng.choice([0, rng.randint(1, top + 5)]),
+                "add_offset": rng.choice([0, -100, -rng.randint(1, 40)]),
+                "limit": rng.choice([100, rng.randint(1, 100)]),
+                "max_id": rng.choice([0, rng.randint(1, top + 5)]),
+                "min_id": rng.choice([0, rng.randint(1, top)]),
+            }
+            result = await client(
+                F.messages.GetRepliesRequest(peer, topic.id, offset_date=None, hash=0, **request)
+            )
+            assert [m.id for m in result.messages] == [i for i in page(topic.ids, **request) if i in visible]
+            assert result.count == len(visible)
+
+
+async def test_full_channel_and_full_chat(client: TelegramClient, world: World) -> None:
+    forum = world.by_username("big_forum_sandbox")
+    full = await client(F.channels.GetFullChannelRequest(await client.get_input_entity("big_forum_sandbox")))
+    assert full.full_chat.id == forum.bare_id
+    assert full.chats[0].forum
+    assert 0 < full.full_chat.read_inbox_max_id <= forum.slots.last

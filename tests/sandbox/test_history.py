@@ -124,3 +124,11 @@ async def test_messages_by_id_in_the_common_box_and_in_channels(client: Telegram
     channel = world.by_username("daily_digest_sandbox")
     got = await client.get_messages("daily_digest_sandbox", ids=[channel.slots.select(3), 10**8])
     assert got[0].id == channel.slots.select(3) and got[1] is None
+
+
+async def test_basic_group_full_chat_lists_its_members(client: TelegramClient, world: World) -> None:
+    group = next(c for c in world.chats.values() if c.kind == "group")
+    full = await client(F.messages.GetFullChatRequest(group.bare_id))
+    assert full.full_chat.id == group.bare_id
+    assert {p.user_id for p in full.full_chat.participants.participants} == set(group.member_ids)
+    assert {u.id for u in full.users} >= set(group.member_ids)
