@@ -13,6 +13,7 @@ import getpass
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -123,6 +124,8 @@ class TerminalProgress:
         self.last = 0.0
 
     def __call__(self, progress: Progress) -> None:
+        if progress.phase == "done":
+            return
         now = time.monotonic()
         final = progress.phase != "fetching"
         if not final and now - self.last < (0.2 if self.tty else 5.0):
@@ -150,9 +153,11 @@ def describe_progress(progress: Progress) -> str:
     if progress.eta is not None:
         parts.append(f"ETA {progress.eta:,.0f} s")
     if progress.active_topics:
-        shown = ", ".join(progress.active_topics[:3])
-        more = len(progress.active_topics) - 3
-        parts.append(f"reading {shown}" + (f" +{more}" if more > 0 else ""))
+        # Id-range shards of one chat share its name: show it once, with how many run.
+        streams = Counter(progress.active_topics)
+        shown = ", ".join(name if n == 1 else f"{name} ×{n}" for name, n in list(streams.items())[:3])
+        more = len(streams) - 3
+        parts.append(f"reading {shown}" + (f" +{more} topics" if more > 0 else ""))
     if progress.flood_wait:
         parts.append(f"Telegram asked us to wait {progress.flood_wait.seconds} s")
     return "  ".join(parts)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import shutil
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from telethon import TelegramClient, errors
 from telethon.tl import types as T
 
@@ -203,7 +203,7 @@ async def _fetch_stream(run: _Run, send: Any, stream: Stream, label: str) -> Non
     topic_id = stream.topic_id
     state = run.topics.get(topic_id) if topic_id is not None else None
     run.active[topic_id if topic_id is not None else id(stream)] = label
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    dumps = orjson.dumps
     try:
         async for page in read_stream(send, stream):
             with clock.phase(PROCESSING):
