@@ -53,7 +53,11 @@ async def test_every_chat_kind_exports_every_message_once_in_order(
     assert manifest["messages"]["written"] == len(got) == manifest["messages"]["expected"]
     if kind == "forum":
         for topic in manifest["topics"]:
-            assert topic["written"] == topic["expected"] == len(list(expected_messages(world, chat, topic["id"])))
+            assert (
+                topic["written"]
+                == topic["expected"]
+                == len(list(expected_messages(world, chat, topic["id"])))
+            )
 
 
 async def test_manifest_checksums_match_the_files(client: TelegramClient, tmp_path: Path) -> None:
@@ -98,7 +102,9 @@ async def test_topic_link_exports_one_topic(client: TelegramClient, world: World
     forum = world.by_username("project_forum_sandbox")
     topic = sorted(forum.topics)[2]
     result = await run_export(client, f"https://t.me/project_forum_sandbox/{topic}", tmp_path)
-    assert [(m["id"], m["topic_id"]) for m in exported(result)] == list(expected_messages(world, forum, topic))
+    assert [(m["id"], m["topic_id"]) for m in exported(result)] == list(
+        expected_messages(world, forum, topic)
+    )
 
 
 async def test_export_survives_a_dropped_connection(

@@ -1,0 +1,506 @@
+"""Paged HTML export, readable offline: no JavaScript, no external resources.
+
+Contract
+--------
+``render_html(out_dir, chat, topics, records, locate)`` writes and returns:
+
+* ``css/style.css``, the only stylesheet;
+* outside forums: ``messages.html``, ``messages2.html``, … with
+  :data:`~exporter.render.model.PAGE_SIZE` messages each, like Telegram Desktop;
+* in forums: ``topics/<topic id>/messages.html``, ``messages2.html``, … per
+  topic, and ``index.html`` listing the topics with their message counts.  A
+  topic in ``topics`` that gets no records still gets an (empty) first page, so
+  every link on the index resolves.
+
+``records`` come in the order pages are written: ascending id, and in forums
+grouped by topic (all of one topic, then the next; topics may come in any
+order, but a topic must not come back once left, which raises ``ValueError``).
+Only one page is open at a time and only the records of that page are kept
+(for reply previews), so memory stays flat whatever the chat's length.
+
+Every message is an element ``id="message<ID>"``.  A reply to a message on the
+current page links to ``#message<ID>``; any other target is found through
+``locate`` (see :data:`~exporter.render.model.Locate`), which must number pages
+the same way, and becomes ``messagesN.html#message<ID>`` (or
+``../<topic>/messagesN.html#message<ID>`` across topics).  A target ``locate``
+does not know is shown as a note instead of a link.
+
+All message text is HTML-escaped; formatting becomes ``strong``/``em``/``u``/
+``s``/``code``/``pre``/``blockquote`` and spoiler spans, and links are made only
+for http(s), mailto and tg targets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from html import escape
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote
+
+from exporter.render.common import (
+    day_label,
+    display_name,
+    full_date,
+    is_file_path,
+    media_label,
+    media_missing_reason,
+    poll_lines,
+    reaction_label,
+    reply_target,
+    safe_href,
+    service_link_target,
+    service_text,
+    snippet,
+    topic_marks,
+    topic_title,
+)
+from exporter.render.model import PAGE_SIZE, ChatInfo, Locate, TopicInfo
+
+Record = dict[str, Any]
+
+CSS_PATH = "css/style.css"
+INDEX_FILE = "index.html"
+TOPICS_DIR = "topics"
+
+
+def page_file(page: int) -> str:
+    """'messages.html' for page 1, then 'messages2.html', … as Telegram Desktop names them."""
+    return "messages.html" if page == 1 else f"messages{page}.html"
+
+
+def render_html(
+    out_dir: Path,
+    chat: ChatInfo,
+    topics: Sequence[TopicInfo] | None,
+    records: Iterable[Record],
+    locate: Locate,
+) -> list[Path]:
+    writer = _HtmlWriter(out_dir, chat, topics, locate)
+    try:
+        for record in records:
+            writer.add(record)
+    except BaseException:
+        # The bot process lives on after a failed export; do not leak the open page.
+        if writer.out is not None:
+            writer.out.close()
+        raise
+    return writer.finish()
+
+
+_SIMPLE_TAGS = {
+    "bold": ("<strong>", "</strong>"),
+    "italic": ("<em>", "</em>"),
+    "underline": ("<u>", "</u>"),
+    "strikethrough": ("<s>", "</s>"),
+    "code": ("<code>", "</code>"),
+    "spoiler": ('<span class="spoiler">', "</span>"),
+    "hashtag": ('<span class="hashtag">', "</span>"),
+    "cashtag": ('<span class="hashtag">', "</span>"),
+    "bot_command": ('<span class="command">', "</span>"),
+    "phone": ('<span class="phone">', "</span>"),
+    "custom_emoji": ('<span class="custom_emoji">', "</span>"),
+}
+
+
+def format_text(text: str | list[Any]) -> str:
+    """HTML of a record's ``text`` (a string, or strings and entity objects)."""
+    if type(text) is str:
+        return escape(text)
+    out: list[str] = []
+    for part in text:
+        if type(part) is str:
+            out.append(escape(part))
+            continue
+        kind = part.get("type")
+        body = escape(part.get("text", ""))
+        tags = _SIMPLE_TAGS.get(kind)
+        if tags is not None:
+            out.append(tags[0] + body + tags[1])
+        elif kind == "pre":
+            language = part.get("language")
+            attr = f' data-language="{escape(language)}"' if language else ""
+            out.append(f"<pre{attr}>{body}</pre>")
+        elif kind == "blockquote":
+            css = ' class="collapsed"' if part.get("collapsed") else ""
+            out.append(f"<blockquote{css}>{body}</blockquote>")
+        elif kind in ("text_link", "link", "email", "mention", "mention_name"):
+            out.append(_link(kind, part, body))
+        else:
+            out.append(body)
+    return "".join(out)
+
+
+def _link(kind: str, part: dict[str, Any], body: str) -> str:
+    raw = part.get("text", "")
+    if kind == "text_link":
+        href = safe_href(part.get("href"))
+    elif kind == "link":
+        href = safe_href(raw)
+    elif kind == "email":
+        href = "mailto:" + raw if "@" in raw and ":" not in raw else None
+    elif kind == "mention":
+        href = "tg://resolve?domain=" + quote(raw.lstrip("@"), safe="")
+    else:
+        href = f"tg://user?id={int(part.get('user_id', 0))}"
+    if href is None:
+        return f'<span class="link">{body}</span>'
+    return f'<a href="{escape(href)}">{body}</a>'
+
+
+class _HtmlWriter:
+    def __init__(
+        self, out_dir: Path, chat: ChatInfo, topics: Sequence[TopicInfo] | None, locate: Locate
+    ) -> None:
+        self.out_dir = out_dir
+        self.chat = chat
+        self.forum = chat.is_forum
+        self.topics: dict[int, TopicInfo] = {t.id: t for t in topics or ()}
+        self.locate = locate
+        self.written: list[Path] = []
+        self.counts: dict[int | None, int] = {}
+        self.topic: int | None = None
+        self.started = False
+        self.page = 0
+        self.on_page = 0
+        self.out: IO[str] | None = None
+        # Records of the open page, for reply previews and same-page anchors.
+        self.page_records: dict[int, Record] = {}
+        self.last_day = ""
+
+    # ------------------------------------------------------------------ paging
+
+    def add(self, rec: Record) -> None:
+        topic = (rec.get("topic_id") or 1) if self.forum else None
+        if not self.started or topic != self.topic:
+            self._open_topic(topic)
+        elif self.on_page == PAGE_SIZE:
+            self._close_page(has_next=True)
+            self._open_page(self.page + 1)
+        assert self.out is not None
+        self.out.write(self._message(rec))
+        self.on_page += 1
+        self.counts[topic] += 1
+        self.page_records[rec["id"]] = rec
+
+    def finish(self) -> list[Path]:
+        if self.out is not None:
+            self._close_page(has_next=False)
+        if self.forum:
+            for topic_id in self.topics:
+                if topic_id not in self.counts:
+                    self._open_topic(topic_id)
+                    self._close_page(has_next=False)
+            self._write_index()
+        elif not self.started:
+            self._open_topic(None)
+            self._close_page(has_next=False)
+        css = self.out_dir / CSS_PATH
+        css.parent.mkdir(parents=True, exist_ok=True)
+        css.write_text(_CSS, encoding="utf-8", newline="")
+        self.written.append(css)
+        return self.written
+
+    def _open_topic(self, topic: int | None) -> None:
+        if self.out is not None:
+            self._close_page(has_next=False)
+        if topic in self.counts:
+            raise ValueError(f"records of topic {topic} are not contiguous")
+        self.started = True
+        self.topic = topic
+        self.counts[topic] = 0
+        self._open_page(1)
+
+    def _page_path(self, topic: int | None, page: int) -> Path:
+        if topic is None:
+            return self.out_dir / page_file(page)
+        return self.out_dir / TOPICS_DIR / str(topic) / page_file(page)
+
+    def _open_page(self, page: int) -> None:
+        self.page = page
+        self.on_page = 0
+        self.page_records = {}
+        self.last_day = ""
+        path = self._page_path(self.topic, page)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.out = path.open("w", encoding="utf-8", newline="")
+        self.written.append(path)
+        root = "../../" if self.topic is not None else ""
+        chat_name = escape(display_name(self.chat.name))
+        if self.topic is not None:
+            title = escape(self._topic_title(self.topic))
+            heading = (
+                f'<div class="chat_name">{chat_name}</div>'
+                f'<div class="topic_name">{title}</div>'
+                f'<a class="nav" href="{root}{INDEX_FILE}">All topics</a>'
+            )
+            page_title = f"{title} – {chat_name}"
+        else:
+            heading = f'<div class="chat_name">{chat_name}</div>'
+            page_title = chat_name
+        self.out.write(
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{page_title}</title>\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<link href="{root}{CSS_PATH}" rel="stylesheet">\n</head>\n<body>\n'
+            f'<div class="page_header">{heading}<div class="page_number">Page {page}</div></div>\n'
+            '<div class="history">\n'
+        )
+        if page > 1:
+            self.out.write(f'<a class="pagination" href="{page_file(page - 1)}">Previous messages</a>\n')
+
+    def _close_page(self, *, has_next: bool) -> None:
+        assert self.out is not None
+        if self.on_page == 0:
+            self.out.write('<div class="message service"><div class="body">No messages</div></div>\n')
+        if has_next:
+            self.out.write(f'<a class="pagination" href="{page_file(self.page + 1)}">Next messages</a>\n')
+        self.out.write("</div>\n</body>\n</html>\n")
+        self.out.close()
+        self.out = None
+
+    def _topic_title(self, topic: int) -> str:
+        return topic_title(topic, self.topics.get(topic))
+
+    def _write_index(self) -> None:
+        path = self.out_dir / INDEX_FILE
+        order = list(self.topics) + [t for t in self.counts if t not in self.topics and t is not None]
+        rows = []
+        for topic_id in order:
+            marks = "".join(
+                f' <span class="badge">{m}</span>' for m in topic_marks(self.topics.get(topic_id))
+            )
+            count = self.counts.get(topic_id, 0)
+            rows.append(
+                f'<li class="topic"><a href="{TOPICS_DIR}/{topic_id}/{page_file(1)}">'
+                f"{escape(self._topic_title(topic_id))}</a>{marks}"
+                f' <span class="details">{count} message{"" if count == 1 else "s"}</span></li>\n'
+            )
+        chat_name = escape(display_name(self.chat.name))
+        total = sum(self.counts.values())
+        path.write_text(
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{chat_name}</title>\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<link href="{CSS_PATH}" rel="stylesheet">\n</head>\n<body>\n'
+            f'<div class="page_header"><div class="chat_name">{chat_name}</div>'
+            f'<div class="page_number">{len(order)} topics, {total} messages</div></div>\n'
+            f'<ul class="topics">\n{"".join(rows)}</ul>\n</body>\n</html>\n',
+            encoding="utf-8",
+            newline="",
+        )
+        self.written.append(path)
+
+    # ------------------------------------------------------------------ links
+
+    def _href(self, msg_id: int) -> str | None:
+        """Link to a message anywhere in the export, or None if it is not in it."""
+        if msg_id in self.page_records:
+            return f"#message{msg_id}"
+        found = self.locate(msg_id)
+        if found is None:
+            return None
+        topic, page = found
+        if not self.forum:
+            topic = None
+        elif topic is None:
+            topic = 1
+        if topic == self.topic and page == self.page:
+            return f"#message{msg_id}"
+        if topic == self.topic:
+            return f"{page_file(page)}#message{msg_id}"
+        return f"../{topic}/{page_file(page)}#message{msg_id}"
+
+    def _file_href(self, path: str) -> str:
+        root = "../../" if self.topic is not None else ""
+        return escape(root + quote(path))
+
+    # ------------------------------------------------------------------ messages
+
+    def _day(self, rec: Record) -> str:
+        date = rec.get("date")
+        if not date or date[:10] == self.last_day:
+            return ""
+        self.last_day = date[:10]
+        label = day_label(date)
+        return f'<div class="message service date_separator"><div class="body">{label}</div></div>\n'
+
+    def _message(self, rec: Record) -> str:
+        msg_id = rec["id"]
+        kind = rec.get("type")
+        if kind == "unsupported":
+            return (
+                f'<div class="message service" id="message{msg_id}">'
+                '<div class="body">This message is not supported by the exporting app</div></div>\n'
+            )
+        if kind == "service":
+            text = escape(service_text(rec))
+            target = service_link_target(rec)
+            if target is not None:
+                href = self._href(target)
+                if href is not None:
+                    text += f' <a href="{href}">(view message)</a>'
+            return (
+                self._day(rec)
+                + f'<div class="message service" id="message{msg_id}">'
+                + f'<div class="body" title="{full_date(rec["date"])}">{text}</div></div>\n'
+            )
+
+        date = rec["date"]
+        out = [
+            self._day(rec),
+            f'<div class="message default" id="message{msg_id}">',
+            f'<div class="date details" title="{full_date(date)}">{date[11:16]}',
+        ]
+        if "edited" in rec:
+            out.append(f' <span class="edited" title="Edited {full_date(rec["edited"])}">edited</span>')
+        out.append("</div>")
+        out.append(f'<div class="from_name">{escape(display_name(rec.get("from")))}')
+        if "via_bot" in rec:
+            out.append(f' <span class="details">via {escape(rec["via_bot"])}</span>')
+        out.append("</div>")
+        if "forwarded_from" in rec:
+            out.append(
+                '<div class="forwarded details">Forwarded from '
+                f"<strong>{escape(display_name(rec['forwarded_from']))}</strong></div>"
+            )
+        target = reply_target(rec)
+        if target is not None:
+            out.append(self._reply(rec, target))
+        media = self._media(rec)
+        if media:
+            out.append(media)
+        text = rec.get("text")
+        if text:
+            out.append(f'<div class="text">{format_text(text)}</div>')
+        if "author" in rec:
+            out.append(f'<div class="signature details">{escape(rec["author"])}</div>')
+        if "inline_bot_buttons" in rec:
+            out.append(self._buttons(rec["inline_bot_buttons"]))
+        if "reactions" in rec:
+            out.append(self._reactions(rec["reactions"]))
+        out.append("</div>\n")
+        return "".join(out)
+
+    def _reply(self, rec: Record, target: int) -> str:
+        if "reply_to_peer_id" in rec:
+            return '<div class="reply_to details">In reply to a message in another chat</div>'
+        href = self._href(target)
+        if href is None:
+            return '<div class="reply_to details">In reply to a message not in this export</div>'
+        quoted = self.page_records.get(target)
+        label = "this message"
+        if quoted is not None:
+            label = f"{display_name(quoted.get('from') or quoted.get('actor'))}: {snippet(quoted)}"
+        return f'<div class="reply_to details">In reply to <a href="{href}">{escape(label)}</a></div>'
+
+    def _media(self, rec: Record) -> str:
+        if "poll" in rec:
+            return self._poll(rec["poll"])
+        label = media_label(rec)
+        if label is None:
+            return ""
+        out = [f'<div class="media"><div class="media_title">{escape(label)}</div>']
+        photo = rec.get("photo")
+        if is_file_path(photo):
+            href = self._file_href(photo)
+            out.append(f'<a href="{href}"><img class="photo" src="{href}" alt="Photo"></a>')
+        elif is_file_path(rec.get("file")):
+            name = rec.get("file_name") or "Open file"
+            out.append(f'<a href="{self._file_href(rec["file"])}">{escape(name)}</a>')
+        else:
+            reason = media_missing_reason(rec)
+            if reason:
+                out.append(f'<div class="details">{escape(reason)}</div>')
+        out.append("</div>")
+        return "".join(out)
+
+    def _poll(self, poll: dict[str, Any]) -> str:
+        total = poll.get("total_voters") or 0
+        state = "Closed poll" if poll.get("closed") else "Poll"
+        out = [
+            '<div class="media poll">',
+            f'<div class="question">{format_text(poll.get("question", ""))}</div>',
+            f'<div class="details">{state} · {total} vote{"" if total == 1 else "s"}</div><ul>',
+        ]
+        for text, voters, chosen, percent in poll_lines(poll):
+            css = ' class="chosen"' if chosen else ""
+            out.append(f'<li{css}>{escape(text)} <span class="details">{voters} · {percent}%</span></li>')
+        out.append("</ul></div>")
+        return "".join(out)
+
+    def _buttons(self, rows: list[list[dict[str, Any]]]) -> str:
+        out = ['<div class="buttons">']
+        for row in rows:
+            out.append('<div class="button_row">')
+            for button in row:
+                text = escape(button.get("text", ""))
+                href = safe_href(button.get("data")) if button.get("type") in ("url", "auth") else None
+                if href:
+                    out.append(f'<a class="button" href="{escape(href)}">{text}</a>')
+                else:
+                    out.append(f'<span class="button">{text}</span>')
+            out.append("</div>")
+        out.append("</div>")
+        return "".join(out)
+
+    def _reactions(self, reactions: list[dict[str, Any]]) -> str:
+        out = ['<div class="reactions">']
+        for reaction in reactions:
+            who = ", ".join(display_name(r.get("from")) for r in reaction.get("recent", ()))
+            title = f' title="{escape(who)}"' if who else ""
+            out.append(f'<span class="reaction"{title}>{escape(reaction_label(reaction))}</span>')
+        out.append("</div>")
+        return "".join(out)
+
+
+_CSS = """\
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       background: #e7ebf0; color: #000; }
+a { color: #168acd; text-decoration: none; }
+a:hover { text-decoration: underline; }
+.page_header { position: sticky; top: 0; background: #fff; border-bottom: 1px solid #dadce0;
+               padding: 10px 16px; z-index: 1; }
+.chat_name { font-weight: 600; font-size: 16px; }
+.topic_name { font-weight: 600; color: #3e6d8c; }
+.page_number, .details { color: #70777b; font-size: 12px; }
+.nav { font-size: 12px; }
+.history { max-width: 720px; margin: 0 auto; padding: 8px 12px 24px; }
+.pagination { display: block; text-align: center; padding: 10px; margin: 8px 0; background: #fff;
+              border-radius: 8px; }
+.message { margin: 6px 0; }
+.message.default { background: #fff; border-radius: 10px; padding: 8px 12px; overflow-wrap: anywhere; }
+.message:target { box-shadow: 0 0 0 2px #5eb5f7; }
+.message.service { text-align: center; }
+.message.service .body { display: inline-block; background: rgba(0, 0, 0, .2); color: #fff;
+                         border-radius: 12px; padding: 3px 10px; font-size: 13px; }
+.message.service .body a { color: #fff; text-decoration: underline; }
+.date { float: right; margin-left: 8px; }
+.edited { font-style: italic; }
+.from_name { font-weight: 600; color: #3a8ac6; }
+.forwarded, .reply_to { border-left: 2px solid #5eb5f7; padding-left: 8px; margin: 4px 0; }
+.text { white-space: pre-wrap; margin-top: 2px; }
+.signature { text-align: right; }
+.media { margin: 4px 0; padding: 6px 10px; background: #f2f6f9; border-radius: 8px; }
+.media .photo { display: block; max-width: 100%; max-height: 480px; margin-top: 4px; }
+.media_title { font-weight: 500; }
+.poll ul { margin: 4px 0; padding-left: 20px; }
+.poll li.chosen { font-weight: 600; }
+.question { font-weight: 600; }
+pre { white-space: pre-wrap; background: #f4f4f4; padding: 6px 8px; border-radius: 6px; margin: 4px 0; }
+code { background: #f4f4f4; padding: 0 3px; border-radius: 3px; }
+blockquote { margin: 4px 0; padding-left: 10px; border-left: 3px solid #5eb5f7; }
+blockquote.collapsed { max-height: 4.5em; overflow: hidden; }
+.spoiler { background: #9aa3ab; color: transparent; border-radius: 3px; }
+.spoiler:hover, .spoiler:focus { background: none; color: inherit; }
+.hashtag, .command, .link, .phone { color: #168acd; }
+.reactions { margin-top: 6px; }
+.reaction { display: inline-block; background: #e8f1f8; border-radius: 12px; padding: 1px 8px;
+            margin: 2px 4px 0 0; font-size: 13px; }
+.buttons { margin-top: 6px; }
+.button_row { display: flex; gap: 4px; margin-top: 4px; }
+.button { flex: 1; text-align: center; background: #e8f1f8; border-radius: 6px; padding: 4px; }
+.topics { max-width: 720px; margin: 12px auto; padding: 0 12px; list-style: none; }
+.topic { background: #fff; border-radius: 10px; padding: 10px 14px; margin: 6px 0; }
+.badge { font-size: 11px; background: #70777b; color: #fff; border-radius: 8px; padding: 0 6px; }
+"""

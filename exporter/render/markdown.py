@@ -1,0 +1,435 @@
+"""Markdown export for Obsidian and other Markdown readers.
+
+Contract
+--------
+``render_markdown(out_dir, chat, topics, records, locate)`` writes and returns:
+
+* outside forums: one file, ``<safe chat name>.md``;
+* in forums: ``topics/<id> - <safe title>.md`` per topic (a topic in ``topics``
+  without records still gets its file) and ``index.md`` linking them.
+
+``records`` come as for the HTML renderer: ascending id, and in forums grouped
+by topic, a topic never coming back once left (``ValueError`` otherwise).
+Bodies are streamed to a ``.part`` file and the front matter (chat, topic,
+message count, first and last date) is put in front once the counts are known,
+so memory stays flat.
+
+Each file starts with YAML front matter and a title, has a ``## YYYY-MM-DD``
+heading per day, and gives every message a block id ``^msg-<ID>`` at the end of
+its header paragraph.  Replies link ``[[#^msg-ID]]`` inside the file and
+``[[<topic file>#^msg-ID]]`` across topics; ``locate`` (see
+:data:`~exporter.render.model.Locate`) tells whether and in which topic a
+target exists, and a target not in the export is named, not linked.  Message
+text is escaped so nothing in it is read as Markdown, HTML or Obsidian syntax.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from exporter.render.common import (
+    display_name,
+    is_file_path,
+    media_label,
+    media_missing_reason,
+    plain_text,
+    poll_lines,
+    reaction_label,
+    reply_target,
+    safe_href,
+    service_link_target,
+    service_text,
+    snippet,
+    topic_marks,
+    topic_title,
+)
+from exporter.render.model import ChatInfo, Locate, TopicInfo, bare_id
+from exporter.render.names import safe_filename, topic_stem
+
+Record = dict[str, Any]
+
+INDEX_FILE = "index.md"
+TOPICS_DIR = "topics"
+
+# Messages remembered per file for reply labels; older targets are still linked, just unlabelled.
+_RECENT = 1000
+
+# Backslash-escaping any ASCII punctuation is allowed in CommonMark; these are
+# the characters that start Markdown, HTML or Obsidian syntax (%% comments,
+# == highlights, $ math, ^ block ids, # tags, [[ links).
+_MD_ESCAPES = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>#|~=$%^&"})
+# At a line start "- ", "+ " and "1. " open lists, and four columns of
+# indentation open a code block; shorter indentation is harmless and kept.
+_LINE_START = re.compile(r"^([ \t]*)(?:([-+])|(\d+)(?=[.)]))", re.MULTILINE)
+_INDENT = re.compile(r"^(?: {4,}| *\t[ \t]*)", re.MULTILINE)
+# A wiki link's label cannot hold link syntax, and Markdown readers without
+# wiki links show it raw, so markup characters go too.
+_WIKI_LABEL_UNSAFE = str.maketrans({ch: " " for ch in "[]|#^<>`*_~=$%&\\\n\r"})
+_WIKI_STEM_UNSAFE = str.maketrans({ch: "_" for ch in "[]|#^"})
+_LANGUAGE = re.compile(r"[^\w+#.-]")
+_BACKTICKS = re.compile(r"`+")
+
+
+def render_markdown(
+    out_dir: Path,
+    chat: ChatInfo,
+    topics: Sequence[TopicInfo] | None,
+    records: Iterable[Record],
+    locate: Locate,
+) -> list[Path]:
+    writer = _MarkdownWriter(out_dir, chat, topics, locate)
+    try:
+        for record in records:
+            writer.add(record)
+    except BaseException:
+        # The bot process lives on after a failed export; do not leak the open body file.
+        if writer.file is not None:
+            writer.file.body.close()
+            writer.file.part.unlink(missing_ok=True)
+        raise
+    return writer.finish()
+
+
+# --------------------------------------------------------------------------- text
+
+
+def escape_md(text: str) -> str:
+    """``text`` as literal Markdown: every special character escaped, line starts defused."""
+    text = text.translate(_MD_ESCAPES)
+    if "\n" in text or text[:1] in "-+ \t" or text[:1].isdigit():
+        text = _LINE_START.sub(_defuse_line_start, text)
+        text = _INDENT.sub(lambda m: "\u00a0" * len(m.group(0).expandtabs(4)), text)
+    return text
+
+
+def _defuse_line_start(match: re.Match[str]) -> str:
+    indent, marker, digits = match.groups()
+    if marker is not None:
+        return f"{indent}\\{marker}"
+    return f"{indent}{digits}\\"
+
+
+def _wrap(marker_open: str, marker_close: str, raw: str) -> str:
+    """Emphasis markers hugging the text: CommonMark ignores ``** bold **``."""
+    stripped = raw.strip()
+    if not stripped:
+        return escape_md(raw)
+    lead = raw[: len(raw) - len(raw.lstrip())]
+    trail = raw[len(raw.rstrip()) :]
+    return f"{lead}{marker_open}{escape_md(stripped)}{marker_close}{trail}"
+
+
+def _fence(raw: str, minimum: int) -> str:
+    longest = max((len(run) for run in _BACKTICKS.findall(raw)), default=0)
+    return "`" * max(minimum, longest + 1)
+
+
+def _url(href: str) -> str:
+    # Inside <…> a destination may not hold '<', '>' or line breaks.
+    return href.replace("<", "%3C").replace(">", "%3E").replace("\n", "").replace("\r", "")
+
+
+_WRAPS = {
+    "bold": ("**", "**"),
+    "italic": ("*", "*"),
+    "strikethrough": ("~~", "~~"),
+    "underline": ("<u>", "</u>"),
+    "spoiler": ('<span class="spoiler">', "</span>"),
+}
+
+
+def format_text(text: str | list[Any]) -> str:
+    """Markdown of a record's ``text`` (a string, or strings and entity objects)."""
+    if isinstance(text, str):
+        return escape_md(text)
+    out: list[str] = []
+    for part in text:
+        if isinstance(part, str):
+            out.append(escape_md(part))
+            continue
+        kind = part.get("type")
+        raw = part.get("text", "")
+        wrap = _WRAPS.get(kind)
+        if wrap is not None:
+            out.append(_wrap(wrap[0], wrap[1], raw))
+        elif kind == "code":
+            fence = _fence(raw, 1)
+            pad = " " if raw.startswith("`") or raw.endswith("`") else ""
+            out.append(f"{fence}{pad}{raw}{pad}{fence}")
+        elif kind == "pre":
+            fence = _fence(raw, 3)
+            language = _LANGUAGE.sub("", part.get("language") or "")
+            out.append(f"\n{fence}{language}\n{raw}\n{fence}\n")
+        elif kind == "blockquote":
+            quoted = "\n".join("> " + line for line in escape_md(raw).split("\n"))
+            out.append(f"\n{quoted}\n")
+        elif kind in ("text_link", "link", "email"):
+            if kind == "text_link":
+                href = safe_href(part.get("href"))
+            elif kind == "link":
+                href = safe_href(raw)
+            else:
+                href = "mailto:" + raw if "@" in raw and ":" not in raw else None
+            label = escape_md(raw)
+            out.append(f"[{label}](<{_url(href)}>)" if href and label else label)
+        else:
+            out.append(escape_md(raw))
+    return "".join(out)
+
+
+def _wiki_label(text: str) -> str:
+    return " ".join(text.translate(_WIKI_LABEL_UNSAFE).split())
+
+
+def _yaml(value: str | int | None) -> str:
+    # JSON scalars are valid YAML, and json quoting handles every odd character.
+    return json.dumps(value, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- writer
+
+
+class _File:
+    """One Markdown file being written: its body goes to a .part file until the end."""
+
+    def __init__(self, path: Path, stem: str, topic: int | None) -> None:
+        self.path = path
+        self.stem = stem
+        self.topic = topic
+        self.part = path.with_name(path.name + ".part")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.body: IO[str] = self.part.open("w", encoding="utf-8", newline="")
+        self.count = 0
+        self.first_date: str | None = None
+        self.last_date: str | None = None
+        self.day = ""
+        # OrderedDict: dropping the oldest of a plain dict rescans its deleted slots.
+        self.recent: OrderedDict[int, Record] = OrderedDict()
+
+
+class _MarkdownWriter:
+    def __init__(
+        self, out_dir: Path, chat: ChatInfo, topics: Sequence[TopicInfo] | None, locate: Locate
+    ) -> None:
+        self.out_dir = out_dir
+        self.chat = chat
+        self.forum = chat.is_forum
+        self.topics: dict[int, TopicInfo] = {t.id: t for t in topics or ()}
+        self.locate = locate
+        self.written: list[Path] = []
+        self.counts: dict[int | None, int] = {}
+        self.file: _File | None = None
+
+    def add(self, rec: Record) -> None:
+        topic = (rec.get("topic_id") or 1) if self.forum else None
+        if self.file is None or topic != self.file.topic:
+            self._open(topic)
+        assert self.file is not None
+        self.file.body.write(self._message(rec))
+        self.file.count += 1
+        date = rec.get("date")
+        if date:
+            self.file.first_date = self.file.first_date or date
+            self.file.last_date = date
+        recent = self.file.recent
+        recent[rec["id"]] = rec
+        if len(recent) > _RECENT:
+            recent.popitem(last=False)
+
+    def finish(self) -> list[Path]:
+        self._close()
+        if self.forum:
+            for topic_id in self.topics:
+                if topic_id not in self.counts:
+                    self._open(topic_id)
+                    self._close()
+            self._write_index()
+        elif not self.counts:
+            self._open(None)
+            self._close()
+        return self.written
+
+    # ------------------------------------------------------------------ files
+
+    def _topic_title(self, topic: int) -> str:
+        return topic_title(topic, self.topics.get(topic))
+
+    def _stem(self, topic: int | None) -> str:
+        if topic is None:
+            return safe_filename(self.chat.name, fallback="chat").translate(_WIKI_STEM_UNSAFE)
+        return topic_stem(topic, self._topic_title(topic)).translate(_WIKI_STEM_UNSAFE)
+
+    def _open(self, topic: int | None) -> None:
+        self._close()
+        if topic in self.counts:
+            raise ValueError(f"records of topic {topic} are not contiguous")
+        self.counts[topic] = 0
+        stem = self._stem(topic)
+        folder = self.out_dir if topic is None else self.out_dir / TOPICS_DIR
+        self.file = _File(folder / f"{stem}.md", stem, topic)
+
+    def _close(self) -> None:
+        file = self.file
+        if file is None:
+            return
+        self.file = None
+        file.body.close()
+        self.counts[file.topic] = file.count
+        head = ["---", f"chat: {_yaml(self.chat.name)}", f"chat_id: {bare_id(self.chat.id)}"]
+        head.append(f"chat_type: {_yaml(self.chat.type)}")
+        if file.topic is not None:
+            head.append(f"topic: {_yaml(self._topic_title(file.topic))}")
+            head.append(f"topic_id: {file.topic}")
+        head.append(f"messages: {file.count}")
+        if file.first_date:
+            head.append(f"first_message: {file.first_date}")
+            head.append(f"last_message: {file.last_date}")
+        title = self._topic_title(file.topic) if file.topic is not None else display_name(self.chat.name)
+        head += ["---", "", f"# {escape_md(title)}", "", ""]
+        with file.path.open("w", encoding="utf-8", newline="") as out:
+            out.write("\n".join(head))
+            if file.count == 0:
+                out.write("*No messages*\n")
+            with file.part.open("r", encoding="utf-8", newline="") as body:
+                shutil.copyfileobj(body, out)
+        file.part.unlink()
+        self.written.append(file.path)
+
+    def _write_index(self) -> None:
+        order = list(self.topics) + [t for t in self.counts if t not in self.topics and t is not None]
+        total = sum(self.counts.values())
+        lines = [
+            "---",
+            f"chat: {_yaml(self.chat.name)}",
+            f"chat_id: {bare_id(self.chat.id)}",
+            f"chat_type: {_yaml(self.chat.type)}",
+            f"topics: {len(order)}",
+            f"messages: {total}",
+            "---",
+            "",
+            f"# {escape_md(display_name(self.chat.name))}",
+            "",
+        ]
+        for topic_id in order:
+            count = self.counts.get(topic_id, 0)
+            marks = topic_marks(self.topics.get(topic_id))
+            label = _wiki_label(self._topic_title(topic_id)) or str(topic_id)
+            suffix = f" ({', '.join(marks)})" if marks else ""
+            lines.append(
+                f"- [[{self._stem(topic_id)}|{label}]] — {count} message{'' if count == 1 else 's'}{suffix}"
+            )
+        path = self.out_dir / INDEX_FILE
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="")
+        self.written.append(path)
+
+    # ------------------------------------------------------------------ messages
+
+    def _link(self, target: int, label: str) -> str | None:
+        """Wiki link to a message of the export, or None if it is not in it."""
+        file = self.file
+        assert file is not None
+        label = _wiki_label(label) or f"message {target}"
+        if target in file.recent:
+            return f"[[#^msg-{target}|{label}]]"
+        found = self.locate(target)
+        if found is None:
+            return None
+        topic = (found[0] or 1) if self.forum else None
+        if topic == file.topic:
+            return f"[[#^msg-{target}|{label}]]"
+        return f"[[{self._stem(topic)}#^msg-{target}|{label}]]"
+
+    def _message(self, rec: Record) -> str:
+        file = self.file
+        assert file is not None
+        msg_id = rec["id"]
+        out: list[str] = []
+        date = rec.get("date")
+        if date and date[:10] != file.day:
+            file.day = date[:10]
+            out.append(f"## {file.day}\n\n")
+        kind = rec.get("type")
+        if kind == "unsupported":
+            out.append(f"*Unsupported message* ^msg-{msg_id}\n\n")
+            return "".join(out)
+        if kind == "service":
+            line = f"*{escape_md(service_text(rec))}*"
+            target = service_link_target(rec)
+            if target is not None:
+                link = self._link(target, "view message")
+                if link:
+                    line += f" ({link})"
+            out.append(f"{line} ^msg-{msg_id}\n\n")
+            return "".join(out)
+
+        header = [f"**{escape_md(display_name(rec.get('from')))}**"]
+        if "via_bot" in rec:
+            header.append(f"via {escape_md(rec['via_bot'])}")
+        header.append(date[11:16] if date else "")
+        if "edited" in rec:
+            header.append("*edited*")
+        lines = [" · ".join(header)]
+        if "forwarded_from" in rec:
+            lines.append(f"*Forwarded from {escape_md(display_name(rec['forwarded_from']))}*")
+        target = reply_target(rec)
+        if target is not None:
+            lines.append(self._reply(rec, target))
+        out.append("\n".join(lines) + f" ^msg-{msg_id}\n\n")
+
+        body: list[str] = []
+        media = self._media(rec)
+        if media:
+            body.append(media)
+        text = rec.get("text")
+        if text:
+            body.append(format_text(text).strip("\n"))
+        if "author" in rec:
+            body.append(f"— *{escape_md(rec['author'])}*")
+        if "reactions" in rec:
+            body.append("Reactions: " + " · ".join(escape_md(reaction_label(r)) for r in rec["reactions"]))
+        if body:
+            out.append("\n\n".join(body) + "\n\n")
+        return "".join(out)
+
+    def _reply(self, rec: Record, target: int) -> str:
+        if "reply_to_peer_id" in rec:
+            return "↩ *In reply to a message in another chat*"
+        quoted = self.file.recent.get(target) if self.file else None
+        label = f"message {target}"
+        if quoted is not None:
+            label = f"{display_name(quoted.get('from') or quoted.get('actor'))}: {snippet(quoted, 60)}"
+        link = self._link(target, label)
+        if link is None:
+            return "↩ *In reply to a message not in this export*"
+        return f"↩ {link}"
+
+    def _media(self, rec: Record) -> str:
+        if "poll" in rec:
+            poll = rec["poll"]
+            total = poll.get("total_voters") or 0
+            state = "closed poll" if poll.get("closed") else "poll"
+            lines = [
+                f"**Poll:** {escape_md(plain_text(poll.get('question', '')))} "
+                f"*({state}, {total} vote{'' if total == 1 else 's'})*"
+            ]
+            for text, voters, chosen, percent in poll_lines(poll):
+                mark = "✓ " if chosen else ""
+                lines.append(f"- {mark}{escape_md(text)} — {voters} ({percent}%)")
+            return "\n".join(lines)
+        label = media_label(rec)
+        if label is None:
+            return ""
+        root = "../" if self.forum else ""
+        photo = rec.get("photo")
+        if is_file_path(photo):
+            return f"![{escape_md(label)}](<{_url(root + photo)}>)"
+        if is_file_path(rec.get("file")):
+            return f"[{escape_md(label)}](<{_url(root + rec['file'])}>)"
+        reason = media_missing_reason(rec)
+        return f"*\\[{escape_md(label)}{' — ' + escape_md(reason) if reason else ''}\\]*"
