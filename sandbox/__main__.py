@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
         "--logged-out", action="store_true", help="write a session that still has to log in (login tests)"
     )
     serve.add_argument("--session-file", type=Path, required=True, help="where to write the client session")
+    serve.add_argument(
+        "--stats-file", type=Path, help="write request and flood-wait counts here as JSON on exit"
+    )
 
     desc = commands.add_parser("describe", help="print the scenario's ground truth summary as JSON")
     desc.add_argument("--scenario", default="small")
@@ -77,6 +80,8 @@ async def _serve(args: argparse.Namespace) -> int:
         await stop.wait()
     finally:
         await cluster.stop()
+        if args.stats_file:
+            args.stats_file.write_text(json.dumps(dict(cluster.stats()), indent=1, sort_keys=True))
     return 0
 
 

@@ -1,0 +1,252 @@
+"""python -m bench: our exporter side by side with the common approaches, against the sandbox.
+
+Every contestant runs in its own process against a fresh sandbox in another
+process (so server CPU is never charged to the client, and every contestant
+starts with a full flood bucket), one after another on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_CONCURRENCY = 32  # ours: most requests in flight (exporter.export.ExportOptions.max_concurrency)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    sandbox: str
+    target: str
+    description: str
+    latency_ms: float = 0.0
+    rate: float | None = None
+    burst: float = 20.0
+    contestants: tuple[str, ...] = ("telethon-default", "sequential", "ours")
+    # Slow contestants read a prefix and are scaled: contestant -> max messages.
+    prefix: dict[str, int] = field(default_factory=dict)
+    # Forum topics ours reads when the whole forum would take too long (scaled the same way).
+    ours_topics: tuple[int, ...] | None = None
+
+
+SCENARIOS = {
+    s.name: s
+    for s in [
+        Scenario(
+            "forum-130ms",
+            "bench-forum",
+            "@bench_forum_sandbox",
+            "20 topics × 5,000 messages, 130 ms per request, no flood limit",
+            latency_ms=130,
+            prefix={"telethon-default": 1_500, "sequential": 15_000},
+        ),
+        Scenario(
+            "forum-limited",
+            "bench-forum",
+            "@bench_forum_sandbox",
+            "the same forum, flood limit 10 requests/s with a burst of 20",
+            latency_ms=130,
+            rate=10,
+            burst=20,
+            prefix={"telethon-default": 1_500, "sequential": 15_000},
+        ),
+        Scenario(
+            "channel-130ms",
+            "channel-large",
+            "@large_channel_sandbox",
+            "one channel of 100,000 messages, 130 ms per request",
+            latency_ms=130,
+            prefix={"telethon-default": 1_500, "sequential": 15_000},
+        ),
+        Scenario(
+            "cpu",
+            "channel-large",
+            "@large_channel_sandbox",
+            "100,000 messages at 0 ms: the client's CPU is the limit",
+            contestants=("telethon-default", "sequential", "bare", "ours"),
+            prefix={"telethon-default": 1_500},
+        ),
+        Scenario(
+            "huge-memory",
+            "huge",
+            "@huge_channel_sandbox",
+            "1,000,000 messages: peak memory of the exporter process",
+            contestants=("ours",),
+        ),
+        Scenario(
+            "smoke",
+            "small",
+            "@project_forum_sandbox",
+            "a few hundred messages; checks the harness, not speed",
+            contestants=("telethon-default", "sequential", "bare", "ours"),
+            prefix={"telethon-default": 150},
+        ),
+    ]
+}
+
+
+@dataclass
+class Result:
+    scenario: str
+    contestant: str
+    messages: int
+    wall: float
+    cpu: float
+    peak_rss_mb: float
+    requests: int
+    flood_waits: int
+    scaled_from: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.wall if self.wall > 0 else 0.0
+
+    @property
+    def cpu_us_per_message(self) -> float:
+        return 1e6 * self.cpu / self.messages if self.messages else 0.0
+
+
+async def run_contestant(scenario: Scenario, contestant: str, folder: Path) -> Result:
+    session = folder / f"{scenario.name}-{contestant}.json"
+    stats_file = folder / f"{scenario.name}-{contestant}.stats.json"
+    command = [
+        sys.executable, "-m", "sandbox", "serve", "--scenario", scenario.sandbox,
+        "--latency-ms", str(scenario.latency_ms), "--session-file", str(session), "--stats-file", str(stats_file),
+    ]  # fmt: skip
+    if scenario.rate:
+        command += ["--rate", str(scenario.rate), "--burst", str(scenario.burst)]
+    server = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    try:
+        ready = await asyncio.wait_for(server.stdout.readline(), 120)
+        if not ready.startswith(b"sandbox ready"):
+            raise RuntimeError(f"the sandbox did not start for {scenario.name}")
+        args = [sys.executable, "-m", "bench.contestant", contestant, "--session-file", str(session)]
+        args += ["--target", scenario.target]
+        limit = scenario.prefix.get(contestant)
+        if limit:
+            args += ["--max-messages", str(limit)]
+        if contestant == "ours" and scenario.ours_topics:
+            args += ["--topics", ",".join(map(str, scenario.ours_topics))]
+        child = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE)
+        out, _ = await child.communicate()
+        if child.returncode != 0:
+            raise RuntimeError(f"{contestant} failed on {scenario.name} (exit {child.returncode})")
+        measured = json.loads(out.decode().strip().splitlines()[-1])
+    finally:
+        server.terminate()
+        await server.wait()
+    stats = json.loads(stats_file.read_text())
+    history = sum(v for k, v in stats.items() if k in ("rpc:messages.getHistory", "rpc:messages.getReplies"))
+    floods = sum(v for k, v in stats.items() if k.startswith("flood_wait:"))
+    extra = {
+        k: v for k, v in measured.items() if k not in ("contestant", "messages", "wall", "cpu", "peak_rss_mb")
+    }
+    return Result(
+        scenario.name,
+        contestant,
+        measured["messages"],
+        measured["wall"],
+        measured["cpu"],
+        measured["peak_rss_mb"],
+        history,
+        floods,
+        scaled_from=limit,
+        extra=extra,
+    )
+
+
+def bound(scenario: Scenario, cpu_bound: float) -> tuple[float, str]:
+    """The best any client could do here: concurrency, flood limit or CPU, whichever is lowest."""
+    candidates = [(cpu_bound, "CPU of bare Telethon parsing")]
+    if scenario.latency_ms:
+        candidates.append(
+            (MAX_CONCURRENCY * 100 / (scenario.latency_ms / 1000), f"{MAX_CONCURRENCY} in flight")
+        )
+    if scenario.rate:
+        candidates.append((scenario.rate * 100, f"flood limit {scenario.rate:g}/s"))
+    return min(candidates)
+
+
+def table(results: list[Result], cpu_bound: float) -> str:
+    lines = []
+    by_scenario: dict[str, list[Result]] = {}
+    for result in results:
+        by_scenario.setdefault(result.scenario, []).append(result)
+    for name, rows in by_scenario.items():
+        scenario = SCENARIOS[name]
+        limit, why = bound(scenario, cpu_bound)
+        lines.append(f"\n{name}: {scenario.description}  (bound {limit:,.0f} msg/s: {why})")
+        lines.append(
+            f"  {'contestant':<17}{'messages':>10}{'msg/s':>10}{'of bound':>10}{'requests':>10}"
+            f"{'floods':>8}{'CPU µs/msg':>12}{'peak RSS':>10}  vs others"
+        )
+        for row in rows:
+            versus = ", ".join(
+                f"{row.rate / other.rate:.1f}× {other.contestant}"
+                for other in rows
+                if other is not row and other.rate > 0
+            )
+            note = f" (first {row.scaled_from:,})" if row.scaled_from else ""
+            lines.append(
+                f"  {row.contestant:<17}{row.messages:>10,}{row.rate:>10,.0f}{row.rate / limit:>9.0%} "
+                f"{row.requests:>10,}{row.flood_waits:>8}{row.cpu_us_per_message:>12.1f}{row.peak_rss_mb:>8.0f} MB"
+                f"  {versus}{note}"
+            )
+    lines.append(
+        "\n(first N): a slow contestant read only its first N messages; its rate is measured on those."
+    )
+    return "\n".join(lines)
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    chosen = args.scenario or ["forum-130ms", "cpu"]
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        # The CPU bound: bare Telethon parsing at 0 ms on this machine, measured in this run.
+        calibration_scenario = SCENARIOS["smoke"] if chosen == ["smoke"] else SCENARIOS["cpu"]
+        calibration = await run_contestant(calibration_scenario, "bare", folder)
+        cpu_bound = calibration.rate
+        print(f"CPU bound (bare Telethon parsing, {calibration.messages:,} messages): {cpu_bound:,.0f} msg/s, "
+              f"{calibration.cpu_us_per_message:.1f} µs CPU per message", flush=True)  # fmt: skip
+        for name in chosen:
+            scenario = SCENARIOS[name]
+            for contestant in scenario.contestants:
+                result = await run_contestant(scenario, contestant, folder)
+                print(f"  {name}/{contestant}: {result.rate:,.0f} msg/s", flush=True)
+                results.append(result)
+    print(table(results, cpu_bound))
+    if args.json:
+        payload = {
+            "machine": {
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+                "python": platform.python_version(),
+            },
+            "cpu_bound_msg_per_s": cpu_bound,
+            "results": [
+                asdict(r) | {"msg_per_s": r.rate, "cpu_us_per_message": r.cpu_us_per_message} for r in results
+            ],
+        }
+        args.json.write_text(json.dumps(payload, indent=1))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="repeatable")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    return asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""One contestant reading one chat, in its own process: prints a JSON line with what it measured.
+
+    python -m bench.contestant NAME --session-file F --target @name [--topics 1,2] [--max-messages N]
+
+Contestants:
+- telethon-default: ``client.iter_messages(chat, limit=None)`` with Telethon's defaults
+  (per topic for forums): what most Telethon scripts do, one second between pages;
+- sequential: 100-message pages with no pause, topics one after another (TOBS's design);
+- bare: like sequential but with raw requests and no message objects, at 0 ms latency it is
+  the CPU bound of Telethon's own parsing;
+- ours: the full exporter pipeline, writing json and html to disk.
+
+``--max-messages`` stops a slow contestant early; the orchestrator scales and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from telethon import TelegramClient
+from telethon.tl import functions as F
+from telethon.tl import types as T
+
+from exporter.client import SessionFile, build_client
+from exporter.export import ExportOptions, export_chat
+from exporter.targets import parse_target, resolve_target
+
+CONTESTANTS = ("telethon-default", "sequential", "bare", "ours")
+
+
+async def forum_topics(client: TelegramClient, entity: Any) -> list[int]:
+    topics: dict[int, T.ForumTopic] = {}
+    offset: tuple[Any, int, int] = (None, 0, 0)
+    while True:
+        page = await client(F.messages.GetForumTopicsRequest(entity, *offset, limit=100))
+        new = [t for t in page.topics if t.id not in topics]
+        if not new:
+            return sorted(topics)
+        topics.update((t.id, t) for t in new)
+        dates = {m.id: m.date for m in page.messages}
+        offset = (dates.get(new[-1].top_message), new[-1].top_message, new[-1].id)
+
+
+async def iterate(
+    client: TelegramClient, entity: Any, topics: list[int] | None, limit: int | None, **kw: Any
+) -> int:
+    seen = 0
+    for topic in topics or [None]:
+        async for _ in client.iter_messages(entity, limit=None, reply_to=topic, **kw):
+            seen += 1
+            if limit and seen >= limit:
+                return seen
+    return seen
+
+
+async def bare(client: TelegramClient, entity: Any, topics: list[int] | None, limit: int | None) -> int:
+    seen = 0
+    peer = await client.get_input_entity(entity)
+    for topic in topics or [None]:
+        offset = 0
+        while True:
+            if topic is None:
+                request = F.messages.GetHistoryRequest(peer, offset, None, 0, 100, 0, 0, 0)
+            else:
+                request = F.messages.GetRepliesRequest(peer, topic, offset, None, 0, 100, 0, 0, 0)
+            messages = [m for m in (await client(request)).messages if not isinstance(m, T.MessageEmpty)]
+            if not messages:
+                break
+            seen += len(messages)
+            offset = min(m.id for m in messages)
+            if limit and seen >= limit:
+                return seen
+    return seen
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    # The common approaches keep Telethon's default of sleeping through flood waits up to 60 s;
+    # ours handles them itself (build_client's default of 0).
+    options = {} if args.name == "ours" else {"flood_sleep_threshold": 60}
+    client = build_client(SessionFile.load(args.session_file), **options)
+    async with client:
+        entity = await client.get_entity(args.target)
+        topics = args.topics
+        if topics is None and getattr(entity, "forum", False) and args.name != "ours":
+            topics = await forum_topics(client, entity)
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        extra: dict[str, Any] = {}
+        if args.name == "telethon-default":
+            messages = await iterate(client, entity, topics, args.max_messages)
+        elif args.name == "sequential":
+            messages = await iterate(client, entity, topics, args.max_messages, wait_time=0)
+        elif args.name == "bare":
+            messages = await bare(client, entity, topics, args.max_messages)
+        else:
+            target = await resolve_target(client, parse_target(args.target))
+            with tempfile.TemporaryDirectory() as out:
+                options = ExportOptions(formats=("json", "html"), topics=tuple(topics) if topics else None)
+                result = await export_chat(client, target, options, Path(out))
+            report = result.report
+            messages = report.messages
+            extra = {
+                "complete": result.complete,
+                "flood_wait_seconds": round(report.flood.waited_wall, 2),
+                "phases": {k: round(v, 3) for k, v in report.phases.items()},
+            }
+        wall = time.perf_counter() - wall0
+        cpu = time.process_time() - cpu0
+    return {
+        "contestant": args.name,
+        "messages": messages,
+        "wall": wall,
+        "cpu": cpu,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **extra,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("name", choices=CONTESTANTS)
+    parser.add_argument("--session-file", type=Path, required=True)
+    parser.add_argument("--target", required=True)
+    parser.add_argument("--topics", type=lambda s: [int(x) for x in s.split(",")], default=None)
+    parser.add_argument("--max-messages", type=int, default=None)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(run(args))))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
