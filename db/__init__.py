@@ -1,1 +1,76 @@
+"""Storage: the application database (users, the job queue, checkpoints, stats) and, in
+``db.store``, the per-export message store. Imports neither ``bot`` nor ``exporter``."""
 
+from .checkpoints import CheckpointStore
+from .connect import DEFAULT_BUSY_TIMEOUT, Database, Migration, load_migrations, open_database
+from .errors import (
+    DatabaseCorrupt,
+    DatabaseLocked,
+    DatabaseTooNew,
+    DbError,
+    DiskBudgetExceeded,
+    IllegalTransition,
+    JobNotFound,
+    MigrationError,
+    RoleError,
+)
+from .jobs import (
+    TERMINAL,
+    TRANSITIONS,
+    Job,
+    JobKind,
+    JobPart,
+    JobQueue,
+    JobResult,
+    JobState,
+    SqliteJobQueue,
+)
+from .retention import ArchiveStore, StoredArchive
+from .stats import DayStats, Failure, FloodTotals, PhaseShares, Stats, Totals, UserLoad, collect_stats
+from .users import AuditAction, AuditEntry, Role, UserRecord, UserStore
+from .workers import RunJob, WorkerPool, default_worker_name
+
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT",
+    "TERMINAL",
+    "TRANSITIONS",
+    "ArchiveStore",
+    "AuditAction",
+    "AuditEntry",
+    "CheckpointStore",
+    "Database",
+    "DatabaseCorrupt",
+    "DatabaseLocked",
+    "DatabaseTooNew",
+    "DayStats",
+    "DbError",
+    "DiskBudgetExceeded",
+    "Failure",
+    "FloodTotals",
+    "IllegalTransition",
+    "Job",
+    "JobKind",
+    "JobNotFound",
+    "JobPart",
+    "JobQueue",
+    "JobResult",
+    "JobState",
+    "Migration",
+    "MigrationError",
+    "PhaseShares",
+    "Role",
+    "RoleError",
+    "RunJob",
+    "SqliteJobQueue",
+    "Stats",
+    "StoredArchive",
+    "Totals",
+    "UserLoad",
+    "UserRecord",
+    "UserStore",
+    "WorkerPool",
+    "collect_stats",
+    "default_worker_name",
+    "load_migrations",
+    "open_database",
+]

@@ -1,0 +1,40 @@
+"""Where incremental exports left off: per user, chat and forum topic, the highest message id delivered.
+
+Resuming an interrupted export uses the per-export store, not this table: a
+checkpoint moves only once an export was delivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .connect import Database
+
+
+class CheckpointStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def last_exported(self, user_id: int, peer_id: int) -> dict[int | None, int]:
+        """Topic id (None: outside forum topics) → highest message id delivered to this user."""
+        rows = await self._db.fetchall(
+            "SELECT topic_id, max_id FROM export_checkpoints WHERE user_id = ? AND peer_id = ?",
+            (user_id, peer_id),
+        )
+        return {row["topic_id"]: row["max_id"] for row in rows}
+
+    async def record_exported(
+        self, user_id: int, peer_id: int, max_ids: Mapping[int | None, int], job_id: int | None
+    ) -> None:
+        """Record a delivery. A checkpoint never moves back: an export that ends lower (messages
+        deleted meanwhile, a ranged export) must not make the next incremental one repeat history."""
+        now = self._db.now()
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "INSERT INTO export_checkpoints (user_id, peer_id, topic_id, max_id, job_id, exported_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (user_id, peer_id, IFNULL(topic_id, 0)) DO UPDATE SET "
+                "max_id = MAX(max_id, excluded.max_id), job_id = excluded.job_id, "
+                "exported_at = excluded.exported_at",
+                [(user_id, peer_id, topic, max_id, job_id, now) for topic, max_id in max_ids.items()],
+            )

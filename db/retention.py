@@ -1,0 +1,76 @@
+"""Archive bookkeeping: which archives are old enough to delete, and how much disk they hold.
+
+The database only keeps the books (part sizes as recorded when packaging);
+deleting files is the caller's job, which then calls :meth:`ArchiveStore.mark_archive_deleted`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from .connect import Database
+from .errors import DiskBudgetExceeded, JobNotFound
+from .jobs import JobPart, parts_from_json
+
+
+@dataclass(frozen=True)
+class StoredArchive:
+    job_id: int
+    user_id: int
+    finished_at: float
+    work_dir: Path | None
+    parts: tuple[JobPart, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(part.size for part in self.parts)
+
+
+class ArchiveStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def archives_older_than(self, age: timedelta) -> list[StoredArchive]:
+        """Archives still on disk whose job finished more than ``age`` ago, oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT id, user_id, finished_at, work_dir, parts FROM jobs "
+            "WHERE archive_deleted_at IS NULL AND json_array_length(parts) > 0 AND finished_at < ? "
+            "ORDER BY finished_at, id",
+            (self._db.now() - age.total_seconds(),),
+        )
+        return [
+            StoredArchive(
+                job_id=row["id"],
+                user_id=row["user_id"],
+                finished_at=row["finished_at"],
+                work_dir=Path(row["work_dir"]) if row["work_dir"] else None,
+                parts=parts_from_json(row["parts"]),
+            )
+            for row in rows
+        ]
+
+    async def mark_archive_deleted(self, job_id: int) -> None:
+        """Idempotent: the first deletion time is kept."""
+        async with self._db.transaction() as connection:
+            rows = await connection.execute_fetchall(
+                "UPDATE jobs SET archive_deleted_at = COALESCE(archive_deleted_at, ?) WHERE id = ? RETURNING id",
+                (self._db.now(), job_id),
+            )
+            if not list(rows):
+                raise JobNotFound(job_id)
+
+    async def disk_usage_of_archives(self) -> int:
+        """Bytes of archive parts not yet deleted, as recorded."""
+        row = await self._db.fetchone(
+            "SELECT COALESCE(SUM(json_extract(part.value, '$.size')), 0) "
+            "FROM jobs, json_each(jobs.parts) AS part WHERE jobs.archive_deleted_at IS NULL"
+        )
+        return 0 if row is None else int(row[0])
+
+    async def check_disk_budget(self, budget_bytes: int, needed_bytes: int) -> None:
+        """Raise :class:`DiskBudgetExceeded` unless ``needed_bytes`` more still fit in the budget."""
+        used = await self.disk_usage_of_archives()
+        if used + needed_bytes > budget_bytes:
+            raise DiskBudgetExceeded(budget_bytes, used, needed_bytes)

@@ -1,0 +1,213 @@
+"""Figures for the admins' /stats, read from the jobs and their stored timing reports.
+
+A timing report is the exporter's ``TimingReport.to_dict()``: ``wall``,
+``messages``, ``requests{count,total,in_flight_wall,p50,p95,max}``,
+``flood{count,announced_seconds,waited_wall}`` and ``phases{name: seconds}``.
+Rates and shares are ratios of sums (total messages over total wall time,
+total phase time over total wall time), so a handful of tiny exports cannot
+outweigh one large one. Days are UTC calendar days.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import aiosqlite
+
+from .connect import Database
+
+_DONE_REPORTS = "state = 'done' AND report IS NOT NULL AND json_extract(report, '$.wall') > 0"
+
+
+@dataclass(frozen=True)
+class Totals:
+    done: int
+    failed: int
+    cancelled: int
+    queued: int
+    running: int
+    messages: int
+    # Bytes of archives produced, deleted ones included.
+    bytes: int
+
+
+@dataclass(frozen=True)
+class DayStats:
+    day: date
+    exports: int
+    failed: int
+    messages: int
+    wall: float
+
+    @property
+    def messages_per_second(self) -> float:
+        return self.messages / self.wall if self.wall > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class PhaseShares:
+    """Busy time of each part of an export as a share of wall time. Phases overlap (fetching runs
+    while pages are stored), so the shares need not add up to 1."""
+
+    exports: int
+    wall: float
+    requests: float
+    flood: float
+    phases: dict[str, float]
+
+
+@dataclass(frozen=True)
+class FloodTotals:
+    exports_hit: int
+    waits: int
+    announced_seconds: int
+    waited_wall: float
+
+
+@dataclass(frozen=True)
+class UserLoad:
+    user_id: int
+    queued: int
+    running: int
+
+
+@dataclass(frozen=True)
+class Failure:
+    job_id: int
+    user_id: int
+    target: str
+    finished_at: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Stats:
+    totals: Totals
+    days: list[DayStats]
+    shares: PhaseShares
+    flood: FloodTotals
+    queue: list[UserLoad]
+    failures: list[Failure]
+
+
+async def collect_stats(db: Database, *, days: int = 14, failures: int = 10) -> Stats:
+    """Everything /stats shows, from one consistent snapshot; ``days`` ends with today."""
+    async with db.snapshot() as connection:
+        return Stats(
+            totals=await _totals(connection),
+            days=await _days(connection, _today(db.now()), days),
+            shares=await _shares(connection),
+            flood=await _flood(connection),
+            queue=await _queue(connection),
+            failures=await _failures(connection, failures),
+        )
+
+
+def _today(now: float) -> date:
+    return datetime.fromtimestamp(now, UTC).date()
+
+
+async def _one(
+    connection: aiosqlite.Connection, sql: str, parameters: tuple[object, ...] = ()
+) -> sqlite3.Row:
+    rows = list(await connection.execute_fetchall(sql, parameters))
+    return rows[0]
+
+
+async def _totals(connection: aiosqlite.Connection) -> Totals:
+    counts = await _one(
+        connection,
+        "SELECT COALESCE(SUM(state = 'done'), 0), COALESCE(SUM(state = 'failed'), 0), "
+        "COALESCE(SUM(state = 'cancelled'), 0), COALESCE(SUM(state = 'queued'), 0), "
+        "COALESCE(SUM(state = 'running'), 0), "
+        "COALESCE(SUM(CASE WHEN state = 'done' THEN json_extract(report, '$.messages') END), 0) FROM jobs",
+    )
+    size = await _one(
+        connection,
+        "SELECT COALESCE(SUM(json_extract(part.value, '$.size')), 0) "
+        "FROM jobs, json_each(jobs.parts) AS part WHERE jobs.state = 'done'",
+    )
+    return Totals(*(int(value) for value in counts), bytes=int(size[0]))
+
+
+async def _days(connection: aiosqlite.Connection, today: date, count: int) -> list[DayStats]:
+    first = today - timedelta(days=count - 1)
+    since = datetime.combine(first, datetime.min.time(), UTC).timestamp()
+    rows = await connection.execute_fetchall(
+        "SELECT date(finished_at, 'unixepoch') AS day, SUM(state = 'done') AS exports, "
+        "SUM(state = 'failed') AS failed, "
+        "COALESCE(SUM(CASE WHEN state = 'done' THEN json_extract(report, '$.messages') END), 0) AS messages, "
+        "COALESCE(SUM(CASE WHEN state = 'done' THEN json_extract(report, '$.wall') END), 0.0) AS wall "
+        "FROM jobs WHERE state IN ('done', 'failed') AND finished_at >= ? GROUP BY day",
+        (since,),
+    )
+    found = {
+        date.fromisoformat(row["day"]): DayStats(
+            date.fromisoformat(row["day"]),
+            row["exports"],
+            row["failed"],
+            int(row["messages"]),
+            float(row["wall"]),
+        )
+        for row in rows
+    }
+    # Quiet days are listed too, so a chart of the series has no holes.
+    every_day = (first + timedelta(days=offset) for offset in range(count))
+    return [found.get(day, DayStats(day, 0, 0, 0, 0.0)) for day in every_day]
+
+
+async def _shares(connection: aiosqlite.Connection) -> PhaseShares:
+    sums = await _one(
+        connection,
+        "SELECT COUNT(*), COALESCE(SUM(json_extract(report, '$.wall')), 0.0), "
+        "COALESCE(SUM(json_extract(report, '$.requests.in_flight_wall')), 0.0), "
+        f"COALESCE(SUM(json_extract(report, '$.flood.waited_wall')), 0.0) FROM jobs WHERE {_DONE_REPORTS}",
+    )
+    exports, wall, requests, flood = int(sums[0]), float(sums[1]), float(sums[2]), float(sums[3])
+    # Phase names come from the reports, so a phase the exporter adds later shows up here unchanged;
+    # MIN(phase.id) keeps the order the exporter writes them in.
+    rows = await connection.execute_fetchall(
+        "SELECT phase.key, SUM(phase.value) FROM jobs, json_each(jobs.report, '$.phases') AS phase "
+        f"WHERE {_DONE_REPORTS} GROUP BY phase.key ORDER BY MIN(phase.id), phase.key"
+    )
+
+    def share(seconds: float) -> float:
+        return seconds / wall if wall > 0 else 0.0
+
+    return PhaseShares(
+        exports=exports,
+        wall=wall,
+        requests=share(requests),
+        flood=share(flood),
+        phases={row[0]: share(float(row[1])) for row in rows},
+    )
+
+
+async def _flood(connection: aiosqlite.Connection) -> FloodTotals:
+    row = await _one(
+        connection,
+        "SELECT COALESCE(SUM(json_extract(report, '$.flood.count') > 0), 0), "
+        "COALESCE(SUM(json_extract(report, '$.flood.count')), 0), "
+        "COALESCE(SUM(json_extract(report, '$.flood.announced_seconds')), 0), "
+        f"COALESCE(SUM(json_extract(report, '$.flood.waited_wall')), 0.0) FROM jobs WHERE {_DONE_REPORTS}",
+    )
+    return FloodTotals(int(row[0]), int(row[1]), int(row[2]), float(row[3]))
+
+
+async def _queue(connection: aiosqlite.Connection) -> list[UserLoad]:
+    rows = await connection.execute_fetchall(
+        "SELECT user_id, SUM(state = 'queued'), SUM(state = 'running') FROM jobs "
+        "WHERE state IN ('queued', 'running') GROUP BY user_id ORDER BY user_id"
+    )
+    return [UserLoad(row[0], row[1], row[2]) for row in rows]
+
+
+async def _failures(connection: aiosqlite.Connection, limit: int) -> list[Failure]:
+    rows = await connection.execute_fetchall(
+        "SELECT id, user_id, target, finished_at, error FROM jobs WHERE state = 'failed' "
+        "ORDER BY finished_at DESC, id DESC LIMIT ?",
+        (limit,),
+    )
+    return [Failure(row[0], row[1], row[2], row[3], row[4]) for row in rows]

@@ -1,0 +1,35 @@
+"""Fixtures of the application-database tests: a fresh, migrated database per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from db import Database, SqliteJobQueue, open_database
+
+from .support import FakeClock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "app.db"
+
+
+@pytest.fixture
+async def db(db_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
+    database = await open_database(db_path, clock=clock)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def queue(db: Database, tmp_path: Path) -> SqliteJobQueue:
+    """Limits high enough to stay out of the way; limit tests build their own."""
+    return SqliteJobQueue(db, work_root=tmp_path / "work", max_running=100, max_running_per_user=100)
