@@ -41,9 +41,10 @@ def world_key(seed: int) -> int:
     return h64(0x5EED, seed)
 
 
-# Bits of a message's hash h = h64(chat.key, id), one decision per range so they stay independent:
+# Where decisions read a message's hash h = h64(chat.key, id), so that they stay unrelated (a range
+# open at the top is taken modulo a small number, so it mostly depends on its lowest bits):
 #   0 private `out` | 1.. sender | 8.. date jitter | 20.. views | 24.. topic pick | 36.. forwards
-#   40-43 edited | 44-46 reactions | 47-50 reply | 56-63 General or not
+#   40-43 edited | 44-46 has reactions | 47-50 reply | 51-55 which reactions | 56-63 General or not
 # guess: a fifth of forum messages are written in General
 GENERAL_CUTOFF = 51  # of 256
 
@@ -76,7 +77,10 @@ OTHER_MEDIA = ("poll", "contact", "geo")
 # Actions about the chat as a whole; in a forum they only make sense in General.
 CHAT_SERVICE = ("add_user", "joined", "title")
 
-TABLE_SIZE = 128
+# Every variant once per 256 messages: rich ones are rare enough that a page stays cheap to generate.
+TABLE_BITS = 8
+TABLE_SIZE = 1 << TABLE_BITS
+_TABLE_MASK = TABLE_SIZE - 1
 
 
 def _table(*variants: str) -> tuple[str, ...]:
@@ -99,16 +103,16 @@ TABLES = {
 
 
 def variant_and_rank(chat: Chat, msg_id: int) -> tuple[str, int]:
-    """Each block of 128 consecutive messages of a chat holds every variant of its table exactly once,
-    in an order shuffled per block by an odd affine map (a bijection modulo 128)."""
+    """Each block of 256 consecutive messages of a chat holds every variant of its table exactly once,
+    in an order shuffled per block by an odd affine map (a bijection modulo 256)."""
     r = chat.slots.rank(msg_id)
-    block = r >> 7
+    block = r >> TABLE_BITS
     memo = chat.variant_memo
     if memo[0] != block:
         hb = h64(chat.key ^ SALT_VARIANT, block)
         # pages read consecutive messages: remember the last block's map
-        memo = chat.variant_memo = (block, (hb & 127) | 1, hb >> 7)
-    return chat.table[(memo[1] * (r & 127) + memo[2]) & 127], r
+        memo = chat.variant_memo = (block, (hb & _TABLE_MASK) | 1, hb >> TABLE_BITS)
+    return chat.table[(memo[1] * (r & _TABLE_MASK) + memo[2]) & _TABLE_MASK], r
 
 
 # ---------------------------------------------------------------- text
@@ -124,10 +128,8 @@ _RU = tuple(
     "щука съезд пожалуйста хорошо да нет может быть вечером утром проверь ссылку готово скоро новый "
     "старый большой маленький".split()
 )
-_RTL = (
-    "مرحبا بالعالم", "كيف حالك؟", "شكرا جزيلا", "إلى اللقاء غدا", "שלום עולם",
-    "מה שלומך?", "תודה רבה", "נתראה מחר", "الأرشيف 2024", "קובץ מס׳ 7",
-)  # fmt: skip
+_ARABIC = ("مرحبا بالعالم", "كيف حالك؟", "شكرا جزيلا", "إلى اللقاء غدا", "الأرشيف 2024")
+_HEBREW = ("שלום עולם", "מה שלומך?", "תודה רבה", "נתראה מחר", "קובץ מס׳ 7")
 _EMOJI = (
     "😀", "😂", "🔥", "👍", "👍🏽", "❤️", "🎉", "🤔", "👨‍👩‍👧‍👦", "🇺🇦",
     "🇯🇵", "1️⃣", "☕", "🚀", "🐍", "✅", "🏳️‍🌈", "🧑🏿‍💻", "😎", "🥲",
@@ -225,10 +227,11 @@ def formatted_text(world: World, h: int) -> tuple[str, list, set[int]]:
     return r.text, r.entities, {target.id}
 
 
+FORMATTED_VARIANTS = 16
 LONG_TEXT_LEN = 4096
 
 
-def _long_text(h: int) -> tuple[str, tuple]:
+def _long_text(h: int) -> tuple[str, list]:
     """Exactly 4096 characters, all in the BMP so characters and UTF-16 units agree."""
     chunks, total, x = [], 0, h
     while total < LONG_TEXT_LEN:
@@ -237,7 +240,7 @@ def _long_text(h: int) -> tuple[str, tuple]:
         chunks.append(chunk)
         total += len(chunk)
     text = "".join(chunks)[: LONG_TEXT_LEN - 1] + "!"
-    return text, (T.MessageEntityItalic(0, 16), T.MessageEntityBold(LONG_TEXT_LEN - 16, 16))
+    return text, [T.MessageEntityItalic(0, 16), T.MessageEntityBold(LONG_TEXT_LEN - 16, 16)]
 
 
 _LONG = tuple(_long_text(h64(0x10E6, i)) for i in range(8))
@@ -249,7 +252,7 @@ def text_for(variant: str, h: int) -> str:
     if variant == "ru":
         return _words(_RU, h >> 4, 3 + (h & 7)).capitalize() + "!"
     if variant == "rtl":
-        return _RTL[h % len(_RTL)] + f" {h % 100} " + _RTL[(h >> 8) % len(_RTL)]
+        return _ARABIC[h % len(_ARABIC)] + f" {h % 100} " + _HEBREW[(h >> 8) % len(_HEBREW)]
     if variant == "emoji":
         return " ".join(_EMOJI[(h >> (5 * i)) % len(_EMOJI)] for i in range(1 + (h >> 60) % 6)) + " ok"
     return plain_text(h)
@@ -278,6 +281,8 @@ _SONGS = (
     ("Unknown Artist", "Track 07"),
 )
 _STICKER_ALTS = ("😀", "😂", "👍", "🔥", "🎉", "😢", "🤔", "❤️", "🐍", "🚀", "😎", "🥳")
+# a public pack: the same for everyone, so for every world too
+_STICKER_PACK = T.InputStickerSetID(id=0x5A4DB0C5_00000001, access_hash=0x2F6E_7A11_C0DE_5EED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,15 +362,19 @@ def sticker_plan(world: World, k: int) -> FilePlan:
     return _doc_plan(world, "sticker", file_id, h64(world.key ^ SALT_MEDIA, file_id), False)
 
 
+def sticker_index(chat: Chat, msg_id: int) -> int:
+    return h64(chat.key ^ SALT_MEDIA, msg_id) % STICKER_POOL
+
+
 def file_plan(world: World, chat: Chat, msg_id: int, variant: str, rank: int) -> FilePlan | None:
     if variant not in FILE_MEDIA:
         return None
-    h = h64(chat.key ^ SALT_MEDIA, msg_id)
     if variant == "sticker":
-        return sticker_plan(world, h % STICKER_POOL)
+        return sticker_plan(world, sticker_index(chat, msg_id))
+    h = h64(chat.key ^ SALT_MEDIA, msg_id)
     file_id = world.file_id(chat, msg_id)
-    # Only the first block of every 16 holds big files, so small worlds stay cheap to download.
-    first_block = (rank >> 7) % 16 == 0
+    # Only the first block of every 8 holds big files, so small worlds stay cheap to download.
+    first_block = (rank >> TABLE_BITS) % 8 == 0
     if variant == "photo":
         return _photo_plan(world, file_id, h, first_block and chat.kind not in ("private", "saved"))
     big = first_block and variant == "document" and chat.kind == "channel"
@@ -420,10 +429,9 @@ def media_tl(plan: FilePlan, date: int) -> T.MessageMediaPhoto | T.MessageMediaD
             T.DocumentAttributeFilename(f"{performer} - {title}.mp3"),
         ]
     else:
-        pack = T.InputStickerSetID(id=plan.access_hash >> 1, access_hash=plan.access_hash)
         attrs = [
             T.DocumentAttributeImageSize(512, 512),
-            T.DocumentAttributeSticker(_STICKER_ALTS[plan.file_id % len(_STICKER_ALTS)], pack),
+            T.DocumentAttributeSticker(_STICKER_ALTS[plan.file_id % len(_STICKER_ALTS)], _STICKER_PACK),
             T.DocumentAttributeFilename("sticker.webp"),
         ]
     thumbs = None
@@ -439,7 +447,7 @@ def media_tl(plan: FilePlan, date: int) -> T.MessageMediaPhoto | T.MessageMediaD
 # ---------------------------------------------------------------- other media
 
 
-def poll_media(h: int, msg_id: int) -> T.MessageMediaPoll:
+def _poll(h: int) -> T.MessageMediaPoll:
     questions = (
         ("Which format for the export?", ("JSON", "HTML", "Both", "Neither 🙃")),
         ("Когда встречаемся?", ("Сегодня", "Завтра", "В пятницу")),
@@ -450,7 +458,7 @@ def poll_media(h: int, msg_id: int) -> T.MessageMediaPoll:
     correct = (h >> 8) % len(answers)
     voters = [(h >> (12 + 5 * i)) % 30 for i in range(len(answers))]
     poll = T.Poll(
-        id=h64(h, msg_id) & M63,
+        id=h64(h, 1) & M63,
         question=T.TextWithEntities(q, []),
         answers=[T.PollAnswer(T.TextWithEntities(a, []), bytes([48 + i])) for i, a in enumerate(answers)],
         hash=0,
@@ -459,17 +467,18 @@ def poll_media(h: int, msg_id: int) -> T.MessageMediaPoll:
         multiple_choice=(not quiz and (h >> 42) % 3 == 0) or None,
         public_voters=(h >> 44) % 2 == 0 or None,
     )
-    results = T.PollResults(
-        # Telethon serializes voters and recent_voters under one flag: both or neither
-        results=[
-            T.PollAnswerVoters(
-                bytes([48 + i]), voters=v, recent_voters=[], correct=(quiz and i == correct) or None
-            )
-            for i, v in enumerate(voters)
-        ],
-        total_voters=sum(voters),
-    )
-    return T.MessageMediaPoll(poll, results)
+    # Telethon serializes voters and recent_voters under one flag: both or neither
+    counts = [
+        T.PollAnswerVoters(
+            bytes([48 + i]), voters=v, recent_voters=[], correct=(quiz and i == correct) or None
+        )
+        for i, v in enumerate(voters)
+    ]
+    return T.MessageMediaPoll(poll, T.PollResults(results=counts, total_voters=sum(voters)))
+
+
+# guess: the same polls get forwarded around, so a fixed set (shared by reference) is realistic enough
+_POLLS = tuple(_poll(h64(0x9011, i)) for i in range(32))
 
 
 def contact_media(world: World, h: int) -> tuple[T.MessageMediaContact, set[int]]:
@@ -499,36 +508,56 @@ def _reactions(h: int) -> T.MessageReactions:
 
 
 # A fixed set of reaction summaries, shared by reference (see SharedTL).
-_REACTION_SETS = tuple(_reactions(h64(0x4EAC, i)) for i in range(64))
+_REACTION_SETS = tuple(_reactions(h64(0x4EAC, i)) for i in range(32))
 
 
 # ---------------------------------------------------------------- whole messages
 
+_VECTOR_CID = struct.pack("<I", 0x1CB5C415)
+
 
 class SharedTL:
-    """TL objects many messages reuse (peers, a topic's plain reply header, reaction summaries, pack
-    stickers), each serialized once. Messages hold them by reference: never mutate them."""
-
-    _STATIC = {id(r): r._bytes() for r in _REACTION_SETS}
+    """TL objects many messages reuse (peers, a topic's plain reply header, pack stickers, polls,
+    reaction summaries, the entities of formatted and long texts), each serialized once and found again
+    by identity. Messages hold them by reference: never mutate them."""
 
     def __init__(self):
         self._objs: dict = {}
-        self._bytes: dict[int, bytes] = dict(self._STATIC)
+        self._bytes: dict[int, bytes] = dict(_STATIC_BYTES)
+        self.known_bytes = self._bytes.get  # the hot path calls it per nested object
 
     def _put(self, key, obj):
+        # kept alive in _objs, so no other object can take its id
         self._objs[key] = obj
         self._bytes[id(obj)] = obj._bytes()
         return obj
 
     def add(self, obj) -> None:
-        self._put(id(obj), obj)
+        self._put(("obj", id(obj)), obj)
 
     def peer_user(self, user_id: int) -> T.PeerUser:
-        obj = self._objs.get(user_id)
-        return obj if obj is not None else self._put(user_id, T.PeerUser(user_id))
+        obj = self._objs.get(("user", user_id))
+        return obj if obj is not None else self._put(("user", user_id), T.PeerUser(user_id))
+
+    def user_bytes(self, user_id: int) -> bytes:
+        return self._bytes[id(self.peer_user(user_id))]
+
+    def user_set(self, user_id: int) -> frozenset[int]:
+        key = ("users", user_id)
+        got = self._objs.get(key)
+        if got is None:
+            got = self._objs[key] = frozenset((user_id,))
+        return got
+
+    def chat_set(self, peer_id: int) -> frozenset[int]:
+        key = ("chats", peer_id)
+        got = self._objs.get(key)
+        if got is None:
+            got = self._objs[key] = frozenset((peer_id,))
+        return got
 
     def topic_header(self, chat_peer_id: int, topic: int) -> T.MessageReplyHeader:
-        key = (chat_peer_id, topic)
+        key = ("topic", chat_peer_id, topic)
         obj = self._objs.get(key)
         if obj is None:
             obj = self._put(key, T.MessageReplyHeader(forum_topic=True, reply_to_msg_id=topic))
@@ -542,9 +571,24 @@ class SharedTL:
             obj = self._put(key, media_tl(sticker_plan(world, k), STICKER_PACK_DATE))
         return obj
 
-    def bytes_of(self, obj) -> bytes:
-        b = self._bytes.get(id(obj))
-        return obj._bytes() if b is None else b
+    def formatted(self, world: World, k: int) -> tuple[str, list, set[int]]:
+        key = ("formatted", k)
+        got = self._objs.get(key)
+        if got is None:
+            got = self._objs[key] = formatted_text(world, h64(world.key, k))
+            self._bytes[id(got[1])] = _entities_bytes(got[1])
+        return got
+
+
+def _entities_bytes(entities: list) -> bytes:
+    return b"".join([_VECTOR_CID, struct.pack("<i", len(entities)), *(e._bytes() for e in entities)])
+
+
+# Shared objects every world has: module-level, so their ids are stable for the whole process.
+_STATIC_BYTES = {
+    **{id(r): r._bytes() for r in (*_REACTION_SETS, *_POLLS)},
+    **{id(entities): _entities_bytes(entities) for _, entities in _LONG},
+}
 
 
 _HIDDEN_NAMES = ("Anonymous Fox", "Скрытый отправитель", "مجهول")
@@ -597,14 +641,16 @@ def _forward(world: World, chat: Chat, variant: str, h: int, c: Composed) -> Non
     kw = c.kw
     src = world.fwd_source
     if variant == "fwd_channel" and src is not None:
-        post = src.slots.select(h % len(src.slots))
+        # a channel forwarding its own post forwards an older one
+        span = src.slots.rank(kw["id"]) if src is chat else len(src.slots)
+        post = src.slots.select(h % max(span, 1))
         c.chats.add(src.peer_id)
         peer = src.peer
         date = min(world.date_of(src, post), kw["date"] - 60)
         fwd = T.MessageFwdHeader(date=date, from_id=peer, channel_post=post)
     elif variant == "fwd_hidden":
         # a sender who hides their account from forwards leaves only a name
-        peer = world.shared.peer_user(world.me.id)
+        peer = world.shared.peer_user(world.me.id)  # guess: Saved Messages files such forwards under "me"
         fwd = T.MessageFwdHeader(date=kw["date"] - 600 - h % 86_400, from_name=_HIDDEN_NAMES[h % 3])
     else:
         uid = world.user_ids[h % len(world.user_ids)]
@@ -632,6 +678,8 @@ def _service(world: World, chat: Chat, tag: str, topic: int | None, h: int, c: C
     kw, msg_id = c.kw, c.kw["id"]
     header = None
     if tag == "create":
+        if chat.member_ids:
+            _set_sender(world, chat.member_ids[0], c)  # guess: the account created its groups
         if chat.kind == "group":
             action = T.MessageActionChatCreate(chat.title, list(chat.member_ids))
             c.users.update(chat.member_ids)
@@ -662,9 +710,11 @@ def _service(world: World, chat: Chat, tag: str, topic: int | None, h: int, c: C
         _set_sender(world, chat.member_ids[(h >> 9) % len(chat.member_ids)], c)
         c.users.add(added)
     elif tag == "joined":
+        # guess: invite links in these groups are the account's own
         action = T.MessageActionChatJoinedByLink(inviter_id=chat.member_ids[0])
         c.users.add(chat.member_ids[0])
     else:
+        # guess: renames are to the title the chat still has, so dialogs and history agree
         action = T.MessageActionChatEditTitle(chat.title)
     c.service = True
     kw["action"] = action
@@ -673,28 +723,68 @@ def _service(world: World, chat: Chat, tag: str, topic: int | None, h: int, c: C
     return True
 
 
+_GROUP_KINDS = frozenset({"group", "supergroup", "forum"})
+
+
+# The decisions every message shares, used both by _compose and by the plain-text fast path.
+
+
+def _date(chat: Chat, msg_id: int, h: int) -> int:
+    return date_for(chat, msg_id, h if chat.date_key == chat.key else h64(chat.date_key, msg_id))
+
+
+def _sender(chat: Chat, h: int) -> int | None:
+    """Who wrote it, in the chats whose messages name their sender."""
+    members = chat.member_ids
+    return members[(h >> 1) % len(members)] if chat.kind in _GROUP_KINDS else None
+
+
+def _out(world: World, chat: Chat, h: int, sender: int | None) -> bool:
+    if chat.kind == "private":
+        # private messages carry no from_id since layer 119; `out` tells who wrote them
+        return bool(h & 1)  # guess: each side writes about half
+    return chat.kind == "saved" or (sender is not None and sender == world.me.id)
+
+
+def _plain_target(world: World, chat: Chat, msg_id: int, topic: int | None, h: int) -> int | None:
+    return reply_target(world, chat, msg_id, topic, h64(h, 7)) if (h >> 47) & 15 == 0 else None
+
+
+def _views(h: int) -> tuple[int, int]:
+    # Telethon serializes views and forwards under one flag: both or neither
+    return 40 + (h >> 20) % 20_000, (h >> 36) % 300
+
+
+def _edit_date(h: int, date: int) -> int | None:
+    return date + 60 + h64(h, 9) % 7_200 if (h >> 40) & 15 == 0 else None
+
+
+def _reactions_of(h: int, kind: str) -> T.MessageReactions | None:
+    return _REACTION_SETS[(h >> 51) & 31] if (h >> 44) & 7 == 0 and kind != "saved" else None
+
+
 def compose(world: World, chat: Chat, msg_id: int) -> Composed:
     h = h64(chat.key, msg_id)
+    return _compose(world, chat, msg_id, h, topic_for(chat, msg_id, h) if chat.kind == "forum" else None)
+
+
+def _compose(world: World, chat: Chat, msg_id: int, h: int, topic: int | None) -> Composed:
     kind = chat.kind
-    topic = topic_for(chat, msg_id, h) if kind == "forum" else None
-    hd = h if chat.date_key == chat.key else h64(chat.date_key, msg_id)
-    kw = {"id": msg_id, "peer_id": chat.peer, "date": date_for(chat, msg_id, hd)}
+    kw = {"id": msg_id, "peer_id": chat.peer, "date": _date(chat, msg_id, h)}
     c = Composed(False, kw, set(), {chat.peer_id})
-    if kind == "channel":
+    sender = _sender(chat, h)
+    if sender is not None:
+        _set_sender(world, sender, c)
+    elif kind == "channel":
+        # guess: the account only reads its channels, so posts are neither `out` nor signed (no from_id)
         kw["post"] = True
-    elif kind == "private":
-        c.users.add(chat.bare_id)
-        # private messages carry no from_id since layer 119; `out` tells who wrote them
-        if h & 1:
-            kw["out"] = True
-    elif kind == "saved":
-        kw["out"] = True
-        # guess: own notes in Saved Messages carry the account itself as saved_peer_id
-        kw["saved_peer_id"] = chat.peer
-        c.users.add(chat.bare_id)
     else:
-        members = chat.member_ids
-        _set_sender(world, members[(h >> 1) % len(members)], c)
+        c.users.add(chat.bare_id)
+        if _out(world, chat, h, None):
+            kw["out"] = True
+        if kind == "saved":
+            # guess: own notes in Saved Messages carry the account itself as saved_peer_id
+            kw["saved_peer_id"] = chat.peer
 
     tag = chat.service.get(msg_id)
     if tag is None and topic == msg_id and msg_id != 1:
@@ -704,8 +794,8 @@ def compose(world: World, chat: Chat, msg_id: int) -> Composed:
         return c
     variant, rank = variant_and_rank(chat, msg_id)
     if variant == "text":
-        kw["message"] = _PLAIN[((h * _TEXT_K) >> 52) & 4095]
-        target = reply_target(world, chat, msg_id, topic, h64(h, 7)) if (h >> 47) & 15 == 0 else None
+        kw["message"] = plain_text(h)
+        target = _plain_target(world, chat, msg_id, topic, h)
     else:
         if variant in CHAT_SERVICE and topic not in (None, 1):
             variant = "text"
@@ -715,13 +805,13 @@ def compose(world: World, chat: Chat, msg_id: int) -> Composed:
     if (topic is not None and topic != 1) or target is not None:
         kw["reply_to"] = reply_header(world, chat, topic, target)
     if kind == "channel":
-        # Telethon serializes views and forwards under one flag: both or neither
-        kw["views"] = 40 + (h >> 20) % 20_000
-        kw["forwards"] = (h >> 36) % 300
-    if (h >> 40) & 15 == 0:
-        kw["edit_date"] = kw["date"] + 60 + (h >> 8) % 7_200
-    if (h >> 44) & 7 == 0 and kind != "saved":
-        kw["reactions"] = _REACTION_SETS[(h >> 50) & 63]
+        kw["views"], kw["forwards"] = _views(h)
+    edit_date = _edit_date(h, kw["date"])
+    if edit_date is not None:
+        kw["edit_date"] = edit_date
+    reactions = _reactions_of(h, kind)
+    if reactions is not None:
+        kw["reactions"] = reactions
     return c
 
 
@@ -733,24 +823,23 @@ def _rich_body(
     h2 = h64(h, 7)
     text, target = "", None
     if variant == "sticker":
-        kw["media"] = world.shared.sticker(world, h64(chat.key ^ SALT_MEDIA, msg_id) % STICKER_POOL)
+        kw["media"] = world.shared.sticker(world, sticker_index(chat, msg_id))
     elif variant in FILE_MEDIA:
         kw["media"] = media_tl(file_plan(world, chat, msg_id, variant, rank), kw["date"])
         if (h2 >> 50) % 3 == 0:
             text = plain_text(h2 >> 3)
     elif variant == "poll":
-        kw["media"] = poll_media(h2, msg_id)
+        kw["media"] = _POLLS[h2 % len(_POLLS)]
     elif variant == "contact":
         kw["media"], users = contact_media(world, h2)
         c.users |= users
     elif variant == "geo":
         kw["media"] = geo_media(h2)
     elif variant == "formatted":
-        text, kw["entities"], users = formatted_text(world, h2)
+        text, kw["entities"], users = world.shared.formatted(world, h2 % FORMATTED_VARIANTS)
         c.users |= users
     elif variant == "long":
-        text, entities = _LONG[h2 % len(_LONG)]
-        kw["entities"] = list(entities)
+        text, kw["entities"] = _LONG[h2 % len(_LONG)]
     else:
         text = text_for(variant, h2)
         if variant.startswith("fwd_"):
@@ -766,61 +855,76 @@ def _rich_body(
 # content. Nested objects serialize themselves or come from SharedTL; test_world checks the result is
 # byte-identical to bytes(T.Message(...)) for every variant.
 _MESSAGE_CID = struct.pack("<I", T.Message.CONSTRUCTOR_ID)
-_VECTOR_CID = struct.pack("<I", 0x1CB5C415)
+_F_OUT, _F_FWD, _F_REPLY, _F_ENTITIES, _F_FROM, _F_MEDIA = 1 << 1, 1 << 2, 1 << 3, 1 << 7, 1 << 8, 1 << 9
+_F_VIEWS, _F_POST, _F_EDIT, _F_REACTIONS, _F_SAVED_PEER = 1 << 10, 1 << 14, 1 << 15, 1 << 20, 1 << 28
 _FLAGS = {
-    "out": 1 << 1,
-    "fwd_from": 1 << 2,
-    "reply_to": 1 << 3,
-    "entities": 1 << 7,
-    "from_id": 1 << 8,
-    "media": 1 << 9,
-    "views": 1 << 10,
-    "forwards": 1 << 10,
-    "post": 1 << 14,
-    "edit_date": 1 << 15,
-    "reactions": 1 << 20,
-    "saved_peer_id": 1 << 28,
+    "out": _F_OUT,
+    "fwd_from": _F_FWD,
+    "reply_to": _F_REPLY,
+    "entities": _F_ENTITIES,
+    "from_id": _F_FROM,
+    "media": _F_MEDIA,
+    "views": _F_VIEWS,
+    "forwards": _F_VIEWS,
+    "post": _F_POST,
+    "edit_date": _F_EDIT,
+    "reactions": _F_REACTIONS,
+    "saved_peer_id": _F_SAVED_PEER,
 }
 _ENCODABLE = frozenset({"id", "peer_id", "date", "message", *_FLAGS})
 _pack = struct.pack
 _serialize_bytes = TLObject.serialize_bytes
 
 
+def _shape_flags(shape: tuple[str, ...]) -> int | None:
+    """The flags word for messages with these fields; None if one of them is not written here."""
+    if not _ENCODABLE.issuperset(shape):
+        return None
+    flags = 0
+    for k in shape:
+        flags |= _FLAGS.get(k, 0)
+    return flags
+
+
+# Few field combinations ever occur, so their flags are computed once each.
+_SHAPES: dict[tuple[str, ...], int | None] = {}
+
+
 def encode(world: World, c: Composed) -> bytes:
     kw = c.kw
-    if c.service or not kw.keys() <= _ENCODABLE:
+    shape = tuple(kw)
+    flags = _SHAPES.get(shape, -1)
+    if flags == -1:
+        flags = _SHAPES[shape] = _shape_flags(shape)
+    if flags is None or c.service:
         return bytes(c.tl())
-    flags = 0
-    for k in kw:
-        flags |= _FLAGS.get(k, 0)
-    nested = world.shared.bytes_of
+    known = world.shared.known_bytes
     get = kw.get
     x = get("from_id")
     out = [
         _MESSAGE_CID,
         _pack("<IIi", flags, 0, kw["id"]),
-        b"" if x is None else nested(x),
-        nested(kw["peer_id"]),
+        b"" if x is None else known(id(x)) or x._bytes(),
+        known(id(kw["peer_id"])),
     ]
     x = get("saved_peer_id")
     if x is not None:
-        out.append(nested(x))
+        out.append(known(id(x)) or x._bytes())
     x = get("fwd_from")
     if x is not None:
         out.append(x._bytes())
     x = get("reply_to")
     if x is not None:
-        out.append(nested(x))
+        out.append(known(id(x)) or x._bytes())
     out.append(_pack("<i", kw["date"]))
     text = kw["message"]
     out.append(_TEXT_BYTES.get(text) or _serialize_bytes(text))
     x = get("media")
     if x is not None:
-        out.append(nested(x))
+        out.append(known(id(x)) or x._bytes())
     x = get("entities")
     if x is not None:
-        out.append(_VECTOR_CID + _pack("<i", len(x)))
-        out.extend(e._bytes() for e in x)
+        out.append(known(id(x)) or _entities_bytes(x))
     if "views" in kw:
         out.append(_pack("<ii", kw["views"], kw["forwards"]))
     x = get("edit_date")
@@ -828,5 +932,62 @@ def encode(world: World, c: Composed) -> bytes:
         out.append(_pack("<i", x))
     x = get("reactions")
     if x is not None:
-        out.append(nested(x))
+        out.append(known(id(x)) or x._bytes())
     return b"".join(out)
+
+
+def refs(world: World, chat: Chat, msg_id: int) -> tuple[bytes, frozenset[int], frozenset[int]]:
+    """A message's bytes and the users and chats it mentions. Plain text messages, most of them, are
+    written straight from the decisions above without building any TL object."""
+    h = h64(chat.key, msg_id)
+    topic = topic_for(chat, msg_id, h) if chat.kind == "forum" else None
+    if (
+        msg_id not in chat.service
+        and (topic != msg_id or msg_id == 1)
+        and variant_and_rank(chat, msg_id)[0] == "text"
+    ):
+        return _plain_refs(world, chat, msg_id, h, topic)
+    c = _compose(world, chat, msg_id, h, topic)
+    return encode(world, c), frozenset(c.users), frozenset(c.chats)
+
+
+def _plain_refs(
+    world: World, chat: Chat, msg_id: int, h: int, topic: int | None
+) -> tuple[bytes, frozenset[int], frozenset[int]]:
+    """What encode(_compose(...)) gives for a plain text message, field for field."""
+    kind = chat.kind
+    shared = world.shared
+    date = _date(chat, msg_id, h)
+    sender = _sender(chat, h)
+    flags = _F_OUT if _out(world, chat, h, sender) else 0
+    peer = shared.known_bytes(id(chat.peer))
+    if sender is not None:
+        flags |= _F_FROM
+        parts = [_MESSAGE_CID, b"", shared.user_bytes(sender), peer]
+        users = shared.user_set(sender)
+    else:
+        parts = [_MESSAGE_CID, b"", peer]
+        users = frozenset() if kind == "channel" else shared.user_set(chat.bare_id)
+    if kind == "saved":
+        flags |= _F_SAVED_PEER
+        parts.append(peer)
+    target = _plain_target(world, chat, msg_id, topic, h)
+    if (topic is not None and topic != 1) or target is not None:
+        header = reply_header(world, chat, topic, target)
+        flags |= _F_REPLY
+        parts.append(shared.known_bytes(id(header)) or header._bytes())
+    parts.append(_pack("<i", date))
+    parts.append(_TEXT_BYTES[plain_text(h)])
+    if kind == "channel":
+        flags |= _F_POST | _F_VIEWS
+        parts.append(_pack("<ii", *_views(h)))
+    edit_date = _edit_date(h, date)
+    if edit_date is not None:
+        flags |= _F_EDIT
+        parts.append(_pack("<i", edit_date))
+    reactions = _reactions_of(h, kind)
+    if reactions is not None:
+        flags |= _F_REACTIONS
+        parts.append(shared.known_bytes(id(reactions)))
+    parts[1] = _pack("<IIi", flags, 0, msg_id)
+    return b"".join(parts), users, shared.chat_set(chat.peer_id)

@@ -6,8 +6,8 @@ one that exists.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -113,6 +113,7 @@ class Chat:
     busy_topics: list[int] = field(default_factory=list)  # ids of topics that get messages, ascending
     topic_override: dict[int, int] = field(default_factory=dict)  # topic of messages added later
     restrict_above: int = 0  # messages added later are never restricted
+    forced_restricted_block: int = -1  # an 8-id block restricted whatever the hash says
     variant_memo: tuple[int, int, int] = (-1, 0, 0)  # see content.variant_and_rank
 
     def __post_init__(self):
@@ -198,6 +199,14 @@ class Blob:
         return data[skip : skip + end - offset]
 
 
+def _restricted_run(chat: Chat, block: int) -> int:
+    """How many ids at the start of this 8-id block are restricted (if they exist)."""
+    if block == chat.forced_restricted_block:
+        return RESTRICT_MAX_RUN
+    hb = h64(chat.key ^ SALT_RESTRICT, block)
+    return 1 + (hb >> 10) % RESTRICT_MAX_RUN if hb % 1000 < RESTRICT_BLOCK_PER_MILLE else 0
+
+
 class World:
     """A deterministic account. Messages and files are generated on demand from (seed, chat, id)."""
 
@@ -236,45 +245,37 @@ class World:
         for named in (*users.values(), *chats):
             if named.username:
                 self._names[named.username.lower()] = named
-        self._cache: OrderedDict[tuple[int, int], tuple[bytes, frozenset[int], frozenset[int]]] = (
-            OrderedDict()
-        )
+        # functools' LRU cache is written in C: much cheaper per call than one kept by hand
+        self._refs = functools.lru_cache(maxsize=self.CACHE_SIZE)(self._make_refs)
 
     def by_username(self, name: str) -> UserInfo | Chat | None:
         return self._names.get(name.lower().lstrip("@"))
 
     # -- messages
 
-    def _check(self, chat: Chat, msg_id: int) -> None:
+    def message(self, chat: Chat, msg_id: int) -> T.Message | T.MessageService:
+        """A new Telethon object, built the same way every time; KeyError if the id does not exist.
+        Its nested parts may be shared with other messages (see content.SharedTL): read, don't modify."""
         if msg_id not in chat.slots:
             raise KeyError(f"no message {msg_id} in {chat.peer_id}")
-
-    def message(self, chat: Chat, msg_id: int) -> T.Message | T.MessageService:
-        """A fresh Telethon object (callers may change it); KeyError if the id does not exist."""
-        self._check(chat, msg_id)
         return content.compose(self, chat, msg_id).tl()
 
     def message_refs(self, chat: Chat, msg_id: int) -> tuple[bytes, frozenset[int], frozenset[int]]:
-        """(TL bytes, user ids, chat peer_ids) the message mentions, the chat itself included."""
-        key = (chat.peer_id, msg_id)
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-            return hit
-        self._check(chat, msg_id)
-        c = content.compose(self, chat, msg_id)
-        refs = (content.encode(self, c), frozenset(c.users), frozenset(c.chats))
-        self._cache[key] = refs
-        if len(self._cache) > self.CACHE_SIZE:
-            self._cache.popitem(last=False)
-        return refs
+        """(TL bytes, user ids, chat peer_ids) the message mentions, the chat itself included;
+        KeyError if the id does not exist. Kept in a bounded LRU cache."""
+        return self._refs(chat, msg_id)
+
+    def _make_refs(self, chat: Chat, msg_id: int) -> tuple[bytes, frozenset[int], frozenset[int]]:
+        if msg_id not in chat.slots:
+            raise KeyError(f"no message {msg_id} in {chat.peer_id}")
+        return content.refs(self, chat, msg_id)
 
     def is_restricted(self, chat: Chat, msg_id: int) -> bool:
         """Takes a slot in history windows but is never returned ("unavailable due to local laws")."""
+        # guess: only channel-type chats (channels, supergroups, forums) have restricted messages
         if chat.kind not in CHANNEL_KINDS or msg_id > chat.restrict_above:
             return False
-        hb = h64(chat.key ^ SALT_RESTRICT, msg_id >> 3)
-        if hb % 1000 >= RESTRICT_BLOCK_PER_MILLE or (msg_id & 7) >= 1 + (hb >> 10) % RESTRICT_MAX_RUN:
+        if msg_id & 7 >= _restricted_run(chat, msg_id >> 3):
             return False
         return msg_id in chat.slots and msg_id not in chat.service and msg_id not in chat.topics
 
@@ -282,12 +283,10 @@ class World:
         """Every restricted id of the chat, ascending, in O(last id / 8) without touching the others."""
         if chat.kind not in CHANNEL_KINDS:
             return
-        key = chat.key ^ SALT_RESTRICT
         for b in range((min(chat.slots.last, chat.restrict_above) >> 3) + 1):
-            if h64(key, b) % 1000 < RESTRICT_BLOCK_PER_MILLE:
-                for msg_id in range(b << 3, (b << 3) + RESTRICT_MAX_RUN):
-                    if self.is_restricted(chat, msg_id):
-                        yield msg_id
+            for msg_id in range(b << 3, (b << 3) + _restricted_run(chat, b)):
+                if self.is_restricted(chat, msg_id):
+                    yield msg_id
 
     def date_of(self, chat: Chat, msg_id: int) -> int:
         """Unix time; strictly increasing with the id within a chat and across the common box."""

@@ -15,72 +15,21 @@ HISTORY_START = calendar.timegm((2023, 1, 1, 0, 0, 0))
 HISTORY_END = calendar.timegm((2025, 6, 1, 0, 0, 0))
 
 _NAMES = (
-    ("Alice", "alice"),
-    ("Борис", "boris"),
-    ("Carmen", "carmen"),
-    ("Dmitri", "dmitri"),
-    ("Ева", "eva"),
-    ("Fatima", "fatima"),
-    ("يوسف", "yusuf"),
-    ("Noa", "noa"),
-    ("דניאל", "daniel"),
-    ("Kenji", "kenji"),
-    ("李雷", "lilei"),
-    ("Zoë", "zoe"),
-    ("José", "jose"),
-    ("Ngozi", "ngozi"),
-    ("Olaf", "olaf"),
-    ("Priya", "priya"),
-    ("Quinn", "quinn"),
-    ("Rafael", "rafael"),
-    ("Sofía", "sofia"),
-    ("Tomás", "tomas"),
-    ("Ульяна", "ulyana"),
-    ("Viktor", "viktor"),
-    ("Wen", "wen"),
-    ("Ximena", "ximena"),
-    ("Yara 🌸", "yara"),
-    ("Zainab", "zainab"),
-)
+    ("Alice", "alice"), ("Борис", "boris"), ("Carmen", "carmen"), ("Dmitri", "dmitri"), ("Ева", "eva"),
+    ("Fatima", "fatima"), ("يوسف", "yusuf"), ("Noa", "noa"), ("דניאל", "daniel"), ("Kenji", "kenji"),
+    ("李雷", "lilei"), ("Zoë", "zoe"), ("José", "jose"), ("Ngozi", "ngozi"), ("Olaf", "olaf"),
+    ("Priya", "priya"), ("Quinn", "quinn"), ("Rafael", "rafael"), ("Sofía", "sofia"), ("Tomás", "tomas"),
+    ("Ульяна", "ulyana"), ("Viktor", "viktor"), ("Wen", "wen"), ("Ximena", "ximena"), ("Yara 🌸", "yara"),
+)  # fmt: skip
 _SURNAMES = (
-    "Smith",
-    "Иванова",
-    "García",
-    "Müller",
-    "Kowalski",
-    "Nakamura",
-    "O’Brien",
-    "Haddad",
-    "Cohen",
-    "Rossi",
-    None,
-    "Silva",
-    "Nguyen",
-    None,
-    "Andersson",
-)
+    "Smith", "Иванова", "García", "Müller", "Kowalski", "Nakamura", "O’Brien", "Haddad", "Cohen", "Rossi",
+    None, "Silva", "Nguyen", None, "Andersson",
+)  # fmt: skip
 _TOPIC_TITLES = (
-    "Announcements 📢",
-    "Off-topic",
-    "Bugs & issues",
-    "Релизы",
-    "نقاش عام",
-    "Design",
-    "Ideas 💡",
-    "Help",
-    "Jobs",
-    "Memes 😂",
-    "Show & tell",
-    "Events",
-    "Docs",
-    "Feedback",
-    "Random",
-    "Music 🎵",
-    "Translations",
-    "Security",
-    "Hardware",
-    "Books 📚",
-)
+    "Announcements 📢", "Off-topic", "Bugs & issues", "Релизы", "نقاش عام", "Design", "Ideas 💡", "Help",
+    "Jobs", "Memes 😂", "Show & tell", "Events", "Docs", "Feedback", "Random", "Music 🎵", "Translations",
+    "Security", "Hardware", "Books 📚",
+)  # fmt: skip
 # the six colours Telegram offers for topic icons
 _TOPIC_COLORS = (0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F)
 
@@ -135,41 +84,44 @@ class _Builder:
                 self.taken_ids.add(i)
                 return i
 
-    def user(
-        self, contact: bool = False, first: str | None = None, username: str | None = None, **flags
-    ) -> UserInfo:
+    def user(self, contact: bool = False, **fixed) -> UserInfo:
         h = self._hash()
-        k = len(self.users)
         name, slug = _NAMES[h % len(_NAMES)]
-        u = UserInfo(
-            id=self._new_id(100_000_000, 7_000_000_000),
-            access_hash=h64(h, 1) & M63,
-            first_name=first or name,
-            last_name=_SURNAMES[(h >> 8) % len(_SURNAMES)],
-            username=username or (f"{slug}_{k}" if (h >> 16) % 3 else None),
-            phone=f"1555{h % 10_000_000:07d}" if contact or flags.get("is_self") else None,
-            contact=contact,
-            **flags,
-        )
+        made = {
+            "id": self._new_id(100_000_000, 7_000_000_000),
+            "access_hash": h64(h, 1) & M63,
+            "first_name": name,
+            "last_name": _SURNAMES[(h >> 8) % len(_SURNAMES)],
+            # guess: a third of users have no username
+            "username": f"{slug}_{len(self.users)}" if (h >> 16) % 3 else None,
+            # phone numbers are visible for contacts only
+            "phone": f"1555{h % 10_000_000:07d}" if contact else None,
+            "contact": contact,
+        }
+        u = UserInfo(**(made | fixed))
         self.users[u.id] = u
         return u
 
     def build(self) -> World:
         spec = self.spec
-        me = self.user(first="Sandbox", username="sandbox_me", is_self=True)
-        me.last_name, me.phone = "Tester", spec.phone
-        self.user(first="Export Helper", username="export_helper_bot", bot=True).last_name = None
+        me = self.user(
+            first_name="Sandbox", last_name="Tester", username="sandbox_me", phone=spec.phone, is_self=True
+        )
+        self.bot = self.user(
+            first_name="Export Helper", last_name=None, username="export_helper_bot", bot=True
+        )
         self.contacts = [self.user(contact=True) for _ in range(spec.contacts)]
         chats = [self.chat(i, me, cs) for i, cs in enumerate(spec.chats)]
         box_last = self.allocate_box(
             [(c, cs) for c, cs in zip(chats, spec.chats, strict=True) if c.kind in BOX_KINDS]
         )
         world = World(spec.seed, me, self.users, chats, spec.password, spec.login_code, box_last)
-        for c in chats:
-            c.date = world.date_of(c, c.slots.select(0))
         for c, cs in zip(chats, spec.chats, strict=True):
+            c.date = world.date_of(c, c.slots.select(0))
             if c.kind == "forum":
                 self.fill_forum(world, c, cs)
+            if c.kind in CHANNEL_KINDS and len(c.slots) >= 200:
+                restrict_early(world, c)
         return world
 
     def chat(self, index: int, me: UserInfo, cs: ChatSpec) -> Chat:
@@ -197,9 +149,9 @@ class _Builder:
             if cs.kind == "group":
                 access_hash = 0
             if cs.kind != "channel":
-                known = [c.id for c in self.contacts[:3]]
-                members = [me.id, *known]
-                members += [self.user().id for _ in range(max(0, cs.members - len(members)))]
+                # a few contacts and a bot sit in every group, besides people only met there
+                members = [me.id, *(c.id for c in self.contacts[:3]), self.bot.id][: max(cs.members, 1)]
+                members += [self.user().id for _ in range(cs.members - len(members))]
         if cs.kind == "group":
             peer_id = -bare
         elif cs.kind in CHANNEL_KINDS:
@@ -237,9 +189,9 @@ class _Builder:
             chat.date0 = self.spec.start + (key >> 20) % (30 * 86_400)
             chat.step = max(1, (self.spec.end - chat.date0) // (slots.last + 1))
             chat.date_key = key
-            chat.service[1] = "create"
+            chat.service[1] = "create"  # guess: supergroups and forums open with channelCreate too
             chat.restrict_above = slots.last
-            chat.pts = slots.last + len(slots) // 10
+            chat.pts = slots.last + len(slots) // 10  # guess: edits and deletions moved pts on too
         else:
             chat.participants = len(members)
         return chat
@@ -289,6 +241,7 @@ class _Builder:
 
     def fill_forum(self, world: World, chat: Chat, cs: ChatSpec) -> None:
         """Create topics spread over the history (more early on), then file every message in one pass."""
+        # Telegram lets only General be hidden
         chat.topics[1] = Topic(
             1, "General", _TOPIC_COLORS[0], None, chat.date, chat.member_ids[0], hidden=cs.general_hidden
         )
@@ -296,6 +249,7 @@ class _Builder:
         rank = 0
         renamed = set()
         for k in range(t):
+            # guess: most topics are created early in a forum's life
             rank = max(rank + 1, 1 + int((n - 2) * 0.85 * (k / t) ** 1.6))
             tid = chat.slots.select(rank)
             h = h64(chat.key, 7_000_000 + k)
@@ -330,8 +284,20 @@ class _Builder:
             if tid in renamed and len(ids) >= 2:
                 chat.service[ids[1]] = "topic_edit"
                 topic.initial_title = f"{topic.title} (draft)"
+            # guess: a topic is closed after its last message, by a topic edit in the topic itself
             if topic.closed and len(ids) >= 3:
                 chat.service[ids[-1]] = "topic_close"
+
+
+def restrict_early(world: World, chat: Chat) -> None:
+    """However the hash falls, a chat of some size has a restricted run a third into its history, so
+    readers always meet a short page there."""
+    start = chat.slots.select(len(chat.slots) // 3 + 8) >> 3
+    for block in range(start, (chat.slots.last >> 3) + 1):
+        chat.forced_restricted_block = block
+        if any(world.is_restricted(chat, i) for i in range(block << 3, (block + 1) << 3)):
+            return
+    chat.forced_restricted_block = -1
 
 
 def _full_name(u: UserInfo) -> str:
