@@ -41,10 +41,34 @@ CREATE TABLE IF NOT EXISTS messages (
     record BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_topic ON messages (topic_id, id);
+CREATE TABLE IF NOT EXISTS streams (
+    key TEXT PRIMARY KEY,
+    topic_id INTEGER,
+    min_id INTEGER NOT NULL,
+    max_id INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    cursor INTEGER NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    expected INTEGER
+);
 """
 
 # (id, topic_id, unix date, record as UTF-8 JSON)
 Row = tuple[int, int | None, int, bytes]
+
+
+@dataclass(frozen=True)
+class StreamRow:
+    """One id range of the chat or of a topic, and how far it has been read."""
+
+    key: str
+    topic_id: int | None
+    min_id: int
+    max_id: int
+    label: str
+    cursor: int
+    done: bool = False
+    expected: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +137,89 @@ class ExportStore:
     async def put_messages(self, rows: Sequence[Row]) -> tuple[int, float]:
         """Store a batch; returns (rows newly stored, seconds of database work)."""
         return await self._run(self._insert, rows)
+
+    def _put_page(
+        self, rows: Sequence[Row], stream: str, cursor: int, expected: int | None
+    ) -> tuple[int, float]:
+        started = time.thread_time()
+        connection = self.connection
+        before = connection.total_changes
+        # One transaction: after a crash a stream's cursor never points past what is stored,
+        # nor behind it, so resuming reads every message exactly once.
+        with connection:
+            connection.executemany("INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?)", rows)
+            inserted = connection.total_changes - before
+            connection.execute(
+                "UPDATE streams SET cursor = ?, expected = COALESCE(expected, ?) WHERE key = ?",
+                (cursor, expected, stream),
+            )
+        return inserted, time.thread_time() - started
+
+    async def put_page(
+        self, rows: Sequence[Row], *, stream: str, cursor: int, expected: int | None = None
+    ) -> tuple[int, float]:
+        """Store a page and move its stream's cursor, atomically; returns (rows new, CPU seconds)."""
+        return await self._run(self._put_page, rows, stream, cursor, expected)
+
+    def _present(self, ids: Sequence[int]) -> set[int]:
+        marks = ",".join("?" * len(ids))
+        rows = self.connection.execute(f"SELECT id FROM messages WHERE id IN ({marks})", tuple(ids))
+        return {msg_id for (msg_id,) in rows}
+
+    async def present(self, ids: Sequence[int]) -> set[int]:
+        """Which of these ids are stored: the exact answer behind every Bloom filter "maybe"."""
+        return await self._run(self._present, ids) if ids else set()
+
+    def _stored_ids(self) -> list[int]:
+        return [msg_id for (msg_id,) in self.connection.execute("SELECT id FROM messages")]
+
+    async def stored_ids(self) -> list[int]:
+        return await self._run(self._stored_ids)
+
+    def _count(self) -> int:
+        return self.connection.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+
+    async def count(self) -> int:
+        return await self._run(self._count)
+
+    def _add_streams(self, streams: Sequence[StreamRow]) -> None:
+        with self.connection:
+            self.connection.executemany(
+                "INSERT OR IGNORE INTO streams VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (s.key, s.topic_id, s.min_id, s.max_id, s.label, s.cursor, int(s.done), s.expected)
+                    for s in streams
+                ],
+            )
+
+    async def add_streams(self, streams: Sequence[StreamRow]) -> None:
+        await self._run(self._add_streams, streams)
+
+    def _streams(self) -> list[StreamRow]:
+        rows = self.connection.execute(
+            "SELECT key, topic_id, min_id, max_id, label, cursor, done, expected FROM streams ORDER BY rowid"
+        )
+        return [
+            StreamRow(key, topic, low, high, label, cursor, bool(done), expected)
+            for (key, topic, low, high, label, cursor, done, expected) in rows
+        ]
+
+    async def streams(self) -> list[StreamRow]:
+        return await self._run(self._streams)
+
+    def _finish_stream(self, key: str) -> None:
+        with self.connection:
+            self.connection.execute("UPDATE streams SET done = 1 WHERE key = ?", (key,))
+
+    async def finish_stream(self, key: str) -> None:
+        await self._run(self._finish_stream, key)
+
+    def _get_meta(self, key: str) -> object:
+        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    async def get_meta(self, key: str) -> object:
+        return await self._run(self._get_meta, key)
 
     def _set_meta(self, key: str, value: object) -> None:
         with self.connection:

@@ -16,16 +16,21 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from telethon import TelegramClient, errors
+
+from db import CheckpointStore, DbError, open_database
 
 from .archive import DEFAULT_PART_SIZE
 from .client import SessionFileError
 from .export import DEFAULT_FORMATS, FORMATS, ExportError, ExportOptions, Progress, export_chat
 from .settings import SettingsError, TelegramSettings, open_client
 from .targets import TargetError, parse_target, resolve_target
+
+APP_DATABASE = "app.sqlite"
 
 
 def _date(text: str) -> dt.datetime:
@@ -105,6 +110,17 @@ def _parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=False,
         help="read through a takeout session (Telegram may ask to confirm it in another app first)",
+    )
+    export.add_argument(
+        "--incremental",
+        action="store_true",
+        help="only messages newer than your last complete export of this chat (per topic for forums)",
+    )
+    export.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("data"),
+        help="where --incremental remembers exports (default: data)",
     )
     export.add_argument(
         "--part-size",
@@ -215,12 +231,30 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         print("The user client is not logged in: run `python -m exporter login` first.", file=sys.stderr)
         return 2
     target = await resolve_target(client, spec)
-    result = await export_chat(client, target, options, args.out, on_progress=TerminalProgress(sys.stderr))
+    async with AsyncExitStack() as stack:
+        checkpoints = me = None
+        if args.incremental:
+            database = await stack.enter_async_context(await open_database(args.data_dir / APP_DATABASE))
+            checkpoints = CheckpointStore(database)
+            me = (await client.get_me()).id
+            after = await checkpoints.last_exported(me, target.chat.id)
+            options = replace(options, after=tuple(sorted(after.items(), key=lambda item: item[0] or 0)))
+            if not after:
+                print("No earlier export of this chat: exporting all of it.", file=sys.stderr)
+        result = await export_chat(
+            client, target, options, args.out, on_progress=TerminalProgress(sys.stderr)
+        )
+        if checkpoints is not None and result.complete and result.last_ids:
+            await checkpoints.record_exported(me, target.chat.id, result.last_ids, None)
     print(result.report.summary())
     for part in result.parts:
         print(f"{'archive' if part.count == 1 else f'part {part.index}/{part.count}'}: {part.path}")
     if not result.complete:
-        print(f"INCOMPLETE: {result.reason} What was read is in the PARTIAL archive.", file=sys.stderr)
+        print(
+            f"INCOMPLETE: {result.reason} What was read is in the PARTIAL archive; "
+            "run the same command again to continue.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -257,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return asyncio.run(_main(args))
-    except (TargetError, ExportError, SessionFileError, SettingsError) as exc:
+    except (TargetError, ExportError, SessionFileError, SettingsError, DbError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (ConnectionError, OSError) as exc:

@@ -10,17 +10,24 @@ Why getReplies per topic rather than one history pass assigning topics: topic
 membership then comes from Telegram's own thread index instead of our reading
 of reply headers, and topics give natural units for concurrency, progress and
 per-topic checks.
+
+Resuming: the plan (id ranges, topics) and each range's cursor live in the
+store next to the messages, and a page and its cursor are written in one
+transaction.  Run an export again with the same work folder after a crash, a
+kill or a lost connection and it continues where it stopped; rendering and
+packaging simply run again from the store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import shutil
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +35,10 @@ import orjson
 from telethon import TelegramClient, errors
 from telethon.tl import types as T
 
-from db.store import ExportStore, StoreReader
+from db.store import ExportStore, StoreReader, StreamRow
 
 from . import archive
+from .dedupe import SeenFilter, capacity_for
 from .records import NameBook, to_record
 from .render.model import ChatInfo, TopicInfo
 from .render.names import safe_filename
@@ -42,6 +50,8 @@ from .timing import PACKAGING, PROCESSING, RENDERING, STORING, PhaseClock, Timin
 
 FORMATS = ("json", "html", "md")
 DEFAULT_FORMATS = ("json", "html")
+STORE_FILE = "messages.sqlite"
+PLAN_VERSION = 1
 
 
 class ExportError(Exception):
@@ -57,6 +67,9 @@ class ExportOptions:
     max_id: int = 0
     last: int | None = None
     topics: tuple[int, ...] | None = None
+    # Incremental export: (topic id or None, highest id already delivered) pairs; only newer
+    # messages are read. Topics not listed are read whole (they are new since then).
+    after: tuple[tuple[int | None, int], ...] = ()
     takeout: bool = False
     part_size: int = archive.DEFAULT_PART_SIZE
     # Regular chats: one concurrent id range per this many messages, at most max_shards.
@@ -64,9 +77,14 @@ class ExportOptions:
     max_shards: int = 16
     # Most requests in flight at once; the scheduler adapts below it.
     max_concurrency: int = 32
-    keep_work_dir: bool = False
+    # Flood waits up to this long are waited out; a longer one stops the export (resumable).
+    longest_flood_wait: float = 900.0
+    # The Bloom filter in front of the store (see exporter.dedupe); tests shrink it.
+    bloom_error_rate: float = 0.001
+    bloom_capacity: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """What the manifest records, and what must match when an export is resumed."""
         return {
             "formats": list(self.formats),
             "since": self.since.isoformat() if self.since else None,
@@ -75,12 +93,13 @@ class ExportOptions:
             "max_id": self.max_id or None,
             "last": self.last,
             "topics": list(self.topics) if self.topics is not None else None,
+            "after": [[topic, max_id] for topic, max_id in self.after] or None,
             "takeout": self.takeout,
         }
 
     @property
     def bounded(self) -> bool:
-        return bool(self.since or self.until or self.min_id or self.max_id or self.last)
+        return bool(self.since or self.until or self.min_id or self.max_id or self.last or self.after)
 
 
 @dataclass(frozen=True)
@@ -114,14 +133,8 @@ class ExportResult:
     report: TimingReport
     complete: bool
     reason: str | None = None
-    work_dir: Path | None = None
-
-
-@dataclass
-class _TopicState:
-    info: TopicInfo
-    expected: int | None = None
-    written: int = 0
+    # Highest message id per topic (None outside forums): where the next incremental export starts.
+    last_ids: dict[int | None, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,11 +145,12 @@ class _Run:
     store: ExportStore
     clock: PhaseClock
     listener: ProgressListener | None
+    seen: SeenFilter | None = None
     names: NameBook = field(default_factory=NameBook)
     total: int | None = None
     done: int = 0
-    active: dict[int | None, str] = field(default_factory=dict)
-    topics: dict[int, _TopicState] = field(default_factory=dict)
+    active: dict[str, str] = field(default_factory=dict)
+    topics: list[TopicInfo] = field(default_factory=list)
     flood: FloodWait | None = None
     flood_until: float = 0.0
 
@@ -158,10 +172,14 @@ def _unix(value: Any) -> int:
     return int(value.timestamp()) if isinstance(value, dt.datetime) else int(value or 0)
 
 
-async def _bounds(send: Any, peer: Any, options: ExportOptions) -> tuple[int, int, int | None, int]:
-    """(min_id, max_id) exclusive bounds of what to export, the chat's message count and newest id."""
+def _ids(result: Any) -> list[int]:
+    return [m.id for m in result.messages if not isinstance(m, T.MessageEmpty)]
+
+
+async def _bounds(send: Any, peer: Any, options: ExportOptions) -> tuple[int, int, int | None]:
+    """(min_id, max_id) exclusive bounds of what to export, and the chat's message count."""
     probe = await first_page(send, Stream(peer))
-    newest = max((m.id for m in probe.messages if not isinstance(m, T.MessageEmpty)), default=0)
+    newest = max(_ids(probe), default=0)
     count = getattr(probe, "count", None)
     if count is None:
         count = len(probe.messages)
@@ -171,59 +189,28 @@ async def _bounds(send: Any, peer: Any, options: ExportOptions) -> tuple[int, in
         # The oldest message at or after `since`: one step newer than the last one before it.
         request = stream.request(0, add_offset=-1, limit=1)
         request.offset_date = options.since
-        found = [m.id for m in (await send(request)).messages if not isinstance(m, T.MessageEmpty)]
+        found = _ids(await send(request))
         low = max(low, found[0] - 1) if found else high
     if options.until:
         request = stream.request(0, add_offset=0, limit=1)
         request.offset_date = options.until
-        found = [m.id for m in (await send(request)).messages if not isinstance(m, T.MessageEmpty)]
+        found = _ids(await send(request))
         high = min(high, found[0] + 1) if found else low
     if options.last is not None:
-        found = [
-            m.id
-            for m in (
-                await send(Stream(peer, low, high).request(0, add_offset=options.last - 1, limit=1))
-            ).messages
-            if not isinstance(m, T.MessageEmpty)
-        ]
+        found = _ids(await send(Stream(peer, low, high).request(0, add_offset=options.last - 1, limit=1)))
         if found:
             low = max(low, found[0] - 1)
-    return low, high, count, newest
+    return low, high, count
 
 
-def _shards(peer: Any, low: int, high: int, count: int | None, options: ExportOptions) -> list[Stream]:
+def _shards(low: int, high: int, count: int | None, options: ExportOptions, label: str) -> list[StreamRow]:
     span = max(0, high - low - 1)
     shards = max(1, min(options.max_shards, -(-(count or 0) // options.shard_messages), span))
     edges = [low + (span * k) // shards for k in range(shards)] + [high - 1]
-    return [Stream(peer, edges[k], edges[k + 1] + 1) for k in range(shards)]
-
-
-async def _fetch_stream(run: _Run, send: Any, stream: Stream, label: str) -> None:
-    clock = run.clock
-    topic_id = stream.topic_id
-    state = run.topics.get(topic_id) if topic_id is not None else None
-    run.active[topic_id if topic_id is not None else id(stream)] = label
-    dumps = orjson.dumps
-    try:
-        async for page in read_stream(send, stream):
-            with clock.phase(PROCESSING):
-                names = run.names
-                names.add_users(page.users)
-                names.add_chats(page.chats)
-                rows = [
-                    (m.id, topic_id, _unix(m.date), dumps(to_record(m, names=names, topic_id=topic_id)))
-                    for m in page.messages
-                ]
-            if state is not None and state.expected is None and page.count is not None:
-                state.expected = page.count
-            inserted, seconds = await run.store.put_messages(rows)
-            clock.add(STORING, seconds)
-            run.done += inserted
-            if state is not None:
-                state.written += inserted
-            run.emit()
-    finally:
-        run.active.pop(topic_id if topic_id is not None else id(stream), None)
+    return [
+        StreamRow(f"chat:{edges[k]}-{edges[k + 1] + 1}", None, edges[k], edges[k + 1] + 1, label, edges[k])
+        for k in range(shards)
+    ]
 
 
 def _topic_info(topic: T.ForumTopic) -> TopicInfo:
@@ -236,14 +223,14 @@ def _topic_info(topic: T.ForumTopic) -> TopicInfo:
     )
 
 
-async def _plan(
-    run: _Run, send: Any, target: ResolvedTarget, options: ExportOptions
-) -> list[tuple[Stream, str]]:
+async def _plan(run: _Run, send: Any, target: ResolvedTarget, options: ExportOptions) -> list[StreamRow]:
     peer = target.input_peer
-    low, high, count, _ = await _bounds(send, peer, options)
+    low, high, count = await _bounds(send, peer, options)
+    after = dict(options.after)
     run.total = None if options.bounded else count
     if not target.is_forum:
-        return [(stream, run.chat.name or "chat") for stream in _shards(peer, low, high, count, options)]
+        start = max(low, after.get(None, 0))
+        return _shards(start, high, count, options, run.chat.name or "chat")
     topics, users, chats = await list_topics(send, peer)
     run.names.add_users(users)
     run.names.add_chats(chats)
@@ -258,59 +245,120 @@ async def _plan(
             raise ExportError(f"This forum has no topic {', '.join(map(str, unknown))}.")
         topics = [t for t in topics if t.id in wanted]
         run.total = None
+    run.topics = [_topic_info(t) for t in topics]
+    streams = []
     for topic in topics:
-        run.topics[topic.id] = _TopicState(_topic_info(topic))
-    return [(Stream(peer, low, high, topic.id), topic.title) for topic in topics]
-
-
-def _topic_infos(run: _Run) -> list[TopicInfo]:
-    infos = []
-    for state in run.topics.values():
-        info = state.info
-        infos.append(
-            TopicInfo(
-                info.id, info.title, info.closed, info.hidden, info.icon_color, message_count=state.written
-            )
+        start = max(low, after.get(topic.id, 0))
+        streams.append(
+            StreamRow(f"topic:{topic.id}:{start}-{high}", topic.id, start, high, topic.title, start)
         )
-    return infos
+    return streams
+
+
+async def _load_or_make_plan(
+    run: _Run, send: Any, target: ResolvedTarget, options: ExportOptions
+) -> list[StreamRow]:
+    """The stored plan when resuming this very export, else a new one (stored before any fetch)."""
+    store = run.store
+    plan = await store.get_meta("plan")
+    identity = {"version": PLAN_VERSION, "chat_id": target.chat.id, "options": options.to_dict()}
+    if plan is not None:
+        if plan["identity"] != identity:
+            raise ExportError(
+                "This work folder holds another export (a different chat or options): use a new folder."
+            )
+        run.total = plan["total"]
+        run.topics = [TopicInfo(**t) for t in plan["topics"]]
+        return await store.streams()
+    streams = await _plan(run, send, target, options)
+    await store.add_streams(streams)
+    topics = [asdict(t) for t in run.topics]
+    await store.set_meta("plan", {"identity": identity, "total": run.total, "topics": topics})
+    return streams
+
+
+async def _fetch_stream(run: _Run, send: Any, row: StreamRow, peer: Any) -> None:
+    clock, store = run.clock, run.store
+    topic_id = row.topic_id
+    run.active[row.key] = row.label
+    stream = Stream(peer, row.min_id, row.max_id, topic_id)
+    dumps = orjson.dumps
+    try:
+        async for page in read_stream(send, stream, after=row.cursor):
+            messages = page.messages
+            seen = run.seen
+            if seen is not None:
+                maybe = [m.id for m in messages if seen.maybe_seen(m.id)]
+                if maybe:
+                    stored = await store.present(maybe)
+                    messages = [m for m in messages if m.id not in stored]
+            with clock.phase(PROCESSING):
+                names = run.names
+                names.add_users(page.users)
+                names.add_chats(page.chats)
+                rows = [
+                    (m.id, topic_id, _unix(m.date), dumps(to_record(m, names=names, topic_id=topic_id)))
+                    for m in messages
+                ]
+                if seen is not None:
+                    seen.add_all(m.id for m in messages)
+            inserted, seconds = await store.put_page(
+                rows, stream=row.key, cursor=page.messages[-1].id, expected=page.count
+            )
+            clock.add(STORING, seconds)
+            run.done += inserted
+            run.emit()
+        await store.finish_stream(row.key)
+    finally:
+        run.active.pop(row.key, None)
 
 
 def _render(
     store_path: Path, out_dir: Path, chat: ChatInfo, topics: list[TopicInfo] | None, formats: tuple[str, ...]
 ) -> tuple[list[Path], float]:
     started = time.perf_counter()
+    if out_dir.exists():
+        # A resumed export renders again from the store; nothing of an interrupted run stays.
+        shutil.rmtree(out_dir)
     with StoreReader(store_path) as reader:
         files = render_formats(reader, out_dir, chat, topics, formats)
     return files, time.perf_counter() - started
 
 
+def _counted_topics(run: _Run, reader: StoreReader) -> list[TopicInfo]:
+    counts = {c.topic_id: c.messages for c in reader.counts()}
+    return [
+        TopicInfo(t.id, t.title, t.closed, t.hidden, t.icon_color, message_count=counts.get(t.id, 0))
+        for t in run.topics
+    ]
+
+
 def _manifest(
     run: _Run,
     options: ExportOptions,
+    streams: list[StreamRow],
     files_root: Path,
     files: list[Path],
     complete: bool,
     reason: str | None,
     report: TimingReport,
-    store_path: Path,
+    reader: StoreReader,
 ) -> dict[str, Any]:
-    with StoreReader(store_path) as reader:
-        counts = {c.topic_id: c for c in reader.counts()}
-        gaps = reader.gaps()
+    counts = {c.topic_id: c for c in reader.counts()}
+    expected = {row.topic_id: row.expected for row in streams}
     topics = []
-    for topic_id, state in run.topics.items():
-        c = counts.get(topic_id)
+    for topic in run.topics:
+        c = counts.get(topic.id)
         topics.append(
             {
-                "id": topic_id,
-                "title": state.info.title,
-                "expected": None if options.bounded else state.expected,
-                "written": state.written,
+                "id": topic.id,
+                "title": topic.title,
+                "expected": None if options.bounded else expected.get(topic.id),
+                "written": c.messages if c else 0,
                 "first_id": c.first_id if c else None,
                 "last_id": c.last_id if c else None,
             }
         )
-    written = sum(c.messages for c in counts.values())
     return {
         "format": "telegram-export-bot/manifest",
         "version": 1,
@@ -325,17 +373,30 @@ def _manifest(
         "reason": reason,
         "messages": {
             "expected": run.total,
-            "written": written,
+            "written": sum(c.messages for c in counts.values()),
             "first_id": min((c.first_id for c in counts.values() if c.first_id), default=None),
             "last_id": max((c.last_id for c in counts.values() if c.last_id), default=None),
-            "gaps": gaps,
+            "gaps": reader.gaps(),
         },
         "topics": topics if run.chat.is_forum else None,
+        # An incremental export says what it covers: messages after these ids (per topic).
+        "incremental": (
+            {"after_ids": {("chat" if t is None else str(t)): i for t, i in options.after}}
+            if options.after
+            else None
+        ),
         "options": options.to_dict(),
         "timing": report.to_dict(),
         "files": archive.file_checksums(files_root, files),
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+
+
+def default_work_dir(out_dir: Path, chat: ChatInfo, options: ExportOptions) -> Path:
+    """The same chat with the same options always lands in the same folder, so running an
+    interrupted export again resumes it."""
+    digest = hashlib.sha256(orjson.dumps(options.to_dict(), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
+    return out_dir / ".work" / f"{chat.id}-{digest}"
 
 
 def export_name(chat: ChatInfo) -> str:
@@ -353,7 +414,10 @@ def _explain(exc: BaseException) -> str:
     if isinstance(exc, errors.ChannelPrivateError | errors.ChatForbiddenError | errors.ChannelInvalidError):
         return "The exporting account has no access to that chat any more (private, left or banned)."
     if isinstance(exc, errors.FloodWaitError):
-        return f"Telegram asked us to wait {exc.seconds} s before reading more."
+        return (
+            f"Telegram asked us to wait {exc.seconds} s before reading more, longer than we wait "
+            "unattended; run the export again later to continue where it stopped."
+        )
     if isinstance(exc, errors.RPCError):
         return f"Telegram refused a request: {exc.message} ({exc.code})."
     return f"The connection to Telegram was lost: {exc}."
@@ -361,10 +425,12 @@ def _explain(exc: BaseException) -> str:
 
 async def _fetch(
     client: TelegramClient, run: _Run, target: ResolvedTarget, options: ExportOptions
-) -> str | None:
-    """Plan and read everything into the store; the reason it stopped early, or None when complete.
+) -> tuple[list[StreamRow], str | None]:
+    """Plan (or reload the plan) and read everything into the store.
 
-    Errors before the first message raise ExportError: there is nothing to deliver."""
+    Returns the streams and the reason the export stopped early, or None when
+    complete.  Errors before the plan exists raise ExportError: there is
+    nothing to deliver."""
     async with AsyncExitStack() as stack:
         send: Any = client
         try:
@@ -376,21 +442,27 @@ async def _fetch(
                 on_flood_wait=run.on_flood_wait,
                 initial_concurrency=min(4, options.max_concurrency),
                 max_concurrency=options.max_concurrency,
+                longest_wait=options.longest_flood_wait,
             )
-            plan = await _plan(run, scheduler, target, options)
+            streams = await _load_or_make_plan(run, scheduler, target, options)
         except (errors.RPCError, ConnectionError, OSError) as exc:
             raise ExportError(_explain(exc)) from exc
-        await run.store.put_topics(
-            [(s.info.id, s.info.title, {}, s.expected or 0) for s in run.topics.values()]
-        )
+        capacity = options.bloom_capacity or capacity_for(run.total)
+        run.seen = SeenFilter(capacity, error_rate=options.bloom_error_rate)
+        run.done = await run.store.count()
+        if run.done:
+            # Resuming: the filter must know everything already stored.
+            run.seen.add_all(await run.store.stored_ids())
         stopped: BaseException | None = None
         try:
             async with asyncio.TaskGroup() as group:
-                for stream, label in plan:
-                    group.create_task(_fetch_stream(run, scheduler, stream, label))
+                for row in streams:
+                    if not row.done:
+                        group.create_task(_fetch_stream(run, scheduler, row, target.input_peer))
         except* (errors.RPCError, ConnectionError, OSError) as failure:
             stopped = failure.exceptions[0]
-    return None if stopped is None else _explain(stopped)
+    streams = await run.store.streams()
+    return streams, None if stopped is None else _explain(stopped)
 
 
 async def export_chat(
@@ -399,40 +471,53 @@ async def export_chat(
     options: ExportOptions,
     out_dir: Path,
     *,
+    work_dir: Path | None = None,
     on_progress: ProgressListener | None = None,
 ) -> ExportResult:
+    """Export one chat into ``out_dir``.
+
+    ``work_dir`` keeps the resumable store: pass the same folder again after an
+    interruption to continue.  It is deleted once the archive is written."""
     unknown = sorted(set(options.formats) - set(FORMATS))
     if unknown or not options.formats:
         choices = ", ".join(FORMATS)
         raise ExportError(f"Unknown format {', '.join(unknown) or '(none)'}: choose from {choices}.")
     clock = PhaseClock()
-    name = export_name(target.chat)
-    work_dir = out_dir / ".work" / name
-    render_dir = work_dir / "export"
+    work_dir = work_dir or default_work_dir(out_dir, target.chat, options)
+    resuming = (work_dir / STORE_FILE).exists()
     work_dir.mkdir(parents=True, exist_ok=True)
-    store_path = work_dir / "messages.sqlite"
+    store_path = work_dir / STORE_FILE
     store = await ExportStore.open(store_path)
     run = _Run(target.chat, store, clock, on_progress)
     try:
-        reason = await _fetch(client, run, target, options)
+        name = await store.get_meta("name")
+        if name is None:
+            name = export_name(target.chat)
+            await store.set_meta("name", name)
+        streams, reason = await _fetch(client, run, target, options)
     except ExportError:
-        shutil.rmtree(work_dir, ignore_errors=True)
-        raise
-    finally:
         await store.close()
+        if not resuming:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    await store.close()
     complete = reason is None
 
     run.emit("rendering")
-    topics = _topic_infos(run) if target.is_forum else None
+    render_dir = work_dir / "export"
+    with StoreReader(store_path) as reader:
+        topics = _counted_topics(run, reader) if target.is_forum else None
     files, seconds = await asyncio.to_thread(
         _render, store_path, render_dir, target.chat, topics, options.formats
     )
     clock.add(RENDERING, seconds)
 
     run.emit("packaging")
-    manifest = _manifest(
-        run, options, render_dir, files, complete, reason, clock.report(run.done), store_path
-    )
+    with StoreReader(store_path) as reader:
+        manifest = _manifest(
+            run, options, streams, render_dir, files, complete, reason, clock.report(run.done), reader
+        )
+        last_ids = {c.topic_id: c.last_id for c in reader.counts() if c.last_id}
     # An incomplete export is delivered too (never lose what was read), but its name says so.
     destination = out_dir / (f"{name}.zip" if complete else f"{name}.PARTIAL.zip")
     parts, seconds = await asyncio.to_thread(
@@ -440,11 +525,10 @@ async def export_chat(
     )
     clock.add(PACKAGING, seconds)
     clock.finish()
-    if not options.keep_work_dir:
+    if complete:
         shutil.rmtree(work_dir, ignore_errors=True)
     run.emit("done")
-    kept = work_dir if options.keep_work_dir else None
-    return ExportResult(target.chat, parts, manifest, clock.report(run.done), complete, reason, kept)
+    return ExportResult(target.chat, parts, manifest, clock.report(run.done), complete, reason, last_ids)
 
 
 def _takeout(client: TelegramClient) -> Any:

@@ -51,12 +51,15 @@ class FetchScheduler:
         on_flood_wait: Callable[[FloodWait], None] | None = None,
         initial_concurrency: int = 4,
         max_concurrency: int = 32,
+        longest_wait: float = 900.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._call = call
         self._clock = clock
         self._on_flood_wait = on_flood_wait
         self._sleep = sleep
+        # A longer wait is not slept: the export stops (resumable) and says why.
+        self.longest_wait = longest_wait
         self.limit = initial_concurrency
         self.max_concurrency = max_concurrency
         self.rate: float | None = None
@@ -78,7 +81,10 @@ class FetchScheduler:
             except errors.FloodError as exc:
                 self._clock.request_finished(token)
                 await self._release()
-                await self._wait_out(int(getattr(exc, "seconds", 0) or 1), type(request).__name__)
+                seconds = int(getattr(exc, "seconds", 0) or 1)
+                if seconds > self.longest_wait:
+                    raise
+                await self._wait_out(seconds, type(request).__name__)
                 continue
             except BaseException:
                 self._clock.request_finished(token)

@@ -65,8 +65,9 @@ class Stream:
         )
 
 
-async def read_stream(send: Send, stream: Stream) -> AsyncIterator[Page]:
-    cursor = stream.min_id
+async def read_stream(send: Send, stream: Stream, *, after: int | None = None) -> AsyncIterator[Page]:
+    """Pages of the stream's range, oldest first, starting after ``after`` (resuming) or at its start."""
+    cursor = stream.min_id if after is None else max(after, stream.min_id)
     while True:
         result = await send(stream.request(cursor + 1))
         upper = stream.max_id or float("inf")
