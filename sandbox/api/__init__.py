@@ -6,6 +6,7 @@ raw bytes, or raises ``RpcError``.  Register it with ``@rpc(RequestType)``.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from telethon import utils
 from telethon.tl import types as T
 
-from ..mtproto.tl import RpcError
+from ..mtproto.tl import Raw, RpcError
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -137,8 +138,20 @@ def common_box_chat(world: World, msg_id: int) -> Chat | None:
     return None
 
 
+# Users never change once a world is built: serialize each once (a page names dozens).
+_USER_BYTES: weakref.WeakKeyDictionary[World, dict[int, Raw]] = weakref.WeakKeyDictionary()
+
+
+def _user(world: World, user_id: int) -> Raw:
+    cache = _USER_BYTES.setdefault(world, {})
+    raw = cache.get(user_id)
+    if raw is None:
+        raw = cache[user_id] = Raw(world.users[user_id].tl()._bytes())
+    return raw
+
+
 def users_and_chats(world: World, user_ids: set[int], chat_peer_ids: set[int]) -> tuple[list, list]:
-    user_list = [world.users[uid].tl() for uid in sorted(user_ids) if uid in world.users]
+    user_list = [_user(world, uid) for uid in sorted(user_ids) if uid in world.users]
     chats = []
     for peer_id in sorted(chat_peer_ids):
         chat = world.chats.get(peer_id)

@@ -382,6 +382,25 @@ def _channel_large(seed: int) -> World:
     )
 
 
+def _bench_forum(seed: int) -> World:
+    return build_world(
+        WorldSpec(
+            seed=seed,
+            contacts=10,
+            chats=[
+                ChatSpec(
+                    "forum",
+                    "Bench Forum",
+                    username="bench_forum_sandbox",
+                    messages=100_000,
+                    topics=19,
+                    members=30,
+                ),
+            ],
+        )
+    )
+
+
 def _huge(seed: int) -> World:
     return build_world(
         WorldSpec(
@@ -401,6 +420,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "forum-large": Scenario("a forum with 150 topics and 100,000 messages", _forum_large),
     "channel-large": Scenario("a broadcast channel with 100,000 messages", _channel_large),
+    "bench-forum": Scenario("a forum with 20 topics (General included) and 100,000 messages", _bench_forum),
     "huge": Scenario("a broadcast channel with 1,000,000 messages, generated lazily", _huge),
 }
 
