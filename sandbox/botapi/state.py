@@ -27,12 +27,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 GENERAL_TOPIC_ID = 1
 # Telegram's own choice of topic icon colours (Bot API createForumTopic).
 TOPIC_COLORS = (0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F)
-# The Bot API's file type codes, so ids start like real ones ("AgAC…" photo, "BQAC…" document).
+# The Bot API's file type codes, so ids start like real ones ("Ag…" photo, "BQ…" document).
 _FILE_TYPE_CODE = {"photo": 2, "document": 5}
 # mimetypes' built-in table only: the system's /etc/mime.types differs between machines.
 _MIME = mimetypes.MimeTypes(filenames=())
@@ -330,7 +330,7 @@ def image_size(path: Path) -> tuple[int, int] | None:
     return None
 
 
-def _jpeg_size(file: Any) -> tuple[int, int] | None:
+def _jpeg_size(file: BinaryIO) -> tuple[int, int] | None:
     file.seek(2)
     while True:
         marker = file.read(4)
