@@ -1,0 +1,66 @@
+"""Typed settings of the bot, read once at start-up from the environment and ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CLOUD_UPLOAD_LIMIT_MB = 50
+LOCAL_UPLOAD_LIMIT_MB = 2000
+
+
+def _ids(value: object) -> object:
+    """ADMIN_IDS=1,2,3 (a comma-separated list, as people write it in .env)."""
+    if isinstance(value, str):
+        return [int(part) for part in value.replace(" ", "").split(",") if part]
+    return value
+
+
+class BotSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr
+    tg_api_id: int | None = None
+    tg_api_hash: SecretStr | None = None
+    tg_session_path: Path = Path("data/user.session")
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    data_dir: Path = Path("data")
+    # A local Bot API server (telegram-bot-api --local) lifts uploads from 50 MB to 2000 MB.
+    bot_api_url: str | None = None
+    max_jobs: int = 2
+    max_jobs_per_user: int = 1
+    progress_interval: float = 3.0
+    default_formats: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["json", "html"])
+    keep_archives: bool = False
+    archive_max_age_hours: float = 24.0
+    disk_budget_mb: int = 10_000
+
+    _split_ids = field_validator("admin_ids", "allowed_user_ids", mode="before")(_ids)
+
+    @field_validator("default_formats", mode="before")
+    @classmethod
+    def _split_formats(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def upload_limit_mb(self) -> int:
+        return LOCAL_UPLOAD_LIMIT_MB if self.bot_api_url else CLOUD_UPLOAD_LIMIT_MB
+
+    @property
+    def part_size_bytes(self) -> int:
+        # One MiB below the limit leaves room for the multipart envelope.
+        return (self.upload_limit_mb - 1) * 1024 * 1024
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "app.sqlite"
+
+    @property
+    def archives_dir(self) -> Path:
+        return self.data_dir / "archives"
