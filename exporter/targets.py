@@ -132,7 +132,10 @@ async def resolve_target(client: TelegramClient, spec: TargetSpec) -> ResolvedTa
             "join it with that account first."
         ) from None
     except (ValueError, errors.PeerIdInvalidError):
-        what = f"@{spec.username}" if spec.username else str(spec.peer_id)
+        if spec.username:
+            # Telethon reports an unknown username as ValueError too.
+            raise TargetError(f"No chat or user is called @{spec.username}: check the spelling.") from None
+        what = str(spec.peer_id)
         raise TargetError(
             f"Can't find {what} among the chats the exporting account can see: "
             "join the chat first, or use its public @username."

@@ -1,0 +1,42 @@
+"""What handlers and the worker share: built once at start-up, handed out through the dispatcher.
+
+aiogram passes every key of the dispatcher's workflow data to handlers that name
+it as a parameter, so a handler asks for ``app: App`` instead of reaching for a
+global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiogram import Bot
+from telethon import TelegramClient
+
+from db import CheckpointStore, Database, SqliteJobQueue, UserStore, WorkerPool
+from exporter.jobs import ExportJobs
+
+from .settings import BotSettings
+
+
+@dataclass
+class App:
+    settings: BotSettings
+    bot: Bot
+    client: TelegramClient
+    database: Database
+    queue: SqliteJobQueue
+    users: UserStore
+    checkpoints: CheckpointStore
+    exports: ExportJobs
+    # Set once the worker pool runs; handlers wake it after submitting a job.
+    pool: WorkerPool | None = None
+    # Per-user short-lived button state (dialog pickers, option screens); see bot.callbacks.
+    sessions: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def archives_dir(self) -> Path:
+        return self.settings.archives_dir
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.settings.admin_ids
