@@ -16,6 +16,7 @@ from telethon import TelegramClient
 from db import CheckpointStore, Database, SqliteJobQueue, UserStore, WorkerPool
 from exporter.jobs import ExportJobs
 
+from .callbacks import Buttons
 from .settings import BotSettings
 
 
@@ -31,8 +32,8 @@ class App:
     exports: ExportJobs
     # Set once the worker pool runs; handlers wake it after submitting a job.
     pool: WorkerPool | None = None
-    # Per-user short-lived button state (dialog pickers, option screens); see bot.callbacks.
-    sessions: dict[str, object] = field(default_factory=dict)
+    # Server-side state behind inline buttons (dialog pickers, option screens).
+    buttons: Buttons = field(default_factory=Buttons)
 
     @property
     def archives_dir(self) -> Path:

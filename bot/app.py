@@ -1,0 +1,137 @@
+"""Building and running the bot: database, queue, worker pool, dispatcher, polling.
+
+``running_bot`` is what ``python -m bot``, the offline demo and the end-to-end
+tests all start, so they run the same code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand
+from aiogram.utils.backoff import BackoffConfig
+from telethon import TelegramClient
+
+from db import ArchiveStore, CheckpointStore, SqliteJobQueue, UserStore, WorkerPool, open_database
+from exporter.export import ExportOptions
+from exporter.jobs import ExportJobs
+
+from .context import App
+from .handlers import admin, export, jobs, start
+from .middlewares.access import AccessMiddleware
+from .middlewares.retry import RetryAfterMiddleware
+from .settings import BotSettings
+from .worker import JobRunner, sweep_archives, tell_restarted
+
+log = logging.getLogger(__name__)
+SWEEP_INTERVAL = 600
+
+COMMANDS = [
+    BotCommand(command="export", description="export a chat"),
+    BotCommand(command="status", description="your export in progress"),
+    BotCommand(command="cancel", description="stop your export"),
+    BotCommand(command="history", description="your recent exports"),
+    BotCommand(command="help", description="how to use the bot"),
+]
+
+
+@dataclass
+class RunningBot:
+    app: App
+    dispatcher: Dispatcher
+    polling: asyncio.Task[None]
+
+
+def make_bot(settings: BotSettings, session: AiohttpSession | None = None) -> Bot:
+    if session is None:
+        session = AiohttpSession()
+        if settings.bot_api_url:
+            session.api = TelegramAPIServer.from_base(settings.bot_api_url, is_local=True)
+    session.middleware(RetryAfterMiddleware())
+    return Bot(settings.bot_token.get_secret_value(), session=session)
+
+
+def make_dispatcher(app: App) -> Dispatcher:
+    dispatcher = Dispatcher(storage=MemoryStorage())
+    dispatcher["app"] = app
+    access = AccessMiddleware(app.users, app.settings.admin_ids)
+    dispatcher.message.outer_middleware(access)
+    dispatcher.callback_query.outer_middleware(access)
+    # The start router also catches stale or forged buttons, so it goes last.
+    dispatcher.include_routers(admin.router, export.router, jobs.router, start.router)
+    return dispatcher
+
+
+@asynccontextmanager
+async def running_bot(
+    settings: BotSettings,
+    client: TelegramClient,
+    *,
+    session: AiohttpSession | None = None,
+    backoff: BackoffConfig | None = None,
+) -> AsyncIterator[RunningBot]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = await open_database(settings.database_path)
+    bot = make_bot(settings, session)
+    pool: WorkerPool | None = None
+    sweeper: asyncio.Task[None] | None = None
+    try:
+        users = UserStore(database)
+        await users.sync_from_settings(settings.admin_ids, settings.allowed_user_ids)
+        queue = SqliteJobQueue(
+            database,
+            work_root=settings.archives_dir / ".work",
+            max_running=settings.max_jobs,
+            max_running_per_user=settings.max_jobs_per_user,
+        )
+        checkpoints = CheckpointStore(database)
+        defaults = ExportOptions(part_size=settings.part_size_bytes)
+        exports = ExportJobs(client, queue, checkpoints, settings.archives_dir, defaults=defaults)
+        app = App(settings, bot, client, database, queue, users, checkpoints, exports)
+        dispatcher = make_dispatcher(app)
+        if not client.is_connected():
+            await client.connect()
+        recovered = await queue.recover_after_restart()
+        pool = WorkerPool(queue, JobRunner(app), size=settings.max_jobs, poll_interval=1.0)
+        app.pool = pool
+        pool.start()
+        await tell_restarted(app, recovered)
+        await bot.set_my_commands(COMMANDS)
+        if settings.keep_archives:
+            sweeper = asyncio.create_task(_sweep_forever(app, ArchiveStore(database)))
+        options = {"backoff_config": backoff} if backoff else {}
+        polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, **options))
+        yield RunningBot(app, dispatcher, polling)
+        if not polling.done():
+            await dispatcher.stop_polling()
+        await polling
+    finally:
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+        if pool is not None:
+            # Running jobs go back to the queue and resume at the next start.
+            await pool.stop(grace=5.0)
+        await bot.session.close()
+        await database.close()
+
+
+async def _sweep_forever(app: App, archives: ArchiveStore) -> None:
+    while True:
+        try:
+            removed = await sweep_archives(app, archives)
+            if removed:
+                log.info("deleted the archives of %d old exports", removed)
+        except OSError as exc:
+            log.warning("archive clean-up failed: %s", exc)
+        await asyncio.sleep(SWEEP_INTERVAL)

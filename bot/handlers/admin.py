@@ -1,0 +1,170 @@
+"""Admins: /stats, /allow, /deny, and logging the user client in and out (/login by QR code, /logout).
+
+A login code sent through a bot makes Telegram void it, so the user client
+logs in by QR code: the bot shows the code, the admin scans it with a phone,
+and a 2FA password, if asked for, is typed into the chat and deleted at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+
+import segno
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, Filter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, Message
+from telethon import errors
+
+from db import Role, RoleError, collect_stats
+
+from ..charts import stats_chart
+from ..context import App
+
+log = logging.getLogger(__name__)
+router = Router(name="admin")
+QR_WAIT = 120
+
+
+class IsAdmin(Filter):
+    async def __call__(self, message: Message, role: Role) -> bool:
+        return role == Role.ADMIN
+
+
+router.message.filter(IsAdmin())
+
+
+class Login(StatesGroup):
+    password = State()
+
+
+@router.message(Command("stats"))
+async def stats(message: Message, app: App) -> None:
+    data = await collect_stats(app.database)
+    t, shares, flood = data.totals, data.shares, data.flood
+    lines = [
+        f"Exports: {t.done} done, {t.failed} failed, {t.cancelled} cancelled; {t.running} running, {t.queued} queued",
+        f"Messages exported: {t.messages:,}; archives {t.bytes / 1e6:,.1f} MB",
+    ]
+    if shares.exports:
+        rate = sum(d.messages for d in data.days) / max(1e-9, sum(d.wall for d in data.days))
+        lines.append(f"Speed over the last {len(data.days)} days: {rate:,.0f} msg/s")
+        parts = ", ".join(f"{name} {100 * share:.0f} %" for name, share in shares.phases.items())
+        lines.append(
+            f"Time shares: requests {100 * shares.requests:.0f} %, flood waits {100 * shares.flood:.0f} %, {parts}"
+        )
+        lines.append("(phases overlap, so shares need not add up to 100 %)")
+    lines.append(
+        f"Flood waits: {flood.waits} in {flood.exports_hit} exports, {flood.waited_wall:,.0f} s waited "
+        f"(Telegram asked for {flood.announced_seconds:,} s)"
+    )
+    if data.queue:
+        lines.append(
+            "Queue: "
+            + ", ".join(f"user {u.user_id}: {u.running} running, {u.queued} queued" for u in data.queue)
+        )
+    if data.failures:
+        lines.append("Recent failures:")
+        lines += [f"  #{f.job_id} {f.target}: {(f.error or '')[:120]}" for f in data.failures[:5]]
+    usage = (
+        sum(p.stat().st_size for p in app.archives_dir.rglob("*") if p.is_file())
+        if app.archives_dir.exists()
+        else 0
+    )
+    lines.append(f"Disk used by archives: {usage / 1e6:,.1f} MB of {app.settings.disk_budget_mb:,} MB")
+    await message.answer("\n".join(lines))
+    chart = await asyncio.to_thread(stats_chart, data)
+    await message.answer_photo(BufferedInputFile(chart, "stats.png"), caption="Exports and speed per day")
+
+
+async def _target_user(message: Message, command: CommandObject) -> int | None:
+    text = (command.args or "").strip()
+    if text.isdigit():
+        return int(text)
+    if message.reply_to_message and message.reply_to_message.from_user:
+        return message.reply_to_message.from_user.id
+    await message.answer(
+        f"Usage: /{command.command} USER_ID (the id the bot told that person), or reply to their message."
+    )
+    return None
+
+
+@router.message(Command("allow"))
+async def allow(message: Message, command: CommandObject, app: App) -> None:
+    user_id = await _target_user(message, command)
+    if user_id is None:
+        return
+    changed = await app.users.allow(user_id, message.from_user.id)
+    await message.answer(f"User {user_id} may export now." if changed else f"User {user_id} already could.")
+
+
+@router.message(Command("deny"))
+async def deny(message: Message, command: CommandObject, app: App) -> None:
+    user_id = await _target_user(message, command)
+    if user_id is None:
+        return
+    try:
+        changed = await app.users.deny(user_id, message.from_user.id)
+    except RoleError as exc:
+        await message.answer(str(exc))
+        return
+    await message.answer(
+        f"User {user_id} can no longer export." if changed else f"User {user_id} had no access."
+    )
+
+
+@router.message(Command("login"))
+async def login(message: Message, app: App, state: FSMContext) -> None:
+    client = app.client
+    if not client.is_connected():
+        await client.connect()
+    if await client.is_user_authorized():
+        me = await client.get_me()
+        await message.answer(f"The exporting account is already logged in as {me.first_name} (id {me.id}).")
+        return
+    qr = await client.qr_login()
+    png = io.BytesIO()
+    segno.make(qr.url, micro=False).save(png, kind="png", scale=8, border=2)
+    shown = await message.answer_photo(
+        BufferedInputFile(png.getvalue(), "login.png"),
+        caption="Scan with Telegram on the exporting account's phone: Settings → Devices → Link Desktop Device.",
+    )
+    try:
+        user = await qr.wait(timeout=QR_WAIT)
+    except errors.SessionPasswordNeededError:
+        await state.set_state(Login.password)
+        await message.answer(
+            "The account has a two-step password: send it here. I delete the message at once."
+        )
+        return
+    except TimeoutError:
+        await message.answer("The QR code expired before it was scanned: send /login again.")
+        return
+    finally:
+        await shown.delete()
+    await message.answer(f"Logged in as {user.first_name} (id {user.id}).")
+
+
+@router.message(Login.password)
+async def login_password(message: Message, app: App, state: FSMContext) -> None:
+    password = message.text or ""
+    await message.delete()
+    try:
+        user = await app.client.sign_in(password=password)
+    except errors.PasswordHashInvalidError:
+        await message.answer("That password is wrong: send it again, or /login to start over.")
+        return
+    await state.clear()
+    await message.answer(f"Logged in as {user.first_name} (id {user.id}).")
+
+
+@router.message(Command("logout"))
+async def logout(message: Message, app: App) -> None:
+    if not await app.client.is_user_authorized():
+        await message.answer("The exporting account is not logged in.")
+        return
+    await app.client.log_out()
+    await message.answer("The exporting account is logged out; its session is gone. /login to log in again.")

@@ -1,0 +1,289 @@
+"""/export: by link or id, from a picker of recent chats, or in a group for that group.
+
+The options screen starts at the defaults, so one tap exports; the buttons
+carry only tokens (bot.callbacks), never chat ids or titles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telethon import utils
+
+from db import JobKind
+from exporter.export import FORMATS, ExportOptions
+from exporter.jobs import options_to_json
+from exporter.streams import list_topics
+from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_target
+
+from ..callbacks import ButtonPress, ButtonSession
+from ..context import App
+
+router = Router(name="export")
+
+PICKER_PAGE = 8
+PICKER_DIALOGS = 48
+TOPICS_SHOWN = 24
+RANGES = ("all", "new", "7d", "30d")
+RANGE_LABELS = {
+    "all": "everything",
+    "new": "only new since my last export",
+    "7d": "last 7 days",
+    "30d": "last 30 days",
+}
+KIND_LABELS = {
+    "personal_chat": "private chat",
+    "bot_chat": "chat with a bot",
+    "private_group": "group",
+    "private_supergroup": "supergroup",
+    "public_supergroup": "public supergroup",
+    "private_channel": "channel",
+    "public_channel": "public channel",
+    "saved_messages": "saved messages",
+}
+
+
+def _button(app: App, token: str, text: str, choice: str | int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=app.buttons.data(token, choice))
+
+
+@router.message(Command("export"), F.chat.type == "private")
+async def export_in_private(message: Message, command: CommandObject, app: App) -> None:
+    if command.args:
+        await _offer(message, app, command.args.strip())
+    else:
+        await _show_picker(message, app)
+
+
+@router.message(Command("export"), F.chat.type.in_({"group", "supergroup"}))
+async def export_in_group(message: Message, app: App) -> None:
+    """In a group: export this group, replying in the same topic."""
+    thread_id = message.message_thread_id if message.is_topic_message else None
+    try:
+        target = await resolve_target(app.client, parse_target(str(message.chat.id)))
+    except TargetError:
+        await message.reply(
+            "My exporting account is not a member of this group, so it cannot read it. "
+            "Add that account to the group, then send /export again."
+        )
+        return
+    await _submit(
+        app, message.from_user.id, message.chat.id, thread_id, target, _default_choice(app), message
+    )
+
+
+def _default_choice(app: App) -> dict[str, Any]:
+    formats = [f for f in app.settings.default_formats if f in FORMATS] or ["json", "html"]
+    return {"formats": formats, "range": "all", "takeout": False, "topics": None}
+
+
+async def _show_picker(message: Message, app: App) -> None:
+    dialogs = await app.client.get_dialogs(limit=PICKER_DIALOGS)
+    chats = [(str(dialog.id), dialog.name or "(no name)") for dialog in dialogs]
+    if not chats:
+        await message.answer("The exporting account has no chats yet. Send /export @name or a t.me link.")
+        return
+    token = app.buttons.open(message.from_user.id, "picker", chats=chats)
+    text, markup = _picker_page(app, token, chats, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+def _picker_page(
+    app: App, token: str, chats: list[tuple[str, str]], page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    pages = max(1, -(-len(chats) // PICKER_PAGE))
+    page = max(0, min(page, pages - 1))
+    start = page * PICKER_PAGE
+    rows = [
+        [_button(app, token, title[:60], f"c{start + k}")]
+        for k, (_, title) in enumerate(chats[start : start + PICKER_PAGE])
+    ]
+    nav = []
+    if page > 0:
+        nav.append(_button(app, token, "◀ Newer", f"p{page - 1}"))
+    if page < pages - 1:
+        nav.append(_button(app, token, "Older ▶", f"p{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return f"Which chat? (page {page + 1} of {pages})", InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def _offer(
+    message: Message, app: App, target_text: str, *, edit: bool = False, owner: int | None = None
+) -> None:
+    """The options screen for one chat: defaults set, one tap to export."""
+    try:
+        target = await resolve_target(app.client, parse_target(target_text))
+    except TargetError as exc:
+        await (message.edit_text(str(exc)) if edit else message.answer(str(exc)))
+        return
+    choice = _default_choice(app)
+    topics: list[tuple[int, str]] = []
+    if target.is_forum:
+        found, _, _ = await list_topics(app.client, target.input_peer)
+        topics = [(t.id, t.title) for t in found]
+        if target.topic_id is not None:
+            choice["topics"] = [target.topic_id]
+    token = app.buttons.open(
+        owner or message.from_user.id, "options", target=target_text, title=target.chat.name or "chat",
+        kind=target.chat.type, topics=topics, choice=choice,
+    )  # fmt: skip
+    text, markup = _options_screen(app, token, app.buttons.get(token))
+    await (
+        message.edit_text(text, reply_markup=markup) if edit else message.answer(text, reply_markup=markup)
+    )
+
+
+def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, InlineKeyboardMarkup]:
+    data = session.data
+    choice = data["choice"]
+    formats = choice["formats"]
+    chosen_topics = choice["topics"]
+    lines = [f"Export {data['title']} ({KIND_LABELS.get(data['kind'], data['kind'])})"]
+    lines.append(f"Formats: {', '.join(f.upper() for f in formats)}")
+    lines.append(f"Range: {RANGE_LABELS[choice['range']]}")
+    if data["topics"]:
+        lines.append(
+            f"Topics: {'all ' + str(len(data['topics'])) if chosen_topics is None else len(chosen_topics)}"
+        )
+    lines.append(
+        f"Takeout: {'on (Telegram may ask you to confirm in another app)' if choice['takeout'] else 'off'}"
+    )
+    rows = [[_button(app, token, "▶ Export", "go")]]
+    rows.append(
+        [_button(app, token, f"{'✅' if f in formats else '▫️'} {f.upper()}", f"f{f}") for f in FORMATS]
+    )
+    rows.append([_button(app, token, f"Range: {RANGE_LABELS[choice['range']]} ↻", "range")])
+    if data["topics"]:
+        rows.append([_button(app, token, "Choose topics…", "topics")])
+    rows.append([_button(app, token, f"Takeout: {'on' if choice['takeout'] else 'off'} ↻", "takeout")])
+    rows.append([_button(app, token, "Cancel", "close")])
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _topics_screen(app: App, token: str, session: ButtonSession) -> tuple[str, InlineKeyboardMarkup]:
+    topics = session.data["topics"][:TOPICS_SHOWN]
+    chosen = session.data["choice"]["topics"]
+    rows: list[list[InlineKeyboardButton]] = []
+    for index, (topic_id, title) in enumerate(topics):
+        mark = "✅" if chosen is None or topic_id in chosen else "▫️"
+        button = _button(app, token, f"{mark} {title[:28]}", f"t{index}")
+        if rows and len(rows[-1]) < 2:
+            rows[-1].append(button)
+        else:
+            rows.append([button])
+    rows.append([_button(app, token, "All topics", "tall"), _button(app, token, "Done", "back")])
+    extra = len(session.data["topics"]) - len(topics)
+    text = "Tap topics to include or leave out." + (
+        f" ({extra} more topics are always included.)" if extra > 0 else ""
+    )
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@router.callback_query(ButtonPress("picker"))
+async def on_picker(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
+    chats = button.data["chats"]
+    if choice.startswith("p") and choice[1:].isdigit():
+        text, markup = _picker_page(app, token, chats, int(choice[1:]))
+        await query.message.edit_text(text, reply_markup=markup)
+    elif choice.startswith("c") and choice[1:].isdigit() and int(choice[1:]) < len(chats):
+        app.buttons.close(token)
+        await _offer(query.message, app, chats[int(choice[1:])][0], edit=True, owner=query.from_user.id)
+    await query.answer()
+
+
+@router.callback_query(ButtonPress("options"))
+async def on_options(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
+    await _on_options(query, app, token, button, choice)
+
+
+async def _on_options(
+    query: CallbackQuery, app: App, token: str, session: ButtonSession, choice: str
+) -> None:
+    data, message = session.data, query.message
+    picked = data["choice"]
+    screen = _options_screen
+    if choice == "close":
+        app.buttons.close(token)
+        await message.edit_text("Nothing exported.")
+    elif choice == "go":
+        app.buttons.close(token)
+        try:
+            target = await resolve_target(app.client, parse_target(data["target"]))
+        except TargetError as exc:
+            await message.edit_text(str(exc))
+        else:
+            await _submit(app, query.from_user.id, message.chat.id, None, target, picked, message, edit=True)
+        await query.answer()
+        return
+    elif choice.startswith("f") and choice[1:] in FORMATS:
+        formats = picked["formats"]
+        if choice[1:] in formats and len(formats) > 1:
+            formats.remove(choice[1:])
+        elif choice[1:] not in formats:
+            formats.append(choice[1:])
+    elif choice == "range":
+        picked["range"] = RANGES[(RANGES.index(picked["range"]) + 1) % len(RANGES)]
+    elif choice == "takeout":
+        picked["takeout"] = not picked["takeout"]
+    elif choice in ("topics", "tall") or (choice.startswith("t") and choice[1:].isdigit()):
+        screen = _topics_screen
+        ids = [topic_id for topic_id, _ in data["topics"]]
+        if choice == "tall":
+            picked["topics"] = None
+        elif choice != "topics" and int(choice[1:]) < min(len(ids), TOPICS_SHOWN):
+            current = set(ids if picked["topics"] is None else picked["topics"])
+            current ^= {ids[int(choice[1:])]}
+            picked["topics"] = None if current == set(ids) else sorted(current) or picked["topics"]
+    if choice != "close":
+        text, markup = screen(app, token, session)
+        try:
+            await message.edit_text(text, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            # A tap that changes nothing (e.g. "All topics" when all are in) is not an error.
+            if "not modified" not in exc.message:
+                raise
+    await query.answer()
+
+
+def _options_for(picked: dict[str, Any]) -> tuple[JobKind, ExportOptions]:
+    since = None
+    if picked["range"] in ("7d", "30d"):
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7 if picked["range"] == "7d" else 30)
+    topics = tuple(picked["topics"]) if picked["topics"] is not None else None
+    options = ExportOptions(
+        formats=tuple(picked["formats"]), since=since, topics=topics, takeout=picked["takeout"]
+    )
+    return (JobKind.INCREMENTAL if picked["range"] == "new" else JobKind.FULL), options
+
+
+async def _submit(
+    app: App,
+    user_id: int,
+    chat_id: int,
+    thread_id: int | None,
+    target: ResolvedTarget,
+    picked: dict[str, Any],
+    message: Message,
+    *,
+    edit: bool = False,
+) -> None:
+    kind, options = _options_for(picked)
+    peer_text = str(utils.get_peer_id(target.input_peer))
+    job = await app.queue.submit(
+        user_id, chat_id, peer_text, kind=kind, options=options_to_json(options), thread_id=thread_id
+    )
+    position = await app.queue.position(job.id)
+    title = target.chat.name or "the chat"
+    text = f"Export of {title} queued" + (
+        f" (place {position} in the queue)." if position and position > 1 else "."
+    )
+    status = await (message.edit_text(text) if edit else message.reply(text))
+    await app.queue.set_status_message(job.id, status.message_id)
+    if app.pool is not None:
+        app.pool.wake()

@@ -1,0 +1,109 @@
+"""/status, /cancel and /history: a user's own exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from db import IllegalTransition, JobState
+from db.jobs import Job
+
+from ..callbacks import ButtonPress, ButtonSession
+from ..context import App
+from ..delivery import Destination, resend
+
+router = Router(name="jobs")
+HISTORY_SIZE = 10
+
+
+def _title(job: Job) -> str:
+    return job.peer_title or job.target
+
+
+def _describe(job: Job) -> str:
+    progress = job.progress or {}
+    if job.state == JobState.RUNNING and progress:
+        done, total = progress.get("done", 0), progress.get("total")
+        return f"#{job.id} {_title(job)}: running, {done:,}{f' of {total:,}' if total else ''} messages"
+    return f"#{job.id} {_title(job)}: {job.state.value}"
+
+
+async def _current(app: App, user_id: int) -> list[Job]:
+    return [job for job in await app.queue.list_for_user(user_id, limit=20) if not job.finished]
+
+
+@router.message(Command("status"))
+async def status(message: Message, app: App) -> None:
+    jobs = await _current(app, message.from_user.id)
+    if not jobs:
+        await message.answer("You have no export running or queued. /history shows past ones.")
+        return
+    lines = []
+    for job in jobs:
+        line = _describe(job)
+        if job.state == JobState.QUEUED:
+            line += f" (place {await app.queue.position(job.id)} in the queue)"
+        lines.append(line)
+    await message.answer("\n".join(lines))
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, command: CommandObject, app: App) -> None:
+    jobs = await _current(app, message.from_user.id)
+    if command.args and command.args.strip().lstrip("#").isdigit():
+        wanted = int(command.args.strip().lstrip("#"))
+        jobs = [job for job in jobs if job.id == wanted]
+    if not jobs:
+        await message.answer("Nothing to cancel: you have no export running or queued (with that number).")
+        return
+    job = jobs[0]
+    try:
+        await app.queue.cancel(job.id, message.from_user.id)
+    except IllegalTransition:
+        await message.answer(f"#{job.id} has already finished.")
+        return
+    await message.answer(f"Cancelling #{job.id} {_title(job)}.")
+
+
+@router.message(Command("history"))
+async def history(message: Message, app: App) -> None:
+    jobs = [
+        job for job in await app.queue.list_for_user(message.from_user.id, limit=HISTORY_SIZE) if job.finished
+    ]
+    if not jobs:
+        await message.answer("No finished exports yet.")
+        return
+    lines, rows = [], []
+    for job in jobs:
+        when = dt.datetime.fromtimestamp(job.finished_at or job.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")
+        messages = (job.report or {}).get("messages")
+        lines.append(
+            f"#{job.id} {when} {_title(job)}: {job.state.value}"
+            + (f", {messages:,} messages" if messages else "")
+        )
+        if job.state == JobState.DONE and job.parts and all(part.file_id for part in job.parts):
+            token = app.buttons.open(message.from_user.id, "resend", job_id=job.id)
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=f"Send #{job.id} again", callback_data=app.buttons.data(token, "go")
+                    )
+                ]
+            )
+    await message.answer(
+        "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+    )
+
+
+@router.callback_query(ButtonPress("resend"))
+async def resend_archive(query: CallbackQuery, app: App, button: ButtonSession) -> None:
+    job = await app.queue.get(button.data["job_id"])
+    if job is None or job.user_id != query.from_user.id:
+        await query.answer("That export is not yours.", show_alert=True)
+        return
+    await query.answer("Sending…")
+    where = Destination(query.message.chat.id, query.message.message_thread_id)
+    await resend(app.bot, where, [part.file_id for part in job.parts], _title(job))

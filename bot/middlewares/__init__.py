@@ -1,0 +1,1 @@
+"""Middlewares: who may use the bot, and waiting out Telegram's 429s."""

@@ -1,0 +1,95 @@
+"""One status message per job, edited as the export runs.
+
+Telegram allows about 20 edits a minute per chat and refuses an identical edit
+("message is not modified"), so the editor sends at most one edit per
+``interval`` seconds, never the same text twice, and when Telegram answers 429
+it drops that edit and waits: a late progress edit is worthless, the next one
+will say more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+
+from exporter.export import Progress
+
+log = logging.getLogger(__name__)
+BAR = 16
+
+
+def describe(progress: Progress, title: str) -> str:
+    lines = [f"Exporting {title}"]
+    if progress.phase == "fetching":
+        if progress.total:
+            share = min(1.0, progress.done / progress.total)
+            filled = round(share * BAR)
+            lines.append(f"{'█' * filled}{'░' * (BAR - filled)} {share:.0%}")
+            lines.append(f"{progress.done:,} of {progress.total:,} messages")
+        else:
+            lines.append(f"{progress.done:,} messages")
+        speed = f"{progress.rate:,.0f} msg/s"
+        if progress.eta is not None:
+            speed += f", about {progress.eta:,.0f} s left"
+        lines.append(speed)
+        if progress.active_topics:
+            streams = Counter(progress.active_topics)
+            names = [name if n == 1 else f"{name} ×{n}" for name, n in list(streams.items())[:3]]
+            more = f" and {len(streams) - 3} more" if len(streams) > 3 else ""
+            lines.append(f"Reading: {', '.join(names)}{more}")
+        if progress.flood_wait:
+            lines.append(f"Telegram asked us to wait {progress.flood_wait.seconds} s; continuing after that.")
+    else:
+        lines.append(f"{progress.done:,} messages read; {progress.phase}…")
+    return "\n".join(lines)
+
+
+class StatusMessage:
+    def __init__(self, bot: Bot, chat_id: int, message_id: int, title: str, *, interval: float = 3.0) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.message_id = message_id
+        self.title = title
+        self.interval = interval
+        self._last_text = ""
+        self._next_edit = 0.0
+        self._pending: Progress | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def update(self, progress: Progress) -> None:
+        """Called by the exporter on every page: cheap, never blocks the export."""
+        self._pending = progress
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        delay = self._next_edit - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        progress, self._pending = self._pending, None
+        if progress is not None:
+            await self.show(describe(progress, self.title))
+
+    async def show(self, text: str) -> None:
+        """Edit the status now (final words use this too); identical texts are not sent."""
+        if text == self._last_text:
+            return
+        self._next_edit = time.monotonic() + self.interval
+        try:
+            await self.bot.edit_message_text(text=text, chat_id=self.chat_id, message_id=self.message_id)
+            self._last_text = text
+        except TelegramRetryAfter as exc:
+            self._next_edit = time.monotonic() + exc.retry_after
+        except TelegramBadRequest as exc:
+            # The message was deleted by the user, or is otherwise gone: progress is not worth failing for.
+            log.info("status edit refused: %s", exc.message)
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
