@@ -67,7 +67,9 @@ def make_dispatcher(app: App) -> Dispatcher:
     dispatcher.message.outer_middleware(access)
     dispatcher.callback_query.outer_middleware(access)
     # The start router also catches stale or forged buttons, so it goes last.
-    dispatcher.include_routers(admin.router, export.router, jobs.router, start.router)
+    dispatcher.include_routers(
+        admin.make_router(), export.make_router(), jobs.make_router(), start.make_router()
+    )
     return dispatcher
 
 

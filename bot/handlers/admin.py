@@ -25,7 +25,6 @@ from ..charts import stats_chart
 from ..context import App
 
 log = logging.getLogger(__name__)
-router = Router(name="admin")
 QR_WAIT = 120
 
 
@@ -34,14 +33,10 @@ class IsAdmin(Filter):
         return role == Role.ADMIN
 
 
-router.message.filter(IsAdmin())
-
-
 class Login(StatesGroup):
     password = State()
 
 
-@router.message(Command("stats"))
 async def stats(message: Message, app: App) -> None:
     data = await collect_stats(app.database)
     t, shares, flood = data.totals, data.shares, data.flood
@@ -92,7 +87,6 @@ async def _target_user(message: Message, command: CommandObject) -> int | None:
     return None
 
 
-@router.message(Command("allow"))
 async def allow(message: Message, command: CommandObject, app: App) -> None:
     user_id = await _target_user(message, command)
     if user_id is None:
@@ -101,7 +95,6 @@ async def allow(message: Message, command: CommandObject, app: App) -> None:
     await message.answer(f"User {user_id} may export now." if changed else f"User {user_id} already could.")
 
 
-@router.message(Command("deny"))
 async def deny(message: Message, command: CommandObject, app: App) -> None:
     user_id = await _target_user(message, command)
     if user_id is None:
@@ -116,7 +109,6 @@ async def deny(message: Message, command: CommandObject, app: App) -> None:
     )
 
 
-@router.message(Command("login"))
 async def login(message: Message, app: App, state: FSMContext) -> None:
     client = app.client
     if not client.is_connected():
@@ -148,7 +140,6 @@ async def login(message: Message, app: App, state: FSMContext) -> None:
     await message.answer(f"Logged in as {user.first_name} (id {user.id}).")
 
 
-@router.message(Login.password)
 async def login_password(message: Message, app: App, state: FSMContext) -> None:
     password = message.text or ""
     await message.delete()
@@ -161,10 +152,22 @@ async def login_password(message: Message, app: App, state: FSMContext) -> None:
     await message.answer(f"Logged in as {user.first_name} (id {user.id}).")
 
 
-@router.message(Command("logout"))
 async def logout(message: Message, app: App) -> None:
     if not await app.client.is_user_authorized():
         await message.answer("The exporting account is not logged in.")
         return
     await app.client.log_out()
     await message.answer("The exporting account is logged out; its session is gone. /login to log in again.")
+
+
+def make_router() -> Router:
+    """A fresh router per dispatcher (a router can belong to one only)."""
+    router = Router(name="admin")
+    router.message.filter(IsAdmin())
+    router.message(Command("stats"))(stats)
+    router.message(Command("allow"))(allow)
+    router.message(Command("deny"))(deny)
+    router.message(Command("login"))(login)
+    router.message(Login.password)(login_password)
+    router.message(Command("logout"))(logout)
+    return router

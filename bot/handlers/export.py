@@ -24,8 +24,6 @@ from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_
 from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
 
-router = Router(name="export")
-
 PICKER_PAGE = 8
 PICKER_DIALOGS = 48
 TOPICS_SHOWN = 24
@@ -52,7 +50,6 @@ def _button(app: App, token: str, text: str, choice: str | int) -> InlineKeyboar
     return InlineKeyboardButton(text=text, callback_data=app.buttons.data(token, choice))
 
 
-@router.message(Command("export"), F.chat.type == "private")
 async def export_in_private(message: Message, command: CommandObject, app: App) -> None:
     if command.args:
         await _offer(message, app, command.args.strip())
@@ -60,7 +57,6 @@ async def export_in_private(message: Message, command: CommandObject, app: App) 
         await _show_picker(message, app)
 
 
-@router.message(Command("export"), F.chat.type.in_({"group", "supergroup"}))
 async def export_in_group(message: Message, app: App) -> None:
     """In a group: export this group, replying in the same topic."""
     thread_id = message.message_thread_id if message.is_topic_message else None
@@ -131,7 +127,7 @@ async def _offer(
             choice["topics"] = [target.topic_id]
     token = app.buttons.open(
         owner or message.from_user.id, "options", target=target_text, title=target.chat.name or "chat",
-        kind=target.chat.type, topics=topics, choice=choice,
+        chat_kind=target.chat.type, topics=topics, choice=choice,
     )  # fmt: skip
     text, markup = _options_screen(app, token, app.buttons.get(token))
     await (
@@ -144,7 +140,7 @@ def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, 
     choice = data["choice"]
     formats = choice["formats"]
     chosen_topics = choice["topics"]
-    lines = [f"Export {data['title']} ({KIND_LABELS.get(data['kind'], data['kind'])})"]
+    lines = [f"Export {data['title']} ({KIND_LABELS.get(data['chat_kind'], data['chat_kind'])})"]
     lines.append(f"Formats: {', '.join(f.upper() for f in formats)}")
     lines.append(f"Range: {RANGE_LABELS[choice['range']]}")
     if data["topics"]:
@@ -185,7 +181,6 @@ def _topics_screen(app: App, token: str, session: ButtonSession) -> tuple[str, I
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-@router.callback_query(ButtonPress("picker"))
 async def on_picker(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
     chats = button.data["chats"]
     if choice.startswith("p") and choice[1:].isdigit():
@@ -197,7 +192,6 @@ async def on_picker(query: CallbackQuery, app: App, button: ButtonSession, choic
     await query.answer()
 
 
-@router.callback_query(ButtonPress("options"))
 async def on_options(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
     await _on_options(query, app, token, button, choice)
 
@@ -278,6 +272,7 @@ async def _submit(
     job = await app.queue.submit(
         user_id, chat_id, peer_text, kind=kind, options=options_to_json(options), thread_id=thread_id
     )
+    await app.queue.set_peer(job.id, target.chat.id, target.chat.name)
     position = await app.queue.position(job.id)
     title = target.chat.name or "the chat"
     text = f"Export of {title} queued" + (
@@ -287,3 +282,13 @@ async def _submit(
     await app.queue.set_status_message(job.id, status.message_id)
     if app.pool is not None:
         app.pool.wake()
+
+
+def make_router() -> Router:
+    """A fresh router per dispatcher (a router can belong to one only)."""
+    router = Router(name="export")
+    router.message(Command("export"), F.chat.type == "private")(export_in_private)
+    router.message(Command("export"), F.chat.type.in_({"group", "supergroup"}))(export_in_group)
+    router.callback_query(ButtonPress("picker"))(on_picker)
+    router.callback_query(ButtonPress("options"))(on_options)
+    return router

@@ -15,7 +15,6 @@ from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
 from ..delivery import Destination, resend
 
-router = Router(name="jobs")
 HISTORY_SIZE = 10
 
 
@@ -35,7 +34,6 @@ async def _current(app: App, user_id: int) -> list[Job]:
     return [job for job in await app.queue.list_for_user(user_id, limit=20) if not job.finished]
 
 
-@router.message(Command("status"))
 async def status(message: Message, app: App) -> None:
     jobs = await _current(app, message.from_user.id)
     if not jobs:
@@ -50,7 +48,6 @@ async def status(message: Message, app: App) -> None:
     await message.answer("\n".join(lines))
 
 
-@router.message(Command("cancel"))
 async def cancel(message: Message, command: CommandObject, app: App) -> None:
     jobs = await _current(app, message.from_user.id)
     if command.args and command.args.strip().lstrip("#").isdigit():
@@ -68,7 +65,6 @@ async def cancel(message: Message, command: CommandObject, app: App) -> None:
     await message.answer(f"Cancelling #{job.id} {_title(job)}.")
 
 
-@router.message(Command("history"))
 async def history(message: Message, app: App) -> None:
     jobs = [
         job for job in await app.queue.list_for_user(message.from_user.id, limit=HISTORY_SIZE) if job.finished
@@ -98,7 +94,6 @@ async def history(message: Message, app: App) -> None:
     )
 
 
-@router.callback_query(ButtonPress("resend"))
 async def resend_archive(query: CallbackQuery, app: App, button: ButtonSession) -> None:
     job = await app.queue.get(button.data["job_id"])
     if job is None or job.user_id != query.from_user.id:
@@ -107,3 +102,13 @@ async def resend_archive(query: CallbackQuery, app: App, button: ButtonSession) 
     await query.answer("Sending…")
     where = Destination(query.message.chat.id, query.message.message_thread_id)
     await resend(app.bot, where, [part.file_id for part in job.parts], _title(job))
+
+
+def make_router() -> Router:
+    """A fresh router per dispatcher (a router can belong to one only)."""
+    router = Router(name="jobs")
+    router.message(Command("status"))(status)
+    router.message(Command("cancel"))(cancel)
+    router.message(Command("history"))(history)
+    router.callback_query(ButtonPress("resend"))(resend_archive)
+    return router

@@ -6,8 +6,6 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 
-router = Router(name="start")
-
 HELP = """I export Telegram chats — channels, groups, private chats, and forums topic by topic — into an archive \
 with result.json (Telegram Desktop's format, plus topics), HTML pages and, if you like, Markdown.
 
@@ -22,15 +20,21 @@ Big chats come in parts of up to 49 MB; each part says how to join them."""
 ADMIN_HELP = "\n\nAdmins: /stats, /allow ID, /deny ID, /login, /logout"
 
 
-@router.message(CommandStart())
-@router.message(Command("help"))
 async def start(message: Message, is_admin: bool) -> None:
     await message.answer(HELP + (ADMIN_HELP if is_admin else ""))
 
 
-@router.callback_query(F.data)
 async def stale_button(query: CallbackQuery) -> None:
     """Any press no other router took: a forged, foreign or expired button. Nothing runs."""
     await query.answer(
         "This button is not yours, or it has expired. Send the command again.", show_alert=True
     )
+
+
+def make_router() -> Router:
+    """A fresh router per dispatcher (a router can belong to one only)."""
+    router = Router(name="start")
+    router.message(CommandStart())(start)
+    router.message(Command("help"))(start)
+    router.callback_query(F.data)(stale_button)
+    return router
