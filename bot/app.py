@@ -123,7 +123,7 @@ async def running_bot(
                 await sweeper
         if pool is not None:
             # Running jobs go back to the queue and resume at the next start.
-            await pool.stop(grace=5.0)
+            await pool.stop(grace=settings.shutdown_grace)
         await bot.session.close()
         await database.close()
 

@@ -38,6 +38,8 @@ class BotSettings(BaseSettings):
     keep_archives: bool = False
     archive_max_age_hours: float = 24.0
     disk_budget_mb: int = 10_000
+    # On shutdown, running exports get this long to finish; the rest resume at the next start.
+    shutdown_grace: float = 5.0
 
     _split_ids = field_validator("admin_ids", "allowed_user_ids", mode="before")(_ids)
 

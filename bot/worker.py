@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramAPIError
 
 from db import ArchiveStore
 from db.jobs import Job, JobPart, JobResult
-from exporter.export import ExportError
+from exporter.export import ExportError, Progress
 from exporter.targets import TargetError
 
 from .context import App
@@ -36,15 +36,30 @@ class JobRunner:
         app = self.app
         where = Destination(job.chat_id, job.thread_id)
         status = await self._status(job, where)
+
+        def on_progress(progress: Progress) -> None:
+            status.update(progress)
+            if app.pool is not None:
+                # Saved with the next heartbeat: /status reads it, and so does /stats' queue view.
+                app.pool.report_progress(
+                    job.id, {"phase": progress.phase, "done": progress.done, "total": progress.total}
+                )
+
         try:
-            result = await app.exports.run(job, on_progress=status.update)
+            result = await app.exports.run(job, on_progress=on_progress)
         except (TargetError, ExportError) as exc:
             await status.close()
             await status.show(f"Export failed: {exc}")
             raise ExportFailed(str(exc)) from exc
         except asyncio.CancelledError:
             await status.close()
-            await status.show("Export cancelled.")
+            if await app.queue.is_cancel_requested(job.id):
+                await status.show("Export cancelled.")
+            else:
+                # The bot is shutting down: the job goes back to the queue and resumes at the next start.
+                await status.show(
+                    f"The bot is restarting; the export of {status.title} continues when it is back."
+                )
             raise
         await status.close()
         await status.show(f"Exported {result.report.messages:,} messages from {status.title}. Sending…")
