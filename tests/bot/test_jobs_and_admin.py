@@ -139,7 +139,7 @@ async def test_restart_during_an_export_resumes_and_delivers(
 async def test_stats_answers_admins_with_text_and_a_chart(product: Product) -> None:
     admin = product.admin
     await start_export(product, admin, "@daily_digest_sandbox")
-    await product.archive(admin.id)
+    await wait_job(product, admin.id, lambda job: job.state == "done")
     product.say(admin, "/stats")
     text = await product.reply(admin.id, lambda m: (m.text or "").startswith("Exports:"))
     assert "1 done" in text.text and "msg/s" in text.text and "Disk used" in text.text
