@@ -4,6 +4,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
+    DATA_DIR=/data \
     TG_SESSION_PATH=/data/user.session
 
 RUN useradd --create-home --uid 10001 exporter \
@@ -19,8 +20,7 @@ COPY bench ./bench
 RUN pip install .
 
 USER exporter
-# The session, the stores and the archives live here; mount it to keep them.
+# The database, the user client's session and the archives live here; mount it to keep them.
 VOLUME ["/data"]
 WORKDIR /data
-ENTRYPOINT ["python", "-m", "exporter"]
-CMD ["--help"]
+CMD ["python", "-m", "bot"]

@@ -45,7 +45,9 @@ def main() -> int:
         "--out", default="demo-output", help="demo: where the received archive parts are saved"
     )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The demo's terminal shows the conversation; only problems are logged there.
+    level = logging.WARNING if args.sandbox else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.sandbox:
         from .demo import run_demo
 

@@ -15,7 +15,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telethon import utils
 
-from db import JobKind
+from db import ArchiveStore, DiskBudgetExceeded, JobKind
 from exporter.export import FORMATS, ExportOptions
 from exporter.jobs import options_to_json
 from exporter.streams import list_topics
@@ -268,6 +268,14 @@ async def _submit(
     edit: bool = False,
 ) -> None:
     kind, options = _options_for(picked)
+    try:
+        # Kept archives count against the budget; a new export needs at least one part of room.
+        budget = app.settings.disk_budget_mb * 1024 * 1024
+        await ArchiveStore(app.database).check_disk_budget(budget, app.settings.part_size_bytes)
+    except DiskBudgetExceeded as exc:
+        text = f"Not now: {exc} Old archives are deleted after {app.settings.archive_max_age_hours:g} h."
+        await (message.edit_text(text) if edit else message.reply(text))
+        return
     peer_text = str(utils.get_peer_id(target.input_peer))
     job = await app.queue.submit(
         user_id, chat_id, peer_text, kind=kind, options=options_to_json(options), thread_id=thread_id

@@ -172,3 +172,17 @@ async def test_login_by_qr_code(cluster: Cluster, tmp_path: Path) -> None:
             await product.reply(admin.id, lambda m: (m.text or "").startswith("Logged in as"), timeout=15)
             assert await running.app.client.is_user_authorized()
             await api.wait_for(lambda: qr.deleted_at is not None)
+
+
+async def test_a_full_disk_budget_is_explained_and_nothing_runs(cluster: Cluster, tmp_path: Path) -> None:
+    api = BotAPIServer(tmp_path / "botapi", conflict_delay=0.1)
+    async with api:
+        admin = api.add_user("Ada", user_id=ADMIN_ID)
+        async with product_running(cluster, api, tmp_path / "data", disk_budget_mb=0) as running:
+            product = Product(cluster, api, running, admin, admin, admin)
+            product.say(admin, "/export @daily_digest_sandbox")
+            options = await product.reply(admin.id, lambda m: m.reply_markup is not None)
+            product.press(admin, options, "▶ Export")
+            reply = await product.reply(admin.id, lambda m: "not enough room" in (m.text or ""))
+            assert "budget" in reply.text
+            assert not await running.app.queue.list_for_user(admin.id)

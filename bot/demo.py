@@ -1,0 +1,143 @@
+"""python -m bot --sandbox: the whole product offline, with a scripted user.
+
+A sandbox Telegram (the forum-large scenario: 150 topics, 100,000 messages)
+serves the user client; a sandbox Bot API serves the bot; a scripted person
+sends /export for the forum and taps Export.  The terminal shows the
+conversation as it happens, and the archive parts end up in ``out``.
+This is the only place besides tests where product code starts the sandbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from pydantic import SecretStr
+
+from exporter.client import SessionFile, build_client
+from sandbox.botapi import BotAPIServer, SentDocument
+from sandbox.cluster import Cluster
+from sandbox.netmodel import NetworkModel
+from sandbox.world import build_scenario
+
+from .app import running_bot
+from .settings import BotSettings
+
+DEMO_USER_ID = 4242
+FORUM = "@big_forum_sandbox"
+
+
+class Transcript:
+    """Prints every message and edit of the demo chat once, as it appears."""
+
+    def __init__(self, api: BotAPIServer, chat_id: int) -> None:
+        self.api = api
+        self.chat_id = chat_id
+        self.seen: dict[int, int] = {}
+
+    def flush(self) -> None:
+        for message in self.api.messages_in(self.chat_id):
+            shown = self.seen.get(message.message_id, 0)
+            for index, version in enumerate(message.versions[shown:], start=shown):
+                who = "bot" if message.outgoing else "you"
+                verb = "edits" if index else "says"
+                text = version.text or ""
+                if message.file is not None and index == 0:
+                    text = (
+                        f"[{message.file.kind}: {message.file.file_name}, {message.file.size:,} bytes] {text}"
+                    )
+                print(f"  {who} {verb}: " + text.replace("\n", "\n" + " " * 8), flush=True)
+            self.seen[message.message_id] = len(message.versions)
+
+
+async def _wait(api: BotAPIServer, transcript: Transcript, predicate: Callable[[], Any], limit: float) -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while True:
+        transcript.flush()
+        found = predicate()
+        if found:
+            return found
+        if loop.time() > deadline:
+            raise TimeoutError("the demo did not finish in time")
+        await asyncio.sleep(0.2)
+
+
+def _save(documents: list[SentDocument], out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for document in documents:
+        target = out_dir / document.file_name
+        shutil.copyfile(document.path, target)
+        saved.append(target)
+    return saved
+
+
+async def run_demo(out: str) -> int:
+    out_dir = Path(out)
+    with tempfile.TemporaryDirectory(prefix="telegram-export-bot-demo-") as folder:
+        work = Path(folder)
+        print(
+            "Starting an offline Telegram (forum-large: 150 topics, 100,000 messages) and Bot API…",
+            flush=True,
+        )
+        world = build_scenario("forum-large")
+        async with (
+            Cluster(world, network=NetworkModel(latency=0.05)) as cluster,
+            BotAPIServer(work / "botapi") as api,
+        ):
+            person = api.add_user("Demo", user_id=DEMO_USER_ID, username="demo_user")
+            settings = BotSettings(
+                _env_file=None,
+                bot_token=SecretStr(api.token),
+                admin_ids=[DEMO_USER_ID],
+                data_dir=work / "data",
+                progress_interval=1.0,
+            )
+            string = cluster.session_string()
+            client = build_client(
+                SessionFile.from_payload(cluster.session_file_payload(string)), receive_updates=True
+            )
+            session = AiohttpSession(api=TelegramAPIServer.from_base(api.url))
+            async with running_bot(settings, client, session=session):
+                transcript = Transcript(api, person.id)
+                await _wait(api, transcript, lambda: api.poll_parked, 30)
+                api.send_text(person, person.id, f"/export {FORUM}")
+                options = await _wait(
+                    api,
+                    transcript,
+                    lambda: next(
+                        (m for m in api.messages_in(person.id) if m.outgoing and m.reply_markup), None
+                    ),
+                    60,
+                )
+                go = next(
+                    b["callback_data"]
+                    for row in options.reply_markup["inline_keyboard"]
+                    for b in row
+                    if b["text"].startswith("▶")
+                )
+                print("  you tap: ▶ Export", flush=True)
+                api.press_button(person, options, go)
+                documents = await _wait(api, transcript, lambda: api.documents_in(person.id), 600)
+                await asyncio.sleep(0.5)
+                transcript.flush()
+                documents = api.documents_in(person.id)
+            await client.disconnect()
+            saved = await asyncio.to_thread(_save, documents, out_dir)
+    print("\nArchive saved:")
+    for path in saved:
+        print(f"  {path} ({path.stat().st_size:,} bytes)")
+    print("Open result.json or index.html inside it; manifest.json lists every file with its checksum.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(run_demo("demo-output")))

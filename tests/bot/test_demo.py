@@ -1,0 +1,32 @@
+"""python -m bot --sandbox: the offline demo runs to completion and leaves the archive."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+
+def test_offline_demo_ends_with_the_archive_saved(tmp_path: Path) -> None:
+    out = tmp_path / "demo-output"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--sandbox", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "you says: /export @big_forum_sandbox" in result.stdout
+    assert "bot says: Done: Big Forum" in result.stdout
+    assert "Archive saved:" in result.stdout
+    archives = list(out.glob("*.zip"))
+    assert len(archives) == 1
+    with zipfile.ZipFile(archives[0]) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    assert manifest["complete"] is True
+    assert len(manifest["topics"]) == 150
+    assert all(topic["written"] == topic["expected"] for topic in manifest["topics"])
