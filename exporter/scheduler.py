@@ -6,8 +6,10 @@ Many requests are in flight on one Telethon client.  Two limits adapt:
 - once Telegram answers FLOOD_WAIT, requests are also paced at a rate
   estimated from what Telegram let through between two flood waits (all tokens
   refilled in between were spent, so successes / elapsed is the sustained
-  rate), then probed upwards slowly (about 5 % per 30 s).  That keeps a
-  rate-limited export close to the allowed rate with few waits.
+  rate), then probed upwards slowly (about 5 % per 30 s).  While paced, no
+  more requests are in flight than the rate needs (rate × latency, doubled),
+  so when Telegram does refuse, few requests are refused at once.  That keeps
+  a rate-limited export close to the allowed rate with few waits.
 
 Flood waits are slept here, visibly: Telethon's own sleeping is switched off
 (``flood_sleep_threshold=0``), every wait is reported to the listener and
@@ -17,6 +19,7 @@ timed as its own phase.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -71,6 +74,8 @@ class FetchScheduler:
         self._since_flood_started = time.monotonic()
         self._successes_since_flood = 0
         self._seen_flood = False
+        # Smoothed duration of a request, for the in-flight cap while paced.
+        self._latency = 0.0
 
     async def __call__(self, request: Any) -> Any:
         while True:
@@ -90,13 +95,20 @@ class FetchScheduler:
                 self._clock.request_finished(token)
                 await self._release()
                 raise
-            self._clock.request_finished(token)
+            own = self._clock.request_finished(token)
+            self._latency = own if not self._latency else 0.8 * self._latency + 0.2 * own
             await self._release(success=True)
             return result
 
+    @property
+    def in_flight_cap(self) -> int:
+        if self.rate is None:
+            return self.limit
+        return min(self.limit, max(2, math.ceil(self.rate * self._latency * 2)))
+
     async def _acquire(self) -> None:
         async with self._cond:
-            await self._cond.wait_for(lambda: self._gate_open and self._in_flight < self.limit)
+            await self._cond.wait_for(lambda: self._gate_open and self._in_flight < self.in_flight_cap)
             self._in_flight += 1
         if self.rate:
             now = time.monotonic()

@@ -1,0 +1,85 @@
+"""The fetch scheduler: concurrency that grows, flood waits slept visibly and counted, pacing after them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from telethon import errors
+
+from exporter.scheduler import FetchScheduler, FloodWait
+from exporter.timing import PhaseClock
+
+
+def flood(seconds: int) -> errors.FloodWaitError:
+    return errors.FloodWaitError(request=None, capture=seconds)
+
+
+class FakeTelegram:
+    """Answers after a short delay; refuses the calls listed in ``floods`` with FLOOD_WAIT."""
+
+    def __init__(self, floods: dict[int, int] | None = None) -> None:
+        self.floods = floods or {}
+        self.calls = 0
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def __call__(self, request: object) -> object:
+        self.calls += 1
+        number = self.calls
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            if number in self.floods:
+                raise flood(self.floods[number])
+            return request
+        finally:
+            self.in_flight -= 1
+
+
+async def test_concurrency_grows_while_nothing_is_refused() -> None:
+    telegram = FakeTelegram()
+    scheduler = FetchScheduler(telegram, PhaseClock(), initial_concurrency=2, max_concurrency=8)
+    results = await asyncio.gather(*(scheduler(n) for n in range(200)))
+    assert results == list(range(200))
+    assert scheduler.limit == 8 and telegram.most_in_flight == 8
+    assert scheduler.rate is None
+
+
+async def test_flood_wait_is_slept_here_counted_reported_and_retried() -> None:
+    telegram = FakeTelegram(floods={3: 4})
+    slept: list[float] = []
+    heard: list[FloodWait] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    clock = PhaseClock()
+    scheduler = FetchScheduler(telegram, clock, on_flood_wait=heard.append, initial_concurrency=1, sleep=sleep)
+    results = [await scheduler(n) for n in range(5)]
+    assert results == list(range(5))
+    assert 4 in slept and heard == [FloodWait(4, "int")]
+    report = clock.report(messages=0)
+    assert (report.flood.count, report.flood.announced_seconds) == (1, 4)
+    assert report.requests.count == 6  # the refused request is a request too
+    assert scheduler.rate is not None  # paced from now on
+
+
+async def test_a_wait_longer_than_we_sleep_unattended_stops_with_the_error() -> None:
+    telegram = FakeTelegram(floods={1: 3600})
+    scheduler = FetchScheduler(telegram, PhaseClock(), longest_wait=900)
+    with pytest.raises(errors.FloodWaitError):
+        await scheduler("page")
+
+
+async def test_paced_requests_in_flight_stay_near_what_the_rate_needs() -> None:
+    telegram = FakeTelegram(floods={20: 1, 60: 1})
+
+    async def no_sleep(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    scheduler = FetchScheduler(telegram, PhaseClock(), initial_concurrency=8, max_concurrency=32, sleep=no_sleep)
+    await asyncio.gather(*(scheduler(n) for n in range(150)))
+    assert scheduler.rate is not None
+    assert scheduler.in_flight_cap <= max(2, int(scheduler.rate * 0.05) + 2)
