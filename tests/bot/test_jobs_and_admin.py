@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import zipfile
 from pathlib import Path
@@ -186,3 +187,41 @@ async def test_a_full_disk_budget_is_explained_and_nothing_runs(cluster: Cluster
             reply = await product.reply(admin.id, lambda m: "not enough room" in (m.text or ""))
             assert "budget" in reply.text
             assert not await running.app.queue.list_for_user(admin.id)
+
+
+async def test_progress_edits_keep_their_distance_and_never_repeat(cluster: Cluster, tmp_path: Path) -> None:
+    api = BotAPIServer(tmp_path / "botapi", conflict_delay=0.1)
+    async with api:
+        admin = api.add_user("Ada", user_id=ADMIN_ID)
+        cluster.network.latency = 0.25  # a few seconds of fetching: several progress edits
+        async with product_running(cluster, api, tmp_path / "data", progress_interval=0.5) as running:
+            product = Product(cluster, api, running, admin, admin, admin)
+            await start_export(product, admin, "@daily_digest_sandbox")
+            await product.archive(admin.id, timeout=60)
+    edits = [c for c in api.calls_to("editMessageText") if "Exporting" in c.params.get("text", "")]
+    assert len(edits) >= 3
+    times = [c.time for c in edits]
+    assert all(b - a >= 0.45 for a, b in itertools.pairwise(times))
+    assert all(c.status == 200 for c in api.calls_to("editMessageText"))  # never "not modified"
+
+
+async def test_login_by_qr_code_with_a_two_step_password(
+    cluster: Cluster, world: World, tmp_path: Path
+) -> None:
+    world.password = "correct horse"
+    api = BotAPIServer(tmp_path / "botapi", conflict_delay=0.1)
+    async with api:
+        admin = api.add_user("Ada", user_id=ADMIN_ID)
+        async with product_running(cluster, api, tmp_path / "data", logged_in=False) as running:
+            product = Product(cluster, api, running, admin, admin, admin)
+            product.say(admin, "/login")
+            token = await api.wait_for(lambda: next(iter(cluster.state.login_tokens), None))
+            cluster.accept_login_token(token)
+            await product.reply(admin.id, lambda m: "two-step password" in (m.text or ""), timeout=15)
+            secret = product.say(admin, "wrong guess")
+            await product.reply(admin.id, lambda m: "password is wrong" in (m.text or ""))
+            assert secret.deleted_at is not None
+            secret = product.say(admin, "correct horse")
+            await product.reply(admin.id, lambda m: (m.text or "").startswith("Logged in as"), timeout=15)
+            assert secret.deleted_at is not None
+            assert await running.app.client.is_user_authorized()
