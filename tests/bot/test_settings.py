@@ -1,0 +1,42 @@
+"""Settings as people write them in .env, and the limits that follow from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.callbacks import Buttons
+from bot.settings import BotSettings
+
+
+def test_lists_parts_and_secrets(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("BOT_TOKEN=123:abc\nADMIN_IDS=1, 2\nALLOWED_USER_IDS=3\nDEFAULT_FORMATS=json,md\n")
+    settings = BotSettings(_env_file=env)
+    assert settings.admin_ids == [1, 2] and settings.allowed_user_ids == [3]
+    assert settings.default_formats == ["json", "md"]
+    assert "123:abc" not in repr(settings)  # the token is a SecretStr
+    assert settings.part_size_bytes == 49 * 1024 * 1024  # under the cloud Bot API's 50 MB
+    local = BotSettings(_env_file=env, bot_api_url="http://127.0.0.1:8081")
+    assert local.part_size_bytes == 1999 * 1024 * 1024  # a local Bot API server takes 2000 MB
+
+
+def test_a_missing_token_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    with pytest.raises(ValidationError):
+        BotSettings(_env_file=None)
+
+
+def test_button_data_is_short_and_bound_to_its_owner() -> None:
+    buttons = Buttons()
+    token = buttons.open(1, "options", target="@x")
+    data = buttons.data(token, "go")
+    assert len(data.encode()) <= 64
+    assert buttons.resolve(1, data)[1] == "go"
+    assert buttons.resolve(2, data) is None  # someone else's button
+    assert buttons.resolve(1, "t:forged:go") is None
+    assert buttons.resolve(1, "garbage") is None
+    with pytest.raises(ValueError):
+        buttons.data(token, "x" * 64)
