@@ -183,3 +183,21 @@ async def test_forum_large_exports_every_message_once_in_its_topic(tmp_path: Pat
 
 def ids_of(messages: list[dict]) -> list[tuple[int, int | None]]:
     return [(m["id"], m.get("topic_id")) for m in messages]
+
+
+async def test_takeout_export_and_its_confirmation_delay(
+    cluster: Cluster, client: TelegramClient, world: World, tmp_path: Path
+) -> None:
+    from exporter.export import ExportError
+    from sandbox.netmodel import parse_fault
+
+    result = await run_export(client, "@daily_digest_sandbox", tmp_path, takeout=True)
+    chat = world.by_username("daily_digest_sandbox")
+    assert ids_of(exported(result)) == list(expected_messages(world, chat))
+    assert list(cluster.state.takeouts.values()) == ["success"]
+    assert cluster.home.stats["connections"] >= 1
+
+    cluster.network.add_fault(parse_fault("account.initTakeoutSession=420:TAKEOUT_INIT_DELAY_86400"))
+    with pytest.raises(ExportError, match=r"confirmed first.*86400 s"):
+        await run_export(client, "@daily_digest_sandbox", tmp_path / "again", takeout=True)
+    assert not (tmp_path / "again").exists() or not list((tmp_path / "again").glob("*.zip"))
