@@ -94,3 +94,21 @@ def test_target_forms() -> None:
     assert parse_target("-1001234567").peer_id == -1001234567
     with pytest.raises(TargetError):
         parse_target("")
+
+
+async def test_login_at_a_terminal_with_code_and_two_step_password(
+    cluster: Cluster, world: World, tmp_path: Path
+) -> None:
+    world.password = "s3cret"
+    session = cluster.write_session_file(tmp_path / "session.json", logged_in=False)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "exporter", "--session-file", str(session), "login",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    # getpass reads the terminal when there is one; without one it falls back to stdin.
+    answers = f"{world.me.phone}\n{world.login_code}\n{world.password}\n".encode()
+    out, err = await asyncio.wait_for(process.communicate(answers), 120)
+    assert process.returncode == 0, err.decode()
+    assert "Logged in as" in out.decode()
+    code, out2, _ = await run_cli("--session-file", str(session), "login")
+    assert code == 0 and "Already logged in" in out2
