@@ -56,7 +56,9 @@ async def test_flood_wait_is_slept_here_counted_reported_and_retried() -> None:
         slept.append(seconds)
 
     clock = PhaseClock()
-    scheduler = FetchScheduler(telegram, clock, on_flood_wait=heard.append, initial_concurrency=1, sleep=sleep)
+    scheduler = FetchScheduler(
+        telegram, clock, on_flood_wait=heard.append, initial_concurrency=1, sleep=sleep
+    )
     results = [await scheduler(n) for n in range(5)]
     assert results == list(range(5))
     assert 4 in slept and heard == [FloodWait(4, "int")]
@@ -79,7 +81,9 @@ async def test_paced_requests_in_flight_stay_near_what_the_rate_needs() -> None:
     async def no_sleep(seconds: float) -> None:
         await asyncio.sleep(0)
 
-    scheduler = FetchScheduler(telegram, PhaseClock(), initial_concurrency=8, max_concurrency=32, sleep=no_sleep)
+    scheduler = FetchScheduler(
+        telegram, PhaseClock(), initial_concurrency=8, max_concurrency=32, sleep=no_sleep
+    )
     await asyncio.gather(*(scheduler(n) for n in range(150)))
     assert scheduler.rate is not None
     assert scheduler.in_flight_cap <= max(2, int(scheduler.rate * 0.05) + 2)
