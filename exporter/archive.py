@@ -46,7 +46,9 @@ def write_zip(root: Path, files: Iterable[Path], manifest: dict, destination: Pa
     """Zip ``files`` (paths under ``root``) with the manifest first, so a reader finds it at once."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    # Level 1: the export is mostly JSON and HTML, for which zlib's fastest level costs a third of
+    # the CPU of the default 6 for an archive about a fifth larger (sandbox channel: 10.1 vs 8.3 MB).
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
         for path in sorted(files):
             archive.write(path, path.relative_to(root).as_posix())

@@ -11,12 +11,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 from db.store import StoreReader
 
-from .render.html import render_html
-from .render.json import render_json
-from .render.markdown import render_markdown
+from .render.html import HtmlWriter, render_html
+from .render.json import JsonWriter, render_json
+from .render.markdown import MarkdownWriter, render_markdown
 from .render.model import PAGE_SIZE, ChatInfo, Locate, TopicInfo
 
 MARKDOWN_DIR = "markdown"
@@ -47,6 +48,12 @@ def _topic_ordered(reader: StoreReader, topics: list[TopicInfo] | None) -> Itera
         yield from reader.topic_records(topic.id)
 
 
+class _Writer(Protocol):
+    def add(self, rec: dict) -> None: ...
+    def finish(self) -> list[Path]: ...
+    def close(self) -> None: ...
+
+
 def render_formats(
     reader: StoreReader,
     out_dir: Path,
@@ -55,6 +62,8 @@ def render_formats(
     formats: tuple[str, ...],
 ) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
+    if topics is None:
+        return _render_in_one_pass(reader, out_dir, chat, formats)
     files: list[Path] = []
     if "json" in formats:
         files += render_json(out_dir, chat, topics, reader.records())
@@ -67,3 +76,27 @@ def render_formats(
                 out_dir / MARKDOWN_DIR, chat, topics, _topic_ordered(reader, topics), locate
             )
     return files
+
+
+def _render_in_one_pass(
+    reader: StoreReader, out_dir: Path, chat: ChatInfo, formats: tuple[str, ...]
+) -> list[Path]:
+    """Outside forums every format wants ascending id, so each record is read and parsed once for all."""
+    locate = locator(reader, None) if "html" in formats or "md" in formats else None
+    writers: list[_Writer] = []
+    try:
+        if "json" in formats:
+            writers.append(JsonWriter(out_dir, chat, None))
+        if locate is not None and "html" in formats:
+            writers.append(HtmlWriter(out_dir, chat, None, locate))
+        if locate is not None and "md" in formats:
+            writers.append(MarkdownWriter(out_dir / MARKDOWN_DIR, chat, None, locate))
+        adds = [writer.add for writer in writers]
+        for record in reader.records():
+            for add in adds:
+                add(record)
+        return [path for writer in writers for path in writer.finish()]
+    except BaseException:
+        for writer in writers:
+            writer.close()
+        raise

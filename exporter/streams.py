@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from telethon.tl import functions as F
 from telethon.tl import types as T
 
 PAGE_LIMIT = 100
+
+_by_id = attrgetter("id")
 
 Send = Callable[[Any], Awaitable[Any]]
 
@@ -73,7 +76,7 @@ async def read_stream(send: Send, stream: Stream, *, after: int | None = None) -
         upper = stream.max_id or float("inf")
         fresh = sorted(
             (m for m in result.messages if not isinstance(m, T.MessageEmpty) and cursor < m.id < upper),
-            key=lambda m: m.id,
+            key=_by_id,
         )
         if not fresh:
             return

@@ -64,6 +64,25 @@ INDEX_FILE = "index.html"
 TOPICS_DIR = "topics"
 
 
+# Keys of a message that is nothing but a date, a sender and text (perhaps edited, perhaps in a topic).
+_PLAIN_KEYS = frozenset(
+    {
+        "id",
+        "type",
+        "date",
+        "date_unixtime",
+        "edited",
+        "edited_unixtime",
+        "from",
+        "from_id",
+        "text",
+        "text_entities",
+        "topic_id",
+    }
+)
+_NAMES_KEPT = 10_000
+
+
 def page_file(page: int) -> str:
     """'messages.html' for page 1, then 'messages2.html', … as Telegram Desktop names them."""
     return "messages.html" if page == 1 else f"messages{page}.html"
@@ -76,14 +95,12 @@ def render_html(
     records: Iterable[Record],
     locate: Locate,
 ) -> list[Path]:
-    writer = _HtmlWriter(out_dir, chat, topics, locate)
+    writer = HtmlWriter(out_dir, chat, topics, locate)
     try:
         for record in records:
             writer.add(record)
     except BaseException:
-        # The bot process lives on after a failed export; do not leak the open page.
-        if writer.out is not None:
-            writer.out.close()
+        writer.close()
         raise
     return writer.finish()
 
@@ -148,7 +165,9 @@ def _link(kind: str, part: dict[str, Any], body: str) -> str:
     return f'<a href="{escape(href)}">{body}</a>'
 
 
-class _HtmlWriter:
+class HtmlWriter:
+    """The pages of one export, written as records are added (see the module's contract)."""
+
     def __init__(
         self, out_dir: Path, chat: ChatInfo, topics: Sequence[TopicInfo] | None, locate: Locate
     ) -> None:
@@ -167,6 +186,9 @@ class _HtmlWriter:
         # Records of the open page, for reply previews and same-page anchors.
         self.page_records: dict[int, Record] = {}
         self.last_day = ""
+        # Messages of the open page, written when it closes: one write per page, not per message.
+        self.pending: list[str] = []
+        self.names: dict[str | None, str] = {}
 
     # ------------------------------------------------------------------ paging
 
@@ -177,11 +199,19 @@ class _HtmlWriter:
         elif self.on_page == PAGE_SIZE:
             self._close_page(has_next=True)
             self._open_page(self.page + 1)
-        assert self.out is not None
-        self.out.write(self._message(rec))
+        kind = rec.get("type")
+        if kind == "service" or kind == "unsupported":
+            self.pending.append(self._message(rec))
+        else:
+            self.pending.append(self._default_message(rec))
         self.on_page += 1
-        self.counts[topic] += 1
         self.page_records[rec["id"]] = rec
+
+    def close(self) -> None:
+        """Give up: the bot process lives on after a failed export, so no page is left open."""
+        if self.out is not None:
+            self.out.close()
+            self.out = None
 
     def finish(self) -> list[Path]:
         if self.out is not None:
@@ -251,6 +281,10 @@ class _HtmlWriter:
 
     def _close_page(self, *, has_next: bool) -> None:
         assert self.out is not None
+        # Not one joined string: a single emoji would widen the whole page to 4 bytes a character.
+        self.out.writelines(self.pending)
+        self.pending.clear()
+        self.counts[self.topic] += self.on_page
         if self.on_page == 0:
             self.out.write('<div class="message service"><div class="body">No messages</div></div>\n')
         if has_next:
@@ -325,37 +359,59 @@ class _HtmlWriter:
         label = day_label(date)
         return f'<div class="message service date_separator"><div class="body">{label}</div></div>\n'
 
+    def _from_name(self, name: str | None) -> str:
+        """Escaped sender name; a chat has few senders, each with thousands of messages."""
+        html = self.names.get(name)
+        if html is None:
+            if len(self.names) >= _NAMES_KEPT:
+                self.names.clear()
+            html = self.names[name] = escape(display_name(name))
+        return html
+
     def _message(self, rec: Record) -> str:
+        """A service message, or one the exporting app does not support."""
         msg_id = rec["id"]
-        kind = rec.get("type")
-        if kind == "unsupported":
+        if rec.get("type") == "unsupported":
             return (
                 f'<div class="message service" id="message{msg_id}">'
                 '<div class="body">This message is not supported by the exporting app</div></div>\n'
             )
-        if kind == "service":
-            text = escape(service_text(rec))
-            target = service_link_target(rec)
-            if target is not None:
-                href = self._href(target)
-                if href is not None:
-                    text += f' <a href="{href}">(view message)</a>'
-            return (
-                self._day(rec)
-                + f'<div class="message service" id="message{msg_id}">'
-                + f'<div class="body" title="{full_date(rec["date"])}">{text}</div></div>\n'
-            )
+        text = escape(service_text(rec))
+        target = service_link_target(rec)
+        if target is not None:
+            href = self._href(target)
+            if href is not None:
+                text += f' <a href="{href}">(view message)</a>'
+        return (
+            self._day(rec)
+            + f'<div class="message service" id="message{msg_id}">'
+            + f'<div class="body" title="{full_date(rec["date"])}">{text}</div></div>\n'
+        )
 
+    def _default_message(self, rec: Record) -> str:
+        """An ordinary message.  Most are a date, a sender and text: anything else is looked
+        for only when the record has other keys, and the common case is one f-string."""
         date = rec["date"]
-        out = [
-            self._day(rec),
-            f'<div class="message default" id="message{msg_id}">',
-            f'<div class="date details" title="{full_date(date)}">{date[11:16]}',
-        ]
-        if "edited" in rec:
-            out.append(f' <span class="edited" title="Edited {full_date(rec["edited"])}">edited</span>')
-        out.append("</div>")
-        out.append(f'<div class="from_name">{escape(display_name(rec.get("from")))}')
+        day = date[:10]
+        edited = rec.get("edited")
+        head = (
+            ("" if day == self.last_day else self._day(rec))
+            + f'<div class="message default" id="message{rec["id"]}">'
+            + f'<div class="date details" title="{day} {date[11:19]} UTC">{date[11:16]}'
+            + (f' <span class="edited" title="Edited {full_date(edited)}">edited</span>' if edited else "")
+            + f'</div><div class="from_name">{self._from_name(rec.get("from"))}'
+        )
+        text = rec.get("text")
+        if not text:
+            body = ""
+        elif type(text) is str:
+            body = f'<div class="text">{escape(text)}</div>'
+        else:
+            body = f'<div class="text">{format_text(text)}</div>'
+        if rec.keys() <= _PLAIN_KEYS:
+            return f"{head}</div>{body}</div>\n"
+
+        out = [head]
         if "via_bot" in rec:
             out.append(f' <span class="details">via {escape(rec["via_bot"])}</span>')
         out.append("</div>")
@@ -370,9 +426,7 @@ class _HtmlWriter:
         media = self._media(rec)
         if media:
             out.append(media)
-        text = rec.get("text")
-        if text:
-            out.append(f'<div class="text">{format_text(text)}</div>')
+        out.append(body)
         if "author" in rec:
             out.append(f'<div class="signature details">{escape(rec["author"])}</div>')
         if "inline_bot_buttons" in rec:

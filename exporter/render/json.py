@@ -8,8 +8,8 @@ returns ``[that path]``.
 * ``records`` must come in **ascending message id over the whole chat**, forums
   included (Desktop tools expect that order); this is not the topic-grouped
   order the HTML and Markdown renderers take, so the store provides both.
-* Records are written one at a time as they arrive and nothing is kept, so a
-  chat of any length renders in constant memory.
+* Records are written as they arrive, a few hundred at a time, so a chat of
+  any length renders in constant memory.
 * Layout follows Desktop byte for byte where JSON allows: top-level ``name``
   (left out for saved messages, as Desktop does), ``type``, ``id`` (the bare
   id: no ``-100`` prefix), then ``messages``; one space of indentation per
@@ -27,16 +27,70 @@ returns ``[that path]``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NamedTuple
+
+import orjson
 
 from exporter.render.model import ChatInfo, TopicInfo, bare_id
 
 RESULT_FILE = "result.json"
 
 _NO_NAME_TYPES = frozenset({"saved_messages", "replies", "verification_codes"})
+
+# Records written per batch: enough that the per-batch calls vanish, few enough to stay small.
+_BATCH = 256
+_SHAPES_KEPT = 1_000
+_ENTITIES = "text_entities"
+# Keys whose values records.py always makes strings, numbers, booleans or null.
+_SCALAR_KEYS = frozenset(
+    {
+        "id",
+        "type",
+        "date",
+        "date_unixtime",
+        "edited",
+        "edited_unixtime",
+        "from",
+        "from_id",
+        "author",
+        "forwarded_from",
+        "saved_from",
+        "reply_to_message_id",
+        "reply_to_peer_id",
+        "via_bot",
+        "topic_id",
+        "actor",
+        "actor_id",
+        "action",
+        "title",
+        "message_id",
+        "photo",
+        "photo_file_size",
+        "file",
+        "file_name",
+        "file_size",
+        "thumbnail",
+        "thumbnail_file_size",
+        "media_type",
+        "mime_type",
+        "duration_seconds",
+        "width",
+        "height",
+        "sticker_emoji",
+        "performer",
+        "media_spoiler",
+        "self_destruct_period_seconds",
+    }
+)
+# Values of the other keys that go through _dump: lists and objects for the layout, and
+# floats because orjson spells some exponents differently from Python (1e-7, 1e-07).
+_DUMPED = frozenset({list, dict, float})
+_PLAIN_HEAD = b'[\n    {\n     "type": "plain",\n     "text": '
+_PLAIN_TAIL = b"\n    }\n   ]"
 
 
 def render_json(
@@ -45,9 +99,47 @@ def render_json(
     topics: Sequence[TopicInfo] | None,
     records: Iterable[dict[str, Any]],
 ) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / RESULT_FILE
-    with path.open("w", encoding="utf-8", newline="") as out:
+    writer = JsonWriter(out_dir, chat, topics)
+    try:
+        for record in records:
+            writer.add(record)
+    except BaseException:
+        writer.close()
+        raise
+    return writer.finish()
+
+
+class _Shape(NamedTuple):
+    """How to write the records with one key order."""
+
+    template: bytes
+    """The record with a ``%s`` for each value."""
+    checked: tuple[int, ...]
+    """Positions of values that may be lists, objects or floats."""
+    text: int
+    entities: int
+    """Positions of ``text`` and ``text_entities``, -1 if absent."""
+
+
+def _shape(keys: tuple[str, ...]) -> _Shape:
+    lines = (f"\n   {encode_basestring(key).replace('%', '%%')}: %s" for key in keys)
+    return _Shape(
+        ("\n  {" + ",".join(lines) + "\n  }" if keys else "\n  {}").encode(),
+        tuple(i for i, key in enumerate(keys) if key not in _SCALAR_KEYS and key != _ENTITIES),
+        keys.index("text") if "text" in keys else -1,
+        keys.index(_ENTITIES) if _ENTITIES in keys else -1,
+    )
+
+
+class JsonWriter:
+    """``result.json`` written as records are added (see the module's contract)."""
+
+    def __init__(self, out_dir: Path, chat: ChatInfo, topics: Sequence[TopicInfo] | None) -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.path = out_dir / RESULT_FILE
+        self._batch: list[dict[str, Any]] = []
+        self._separator = b""
+        self._shapes: dict[tuple[str, ...], _Shape] = {}
         head: list[str] = []
         if chat.type not in _NO_NAME_TYPES:
             head.append(f' "name": {_dump(chat.name, " ")}')
@@ -55,13 +147,89 @@ def render_json(
         head.append(f' "id": {bare_id(chat.id)}')
         if topics is not None:
             head.append(f' "topics": {_dump([_topic(t) for t in topics], " ")}')
-        out.write(_js_safe("{\n" + ",\n".join(head) + ',\n "messages": ['))
-        separator = "\n  "
-        for record in records:
-            out.write(separator + _js_safe(_dump(record, "  ")))
-            separator = ",\n  "
-        out.write("\n ]\n}")
-    return [path]
+        self._out: IO[bytes] | None = self.path.open("wb")
+        self._out.write(_js_safe(("{\n" + ",\n".join(head) + ',\n "messages": [').encode()))
+
+    def add(self, record: dict[str, Any]) -> None:
+        batch = self._batch
+        batch.append(record)
+        if len(batch) == _BATCH:
+            self._flush()
+
+    def finish(self) -> list[Path]:
+        self._flush()
+        assert self._out is not None
+        self._out.write(b"\n ]\n}")
+        self.close()
+        return [self.path]
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def _flush(self) -> None:
+        if not self._batch:
+            return
+        assert self._out is not None
+        self._out.write(self._separator + _js_safe(self._render(self._batch)))
+        self._separator = b","
+        self._batch = []
+
+    def _render(self, batch: list[dict[str, Any]]) -> bytes:
+        """The batch as it goes between the brackets of ``messages``, each record led by "\\n  ".
+
+        Scalars (most values) are encoded by one orjson call for the whole batch
+        and put into a template per key order, which costs a fraction of walking
+        each value in Python; text entities that are the text as one plain part
+        (most messages) get a fixed frame around the text.  Other lists,
+        objects and floats go through :func:`_dump`.
+        """
+        shapes = self._shapes
+        templates: list[bytes] = []
+        values: list[Any] = []
+        plain: list[int] = []
+        nested: list[tuple[int, Any]] = []
+        for record in batch:
+            keys = tuple(record)
+            shape = shapes.get(keys)
+            if shape is None:
+                shape = _shape(keys)
+                if len(shapes) < _SHAPES_KEPT:
+                    shapes[keys] = shape
+            templates.append(shape.template)
+            base = len(values)
+            fields = list(record.values())
+            for at in shape.checked:
+                value = fields[at]
+                if type(value) in _DUMPED:
+                    nested.append((base + at, value))
+                    fields[at] = None
+            at = shape.entities
+            if at >= 0 and fields[at]:
+                entities = fields[at]
+                text = fields[shape.text] if shape.text >= 0 else None
+                if type(text) is str and entities == [{"type": "plain", "text": text}]:
+                    plain.append(base + at)
+                    fields[at] = text
+                else:
+                    nested.append((base + at, entities))
+                    fields[at] = None
+            values += fields
+        try:
+            encoded = orjson.dumps(values, option=orjson.OPT_INDENT_2)
+        except orjson.JSONEncodeError:
+            encoded = b""
+        # One line per value means every value was a scalar (JSON strings hold no raw newline);
+        # anything else, or what orjson cannot encode, is left to _dump record by record.
+        if encoded.count(b"\n") != len(values) + 1:
+            return ",".join("\n  " + _dump(record, "  ") for record in batch).encode()
+        parts = encoded[4:-2].split(b",\n  ")
+        for at in plain:
+            parts[at] = _PLAIN_HEAD + parts[at] + _PLAIN_TAIL
+        for at, value in nested:
+            parts[at] = _dump(value, "   ").encode()
+        return b",".join(templates) % tuple(parts)
 
 
 def _topic(topic: TopicInfo) -> dict[str, Any]:
@@ -75,11 +243,14 @@ def _topic(topic: TopicInfo) -> dict[str, Any]:
     }
 
 
-def _js_safe(text: str) -> str:
-    """Desktop escapes U+2028 and U+2029 so the file is also valid JavaScript."""
-    if "\u2028" in text or "\u2029" in text:
-        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return text
+_SEPARATORS = re.compile(b"\xe2\x80[\xa8\xa9]")
+
+
+def _js_safe(data: bytes) -> bytes:
+    """Desktop escapes U+2028 and U+2029 (UTF-8 E2 80 A8/A9) so the file is also valid JavaScript."""
+    if _SEPARATORS.search(data) is None:
+        return data
+    return data.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
 
 
 # Per indentation: key → '\n<indent>"key": ' and the same with a leading comma.
@@ -91,7 +262,7 @@ _float_repr = float.__repr__
 def _dump(value: Any, indent: str) -> str:
     """Pretty JSON in Desktop's layout; ``indent`` is the indentation of the line the value starts on.
 
-    Raw U+2028/U+2029 are left for :func:`_js_safe` to escape once per chunk.
+    Raw U+2028/U+2029 are left for :func:`_js_safe` to escape once per batch.
     """
     parts: list[str] = []
     _emit(value, indent, parts)

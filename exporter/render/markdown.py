@@ -83,15 +83,12 @@ def render_markdown(
     records: Iterable[Record],
     locate: Locate,
 ) -> list[Path]:
-    writer = _MarkdownWriter(out_dir, chat, topics, locate)
+    writer = MarkdownWriter(out_dir, chat, topics, locate)
     try:
         for record in records:
             writer.add(record)
     except BaseException:
-        # The bot process lives on after a failed export; do not leak the open body file.
-        if writer.file is not None:
-            writer.file.body.close()
-            writer.file.part.unlink(missing_ok=True)
+        writer.close()
         raise
     return writer.finish()
 
@@ -213,7 +210,9 @@ class _File:
         self.recent: OrderedDict[int, Record] = OrderedDict()
 
 
-class _MarkdownWriter:
+class MarkdownWriter:
+    """The Markdown files of one export, written as records are added (see the module's contract)."""
+
     def __init__(
         self, out_dir: Path, chat: ChatInfo, topics: Sequence[TopicInfo] | None, locate: Locate
     ) -> None:
@@ -241,6 +240,13 @@ class _MarkdownWriter:
         recent[rec["id"]] = rec
         if len(recent) > _RECENT:
             recent.popitem(last=False)
+
+    def close(self) -> None:
+        """Give up: the bot process lives on after a failed export, so no body file is left open."""
+        if self.file is not None:
+            self.file.body.close()
+            self.file.part.unlink(missing_ok=True)
+            self.file = None
 
     def finish(self) -> list[Path]:
         self._close()
