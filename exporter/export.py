@@ -322,16 +322,16 @@ async def _fetch_stream(run: _Run, send: Any, row: StreamRow, peer: Any) -> None
             messages = page.messages
             seen = run.seen
             if seen is not None:
-                maybe = [m.id for m in messages if seen.maybe_seen(m.id)]
+                with clock.phase(PROCESSING):
+                    maybe = seen.check_and_add_page([m.id for m in messages])
                 if maybe:
-                    stored = await store.present(maybe)
+                    stored, seconds = await store.present(maybe)
+                    clock.add(STORING, seconds)
                     messages = [m for m in messages if m.id not in stored]
             with clock.phase(PROCESSING):
                 run.names.add_users(page.users)
                 run.names.add_chats(page.chats)
                 rows = _rows(run, messages, row.topic_id)
-                if seen is not None:
-                    seen.add_all(m.id for m in messages)
             inserted, seconds = await store.put_page(
                 rows, stream=row.key, cursor=page.messages[-1].id, expected=page.count
             )

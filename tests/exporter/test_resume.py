@@ -185,7 +185,7 @@ async def test_a_tiny_bloom_filter_loses_nothing(
 
     original = ExportStore.present
 
-    async def counting_present(self: ExportStore, ids: list[int]) -> set[int]:
+    async def counting_present(self: ExportStore, ids: list[int]) -> tuple[set[int], float]:
         confirmations.append(len(ids))
         return await original(self, ids)
 
@@ -198,10 +198,16 @@ async def test_a_tiny_bloom_filter_loses_nothing(
 
 
 def test_seen_filter_never_calls_a_stored_id_new() -> None:
-    seen = SeenFilter(5_000, error_rate=0.01)
+    seen = SeenFilter(10_000, error_rate=0.01)
     stored = range(1, 10_000, 3)
     seen.add_all(stored)
     assert all(seen.maybe_seen(i) for i in stored)
+    assert seen.check_and_add_page(list(stored)) == list(stored)
+    new = list(range(2, 10_000, 3))
+    maybe = seen.check_and_add_page(new)
+    assert len(maybe) < 100, "most new ids should read as definitely new"
+    assert seen.check_and_add_page(new) == new
+    assert seen.check_and_add_page([]) == []
     tight = SeenFilter(10_000_000, error_rate=0.0001, memory_bound=64 * 1024)
     assert tight.error_rate > 0.0001  # the memory bound wins; more lookups, same answers
 
