@@ -19,44 +19,34 @@ RECORD = {
 }
 
 
-def test_layout_is_desktops(tmp_path: Path) -> None:
+def test_layout_is_json_dumps_with_two_space_indent(tmp_path: Path) -> None:
     chat = ChatInfo(id=5, name="Ann", type="personal_chat")
-    [path] = render_json(tmp_path, chat, None, iter([RECORD]))
+    records = [RECORD, dict(RECORD, id=2, text="", text_entities=[], reactions={})]
+    [path] = render_json(tmp_path, chat, None, iter(records))
     assert path == tmp_path / "result.json"
-    assert path.read_text(encoding="utf-8") == (
-        "{\n"
-        ' "name": "Ann",\n'
-        ' "type": "personal_chat",\n'
-        ' "id": 5,\n'
-        ' "messages": [\n'
-        "  {\n"
-        '   "id": 1,\n'
-        '   "type": "message",\n'
-        '   "date": "2024-05-06T07:08:09",\n'
-        '   "date_unixtime": "1714979289",\n'
-        '   "from": "Ann",\n'
-        '   "from_id": "user5",\n'
-        '   "text": [\n'
-        '    "a ",\n'
-        "    {\n"
-        '     "type": "bold",\n'
-        '     "text": "b"\n'
-        "    }\n"
-        "   ],\n"
-        '   "text_entities": [\n'
-        "    {\n"
-        '     "type": "plain",\n'
-        '     "text": "a "\n'
-        "    },\n"
-        "    {\n"
-        '     "type": "bold",\n'
-        '     "text": "b"\n'
-        "    }\n"
-        "   ]\n"
-        "  }\n"
-        " ]\n"
-        "}"
+    document = {"name": "Ann", "type": "personal_chat", "id": 5, "messages": records}
+    assert path.read_text(encoding="utf-8") == json.dumps(document, indent=2, ensure_ascii=False)
+    assert path.read_text(encoding="utf-8").startswith(
+        '{\n  "name": "Ann",\n  "type": "personal_chat",\n  "id": 5,\n  "messages": [\n    {\n      "id": 1,\n'
     )
+
+
+def test_batches_join_into_one_list(tmp_path: Path) -> None:
+    records = [dict(RECORD, id=i) for i in range(1, 600)]
+    chat = ChatInfo(id=-1000000000077, name="Forum", type="public_supergroup")
+    [path] = render_json(tmp_path, chat, None, iter(records))
+    document = {"name": "Forum", "type": "public_supergroup", "id": 77, "messages": records}
+    assert path.read_text(encoding="utf-8") == json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def test_a_record_orjson_refuses_is_written_escaped(tmp_path: Path) -> None:
+    lone = "half of a pair: \ud83d, then é"
+    records = [RECORD, dict(RECORD, id=2, text=lone, text_entities=[{"type": "plain", "text": lone}])]
+    [path] = render_json(tmp_path, ChatInfo(id=5, name="Ann", type="personal_chat"), None, records)
+    raw = path.read_bytes()
+    raw.decode("utf-8")  # still valid UTF-8
+    assert b"\\ud83d" in raw and b"\\u00e9" in raw
+    assert json.loads(raw)["messages"] == records
 
 
 def test_output_loads_back_to_the_records(tmp_path: Path) -> None:
@@ -98,7 +88,7 @@ def test_forum_keeps_topics_and_topic_ids(tmp_path: Path) -> None:
 def test_saved_messages_have_no_name_and_empty_history(tmp_path: Path) -> None:
     [path] = render_json(tmp_path, ChatInfo(id=5, name="Me", type="saved_messages"), None, [])
     text = path.read_text(encoding="utf-8")
-    assert text == '{\n "type": "saved_messages",\n "id": 5,\n "messages": [\n ]\n}'
+    assert text == '{\n  "type": "saved_messages",\n  "id": 5,\n  "messages": []\n}'
     assert json.loads(text) == {"type": "saved_messages", "id": 5, "messages": []}
 
 

@@ -71,4 +71,4 @@ def test_200k_records_render_in_flat_memory(kind: str, tmp_path: Path) -> None:
         with path.open("rb") as fh:
             fh.seek(-300, 2)
             end = fh.read().decode("utf-8", "replace")
-        assert end.endswith("\n ]\n}") if kind == "json" else f"^msg-{COUNT}" in end
+        assert end.endswith("\n  ]\n}") if kind == "json" else f"^msg-{COUNT}" in end
