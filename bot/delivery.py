@@ -57,8 +57,8 @@ def summary_text(result: ExportResult) -> str:
     )
     if report.flood.count:
         lines.append(
-            f"Flood waits: {report.flood.count}, {share(report.flood.waited_wall)} "
-            f"(Telegram asked for {report.flood.announced_seconds} s)"
+            f"Flood waits: {report.flood.waits or report.flood.count}, {share(report.flood.waited_wall)} "
+            f"({report.flood.count} refused requests, Telegram asked for {report.flood.announced_seconds} s)"
         )
     else:
         lines.append("Flood waits: none")

@@ -3,13 +3,17 @@
 Many requests are in flight on one Telethon client.  Two limits adapt:
 - concurrency grows by one each time a full window of requests succeeds, so a
   latency-bound export fills the pipe;
-- once Telegram answers FLOOD_WAIT, requests are also paced at a rate
-  estimated from what Telegram let through between two flood waits (all tokens
-  refilled in between were spent, so successes / elapsed is the sustained
-  rate), then probed upwards slowly (about 5 % per 30 s).  While paced, no
-  more requests are in flight than the rate needs (rate × latency, doubled),
-  so when Telegram does refuse, few requests are refused at once.  That keeps
-  a rate-limited export close to the allowed rate with few waits.
+- once Telegram answers FLOOD_WAIT, requests are also paced.  The first wait
+  comes after Telegram's burst allowance was spent as well, so what got through
+  until then overstates the sustained rate: pacing starts at half of it and
+  grows by 10 % a second until the second wait.  From then on the rate is
+  measured between two waits (all tokens refilled in between were spent, so
+  successes / elapsed is the sustained rate), paced at 90 % of it, and probed
+  upwards by 5 % every 30 s, which meets the limit again about once a minute.
+  While paced, no more requests are in flight than the rate needs (rate ×
+  latency, doubled), so when Telegram does refuse, few requests are refused at
+  once.  That keeps a rate-limited export close to the allowed rate with few
+  waits.
 
 Flood waits are slept here, visibly: Telethon's own sleeping is switched off
 (``flood_sleep_threshold=0``), every wait is reported to the listener and
@@ -29,9 +33,11 @@ from telethon import errors
 
 from .timing import PhaseClock
 
-# Relative rate increase per successful request once pacing: 5 % over ~30 s at any rate.
-_PROBE_PER_REQUEST = 0.05 / 30
-_SAFETY = 0.95
+# Growth of the paced rate, relative, per second: fast until the limit is measured, then slow.
+_RAMP_PER_SECOND = 0.10
+_PROBE_PER_SECOND = 0.05 / 30
+_FIRST_ESTIMATE = 0.5
+_SAFETY = 0.9
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class FetchScheduler:
         self._since_flood_started = time.monotonic()
         self._successes_since_flood = 0
         self._seen_flood = False
+        # True once the rate was measured between two flood waits.
+        self._measured = False
         # Smoothed duration of a request, for the in-flight cap while paced.
         self._latency = 0.0
 
@@ -127,7 +135,9 @@ class FetchScheduler:
                     self._successes_in_window = 0
                     self.limit += 1
                 if self.rate:
-                    self.rate *= 1 + _PROBE_PER_REQUEST
+                    # A success takes about 1 / rate seconds of pacing, so this grows per second.
+                    growth = _PROBE_PER_SECOND if self._measured else _RAMP_PER_SECOND
+                    self.rate *= 1 + growth / self.rate
             self._cond.notify_all()
 
     async def _wait_out(self, seconds: int, method: str) -> None:
@@ -154,9 +164,10 @@ class FetchScheduler:
         observed = self._successes_since_flood / elapsed if elapsed > 0 else 0.0
         if self._seen_flood and observed > 0:
             self.rate = _SAFETY * observed
+            self._measured = True
         else:
             # The first interval also spent Telegram's burst allowance, so it overstates the rate.
-            self.rate = max(observed * 0.8, 1.0)
+            self.rate = max(observed * _FIRST_ESTIMATE, 1.0)
         self._seen_flood = True
         # The next estimate spans this wait too: tokens refilled during it are spent right after.
         self._since_flood_started = time.monotonic()

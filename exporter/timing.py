@@ -48,9 +48,12 @@ class RequestStats:
 
 @dataclass
 class FloodStats:
+    # Requests Telegram refused with FLOOD_WAIT; several in flight at once are refused together.
     count: int = 0
     announced_seconds: int = 0
     waited_wall: float = 0.0
+    # Times the export stood still for them: refusals that overlap are one wait.
+    waits: int = 0
 
 
 @dataclass
@@ -98,7 +101,8 @@ class TimingReport:
             f"  requests   {share(r.in_flight_wall)}  wall with a request in flight; "
             f"{r.count:,} requests, {r.total:.2f} s in all, p50 {1000 * r.p50:.0f} ms, p95 {1000 * r.p95:.0f} ms",
             f"  flood wait {share(self.flood.waited_wall)}  "
-            f"{self.flood.count} waits, Telegram asked for {self.flood.announced_seconds} s",
+            f"{self.flood.waits} waits for {self.flood.count} refused requests, "
+            f"Telegram asked for {self.flood.announced_seconds} s",
         ]
         lines += [f"  {name:<10} {share(self.phases.get(name, 0.0))}" for name in PHASES]
         lines.append("  (phases overlap: each share is of the wall time, so they need not add up to 100 %)")
@@ -161,6 +165,7 @@ class PhaseClock:
         self.flood.announced_seconds += announced_seconds
         if self._waiting == 0:
             self._waiting_since = time.perf_counter()
+            self.flood.waits += 1
         self._waiting += 1
 
     def flood_wait_finished(self) -> None:
@@ -185,5 +190,7 @@ class PhaseClock:
             p95=percentile(latencies, 0.95),
             max=latencies[-1] if latencies else 0.0,
         )
-        flood = FloodStats(self.flood.count, self.flood.announced_seconds, self.flood.waited_wall)
+        flood = FloodStats(
+            self.flood.count, self.flood.announced_seconds, self.flood.waited_wall, self.flood.waits
+        )
         return TimingReport(self.wall, messages, requests, flood, dict(self.phases))

@@ -201,3 +201,30 @@ async def test_takeout_export_and_its_confirmation_delay(
     with pytest.raises(ExportError, match=r"confirmed first.*86400 s"):
         await run_export(client, "@daily_digest_sandbox", tmp_path / "again", takeout=True)
     assert not (tmp_path / "again").exists() or not list((tmp_path / "again").glob("*.zip"))
+
+
+async def test_under_a_flood_limit_few_requests_are_refused_and_nothing_is_lost(tmp_path: Path) -> None:
+    """Telegram's limit (here 40 requests/s, a burst of 20) is found by the first refusals, then
+    paced below; the export stays exact, and refusals are a handful, not one per request."""
+    from exporter.client import SessionFile, build_client
+    from sandbox.netmodel import NetworkModel
+    from sandbox.world import build_scenario
+
+    big = build_scenario("channel-large")
+    TelegramClient._config = None
+    network = NetworkModel(latency=0.02, rate=40, burst=20)
+    async with Cluster(big, network=network) as running:
+        client = build_client(
+            SessionFile.from_payload(running.session_file_payload(running.session_string()))
+        )
+        async with client:
+            result = await run_export(
+                client, "@large_channel_sandbox", tmp_path, formats=("json",), min_id=70_000
+            )
+    channel = big.by_username("large_channel_sandbox")
+    assert ids_of(exported(result)) == [pair for pair in expected_messages(big, channel) if pair[0] > 70_000]
+    refused = sum(network.flood_waits.values())
+    assert 0 < refused <= 12, f"{refused} refused requests for about 300"
+    flood = result.report.flood
+    assert flood.count == refused
+    assert 1 <= flood.waits <= 4, "refusals of requests in flight together are one wait"

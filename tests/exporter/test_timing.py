@@ -73,7 +73,7 @@ async def test_flood_wait_is_its_own_phase(cluster: Cluster, client: TelegramCli
     cluster.network.add_fault(parse_fault("messages.getHistory@3=420:FLOOD_WAIT_1"))
     result = await export(client, tmp_path, max_concurrency=1)
     flood = result.report.flood
-    assert (flood.count, flood.announced_seconds) == (1, 1)
+    assert (flood.count, flood.announced_seconds, flood.waits) == (1, 1, 1)
     assert flood.waited_wall == pytest.approx(1.0, abs=0.15)
     assert result.report.requests.total < 0.5
     assert result.complete
