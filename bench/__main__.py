@@ -103,6 +103,7 @@ class Result:
     peak_rss_mb: float
     requests: int
     flood_waits: int
+    flood_seconds: int = 0
     scaled_from: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -147,6 +148,7 @@ async def run_contestant(scenario: Scenario, contestant: str, folder: Path) -> R
     stats = json.loads(stats_file.read_text())
     history = sum(v for k, v in stats.items() if k in ("rpc:messages.getHistory", "rpc:messages.getReplies"))
     floods = sum(v for k, v in stats.items() if k.startswith("flood_wait:"))
+    flood_seconds = sum(v for k, v in stats.items() if k.startswith("flood_wait_seconds:"))
     extra = {
         k: v for k, v in measured.items() if k not in ("contestant", "messages", "wall", "cpu", "peak_rss_mb")
     }
@@ -159,6 +161,7 @@ async def run_contestant(scenario: Scenario, contestant: str, folder: Path) -> R
         measured["peak_rss_mb"],
         history,
         floods,
+        flood_seconds,
         scaled_from=limit,
         extra=extra,
     )
@@ -187,7 +190,7 @@ def table(results: list[Result], cpu_bound: float) -> str:
         lines.append(f"\n{name}: {scenario.description}  (bound {limit:,.0f} msg/s: {why})")
         lines.append(
             f"  {'contestant':<17}{'messages':>10}{'msg/s':>10}{'of bound':>10}{'requests':>10}"
-            f"{'floods':>8}{'CPU µs/msg':>12}{'peak RSS':>10}  vs others"
+            f"{'refused':>9}{'asked s':>9}{'CPU µs/msg':>12}{'peak RSS':>10}  vs others"
         )
         for row in rows:
             versus = ", ".join(
@@ -198,13 +201,67 @@ def table(results: list[Result], cpu_bound: float) -> str:
             note = f" (first {row.scaled_from:,})" if row.scaled_from else ""
             lines.append(
                 f"  {row.contestant:<17}{row.messages:>10,}{row.rate:>10,.0f}{row.rate / limit:>9.0%} "
-                f"{row.requests:>10,}{row.flood_waits:>8}{row.cpu_us_per_message:>12.1f}{row.peak_rss_mb:>8.0f} MB"
-                f"  {versus}{note}"
+                f"{row.requests:>10,}{row.flood_waits:>9}{row.flood_seconds:>9}"
+                f"{row.cpu_us_per_message:>12.1f}{row.peak_rss_mb:>8.0f} MB  {versus}{note}"
             )
     lines.append(
         "\n(first N): a slow contestant read only its first N messages; its rate is measured on those."
+        "\nrefused: requests the sandbox refused with FLOOD_WAIT; asked s: the seconds those asked for."
     )
     return "\n".join(lines)
+
+
+def check_targets(results: list[Result], cpu_bound: float) -> list[str]:
+    """Issue 6's targets for ours, each against the scenarios of this run that measure it."""
+    found = {(r.scenario, r.contestant): r for r in results}
+    lines = []
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    ours = found.get(("forum-130ms", "ours"))
+    if ours:
+        sequential = ours.rate / found[("forum-130ms", "sequential")].rate
+        default = ours.rate / found[("forum-130ms", "telethon-default")].rate
+        ok = ours.rate >= 5_000 and sequential >= 6 and default >= 40
+        lines.append(
+            f"forum-130ms: {ours.rate:,.0f} msg/s (≥ 5,000), {sequential:.1f}× sequential (≥ 6), "
+            f"{default:.1f}× telethon-default (≥ 40): {verdict(ok)}"
+        )
+    ours = found.get(("forum-limited", "ours"))
+    if ours:
+        limit, _ = bound(SCENARIOS["forum-limited"], cpu_bound)
+        minutes = ours.wall / 60
+        waits = ours.extra.get("flood_waits_slept", ours.flood_waits)
+        ok = ours.rate >= 0.9 * limit and waits / minutes <= 3
+        lines.append(
+            f"forum-limited: {ours.rate / limit:.0%} of the flood bound (≥ 90 %), {waits} waits in "
+            f"{minutes:.1f} min ({waits / minutes:.1f} a minute, at most a few) for "
+            f"{ours.flood_waits} refused requests: {verdict(ok)}"
+        )
+    ours = found.get(("channel-130ms", "ours"))
+    if ours:
+        sequential = ours.rate / found[("channel-130ms", "sequential")].rate
+        lines.append(f"channel-130ms: {sequential:.1f}× sequential (≥ 4): {verdict(sequential >= 4)}")
+    ours = found.get(("cpu", "ours"))
+    if ours:
+        ratio = ours.cpu_us_per_message / found[("cpu", "sequential")].cpu_us_per_message
+        lines.append(
+            f"cpu: {ours.cpu_us_per_message:.1f} µs per message, {ratio:.2f}× iter_messages "
+            f"(≤ 1.5): {verdict(ratio <= 1.5)}"
+        )
+    ours = found.get(("huge-memory", "ours"))
+    if ours:
+        line = f"huge-memory: peak RSS {ours.peak_rss_mb:.0f} MB for {ours.messages:,} messages (≤ 300 MB)"
+        ok = ours.peak_rss_mb <= 300
+        smaller = [r for r in results if r.contestant == "ours" and r.messages < ours.messages / 5]
+        if smaller:
+            small = max(smaller, key=lambda r: r.messages)
+            growth = ours.peak_rss_mb / small.peak_rss_mb
+            ok = ok and growth <= 1.25
+            line += f", {small.peak_rss_mb:.0f} MB for {small.messages:,} ({growth:.2f}×, flat)"
+        lines.append(f"{line}: {verdict(ok)}")
+    return lines
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -226,6 +283,9 @@ async def main_async(args: argparse.Namespace) -> int:
                 print(f"  {name}/{contestant}: {result.rate:,.0f} msg/s", flush=True)
                 results.append(result)
     print(table(results, cpu_bound))
+    targets = check_targets(results, cpu_bound)
+    if targets:
+        print("\nTargets (issue 6):\n" + "\n".join(f"  {line}" for line in targets))
     if args.json:
         payload = {
             "machine": {
@@ -234,6 +294,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 "python": platform.python_version(),
             },
             "cpu_bound_msg_per_s": cpu_bound,
+            "targets": targets,
             "results": [
                 asdict(r) | {"msg_per_s": r.rate, "cpu_us_per_message": r.cpu_us_per_message} for r in results
             ],

@@ -109,6 +109,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             extra = {
                 "complete": result.complete,
                 "flood_wait_seconds": round(report.flood.waited_wall, 2),
+                "flood_waits_slept": report.flood.waits,
                 "phases": {k: round(v, 3) for k, v in report.phases.items()},
             }
         wall = time.perf_counter() - wall0

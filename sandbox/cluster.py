@@ -112,6 +112,7 @@ class Cluster:
             total.update(dc.stats)
         total.update({f"rpc:{name}": n for name, n in self.calls.items()})
         total.update({f"flood_wait:{name}": n for name, n in self.network.flood_waits.items()})
+        total.update({f"flood_wait_seconds:{name}": n for name, n in self.network.flood_wait_seconds.items()})
         return total
 
     # sessions for clients

@@ -113,6 +113,8 @@ class NetworkModel:
     seed: int = 1
     faults: list[Fault] = field(default_factory=list)
     flood_waits: Counter[str] = field(default_factory=Counter)
+    # Seconds the refusals asked for, per method.
+    flood_wait_seconds: Counter[str] = field(default_factory=Counter)
     _buckets: dict[int, TokenBucket] = field(default_factory=dict)
     _rng: random.Random = field(init=False)
 
@@ -145,4 +147,5 @@ class NetworkModel:
         wait = bucket.take(self.takeout_factor if takeout else 1.0)
         if wait:
             self.flood_waits[method] += 1
+            self.flood_wait_seconds[method] += wait
             raise RpcError(420, f"FLOOD_WAIT_{wait}")
