@@ -281,7 +281,7 @@ async def _load_or_make_plan(
 ) -> list[StreamRow]:
     """The stored plan when resuming this very export, else a new one (stored before any fetch)."""
     store = run.store
-    plan = await store.get_meta("plan")
+    plan = store.get_meta("plan")
     identity = {"version": PLAN_VERSION, "chat_id": target.chat.id, "options": options.to_dict()}
     if plan is not None:
         if plan["identity"] != identity:
@@ -291,12 +291,12 @@ async def _load_or_make_plan(
         run.total = plan["total"]
         run.topics = [TopicInfo(**t) for t in plan["topics"]]
         run.topic_counts = {int(k): v for k, v in plan["topic_counts"].items()}
-        return await store.streams()
+        return store.streams()
     streams = await _plan(run, send, target, options)
-    await store.add_streams(streams)
+    store.add_streams(streams)
     topics = [asdict(t) for t in run.topics]
     plan = {"identity": identity, "total": run.total, "topics": topics, "topic_counts": run.topic_counts}
-    await store.set_meta("plan", plan)
+    store.set_meta("plan", plan)
     return streams
 
 
@@ -325,20 +325,20 @@ async def _fetch_stream(run: _Run, send: Any, row: StreamRow, peer: Any) -> None
                 with clock.phase(PROCESSING):
                     maybe = seen.check_and_add_page([m.id for m in messages])
                 if maybe:
-                    stored, seconds = await store.present(maybe)
-                    clock.add(STORING, seconds)
+                    with clock.phase(STORING):
+                        stored = store.present(maybe)
                     messages = [m for m in messages if m.id not in stored]
             with clock.phase(PROCESSING):
                 run.names.add_users(page.users)
                 run.names.add_chats(page.chats)
                 rows = _rows(run, messages, row.topic_id)
-            inserted, seconds = await store.put_page(
-                rows, stream=row.key, cursor=page.messages[-1].id, expected=page.count
-            )
-            clock.add(STORING, seconds)
+            with clock.phase(STORING):
+                inserted = store.put_page(
+                    rows, stream=row.key, cursor=page.messages[-1].id, expected=page.count
+                )
             run.done += inserted
             run.emit()
-        await store.finish_stream(row.key)
+        store.finish_stream(row.key)
     finally:
         run.active.pop(row.key, None)
 
@@ -477,7 +477,7 @@ async def _fetch(
             raise ExportError(_explain(exc)) from exc
         capacity = options.bloom_capacity or capacity_for(run.total)
         run.seen = SeenFilter(capacity, error_rate=options.bloom_error_rate)
-        run.done = await run.store.count()
+        run.done = run.store.count()
         if run.done:
             # Resuming: the filter must know everything already stored.
             run.seen.add_all(await run.store.stored_ids())
@@ -514,20 +514,20 @@ async def export_chat(
     resuming = (work_dir / STORE_FILE).exists()
     work_dir.mkdir(parents=True, exist_ok=True)
     store_path = work_dir / STORE_FILE
-    store = await ExportStore.open(store_path)
+    store = ExportStore(store_path)
     run = _Run(target.chat, store, clock, on_progress, after=dict(options.after))
     try:
-        name = await store.get_meta("name")
+        name = store.get_meta("name")
         if name is None:
             name = export_name(target.chat)
-            await store.set_meta("name", name)
+            store.set_meta("name", name)
         reason = await _fetch(client, run, target, options)
     except ExportError:
-        await store.close()
+        store.close()
         if not resuming:
             shutil.rmtree(work_dir, ignore_errors=True)
         raise
-    await store.close()
+    store.close()
     complete = reason is None
 
     run.emit("rendering")

@@ -26,7 +26,7 @@ RENDERING = "rendering"
 PACKAGING = "packaging"
 PHASES = (PROCESSING, STORING, RENDERING, PACKAGING)
 # Work done on the event loop; requests in flight meanwhile are not charged for it.
-LOOP_PHASES = frozenset({PROCESSING})
+LOOP_PHASES = frozenset({PROCESSING, STORING})
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:

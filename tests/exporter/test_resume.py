@@ -185,9 +185,9 @@ async def test_a_tiny_bloom_filter_loses_nothing(
 
     original = ExportStore.present
 
-    async def counting_present(self: ExportStore, ids: list[int]) -> tuple[set[int], float]:
+    def counting_present(self: ExportStore, ids: list[int]) -> set[int]:
         confirmations.append(len(ids))
-        return await original(self, ids)
+        return original(self, ids)
 
     monkeypatch.setattr(ExportStore, "present", counting_present)
     result = await export_chat(client, target, options, tmp_path)
