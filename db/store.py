@@ -64,12 +64,25 @@ class StreamRow:
     expected: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class TopicCount:
     topic_id: int | None
     messages: int
     first_id: int | None
     last_id: int | None
+
+
+@dataclass
+class StoreOverview:
+    """What the manifest and the renderers need to know of the stored ids, from one pass."""
+
+    counts: list[TopicCount]
+    """Per topic (None: messages outside forums), by topic id."""
+    gaps: dict[str, object]
+    """Ids missing between the first and last stored message: deleted messages, or other
+    chats' ids in the shared id sequence of private chats and basic groups."""
+    page_starts: dict[int | None, list[int]]
+    """Per topic, the first id of every page of ``page_size`` messages."""
 
 
 def _topic_filter(topic_id: int | None) -> tuple[str, tuple[int, ...]]:
@@ -234,41 +247,31 @@ class StoreReader:
         for (record,) in self._connection.execute(query, args):
             yield loads(record)
 
-    def counts(self) -> list[TopicCount]:
-        # Two queries: grouping the messages outside forums, which the index leaves out, would sort them.
-        outside = self._connection.execute(
-            "SELECT NULL, COUNT(*), MIN(id), MAX(id) FROM messages WHERE topic_id IS NULL"
-        ).fetchone()
-        topics = self._connection.execute(
-            "SELECT topic_id, COUNT(*), MIN(id), MAX(id) FROM messages WHERE topic_id IS NOT NULL "
-            "GROUP BY topic_id ORDER BY topic_id"
-        )
-        return [TopicCount(*row) for row in ([outside] if outside[1] else []) + topics.fetchall()]
-
-    def gaps(self, limit: int = 1000) -> dict[str, object]:
-        """Ids missing between the first and last stored message: deleted messages, or other chats'
-        ids in the shared id sequence of private chats and basic groups."""
-        rows = self._connection.execute(
-            "SELECT prev + 1, id - 1 FROM (SELECT id, LAG(id) OVER (ORDER BY id) AS prev FROM messages) "
-            "WHERE id - prev > 1"
-        )
+    def overview(self, page_size: int, ranges_listed: int = 1000) -> StoreOverview:
+        """Counts, gaps and page starts in one walk over the ids in order: a few hundred
+        nanoseconds a message, where a window query for the gaps alone cost ten times that."""
+        counts: dict[int | None, TopicCount] = {}
+        page_starts: dict[int | None, list[int]] = {}
         ranges: list[list[int]] = []
         missing = 0
-        for low, high in rows:
-            missing += high - low + 1
-            if len(ranges) < limit:
-                ranges.append([low, high])
-        return {"missing_ids": missing, "ranges": ranges, "ranges_listed": len(ranges)}
-
-    def page_starts(self, topic_id: int | None, page_size: int) -> list[int]:
-        """First id of every page of ``page_size`` messages of a topic (one index scan, small result)."""
-        starts = []
-        where, args = _topic_filter(topic_id)
-        query = f"SELECT id FROM messages WHERE {where} ORDER BY id"
-        for rank, (msg_id,) in enumerate(self._connection.execute(query, args)):
-            if rank % page_size == 0:
-                starts.append(msg_id)
-        return starts
+        previous: int | None = None
+        for msg_id, topic_id in self._connection.execute("SELECT id, topic_id FROM messages ORDER BY id"):
+            count = counts.get(topic_id)
+            if count is None:
+                count = counts[topic_id] = TopicCount(topic_id, 0, msg_id, msg_id)
+                page_starts[topic_id] = []
+            if count.messages % page_size == 0:
+                page_starts[topic_id].append(msg_id)
+            count.messages += 1
+            count.last_id = msg_id
+            if previous is not None and msg_id - previous > 1:
+                missing += msg_id - previous - 1
+                if len(ranges) < ranges_listed:
+                    ranges.append([previous + 1, msg_id - 1])
+            previous = msg_id
+        gaps = {"missing_ids": missing, "ranges": ranges, "ranges_listed": len(ranges)}
+        ordered = sorted(counts.values(), key=lambda c: (c.topic_id is not None, c.topic_id or 0))
+        return StoreOverview(ordered, gaps, page_starts)
 
     def topic_of(self, msg_id: int) -> tuple[bool, int | None]:
         """(stored?, topic id) of a message."""

@@ -38,12 +38,12 @@ import orjson
 from telethon import TelegramClient, errors
 from telethon.tl import types as T
 
-from db.store import ExportStore, StoreReader, StreamRow
+from db.store import ExportStore, StoreOverview, StoreReader, StreamRow
 
 from . import archive
 from .dedupe import SeenFilter, capacity_for
 from .records import NameBook, to_record, topic_of
-from .render.model import ChatInfo, TopicInfo
+from .render.model import PAGE_SIZE, ChatInfo, TopicInfo
 from .render.names import safe_filename
 from .rendering import render_formats
 from .scheduler import FetchScheduler, FloodWait
@@ -344,19 +344,21 @@ async def _fetch_stream(run: _Run, send: Any, row: StreamRow, peer: Any) -> None
 
 
 def _render(
-    store_path: Path, out_dir: Path, chat: ChatInfo, topics: list[TopicInfo] | None, formats: tuple[str, ...]
-) -> tuple[list[Path], float]:
+    store_path: Path, out_dir: Path, run: _Run, formats: tuple[str, ...]
+) -> tuple[list[Path], StoreOverview, float]:
     started = time.perf_counter()
     if out_dir.exists():
         # A resumed export renders again from the store; nothing of an interrupted run stays.
         shutil.rmtree(out_dir)
     with StoreReader(store_path) as reader:
-        files = render_formats(reader, out_dir, chat, topics, formats)
-    return files, time.perf_counter() - started
+        overview = reader.overview(PAGE_SIZE)
+        topics = _counted_topics(run, overview) if run.chat.is_forum else None
+        files = render_formats(reader, out_dir, run.chat, topics, formats, overview.page_starts)
+    return files, overview, time.perf_counter() - started
 
 
-def _counted_topics(run: _Run, reader: StoreReader) -> list[TopicInfo]:
-    counts = {c.topic_id: c.messages for c in reader.counts()}
+def _counted_topics(run: _Run, overview: StoreOverview) -> list[TopicInfo]:
+    counts = {c.topic_id: c.messages for c in overview.counts}
     return [
         TopicInfo(t.id, t.title, t.closed, t.hidden, t.icon_color, message_count=counts.get(t.id, 0))
         for t in run.topics
@@ -371,9 +373,9 @@ def _manifest(
     complete: bool,
     reason: str | None,
     report: TimingReport,
-    reader: StoreReader,
+    overview: StoreOverview,
 ) -> dict[str, Any]:
-    counts = {c.topic_id: c for c in reader.counts()}
+    counts = {c.topic_id: c for c in overview.counts}
     expected = run.topic_counts
     topics = []
     for topic in run.topics:
@@ -405,7 +407,7 @@ def _manifest(
             "written": sum(c.messages for c in counts.values()),
             "first_id": min((c.first_id for c in counts.values() if c.first_id), default=None),
             "last_id": max((c.last_id for c in counts.values() if c.last_id), default=None),
-            "gaps": reader.gaps(),
+            "gaps": overview.gaps,
         },
         "topics": topics if run.chat.is_forum else None,
         # An incremental export says what it covers: messages after these ids (per topic).
@@ -532,19 +534,12 @@ async def export_chat(
 
     run.emit("rendering")
     render_dir = work_dir / "export"
-    with StoreReader(store_path) as reader:
-        topics = _counted_topics(run, reader) if target.is_forum else None
-    files, seconds = await asyncio.to_thread(
-        _render, store_path, render_dir, target.chat, topics, options.formats
-    )
+    files, overview, seconds = await asyncio.to_thread(_render, store_path, render_dir, run, options.formats)
     clock.add(RENDERING, seconds)
 
     run.emit("packaging")
-    with StoreReader(store_path) as reader:
-        manifest = _manifest(
-            run, options, render_dir, files, complete, reason, clock.report(run.done), reader
-        )
-        last_ids = {c.topic_id: c.last_id for c in reader.counts() if c.last_id}
+    manifest = _manifest(run, options, render_dir, files, complete, reason, clock.report(run.done), overview)
+    last_ids = {c.topic_id: c.last_id for c in overview.counts if c.last_id}
     # An incomplete export is delivered too (never lose what was read), but its name says so.
     destination = out_dir / (f"{name}.zip" if complete else f"{name}.PARTIAL.zip")
     parts, seconds = await asyncio.to_thread(

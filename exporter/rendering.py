@@ -18,24 +18,23 @@ from db.store import StoreReader
 from .render.html import HtmlWriter, render_html
 from .render.json import JsonWriter, render_json
 from .render.markdown import MarkdownWriter, render_markdown
-from .render.model import PAGE_SIZE, ChatInfo, Locate, TopicInfo
+from .render.model import ChatInfo, Locate, TopicInfo
 
 MARKDOWN_DIR = "markdown"
 
 
-def locator(reader: StoreReader, topics: list[TopicInfo] | None) -> Locate:
+def locator(reader: StoreReader, page_starts: dict[int | None, list[int]]) -> Locate:
     """Message id → (topic, page) for reply links across pages and topics.
 
     Keeps only the first id of every page (a thousandth of the chat), so it
     stays small for any chat; each lookup is one primary-key query."""
-    keys: list[int | None] = [t.id for t in topics] if topics is not None else [None]
-    starts = {key: reader.page_starts(key, PAGE_SIZE) for key in keys}
 
     def locate(msg_id: int) -> tuple[int | None, int] | None:
         stored, topic_id = reader.topic_of(msg_id)
-        if not stored or topic_id not in starts:
+        starts = page_starts.get(topic_id)
+        if not stored or not starts:
             return None
-        return topic_id, bisect_right(starts[topic_id], msg_id)
+        return topic_id, bisect_right(starts, msg_id)
 
     return locate
 
@@ -60,15 +59,17 @@ def render_formats(
     chat: ChatInfo,
     topics: list[TopicInfo] | None,
     formats: tuple[str, ...],
+    page_starts: dict[int | None, list[int]],
 ) -> list[Path]:
+    """``page_starts``: per topic, the first id of every page (``StoreReader.overview``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if topics is None:
-        return _render_in_one_pass(reader, out_dir, chat, formats)
+        return _render_in_one_pass(reader, out_dir, chat, formats, page_starts)
     files: list[Path] = []
     if "json" in formats:
         files += render_json(out_dir, chat, topics, reader.records())
     if "html" in formats or "md" in formats:
-        locate = locator(reader, topics)
+        locate = locator(reader, page_starts)
         if "html" in formats:
             files += render_html(out_dir, chat, topics, _topic_ordered(reader, topics), locate)
         if "md" in formats:
@@ -79,10 +80,14 @@ def render_formats(
 
 
 def _render_in_one_pass(
-    reader: StoreReader, out_dir: Path, chat: ChatInfo, formats: tuple[str, ...]
+    reader: StoreReader,
+    out_dir: Path,
+    chat: ChatInfo,
+    formats: tuple[str, ...],
+    page_starts: dict[int | None, list[int]],
 ) -> list[Path]:
     """Outside forums every format wants ascending id, so each record is read and parsed once for all."""
-    locate = locator(reader, None) if "html" in formats or "md" in formats else None
+    locate = locator(reader, page_starts) if "html" in formats or "md" in formats else None
     writers: list[_Writer] = []
     try:
         if "json" in formats:
