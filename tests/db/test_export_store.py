@@ -40,3 +40,22 @@ def test_overview_counts_gaps_and_page_starts_per_topic(tmp_path: Path) -> None:
     assert overview.page_starts == {1: [1, 5, 10], 7: [7]}
     # 4 and 11 are missing: two gaps, of which one is listed.
     assert overview.gaps == {"missing_ids": 2, "ranges": [[4, 4]], "ranges_listed": 1}
+
+
+def test_records_come_back_in_id_order_however_pages_interleave(tmp_path: Path) -> None:
+    store = ExportStore(tmp_path / "store.sqlite")
+    store.add_streams([StreamRow("a", None, 0, 0, "a", 0), StreamRow("b", None, 0, 0, "b", 0)])
+    # A forum's history pass: each page holds several topics side by side.
+    store.put_page(rows([21, 23], 1) + rows([22, 24], 2), stream="b", cursor=24)
+    store.put_page(rows([1, 4], 1) + rows([2, 3, 5], 2), stream="a", cursor=5)
+    # Topic streams: one topic's pages span ids another topic's pages fall between.
+    store.put_page(rows([6, 40], 3), stream="a", cursor=40)
+    store.put_page(rows([7, 30], 4), stream="b", cursor=30)
+    # A page fetched again keeps only what was new.
+    assert store.put_page(rows([5, 8], 2), stream="a", cursor=8) == 1
+    store.close()
+    with StoreReader(tmp_path / "store.sqlite") as reader:
+        every = [r["id"] for r in reader.records()]
+        by_topic = {t: [r["id"] for r in reader.topic_records(t)] for t in (1, 2, 3, 4)}
+    assert every == [1, 2, 3, 4, 5, 6, 7, 8, 21, 22, 23, 24, 30, 40]
+    assert by_topic == {1: [1, 4, 21, 23], 2: [2, 3, 5, 8, 22, 24], 3: [6, 40], 4: [7, 30]}
