@@ -87,3 +87,25 @@ async def test_paced_requests_in_flight_stay_near_what_the_rate_needs() -> None:
     await asyncio.gather(*(scheduler(n) for n in range(150)))
     assert scheduler.rate is not None
     assert scheduler.in_flight_cap <= max(2, int(scheduler.rate * 0.05) + 2)
+
+
+async def test_concurrency_stops_growing_when_answers_queue() -> None:
+    """When each request in flight makes the others slower (the client's CPU is the limit),
+    adding more only adds waiting: the limit stays near where requests began to queue."""
+
+    class Queueing(FakeTelegram):
+        async def __call__(self, request: object) -> object:
+            self.calls += 1
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(0.004 * self.in_flight)
+                return request
+            finally:
+                self.in_flight -= 1
+
+    telegram = Queueing()
+    scheduler = FetchScheduler(telegram, PhaseClock(), initial_concurrency=2, max_concurrency=32)
+    await asyncio.gather(*(scheduler(n) for n in range(300)))
+    assert scheduler.queueing
+    assert scheduler.limit <= 6, f"grew to {scheduler.limit} although every request waited longer"
