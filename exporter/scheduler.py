@@ -13,7 +13,7 @@ Many requests are in flight on one Telethon client.  Two limits adapt:
   until then overstates the sustained rate: pacing starts at half of it and
   grows by 10 % a second until the second wait.  From then on the rate is
   measured between two waits (all tokens refilled in between were spent, so
-  successes / elapsed is the sustained rate), paced at 90 % of it, and probed
+  successes / elapsed is the sustained rate), paced at 95 % of it, and probed
   upwards by 5 % every 30 s, which meets the limit again about once a minute.
   While paced, no more requests are in flight than the rate needs (rate ×
   latency, doubled), so when Telegram does refuse, few requests are refused at
@@ -42,7 +42,7 @@ from .timing import PhaseClock
 _RAMP_PER_SECOND = 0.10
 _PROBE_PER_SECOND = 0.05 / 30
 _FIRST_ESTIMATE = 0.5
-_SAFETY = 0.9
+_SAFETY = 0.95
 # Requests are queueing once they take this much longer than the fastest one (factor, seconds).
 _INFLATION = 1.5
 _INFLATION_SLACK = 0.005
