@@ -11,7 +11,7 @@ an id (one added after it filled up) cannot duplicate a message.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from pybloom_live import BloomFilter
 from xxhash import xxh3_128_intdigest
@@ -46,13 +46,11 @@ class _IdBloomFilter(BloomFilter):
         self.make_hashes = self._slice_values
         self._offsets = range(0, self.num_slices * self.bits_per_slice, self.bits_per_slice)
 
-    def _slice_values(self, key: int) -> Iterator[int]:
-        size = self.bits_per_slice
-        digest = xxh3_128_intdigest(key.to_bytes(8, "little", signed=True))
-        value, step = digest % size, (digest >> 64) % size or 1
-        for _ in range(self.num_slices):
-            yield value
-            value = (value + step) % size
+    def _slice_values(self, key: int) -> list[int]:
+        """The position within each slice, as pybloom-live's ``make_hashes`` yields them."""
+        return [
+            position - offset for position, offset in zip(self.positions((key,)), self._offsets, strict=True)
+        ]
 
     def positions(self, ids: Sequence[int]) -> list[int]:
         """Bit positions of every id, ``num_slices`` per id, in the order of ``ids``."""
