@@ -11,14 +11,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
 
 from db.store import StoreReader
 
 from .render.html import HtmlWriter, render_html
 from .render.json import JsonWriter, render_json
 from .render.markdown import MarkdownWriter, render_markdown
-from .render.model import ChatInfo, Locate, TopicInfo
+from .render.model import ChatInfo, Locate, RecordWriter, TopicInfo
 
 MARKDOWN_DIR = "markdown"
 
@@ -45,12 +44,6 @@ def _topic_ordered(reader: StoreReader, topics: list[TopicInfo] | None) -> Itera
         return
     for topic in topics:
         yield from reader.topic_records(topic.id)
-
-
-class _Writer(Protocol):
-    def add(self, rec: dict) -> None: ...
-    def finish(self) -> list[Path]: ...
-    def close(self) -> None: ...
 
 
 def render_formats(
@@ -88,7 +81,7 @@ def _render_in_one_pass(
 ) -> list[Path]:
     """Outside forums every format wants ascending id, so each record is read and parsed once for all."""
     locate = locator(reader, page_starts) if "html" in formats or "md" in formats else None
-    writers: list[_Writer] = []
+    writers: list[RecordWriter] = []
     try:
         if "json" in formats:
             writers.append(JsonWriter(out_dir, chat, None))

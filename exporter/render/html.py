@@ -55,7 +55,7 @@ from exporter.render.common import (
     topic_marks,
     topic_title,
 )
-from exporter.render.model import PAGE_SIZE, ChatInfo, Locate, TopicInfo
+from exporter.render.model import PAGE_SIZE, ChatInfo, Locate, TopicInfo, write_records
 
 Record = dict[str, Any]
 
@@ -95,14 +95,7 @@ def render_html(
     records: Iterable[Record],
     locate: Locate,
 ) -> list[Path]:
-    writer = HtmlWriter(out_dir, chat, topics, locate)
-    try:
-        for record in records:
-            writer.add(record)
-    except BaseException:
-        writer.close()
-        raise
-    return writer.finish()
+    return write_records(HtmlWriter(out_dir, chat, topics, locate), records)
 
 
 _SIMPLE_TAGS = {

@@ -38,7 +38,7 @@ from typing import IO, Any
 
 import orjson
 
-from exporter.render.model import ChatInfo, TopicInfo, bare_id
+from exporter.render.model import ChatInfo, TopicInfo, bare_id, write_records
 
 RESULT_FILE = "result.json"
 
@@ -54,14 +54,7 @@ def render_json(
     topics: Sequence[TopicInfo] | None,
     records: Iterable[dict[str, Any]],
 ) -> list[Path]:
-    writer = JsonWriter(out_dir, chat, topics)
-    try:
-        for record in records:
-            writer.add(record)
-    except BaseException:
-        writer.close()
-        raise
-    return writer.finish()
+    return write_records(JsonWriter(out_dir, chat, topics), records)
 
 
 class JsonWriter:

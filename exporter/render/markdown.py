@@ -49,7 +49,7 @@ from exporter.render.common import (
     topic_marks,
     topic_title,
 )
-from exporter.render.model import ChatInfo, Locate, TopicInfo, bare_id
+from exporter.render.model import ChatInfo, Locate, TopicInfo, bare_id, write_records
 from exporter.render.names import safe_filename, topic_stem
 
 Record = dict[str, Any]
@@ -83,14 +83,7 @@ def render_markdown(
     records: Iterable[Record],
     locate: Locate,
 ) -> list[Path]:
-    writer = MarkdownWriter(out_dir, chat, topics, locate)
-    try:
-        for record in records:
-            writer.add(record)
-    except BaseException:
-        writer.close()
-        raise
-    return writer.finish()
+    return write_records(MarkdownWriter(out_dir, chat, topics, locate), records)
 
 
 # --------------------------------------------------------------------------- text

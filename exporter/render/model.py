@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
 from telethon.utils import resolve_id
 
@@ -68,3 +70,22 @@ class TopicInfo:
     hidden: bool = False
     icon_color: int = 0
     message_count: int = 0
+
+
+class RecordWriter(Protocol):
+    """A format's writer: records go in one by one; ``finish`` returns the files written."""
+
+    def add(self, rec: dict[str, Any]) -> None: ...
+    def finish(self) -> list[Path]: ...
+    def close(self) -> None: ...
+
+
+def write_records(writer: RecordWriter, records: Iterable[dict[str, Any]]) -> list[Path]:
+    """Feed every record to ``writer`` and finish it; on any error its open file is closed."""
+    try:
+        for record in records:
+            writer.add(record)
+    except BaseException:
+        writer.close()
+        raise
+    return writer.finish()
