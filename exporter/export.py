@@ -42,6 +42,7 @@ from db.store import ExportStore, StoreOverview, StoreReader, StreamRow
 
 from . import archive
 from .dedupe import SeenFilter, capacity_for
+from .errors import ExplainedError, explain
 from .records import NameBook, to_record, topic_of
 from .render.model import PAGE_SIZE, ChatInfo, TopicInfo
 from .render.names import safe_filename
@@ -57,7 +58,7 @@ STORE_FILE = "messages.sqlite"
 PLAN_VERSION = 1
 
 
-class ExportError(Exception):
+class ExportError(ExplainedError):
     """The export could not finish; the message is for the user."""
 
 
@@ -435,25 +436,6 @@ def export_name(chat: ChatInfo) -> str:
     return f"{safe_filename(chat.name, fallback=chat.type, max_bytes=60)}-{chat.id}-{stamp}"
 
 
-def _explain(exc: BaseException) -> str:
-    """One line for the user about a Telegram error that stopped an export."""
-    if isinstance(exc, errors.TakeoutInitDelayError):
-        return (
-            f"Telegram wants the data export confirmed first: allow it in another Telegram app "
-            f"(a service message asks), or wait {exc.seconds} s; or export without takeout."
-        )
-    if isinstance(exc, errors.ChannelPrivateError | errors.ChatForbiddenError | errors.ChannelInvalidError):
-        return "The exporting account has no access to that chat any more (private, left or banned)."
-    if isinstance(exc, errors.FloodWaitError):
-        return (
-            f"Telegram asked us to wait {exc.seconds} s before reading more, longer than we wait "
-            "unattended; run the export again later to continue where it stopped."
-        )
-    if isinstance(exc, errors.RPCError):
-        return f"Telegram refused a request: {exc.message} ({exc.code})."
-    return f"The connection to Telegram was lost: {exc}."
-
-
 async def _fetch(
     client: TelegramClient, run: _Run, target: ResolvedTarget, options: ExportOptions
 ) -> str | None:
@@ -476,7 +458,7 @@ async def _fetch(
             )
             streams = await _load_or_make_plan(run, scheduler, target, options)
         except (errors.RPCError, ConnectionError, OSError) as exc:
-            raise ExportError(_explain(exc)) from exc
+            raise ExportError(explain(exc)) from exc
         capacity = options.bloom_capacity or capacity_for(run.total)
         run.seen = SeenFilter(capacity, error_rate=options.bloom_error_rate)
         run.done = run.store.count()
@@ -491,7 +473,7 @@ async def _fetch(
                         group.create_task(_fetch_stream(run, scheduler, row, target.input_peer))
         except* (errors.RPCError, ConnectionError, OSError) as failure:
             stopped = failure.exceptions[0]
-    return None if stopped is None else _explain(stopped)
+    return None if stopped is None else explain(stopped)
 
 
 async def export_chat(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from telethon import TelegramClient, errors, utils
 from telethon.tl import types as T
 
+from .errors import ExplainedError
 from .render.model import ChatInfo
 
 _USERNAME = r"[A-Za-z][A-Za-z0-9_]{3,31}"
@@ -27,7 +28,7 @@ _INVITE = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:\+|joinchat/)", 
 _SELF = frozenset({"me", "self", "saved", "saved messages"})
 
 
-class TargetError(Exception):
+class TargetError(ExplainedError):
     """The target cannot be exported; the message is for the user."""
 
 

@@ -252,7 +252,7 @@ async def test_partial_export_keeps_its_store_and_resumes_but_not_with_other_opt
     options = ExportOptions(formats=("json",))
     cluster.network.add_fault(parse_fault("messages.getHistory@6=420:FLOOD_WAIT_3600*1000"))
     partial = await export_chat(client, target, options, tmp_path, work_dir=work)
-    assert not partial.complete and "wait 3600 s" in partial.reason
+    assert not partial.complete and "wait 1 h 0 min" in partial.reason
     assert (work / "messages.sqlite").exists()
 
     with pytest.raises(ExportError, match="another export"):

@@ -1,0 +1,182 @@
+"""One table from what went wrong to one sentence that says what to do.
+
+Used by ``python -m exporter`` and by the bot, so both say the same thing about
+the same fault.  Errors we raise on purpose (:class:`ExplainedError`) already
+carry their sentence; Telegram's errors (Telethon's classes) and local faults
+(the disk, a damaged work store) are mapped here.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+from telethon import errors
+
+from db.errors import DbError
+
+RELOGIN = "the exporting account's session is no longer valid: log in again with /login or `python -m exporter login`"
+
+
+class ExplainedError(Exception):
+    """An error whose message is already the sentence for the user."""
+
+
+class WorkStoreDamaged(ExplainedError):
+    """The per-export store of an earlier run cannot be read."""
+
+    def __init__(self, folder: Path, detail: str) -> None:
+        self.folder = folder
+        super().__init__(
+            f"The work folder {folder} is damaged ({detail}): delete it, or run again with --restart, "
+            "to start that export over."
+        )
+
+
+class ExportAlreadyRunning(ExplainedError):
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        super().__init__(
+            f"This export is already running (work folder {folder} is in use): wait for it to finish."
+        )
+
+
+def duration(seconds: float) -> str:
+    """3600 → '1 h 0 min', 125 → '2 min 5 s', 86400 + 7200 → '1 d 2 h'."""
+    total = max(0, round(seconds))
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def free_space(path: Path) -> str:
+    """Free space of the file system holding ``path`` (or its nearest existing parent), in MB."""
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        return f"{shutil.disk_usage(probe).free / 1_000_000:.1f} MB"
+    except OSError:
+        return "unknown space"
+
+
+# Telethon raises this after its retries of 5xx answers when raise_last_call_error is off.
+_GAVE_UP = re.compile(r"^Request was unsuccessful \d+ time\(s\)$")
+_UNAUTHORIZED = (errors.UnauthorizedError, errors.AuthKeyNotFound, errors.AuthKeyError)
+_NO_ACCESS = (
+    errors.ChannelPrivateError,
+    errors.ChatForbiddenError,
+    errors.ChannelInvalidError,
+    errors.UserBannedInChannelError,
+    errors.ChannelPublicGroupNaError,
+)
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
+_PATH_ERRORS = {
+    errno.EROFS: "is on a read-only file system: choose another folder",
+    errno.EACCES: "cannot be written (permission denied): choose another folder or fix its permissions",
+    errno.EPERM: "cannot be written (operation not permitted): choose another folder",
+    errno.ENOENT: "does not exist: create it or choose another folder",
+    errno.ENOTDIR: "is not a folder (a file is in the way): choose another folder",
+    errno.EISDIR: "is a folder where a file was expected: choose another name",
+}
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    """The first real error inside (nested) exception groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    exc = _leaf(exc)
+    if isinstance(exc, OSError):
+        return exc.errno in _DISK_FULL
+    return (
+        isinstance(exc, sqlite3.OperationalError)
+        and getattr(exc, "sqlite_errorcode", 0) == sqlite3.SQLITE_FULL
+    )
+
+
+def explain(exc: BaseException, *, path: Path | None = None) -> str:
+    """One sentence for the user about ``exc``; ``path`` is the folder being written, when known."""
+    exc = _leaf(exc)
+    if isinstance(exc, ExplainedError | DbError):
+        return str(exc)
+    if isinstance(exc, errors.RPCError):
+        return _telegram(exc)
+    if isinstance(exc, errors.AuthKeyNotFound):
+        return f"Telegram does not know this session any more: {RELOGIN}."
+    if is_disk_full(exc):
+        where = Path(exc.filename) if isinstance(exc, OSError) and exc.filename else path
+        if where is None:
+            return "The disk is full: free some space, then run the export again to continue."
+        return (
+            f"The disk is full ({free_space(where)} free at {where}): free some space, then run the "
+            "export again to continue where it stopped."
+        )
+    if isinstance(exc, sqlite3.DatabaseError):
+        if path is not None:
+            return str(WorkStoreDamaged(path, str(exc)))
+        return f"A local database is damaged ({exc}): delete the export's work folder to start it over."
+    if isinstance(exc, OSError) and exc.errno in _PATH_ERRORS:
+        where = exc.filename or path or "the output folder"
+        return f"{where} {_PATH_ERRORS[exc.errno]}."
+    if isinstance(exc, ValueError) and _GAVE_UP.match(str(exc)):
+        return _server_trouble()
+    if isinstance(exc, ConnectionError | TimeoutError | OSError):
+        return (
+            f"The connection to Telegram was lost ({exc or type(exc).__name__}): check the network, "
+            "then run the export again to continue where it stopped."
+        )
+    return f"The export stopped on an unexpected error ({type(exc).__name__}: {exc})."
+
+
+def _telegram(exc: errors.RPCError) -> str:
+    if isinstance(exc, errors.TakeoutInitDelayError):
+        return (
+            "Telegram wants the data export confirmed first: allow it in another Telegram app "
+            f"(a service message asks), or wait {duration(exc.seconds)}; or export without takeout."
+        )
+    if isinstance(exc, errors.FloodPremiumWaitError):
+        return (
+            f"Telegram asked us to wait {duration(exc.seconds)} before reading more (a limit of "
+            "accounts without Premium), longer than we wait unattended: run the export again later "
+            "to continue where it stopped."
+        )
+    if isinstance(exc, errors.SlowModeWaitError):
+        return f"Slow mode is on in that chat: wait {duration(exc.seconds)}, then try again."
+    if isinstance(exc, errors.FloodError):
+        seconds = getattr(exc, "seconds", None)
+        wait = f"wait {duration(seconds)}" if seconds else "slow down"
+        return (
+            f"Telegram asked us to {wait} before reading more, longer than we wait unattended: "
+            "run the export again later to continue where it stopped."
+        )
+    if isinstance(exc, _UNAUTHORIZED) or exc.code == 401:
+        return f"Telegram refused the session ({exc.message}): {RELOGIN}."
+    if isinstance(exc, _NO_ACCESS):
+        return (
+            "The exporting account has no access to that chat any more (private, left or banned): "
+            "join it again with that account, then export again."
+        )
+    if isinstance(exc, errors.ServerError) or (exc.code or 0) >= 500:
+        return _server_trouble(f" ({exc.message})")
+    return f"Telegram refused a request: {exc.message} ({exc.code})."
+
+
+def _server_trouble(detail: str = "") -> str:
+    return (
+        f"Telegram's servers kept failing{detail}: what was read is kept; run the export again "
+        "in a few minutes to continue where it stopped."
+    )
