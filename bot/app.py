@@ -24,6 +24,7 @@ from telethon import TelegramClient
 from db import ArchiveStore, CheckpointStore, SqliteJobQueue, UserStore, WorkerPool, open_database
 from exporter.export import ExportOptions
 from exporter.jobs import ExportJobs
+from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .context import App
 from .handlers import admin, export, jobs, start
@@ -81,6 +82,10 @@ async def running_bot(
     session: AiohttpSession | None = None,
     backoff: BackoffConfig | None = None,
 ) -> AsyncIterator[RunningBot]:
+    # Before anything logs: the token is in every Bot API URL.
+    api_hash = settings.tg_api_hash.get_secret_value() if settings.tg_api_hash else None
+    redact_secrets(settings.bot_token.get_secret_value(), api_hash)
+    redact_client_secrets(client)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = await open_database(settings.database_path)
     bot = make_bot(settings, session)

@@ -3,6 +3,12 @@
 A login code sent through a bot makes Telegram void it, so the user client
 logs in by QR code: the bot shows the code, the admin scans it with a phone,
 and a 2FA password, if asked for, is typed into the chat and deleted at once.
+
+Whatever shows or takes a secret or the account's identity (the QR code, the
+2FA password, the logged-in account, /stats' user ids and failures) happens
+only in the admin's private chat; in a group these commands get one refusal.
+/allow and /deny work in groups too (replying to someone there is handy) and
+show nothing but the id they were given.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import io
 import logging
 
 import segno
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -20,12 +26,14 @@ from aiogram.types import BufferedInputFile, Message
 from telethon import errors
 
 from db import Role, RoleError, collect_stats
+from exporter.redaction import redact_secrets
 
 from ..charts import stats_chart
 from ..context import App
 
 log = logging.getLogger(__name__)
 QR_WAIT = 120
+PRIVATE_ONLY = ("login", "logout", "stats")
 
 
 class IsAdmin(Filter):
@@ -143,6 +151,7 @@ async def login(message: Message, app: App, state: FSMContext) -> None:
 async def login_password(message: Message, app: App, state: FSMContext) -> None:
     password = message.text or ""
     await message.delete()
+    redact_secrets(password)
     try:
         user = await app.client.sign_in(password=password)
     except errors.PasswordHashInvalidError:
@@ -160,14 +169,20 @@ async def logout(message: Message, app: App) -> None:
     await message.answer("The exporting account is logged out; its session is gone. /login to log in again.")
 
 
+async def only_in_private(message: Message, command: CommandObject) -> None:
+    await message.answer(f"Send /{command.command} to me in a private chat.")
+
+
 def make_router() -> Router:
     """A fresh router per dispatcher (a router can belong to one only)."""
     router = Router(name="admin")
     router.message.filter(IsAdmin())
+    router.message(Command(*PRIVATE_ONLY), F.chat.type != "private")(only_in_private)
     router.message(Command("stats"))(stats)
     router.message(Command("allow"))(allow)
     router.message(Command("deny"))(deny)
     router.message(Command("login"))(login)
-    router.message(Login.password)(login_password)
+    # The state is kept per (chat, user) and set in the private chat only: a group message can never match.
+    router.message(Login.password, F.chat.type == "private")(login_password)
     router.message(Command("logout"))(logout)
     return router
