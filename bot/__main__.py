@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 
 from pydantic import ValidationError
 
+from exporter.redaction import redact_secrets
 from exporter.settings import SettingsError, TelegramSettings, open_client
 
 from .app import running_bot
@@ -45,6 +47,9 @@ def main() -> int:
         "--out", default="demo-output", help="demo: where the received archive parts are saved"
     )
     args = parser.parse_args()
+    # Before anything logs or writes: no bot token in a log line, no file others can read.
+    redact_secrets()
+    os.umask(0o077)
     # The demo's terminal shows the conversation; only problems are logged there.
     level = logging.WARNING if args.sandbox else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -10,6 +10,9 @@ import argparse
 import asyncio
 import datetime as dt
 import getpass
+import os
+import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -26,9 +29,12 @@ from db import CheckpointStore, DbError, open_database
 
 from .archive import DEFAULT_PART_SIZE
 from .client import SessionFileError
-from .export import DEFAULT_FORMATS, FORMATS, ExportError, ExportOptions, Progress, export_chat
+from .errors import RELOGIN, ExplainedError, explain
+from .export import DEFAULT_FORMATS, FORMATS, ExportOptions, Progress, default_work_dir, export_chat
+from .redaction import redact_client_secrets, redact_secrets
 from .settings import SettingsError, TelegramSettings, open_client
-from .targets import TargetError, parse_target, resolve_target
+from .targets import parse_target, resolve_target
+from .workdir import discard
 
 APP_DATABASE = "app.sqlite"
 
@@ -115,6 +121,11 @@ def _parser() -> argparse.ArgumentParser:
         "--incremental",
         action="store_true",
         help="only messages newer than your last complete export of this chat (per topic for forums)",
+    )
+    export.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard what an earlier, unfinished run of this export fetched, and start over",
     )
     export.add_argument(
         "--data-dir",
@@ -228,7 +239,7 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
     spec = parse_target(args.target)
     await client.connect()
     if not await client.is_user_authorized():
-        print("The user client is not logged in: run `python -m exporter login` first.", file=sys.stderr)
+        print(f"The user client is not logged in, or {RELOGIN}.", file=sys.stderr)
         return 2
     target = await resolve_target(client, spec)
     async with AsyncExitStack() as stack:
@@ -241,6 +252,8 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
             options = replace(options, after=tuple(sorted(after.items(), key=lambda item: item[0] or 0)))
             if not after:
                 print("No earlier export of this chat: exporting all of it.", file=sys.stderr)
+        if args.restart:
+            discard(default_work_dir(args.out, target.chat, options))
         result = await export_chat(
             client, target, options, args.out, on_progress=TerminalProgress(sys.stderr)
         )
@@ -251,8 +264,7 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         print(f"{'archive' if part.count == 1 else f'part {part.index}/{part.count}'}: {part.path}")
     if not result.complete:
         print(
-            f"INCOMPLETE: {result.reason} What was read is in the PARTIAL archive; "
-            "run the same command again to continue.",
+            f"INCOMPLETE: {result.reason} What was read is in the PARTIAL archive.",
             file=sys.stderr,
         )
         return 1
@@ -265,6 +277,7 @@ async def _main(args: argparse.Namespace) -> int:
         if args.sandbox:
             session_file = await stack.enter_async_context(_offline_sandbox(args.scenario))
         client = open_client(TelegramSettings(), session_file, receive_updates=args.command == "login")
+        redact_client_secrets(client)
         try:
             if args.command == "login":
                 return await _login(client, args)
@@ -289,13 +302,17 @@ async def _offline_sandbox(scenario: str) -> AsyncIterator[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Before anything logs or writes: no secret in a log line, no file others can read.
+    redact_secrets()
+    os.umask(0o077)
     try:
         return asyncio.run(_main(args))
-    except (TargetError, ExportError, SessionFileError, SettingsError, DbError) as exc:
+    except (ExplainedError, SessionFileError, SettingsError, DbError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (ConnectionError, OSError) as exc:
-        print(f"error: cannot reach Telegram ({exc}); check the network and try again.", file=sys.stderr)
+    except (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error, ExceptionGroup) as exc:
+        # Telegram's refusals, a full disk, an output path that cannot be written: errors.explain's table.
+        print(f"error: {explain(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nstopped.", file=sys.stderr)
