@@ -31,7 +31,7 @@ from .handlers import admin, export, jobs, start
 from .middlewares.access import AccessMiddleware
 from .middlewares.retry import RetryAfterMiddleware
 from .settings import BotSettings
-from .worker import JobRunner, sweep_archives, tell_restarted
+from .worker import JobRunner, sweep_archives, sweep_work_dirs, tell_restarted
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL = 600
@@ -113,8 +113,8 @@ async def running_bot(
         pool.start()
         await tell_restarted(app, recovered)
         await bot.set_my_commands(COMMANDS)
-        if settings.keep_archives:
-            sweeper = asyncio.create_task(_sweep_forever(app, ArchiveStore(database)))
+        # Even without KEEP_ARCHIVES: archives that could not be sent and abandoned work stores remain.
+        sweeper = asyncio.create_task(_sweep_forever(app, ArchiveStore(database)))
         options = {"backoff_config": backoff} if backoff else {}
         polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, **options))
         yield RunningBot(app, dispatcher, polling)
@@ -139,6 +139,9 @@ async def _sweep_forever(app: App, archives: ArchiveStore) -> None:
             removed = await sweep_archives(app, archives)
             if removed:
                 log.info("deleted the archives of %d old exports", removed)
+            abandoned = await sweep_work_dirs(app, archives)
+            if abandoned:
+                log.info("deleted %d work folders of exports never continued", len(abandoned))
         except OSError as exc:
             log.warning("archive clean-up failed: %s", exc)
         await asyncio.sleep(SWEEP_INTERVAL)

@@ -1,26 +1,41 @@
 """Handing the result to the user: the timing summary, then the archive parts.
 
-Each part goes up with "sending a file…" showing; a failed upload is retried
-and never deletes the archive.  Telegram's file id of every part is kept, so
-/history can send an archive again without uploading it again.
+Delivery must not lose a finished export to one bad answer from the Bot API.
+The summary and each part are sent with retries: 5xx answers and network
+errors with a growing pause, 429 after exactly the ``retry_after`` Telegram
+names, all within one time bound per message.  Anything else (the user blocked
+the bot, a part too large) is final at once.  A part goes up from disk the
+first time; once Telegram has it, its file id is kept, so /history sends it
+again without uploading.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramEntityTooLarge, TelegramNetworkError
-from aiogram.types import FSInputFile
-from aiogram.utils.chat_action import ChatActionSender
+from aiogram.enums import ChatAction
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramEntityTooLarge,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import FSInputFile, Message
 
+from db.jobs import JobPart
 from exporter.export import ExportResult
 from exporter.timing import PHASES, TimingReport
 
 log = logging.getLogger(__name__)
-UPLOAD_ATTEMPTS = 4
+_T = TypeVar("_T")
+FIRST_PAUSE = 1.0
+LONGEST_PAUSE = 30.0
 
 
 class DeliveryError(Exception):
@@ -82,47 +97,85 @@ def caption(result: ExportResult, index: int, count: int) -> str:
     return text[:1024]
 
 
-async def send_archive(bot: Bot, where: Destination, result: ExportResult) -> list[str]:
-    """Upload every part; returns Telegram's file id of each, in order."""
-    file_ids = []
-    async with ChatActionSender.upload_document(
-        bot=bot, chat_id=where.chat_id, message_thread_id=where.thread_id
-    ):
-        for part in result.parts:
-            file_ids.append(
-                await _upload(bot, where, str(part.path), caption(result, part.index, part.count))
-            )
-    return file_ids
+def delivery_record(result: ExportResult) -> tuple[dict[str, Any], list[JobPart]]:
+    """What the job records before sending anything: enough to finish the delivery after a
+    crash without exporting again (the parts' paths and sha256 say whether the files are intact)."""
+    record = {
+        "summary": summary_text(result),
+        "summary_sent": False,
+        "captions": [caption(result, part.index, part.count) for part in result.parts],
+        "complete": result.complete,
+        "reason": result.reason,
+        "chat_id": result.chat.id,
+        "messages": result.report.messages,
+        "last_ids": [[topic, max_id] for topic, max_id in result.last_ids.items()],
+    }
+    parts = [JobPart(str(part.path), part.size, part.sha256) for part in result.parts]
+    return record, parts
 
 
-async def _upload(bot: Bot, where: Destination, path: str, text: str) -> str:
-    for attempt in range(1, UPLOAD_ATTEMPTS + 1):
+async def with_retries(send: Callable[[], Awaitable[_T]], what: str, bound: float) -> _T:
+    """``send()`` until it succeeds, retrying transient refusals for at most ``bound`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + bound
+    pause = FIRST_PAUSE
+    while True:
         try:
-            message = await bot.send_document(
-                chat_id=where.chat_id,
-                message_thread_id=where.thread_id,
-                document=FSInputFile(path),
-                caption=text,
-                request_timeout=600,
-            )
-            return message.document.file_id
+            return await send()
         except TelegramEntityTooLarge:
             raise DeliveryError(
                 "Telegram refused an archive part as too large; lower the part size, or use a local "
                 "Bot API server (BOT_API_URL) for parts up to 2000 MB."
             ) from None
-        except (TelegramNetworkError, TelegramAPIError) as exc:
-            if attempt == UPLOAD_ATTEMPTS:
-                raise DeliveryError(f"Sending the archive failed ({exc}); it is kept, try /history.") from exc
-            log.warning("upload of %s failed (%s); retrying", path, exc)
-            await asyncio.sleep(min(30, 2**attempt))
-    raise AssertionError("unreachable")
+        except TelegramRetryAfter as exc:
+            wait, why = float(exc.retry_after), f"Telegram asked to wait {exc.retry_after} s"
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            wait, why = pause, str(exc)
+            pause = min(LONGEST_PAUSE, pause * 2)
+        except TelegramAPIError as exc:
+            raise DeliveryError(f"Telegram refused {what}: {exc.message}.") from exc
+        if loop.time() + wait > deadline:
+            raise DeliveryError(f"Telegram kept refusing {what} for {bound:.0f} s ({why}).")
+        log.warning("sending %s failed (%s); trying again in %.0f s", what, why, wait)
+        await asyncio.sleep(wait)
 
 
-async def resend(bot: Bot, where: Destination, file_ids: list[str], title: str) -> None:
-    """Send stored parts again by Telegram file id: no upload."""
-    for index, file_id in enumerate(file_ids, 1):
-        text = title if len(file_ids) == 1 else f"{title}\nPart {index} of {len(file_ids)}"
-        await bot.send_document(
-            chat_id=where.chat_id, message_thread_id=where.thread_id, document=file_id, caption=text[:1024]
+async def send_text(bot: Bot, where: Destination, text: str, bound: float) -> Message:
+    return await with_retries(
+        lambda: bot.send_message(chat_id=where.chat_id, message_thread_id=where.thread_id, text=text),
+        "a message",
+        bound,
+    )
+
+
+async def tell(bot: Bot, where: Destination, text: str) -> bool:
+    """One attempt at a message that may not arrive (the next /history shows the same)."""
+    try:
+        await bot.send_message(chat_id=where.chat_id, message_thread_id=where.thread_id, text=text)
+    except TelegramAPIError as exc:
+        log.warning("could not tell chat %s %r: %s", where.chat_id, text, exc)
+        return False
+    return True
+
+
+async def send_part(bot: Bot, where: Destination, part: JobPart, text: str, bound: float) -> JobPart:
+    """Send one part (by Telegram's file id when it has one, else from disk); returns it confirmed."""
+
+    async def attempt() -> Message:
+        try:
+            await bot.send_chat_action(
+                chat_id=where.chat_id, message_thread_id=where.thread_id, action=ChatAction.UPLOAD_DOCUMENT
+            )
+        except TelegramAPIError as exc:
+            log.info("upload indicator refused: %s", exc)
+        return await bot.send_document(
+            chat_id=where.chat_id,
+            message_thread_id=where.thread_id,
+            document=part.file_id or FSInputFile(part.path),
+            caption=text[:1024],
+            request_timeout=600,
         )
+
+    message = await with_retries(attempt, "an archive part", bound)
+    file_id = message.document.file_id if message.document else part.file_id
+    return JobPart(part.path, part.size, part.sha256, file_id, message.message_id)

@@ -4,7 +4,8 @@ Telegram allows about 20 edits a minute per chat and refuses an identical edit
 ("message is not modified"), so the editor sends at most one edit per
 ``interval`` seconds, never the same text twice, and when Telegram answers 429
 it drops that edit and waits: a late progress edit is worthless, the next one
-will say more.
+will say more.  Every edit is best-effort: a 5xx, a lost connection or a
+deleted message is logged and never fails the export.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections import Counter
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
 
 from exporter.export import Progress
 
@@ -50,7 +51,9 @@ def describe(progress: Progress, title: str) -> str:
 
 
 class StatusMessage:
-    def __init__(self, bot: Bot, chat_id: int, message_id: int, title: str, *, interval: float = 3.0) -> None:
+    def __init__(
+        self, bot: Bot, chat_id: int, message_id: int | None, title: str, *, interval: float = 3.0
+    ) -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.message_id = message_id
@@ -77,7 +80,7 @@ class StatusMessage:
 
     async def show(self, text: str) -> None:
         """Edit the status now (final words use this too); identical texts are not sent."""
-        if text == self._last_text:
+        if text == self._last_text or self.message_id is None:
             return
         self._next_edit = time.monotonic() + self.interval
         try:
@@ -88,6 +91,9 @@ class StatusMessage:
         except TelegramBadRequest as exc:
             # The message was deleted by the user, or is otherwise gone: progress is not worth failing for.
             log.info("status edit refused: %s", exc.message)
+        except TelegramAPIError as exc:
+            # 5xx or a lost connection: the next edit says more anyway.
+            log.info("status edit failed: %s", exc)
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():

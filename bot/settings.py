@@ -37,6 +37,10 @@ class BotSettings(BaseSettings):
     default_formats: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["json", "html"])
     keep_archives: bool = False
     archive_max_age_hours: float = 24.0
+    # Work stores of exports that stopped early and were never continued are deleted after this.
+    work_dir_max_age_days: float = 7.0
+    # How long the summary and each archive part are retried (5xx, network, 429) before giving up.
+    delivery_retry_seconds: float = 900.0
     disk_budget_mb: int = 10_000
     # On shutdown, running exports get this long to finish; the rest resume at the next start.
     shutdown_grace: float = 5.0

@@ -1,10 +1,20 @@
-"""Running one export job for the bot: status message, export, summary, archive, clean-up."""
+"""Running one export job for the bot: status message, export, summary, archive, clean-up.
+
+Nothing a finished export produced is lost to the way out.  The archive parts
+(paths, sizes, sha256) and the summary are recorded in the job before anything
+is sent, and each part's file id as Telegram confirms it; the work store stays
+until the delivery is recorded.  A job re-claimed after a crash whose
+unconfirmed parts are intact on disk skips the export and sends only those.
+A delivery that keeps failing ends the job failed with the archive kept,
+counted in the disk budget, and offered again by /history.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import shutil
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,11 +22,13 @@ from aiogram.exceptions import TelegramAPIError
 
 from db import ArchiveStore
 from db.jobs import Job, JobPart, JobResult
-from exporter.export import ExportError, Progress
+from exporter.archive import sha256_of
+from exporter.errors import explain
+from exporter.export import STORE_FILE, ExportError, ExportResult, Progress
 from exporter.targets import TargetError
 
 from .context import App
-from .delivery import DeliveryError, Destination, send_archive, summary_text
+from .delivery import DeliveryError, Destination, delivery_record, send_part, send_text, tell
 from .progress import StatusMessage
 
 log = logging.getLogger(__name__)
@@ -36,6 +48,20 @@ class JobRunner:
         app = self.app
         where = Destination(job.chat_id, job.thread_id)
         status = await self._status(job, where)
+        if await _delivery_can_resume(job):
+            log.info("job %s: the archive is on disk, sending what Telegram has not confirmed", job.id)
+        else:
+            result = await self._export(job, status)
+            record, parts = delivery_record(result)
+            record["report"] = result.report.to_dict()
+            job = await app.queue.record_delivery(job.id, record, parts)
+        assert job.delivery is not None
+        await status.show(f"Exported {job.delivery['messages']:,} messages from {status.title}. Sending…")
+        parts = await self._deliver(job, where, status)
+        return await self._finish(job, parts)
+
+    async def _export(self, job: Job, status: StatusMessage) -> ExportResult:
+        app = self.app
 
         def on_progress(progress: Progress) -> None:
             status.update(progress)
@@ -47,10 +73,6 @@ class JobRunner:
 
         try:
             result = await app.exports.run(job, on_progress=on_progress)
-        except (TargetError, ExportError) as exc:
-            await status.close()
-            await status.show(f"Export failed: {exc}")
-            raise ExportFailed(str(exc)) from exc
         except asyncio.CancelledError:
             await status.close()
             if await app.queue.is_cancel_requested(job.id):
@@ -61,29 +83,58 @@ class JobRunner:
                     f"The bot is restarting; the export of {status.title} continues when it is back."
                 )
             raise
+        except Exception as exc:
+            if isinstance(exc, TargetError | ExportError):
+                sentence = str(exc)
+            else:
+                # A fault of ours or of the machine (a full disk…): one sentence here, the traceback in the log.
+                log.exception("export of job %s failed", job.id)
+                sentence = explain(exc, path=app.archives_dir)
+            await status.close()
+            await status.show(f"Export failed: {sentence}")
+            raise ExportFailed(sentence) from exc
         await status.close()
-        await status.show(f"Exported {result.report.messages:,} messages from {status.title}. Sending…")
-        await app.bot.send_message(
-            chat_id=where.chat_id, message_thread_id=where.thread_id, text=summary_text(result)
-        )
+        return result
+
+    async def _deliver(self, job: Job, where: Destination, status: StatusMessage) -> list[JobPart]:
+        """Send the summary and every unconfirmed part; each confirmation is recorded at once."""
+        app, record = self.app, dict(job.delivery or {})
+        bound = app.settings.delivery_retry_seconds
+        parts = list(job.parts)
         try:
-            file_ids = await send_archive(app.bot, where, result)
+            if not record["summary_sent"]:
+                await send_text(app.bot, where, record["summary"], bound)
+                record["summary_sent"] = True
+                await app.queue.record_delivery(job.id, record)
+            for index, part in enumerate(parts):
+                if part.message_id is not None:
+                    continue  # Telegram has it: never sent twice
+                parts[index] = await send_part(app.bot, where, part, record["captions"][index], bound)
+                await app.queue.confirm_part(job.id, part.path, parts[index].file_id, parts[index].message_id)
         except DeliveryError as exc:
-            await app.bot.send_message(
-                chat_id=where.chat_id, message_thread_id=where.thread_id, text=str(exc)
+            sentence = f"{exc} The archive is kept: /history can send it again."
+            await status.show(
+                f"Exported {record['messages']:,} messages from {status.title}; sending failed."
             )
-            raise ExportFailed(str(exc)) from exc
-        await app.exports.delivered(job, result)
-        parts = [
-            JobPart(str(part.path), part.size, part.sha256, file_id)
-            for part, file_id in zip(result.parts, file_ids, strict=True)
-        ]
+            await tell(app.bot, where, sentence)
+            if record["complete"]:
+                await _drop_work_dir(job)
+            raise ExportFailed(f"delivery failed: {exc}") from exc
+        return parts
+
+    async def _finish(self, job: Job, parts: list[JobPart]) -> JobResult:
+        app, record = self.app, job.delivery or {}
+        if record["complete"]:
+            last_ids = {topic: max_id for topic, max_id in record["last_ids"]}
+            await app.exports.delivered(job, record["chat_id"], last_ids)
+            await _drop_work_dir(job)
         if not app.settings.keep_archives:
             # Delivered: Telegram keeps the files (re-sent by file id), we keep nothing.
             remove_parts(parts)
-        if not result.complete:
-            raise ExportFailed(f"stopped early: {result.reason}")
-        return JobResult(report=result.report.to_dict(), parts=parts)
+            await ArchiveStore(app.database).mark_archive_deleted(job.id)
+        if not record["complete"]:
+            raise ExportFailed(f"stopped early: {record['reason']}")
+        return JobResult(report=record.get("report"), parts=parts)
 
     async def _status(self, job: Job, where: Destination) -> StatusMessage:
         app = self.app
@@ -93,16 +144,40 @@ class JobRunner:
         if message_id is None or job.attempts > 1:
             if job.attempts > 1:
                 text = f"Continuing the export of {title} where it stopped."
-            message = await app.bot.send_message(
-                chat_id=where.chat_id, message_thread_id=where.thread_id, text=text
-            )
-            message_id = message.message_id
-            await app.queue.set_status_message(job.id, message_id)
+            try:
+                message = await app.bot.send_message(
+                    chat_id=where.chat_id, message_thread_id=where.thread_id, text=text
+                )
+            except TelegramAPIError as exc:
+                # Progress is best-effort: the export runs without a status message to edit.
+                log.info("could not send the status of job %s: %s", job.id, exc)
+            else:
+                message_id = message.message_id
+                await app.queue.set_status_message(job.id, message_id)
         status = StatusMessage(
             app.bot, where.chat_id, message_id, title, interval=app.settings.progress_interval
         )
         await status.show(text)
         return status
+
+
+async def _drop_work_dir(job: Job) -> None:
+    """The store of a complete export, once its archive is recorded: a later export of the same
+    chat must read Telegram again, not render this store's old messages."""
+    if job.work_dir is not None:
+        await asyncio.to_thread(shutil.rmtree, job.work_dir, True)
+
+
+async def _delivery_can_resume(job: Job) -> bool:
+    """A re-claimed job that recorded its archive: can it be sent without exporting again?"""
+    if job.delivery is None or not job.parts:
+        return False
+
+    def intact(part: JobPart) -> bool:
+        path = Path(part.path)
+        return part.message_id is not None or (path.is_file() and sha256_of(path) == part.sha256)
+
+    return all(await asyncio.to_thread(lambda: [intact(part) for part in job.parts]))
 
 
 def remove_parts(parts: list[JobPart]) -> None:
@@ -117,14 +192,39 @@ def remove_parts(parts: list[JobPart]) -> None:
 
 
 async def sweep_archives(app: App, archives: ArchiveStore) -> int:
-    """Delete kept archives older than the configured age; returns how many jobs' archives went."""
+    """Delete kept archives older than the configured age; returns how many jobs' archives went.
+    Work stores are not theirs to delete: a later export of the same chat may continue one."""
     old = await archives.archives_older_than(timedelta(hours=app.settings.archive_max_age_hours))
     for archive in old:
         remove_parts(list(archive.parts))
-        if archive.work_dir is not None:
-            shutil.rmtree(archive.work_dir, ignore_errors=True)
         await archives.mark_archive_deleted(archive.job_id)
     return len(old)
+
+
+async def sweep_work_dirs(app: App, archives: ArchiveStore) -> list[Path]:
+    """Delete work stores untouched for the configured days that no queued or running job uses:
+    exports that stopped early and were never continued. Returns the folders deleted."""
+    active = await archives.work_dirs(active=True)
+    oldest = time.time() - app.settings.work_dir_max_age_days * 86_400
+    root = app.archives_dir / ".work"
+
+    def sweep() -> list[Path]:
+        gone = []
+        for store in root.rglob(STORE_FILE) if root.is_dir() else ():
+            folder = store.parent
+            if folder in active or _last_touched(folder) >= oldest:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            gone.append(folder)
+        return gone
+
+    return await asyncio.to_thread(sweep)
+
+
+def _last_touched(folder: Path) -> float:
+    times = [folder.stat().st_mtime]
+    times += [path.stat().st_mtime for path in folder.rglob("*")]
+    return max(times)
 
 
 async def tell_restarted(app: App, jobs: list[Job]) -> None:

@@ -53,16 +53,24 @@ TERMINAL = frozenset({JobState.DONE, JobState.FAILED, JobState.CANCELLED})
 
 @dataclass(frozen=True)
 class JobPart:
-    """One archive part on disk; ``file_id`` is Telegram's once the part was uploaded."""
+    """One archive part on disk; ``file_id`` and ``message_id`` are Telegram's once the part
+    was uploaded (a part with them is confirmed and never sent again by the job)."""
 
     path: str
     size: int
     sha256: str
     file_id: str | None = None
+    message_id: int | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> JobPart:
-        return cls(str(data["path"]), int(data["size"]), str(data["sha256"]), data.get("file_id"))
+        return cls(
+            str(data["path"]),
+            int(data["size"]),
+            str(data["sha256"]),
+            data.get("file_id"),
+            data.get("message_id"),
+        )
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,8 @@ class Job:
     work_dir: Path | None
     worker: str | None
     archive_deleted_at: float | None
+    # What the finished export hands over, recorded before the first upload (see record_delivery).
+    delivery: dict[str, Any] | None = None
 
     @property
     def finished(self) -> bool:
@@ -133,6 +143,7 @@ def job_from_row(row: sqlite3.Row) -> Job:
         work_dir=Path(row["work_dir"]) if row["work_dir"] else None,
         worker=row["worker"],
         archive_deleted_at=row["archive_deleted_at"],
+        delivery=_loads(row["delivery"]),
     )
 
 
@@ -208,6 +219,18 @@ class JobQueue(Protocol):
     async def set_parts_file_ids(self, job_id: int, file_ids: Mapping[str, str]) -> Job: ...
 
     async def set_status_message(self, job_id: int, message_id: int) -> None: ...
+
+    async def set_work_dir(self, job_id: int, work_dir: Path) -> Job: ...
+
+    async def record_delivery(
+        self, job_id: int, delivery: Mapping[str, Any], parts: Sequence[JobPart] | None = None
+    ) -> Job:
+        """Record what is to be delivered (and, given, the archive parts) before sending any of it."""
+        ...
+
+    async def confirm_part(self, job_id: int, path: str, file_id: str, message_id: int | None) -> Job:
+        """Telegram has the part at ``path``: it is never sent again by this job."""
+        ...
 
 
 # Queued jobs in claim order: everyone's first job, then everyone's second, ...;
@@ -420,7 +443,9 @@ class SqliteJobQueue:
             if unknown:
                 raise ValueError(f"job {job_id} has no archive part {sorted(unknown)[0]}")
             updated = [
-                JobPart(part.path, part.size, part.sha256, file_ids.get(part.path, part.file_id))
+                JobPart(
+                    part.path, part.size, part.sha256, file_ids.get(part.path, part.file_id), part.message_id
+                )
                 for part in parts
             ]
             rows = list(
@@ -432,6 +457,37 @@ class SqliteJobQueue:
 
     async def set_status_message(self, job_id: int, message_id: int) -> None:
         await self._update(job_id, "status_message_id = ?", (message_id,))
+
+    async def set_work_dir(self, job_id: int, work_dir: Path) -> Job:
+        return await self._update(job_id, "work_dir = ?", (str(work_dir),))
+
+    async def record_delivery(
+        self, job_id: int, delivery: Mapping[str, Any], parts: Sequence[JobPart] | None = None
+    ) -> Job:
+        if parts is None:
+            return await self._update(job_id, "delivery = ?", (json.dumps(delivery),))
+        return await self._update(
+            job_id, "delivery = ?, parts = ?", (json.dumps(delivery), _parts_json(parts))
+        )
+
+    async def confirm_part(self, job_id: int, path: str, file_id: str, message_id: int | None) -> Job:
+        async with self._db.transaction() as connection:
+            rows = list(await connection.execute_fetchall("SELECT parts FROM jobs WHERE id = ?", (job_id,)))
+            if not rows:
+                raise JobNotFound(job_id)
+            parts = parts_from_json(rows[0][0])
+            if path not in {part.path for part in parts}:
+                raise ValueError(f"job {job_id} has no archive part {path}")
+            updated = [
+                JobPart(part.path, part.size, part.sha256, file_id, message_id) if part.path == path else part
+                for part in parts
+            ]
+            rows = list(
+                await connection.execute_fetchall(
+                    "UPDATE jobs SET parts = ? WHERE id = ? RETURNING *", (_parts_json(updated), job_id)
+                )
+            )
+        return _single(rows, job_id)
 
     async def _update(self, job_id: int, assignments: str, parameters: Sequence[Any]) -> Job:
         async with self._db.transaction() as connection:

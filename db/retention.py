@@ -1,11 +1,14 @@
 """Archive bookkeeping: which archives are old enough to delete, and how much disk they hold.
 
-The database only keeps the books (part sizes as recorded when packaging);
-deleting files is the caller's job, which then calls :meth:`ArchiveStore.mark_archive_deleted`.
+The database keeps the books (part sizes as recorded when packaging, and each
+job's work folder); deleting files is the caller's job, which then calls
+:meth:`ArchiveStore.mark_archive_deleted`.  Work folders are counted by their
+actual bytes on disk: a stopped export's store grows until it is continued.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -69,8 +72,29 @@ class ArchiveStore:
         )
         return 0 if row is None else int(row[0])
 
+    async def work_dirs(self, *, active: bool) -> set[Path]:
+        """Work folders named by jobs: of queued and running jobs (``active``), or of every job."""
+        where = "WHERE work_dir IS NOT NULL" + (" AND state IN ('queued', 'running')" if active else "")
+        rows = await self._db.fetchall(f"SELECT DISTINCT work_dir FROM jobs {where}")
+        return {Path(row[0]) for row in rows}
+
+    async def disk_usage_of_work_dirs(self) -> int:
+        """Actual bytes on disk of every job's work folder that still exists."""
+        folders = await self.work_dirs(active=False)
+        return await asyncio.to_thread(lambda: sum(_bytes_under(folder) for folder in folders))
+
     async def check_disk_budget(self, budget_bytes: int, needed_bytes: int) -> None:
         """Raise :class:`DiskBudgetExceeded` unless ``needed_bytes`` more still fit in the budget."""
-        used = await self.disk_usage_of_archives()
+        used = await self.disk_usage_of_archives() + await self.disk_usage_of_work_dirs()
         if used + needed_bytes > budget_bytes:
             raise DiskBudgetExceeded(budget_bytes, used, needed_bytes)
+
+
+def _bytes_under(folder: Path) -> int:
+    total = 0
+    for path in folder.rglob("*") if folder.is_dir() else ():
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except FileNotFoundError:
+            continue  # removed while we counted (a finished export cleaning up)
+    return total

@@ -32,6 +32,8 @@ from .jobs import Job, JobQueue, JobResult
 log = logging.getLogger(__name__)
 
 RunJob = Callable[[Job], Awaitable[JobResult | None]]
+# Pauses between attempts at recording how a job ended, before the last attempt.
+SETTLE_PAUSES = (0.5, 1.0, 2.0, 4.0)
 
 
 class _Interrupt(Enum):
@@ -157,7 +159,18 @@ class WorkerPool:
     async def _drive(self, running: _Running) -> None:
         try:
             await asyncio.wait([running.task])
-            await self._settle(running)
+            for pause in SETTLE_PAUSES:
+                try:
+                    await self._settle(running)
+                    break
+                except Exception:
+                    # A full disk or a locked database may pass; the job's outcome is worth waiting for.
+                    log.warning(
+                        "recording the end of job %s failed; trying again", running.job.id, exc_info=True
+                    )
+                    await asyncio.sleep(pause)
+            else:
+                await self._settle(running)
         except Exception:
             # The job stays running in the queue; recover_after_restart hands it back at the next start.
             log.exception("recording the end of job %s failed", running.job.id)

@@ -2,15 +2,21 @@
 
 A job carries what the user asked (target, kind, options); its work folder
 keeps the resumable store, so a job that a restart sent back to the queue
-continues where it stopped.  Delivering the archive is the caller's part (the
-bot), which calls :meth:`ExportJobs.delivered` once the user has the archive, so
-that the next incremental export starts after it.
+continues where it stopped.  The folder is named by user, chat and options
+(like the CLI's), so a new job asking for the same export as one that stopped
+early continues that one's store instead of reading everything again.  It is
+per user: two users' exports of one chat would otherwise share one store, and
+the first to finish would delete it under the other, still running.
+
+Delivering the archive is the caller's part (the bot): the store is kept until
+then, and :meth:`ExportJobs.delivered` makes the next incremental export start
+after what the user has.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +26,8 @@ from telethon import TelegramClient
 from db import CheckpointStore, JobKind, JobQueue
 from db.jobs import Job
 
-from .export import ExportOptions, ExportResult, Progress, export_chat
+from .export import ExportOptions, ExportResult, Progress, default_work_dir, export_chat
+from .render.model import ChatInfo
 from .targets import parse_target, resolve_target
 
 
@@ -79,18 +86,24 @@ class ExportJobs:
         if job.kind == JobKind.INCREMENTAL:
             after = await self.checkpoints.last_exported(job.user_id, target.chat.id)
             options = replace(options, after=tuple(sorted(after.items(), key=lambda item: item[0] or 0)))
-        work_dir = job.work_dir or self.archives_dir / ".work" / f"job-{job.id}"
-        result = await export_chat(
+        work_dir = self.work_dir_for(job.user_id, target.chat, options)
+        if job.work_dir != work_dir:
+            await self.queue.set_work_dir(job.id, work_dir)
+        return await export_chat(
             self.client,
             target,
             options,
             self.archives_dir / f"job-{job.id}",
             work_dir=work_dir,
             on_progress=on_progress,
+            keep_work_dir=True,
         )
-        return result
 
-    async def delivered(self, job: Job, result: ExportResult) -> None:
-        """The user has the archive: the next incremental export of this chat starts after it."""
-        if result.complete and result.last_ids:
-            await self.checkpoints.record_exported(job.user_id, result.chat.id, result.last_ids, job.id)
+    def work_dir_for(self, user_id: int, chat: ChatInfo, options: ExportOptions) -> Path:
+        shared = default_work_dir(self.archives_dir, chat, options)
+        return shared.parent / f"user-{user_id}" / shared.name
+
+    async def delivered(self, job: Job, chat_id: int, last_ids: Mapping[int | None, int]) -> None:
+        """The user has the archive of a complete export: the next incremental one starts after it."""
+        if last_ids:
+            await self.checkpoints.record_exported(job.user_id, chat_id, dict(last_ids), job.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
@@ -13,7 +14,7 @@ from db.jobs import Job
 
 from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
-from ..delivery import Destination, resend
+from ..delivery import DeliveryError, Destination, send_part, tell
 
 HISTORY_SIZE = 10
 
@@ -80,7 +81,7 @@ async def history(message: Message, app: App) -> None:
             f"#{job.id} {when} {_title(job)}: {job.state.value}"
             + (f", {messages:,} messages" if messages else "")
         )
-        if job.state == JobState.DONE and job.parts and all(part.file_id for part in job.parts):
+        if _can_resend(job):
             token = app.buttons.open(message.from_user.id, "resend", job_id=job.id)
             rows.append(
                 [
@@ -94,14 +95,35 @@ async def history(message: Message, app: App) -> None:
     )
 
 
+def _can_resend(job: Job) -> bool:
+    """Telegram has every part (file ids), or the archive is still on disk (a delivery that failed)."""
+    if not job.finished or not job.parts:
+        return False
+    return all(part.file_id for part in job.parts) or (
+        job.archive_deleted_at is None and all(Path(part.path).is_file() for part in job.parts)
+    )
+
+
 async def resend_archive(query: CallbackQuery, app: App, button: ButtonSession) -> None:
     job = await app.queue.get(button.data["job_id"])
     if job is None or job.user_id != query.from_user.id:
         await query.answer("That export is not yours.", show_alert=True)
         return
+    if not _can_resend(job):
+        await query.answer("That archive is gone: /export the chat again.", show_alert=True)
+        return
     await query.answer("Sending…")
     where = Destination(query.message.chat.id, query.message.message_thread_id)
-    await resend(app.bot, where, [part.file_id for part in job.parts], _title(job))
+    captions = (job.delivery or {}).get("captions") or [_title(job)] * len(job.parts)
+    for part, text in zip(job.parts, captions, strict=True):
+        try:
+            sent = await send_part(app.bot, where, part, text, app.settings.delivery_retry_seconds)
+        except DeliveryError as exc:
+            await tell(app.bot, where, f"{exc} Try /history again later.")
+            return
+        if not part.file_id and sent.file_id:
+            # Uploaded from disk this time: the next resend goes by file id.
+            await app.queue.set_parts_file_ids(job.id, {part.path: sent.file_id})
 
 
 def make_router() -> Router:

@@ -1,0 +1,205 @@
+"""Delivery is never lost: Bot API faults after the export, crashes mid-upload, exports that stop early.
+
+Real aiogram polls the sandbox Bot API; real Telethon reads the sandbox DCs.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.settings import BotSettings
+from db import ArchiveStore, JobState
+from sandbox.botapi import BotAPIServer
+from sandbox.cluster import Cluster
+from sandbox.netmodel import Fault, RpcError
+from sandbox.world import World, expected_messages
+from tests.bot.conftest import ADMIN_ID, Product, product_running
+from tests.bot.test_jobs_and_admin import ids, start_export, wait_job
+
+CHANNEL = "@daily_digest_sandbox"
+SMALL_PART = 16 * 1024
+
+
+def expected(world: World) -> list[tuple[int, int | None]]:
+    return list(expected_messages(world, world.by_username(CHANNEL[1:])))
+
+
+def joined_messages(paths: list[Path]) -> list[dict]:
+    """The result.json of an archive sent in parts (joined as `cat NAME.zip.0* > NAME.zip` does)."""
+    whole = paths[0].with_name("joined.zip")
+    whole.write_bytes(b"".join(path.read_bytes() for path in paths))
+    with zipfile.ZipFile(whole) as zf:
+        return json.loads(zf.read("result.json"))["messages"]
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Archive parts of 16 KiB: the channel's archive goes out in several parts."""
+    monkeypatch.setattr(BotSettings, "part_size_bytes", property(lambda self: SMALL_PART))
+    yield
+
+
+async def test_one_500_on_the_summary_and_the_archive_still_delivers_once(
+    product: Product, world: World
+) -> None:
+    api, admin = product.api, product.admin
+    api.inject(
+        "sendMessage", 500, "Internal Server Error", match=lambda p: p.get("text", "").startswith("Done")
+    )
+    api.inject("sendDocument", 500, "Internal Server Error")
+    await start_export(product, admin, CHANNEL)
+    job = await wait_job(product, admin.id, lambda job: job.finished, timeout=40)
+    assert job.state == JobState.DONE, job.error
+    assert len(api.documents_in(admin.id)) == 1
+    assert ids(await product.archive(admin.id)) == expected(world)
+    assert [call.status for call in api.calls_to("sendDocument")] == [500, 200]
+    assert sum(t.startswith("Done: Daily Digest") for t in product.bot_texts(admin.id)) == 1
+
+
+async def test_progress_edits_failing_and_dropped_connections_never_fail_the_export(
+    product: Product, world: World
+) -> None:
+    api, admin = product.api, product.admin
+    product.cluster.network.latency = 0.1  # a few seconds of exporting to break things in
+    api.inject(
+        "editMessageText", 502, "Bad Gateway", times=None, match=lambda p: "Exporting" in p.get("text", "")
+    )
+    await start_export(product, admin, CHANNEL)
+    await wait_job(product, admin.id, lambda job: job.state == "running")
+    await api.wait_for(lambda: any(c.status == 502 for c in api.calls_to("editMessageText")), timeout=20)
+    api.drop_connections()
+    job = await wait_job(product, admin.id, lambda job: job.finished, timeout=60)
+    assert job.state == JobState.DONE, job.error
+    assert ids(await product.archive(admin.id)) == expected(world)
+
+
+async def test_a_long_429_on_the_archive_is_waited_out(product: Product, world: World) -> None:
+    api, admin = product.api, product.admin
+    # Six refusals: more than the request middleware's five attempts, so delivery's own retry waits.
+    api.inject("sendDocument", 429, "Too Many Requests: retry after 1", retry_after=1, times=6)
+    await start_export(product, admin, CHANNEL)
+    job = await wait_job(product, admin.id, lambda job: job.finished, timeout=60)
+    assert job.state == JobState.DONE, job.error
+    assert ids(await product.archive(admin.id)) == expected(world)
+    assert len(api.documents_in(admin.id)) == 1
+
+
+async def test_a_delivery_that_keeps_failing_keeps_the_archive_and_history_sends_it(
+    cluster: Cluster, api: BotAPIServer, tmp_path: Path, world: World
+) -> None:
+    admin = api.add_user("Ada", user_id=ADMIN_ID)
+    async with product_running(cluster, api, tmp_path / "data", delivery_retry_seconds=3) as running:
+        product = Product(cluster, api, running, admin, admin, admin)
+        outage = api.inject("sendDocument", 502, "Bad Gateway", times=None)
+        await start_export(product, admin, CHANNEL)
+        job = await wait_job(product, admin.id, lambda job: job.finished, timeout=60)
+        assert job.state == JobState.FAILED and job.error.startswith("delivery failed")
+        told = await product.reply(admin.id, lambda m: "/history can send it again" in (m.text or ""))
+        assert "Bad Gateway" in told.text
+        assert job.parts and all(Path(part.path).is_file() and not part.file_id for part in job.parts)
+        archives = ArchiveStore(running.app.database)
+        assert await archives.disk_usage_of_archives() == sum(part.size for part in job.parts)
+        assert not api.documents_in(admin.id)
+
+        outage.times = outage.fired  # Telegram is back
+        product.say(admin, "/history")
+        history = await product.reply(
+            admin.id, lambda m: m.reply_markup is not None and "failed" in (m.text or "")
+        )
+        product.press(admin, history, f"Send #{job.id} again")
+        assert ids(await product.archive(admin.id, timeout=20)) == expected(world)
+        resent = await running.app.queue.get(job.id)
+        assert resent is not None and all(part.file_id for part in resent.parts)
+
+
+async def test_a_restart_mid_delivery_sends_only_the_parts_not_yet_confirmed(
+    cluster: Cluster, api: BotAPIServer, tmp_path: Path, world: World, small_parts: None
+) -> None:
+    admin = api.add_user("Ada", user_id=ADMIN_ID)
+    async with product_running(cluster, api, tmp_path / "data", shutdown_grace=0) as running:
+        product = Product(cluster, api, running, admin, admin, admin)
+        # After the first part, every upload fails: the bot stops while it retries the second.
+        api.inject(
+            "sendDocument",
+            500,
+            "Internal Server Error",
+            times=None,
+            match=lambda p: bool(api.documents_in(admin.id)),
+        )
+        await start_export(product, admin, CHANNEL)
+        await api.wait_for(lambda: [c for c in api.calls_to("sendDocument") if c.status == 500], timeout=40)
+        job = await wait_job(product, admin.id)
+        assert len(job.parts) >= 3 and job.parts[0].message_id is not None
+        reads = cluster.stats()["rpc:messages.getHistory"]
+    api.faults.clear()
+    async with product_running(cluster, api, tmp_path / "data") as running:
+        product = Product(cluster, api, running, admin, admin, admin)
+        job = await wait_job(product, admin.id, lambda job: job.finished, timeout=60)
+    assert job.state == JobState.DONE, job.error
+    assert cluster.stats()["rpc:messages.getHistory"] == reads  # nothing read from Telegram again
+    documents = api.documents_in(admin.id)
+    assert [d.sha256 for d in documents] == [part.sha256 for part in job.parts]  # each part once
+    assert ids(joined_messages([d.path for d in documents])) == expected(world)
+    assert sum(t.startswith("Done: Daily Digest") for t in product.bot_texts(admin.id)) == 1
+    assert not any((tmp_path / "data" / "archives" / ".work").rglob("messages.sqlite"))
+
+
+async def test_export_again_after_stopping_early_continues_where_it_stopped(
+    product: Product, world: World
+) -> None:
+    admin, cluster = product.admin, product.cluster
+    # The third page read gets a flood wait longer than the bot waits unattended.
+    cluster.network.add_fault(Fault("messages.getHistory", nth=4, error=RpcError(420, "FLOOD_WAIT_1000")))
+    await start_export(product, admin, CHANNEL)
+    stopped = await wait_job(product, admin.id, lambda job: job.finished, timeout=40)
+    assert stopped.state == JobState.FAILED and "stopped early" in (stopped.error or "")
+    partial = await product.archive(admin.id)
+    assert 0 < len(partial) < len(expected(world))
+
+    def history_reads() -> int:
+        return cluster.stats()["rpc:messages.getHistory"]
+
+    # "Later": Telethon refuses getHistory itself until the announced 1000 s have passed.
+    product.running.app.client._flood_waited_requests.clear()
+    before = history_reads()
+    await start_export(product, admin, CHANNEL)
+    continued = await wait_job(
+        product, admin.id, lambda job: job.id != stopped.id and job.finished, timeout=40
+    )
+    assert continued.state == JobState.DONE, continued.error
+    assert continued.work_dir == stopped.work_dir
+    assert ids(await product.archive(admin.id, count=2)) == expected(world)
+    second_run = history_reads() - before
+
+    # The store of a complete export is gone: the same export again reads everything.
+    before = history_reads()
+    await start_export(product, admin, CHANNEL)
+    await wait_job(product, admin.id, lambda job: job.id > continued.id and job.finished, timeout=40)
+    assert ids(await product.archive(admin.id, count=3)) == expected(world)
+    assert second_run < history_reads() - before
+
+
+async def test_a_full_disk_while_packaging_ends_the_job_with_one_sentence(
+    product: Product, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exporter import archive
+
+    def disk_full(*args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(product.running.app.archives_dir))
+
+    monkeypatch.setattr(archive, "package", disk_full)
+    admin = product.admin
+    await start_export(product, admin, CHANNEL)
+    job = await wait_job(product, admin.id, lambda job: job.finished, timeout=40)
+    assert job.state == JobState.FAILED and "disk is full" in (job.error or "")
+    await product.api.wait_for(
+        lambda: any("Export failed: The disk is full" in t for t in product.bot_texts(admin.id))
+    )
+    product.say(admin, "/status")
+    await product.reply(admin.id, lambda m: "no export running" in (m.text or ""))
