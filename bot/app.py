@@ -22,6 +22,7 @@ from aiogram.utils.backoff import BackoffConfig
 from telethon import TelegramClient
 
 from db import ArchiveStore, CheckpointStore, SqliteJobQueue, UserStore, WorkerPool, open_database
+from db.private import make_private, make_private_dir
 from exporter.export import ExportOptions
 from exporter.jobs import ExportJobs
 from exporter.redaction import redact_client_secrets, redact_secrets
@@ -86,7 +87,9 @@ async def running_bot(
     api_hash = settings.tg_api_hash.get_secret_value() if settings.tg_api_hash else None
     redact_secrets(settings.bot_token.get_secret_value(), api_hash)
     redact_client_secrets(client)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Ours alone, even if made before: the database and every export live under it.
+    for folder in (settings.data_dir, settings.archives_dir):
+        make_private(make_private_dir(folder))
     database = await open_database(settings.database_path)
     bot = make_bot(settings, session)
     pool: WorkerPool | None = None

@@ -23,6 +23,7 @@ from typing import Any
 import aiosqlite
 
 from .errors import DatabaseCorrupt, DatabaseLocked, DatabaseTooNew, DbError, MigrationError
+from .private import create_private_file, make_private, make_private_dir
 
 DEFAULT_BUSY_TIMEOUT = 5.0
 _HEADER = b"SQLite format 3\x00"
@@ -175,11 +176,15 @@ async def open_database(
     path = Path(path)
     migrations = load_migrations() if migrations is None else list(migrations)
     _check_header(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
+    # SQLite gives its -wal and -shm files the database file's mode (os_unix.c, findCreateFileMode).
+    create_private_file(path)
     connection = await aiosqlite.connect(path, timeout=busy_timeout, isolation_level=None)
     try:
         connection.row_factory = sqlite3.Row
         await _prepare(connection, path, migrations, clock)
+        for companion in ("-wal", "-shm"):
+            make_private(path.with_name(path.name + companion))  # left 0644 by an older version
     except sqlite3.DatabaseError as exc:
         await connection.close()
         error = _translate(exc, path, busy_timeout)

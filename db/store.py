@@ -25,6 +25,8 @@ from pathlib import Path
 
 import orjson
 
+from .private import create_private_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS messages (
@@ -120,6 +122,8 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     else:
+        # Owner-only, like its -wal and -shm files, which SQLite creates with the store's mode.
+        create_private_file(path)
         connection = sqlite3.connect(path, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         # No fsync at all: in WAL mode a killed process still loses nothing, which is what

@@ -38,6 +38,7 @@ import orjson
 from telethon import TelegramClient, errors
 from telethon.tl import types as T
 
+from db.private import make_private_dir
 from db.store import ExportStore, StoreOverview, StoreReader, StreamRow
 
 from . import archive
@@ -496,7 +497,8 @@ async def export_chat(
     clock = PhaseClock()
     work_dir = work_dir or default_work_dir(out_dir, target.chat, options)
     resuming = (work_dir / STORE_FILE).exists()
-    work_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(out_dir)
+    make_private_dir(work_dir)
     store_path = work_dir / STORE_FILE
     store = ExportStore(store_path)
     run = _Run(target.chat, store, clock, on_progress, after=dict(options.after))

@@ -12,6 +12,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from pathlib import Path
 
+from db.private import make_private_dir
 from db.store import StoreReader
 
 from .render.html import HtmlWriter, render_html
@@ -55,7 +56,7 @@ def render_formats(
     page_starts: dict[int | None, list[int]],
 ) -> list[Path]:
     """``page_starts``: per topic, the first id of every page (``StoreReader.overview``)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(out_dir)
     if topics is None:
         return _render_in_one_pass(reader, out_dir, chat, formats, page_starts)
     files: list[Path] = []

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +15,10 @@ import pytest
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import GetMe
 from aiohttp import ConnectionTimeoutError
+from telethon import TelegramClient
 
+from exporter.export import ExportOptions, export_chat
+from exporter.targets import parse_target, resolve_target
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import Cluster
 from sandbox.world import World
@@ -135,3 +141,101 @@ async def test_the_two_step_password_is_taken_only_in_the_private_chat(
         secret = product.say(admin, "correct horse")
         await product.reply(admin.id, lambda m: (m.text or "").startswith("Logged in as"), timeout=15)
         assert secret.deleted_at is not None
+
+
+class ModeWatch:
+    """Walks folders while an export runs and after it.
+
+    ``reachable``: what another local user could open at some moment (open itself, and every
+    folder above it open too); ``open_to_others``: what is not 0600/0700 at the last scan."""
+
+    def __init__(self, *roots: Path) -> None:
+        self.roots = roots
+        self.seen: set[Path] = set()
+        self.reachable: dict[Path, str] = {}
+        self.open_to_others: dict[Path, str] = {}
+
+    def scan(self) -> None:
+        self.open_to_others = {}
+        for root in self.roots:
+            for path in [root, *root.rglob("*")]:
+                try:
+                    modes = [
+                        stat.S_IMODE(p.lstat().st_mode)
+                        for p in (path, *path.parents)
+                        if p.is_relative_to(root)
+                    ]
+                except FileNotFoundError:  # deleted while we walked
+                    continue
+                self.seen.add(path)
+                if modes[0] & 0o077:
+                    self.open_to_others[path] = oct(modes[0])
+                    if all(mode & 0o011 for mode in modes[1:]):
+                        self.reachable[path] = oct(modes[0])
+
+    async def watch(self) -> None:
+        while True:
+            self.scan()
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)  # a typical server's: new files 0644, folders 0755
+    yield
+    os.umask(previous)
+
+
+async def test_bot_files_and_folders_are_owner_only(
+    cluster: Cluster, api: BotAPIServer, tmp_path: Path, umask_022: None
+) -> None:
+    admin = api.add_user("Ada", user_id=ADMIN_ID)
+    data = tmp_path / "data"
+    watch = ModeWatch(tmp_path / "data")
+    cluster.network.latency = 0.05
+    async with product_running(cluster, api, data, keep_archives=True) as running:
+        watcher = asyncio.create_task(watch.watch())
+        product = Product(cluster, api, running, admin, admin, admin)
+        await start_export(product, admin, "@daily_digest_sandbox")
+        await product.archive(admin.id, timeout=40)
+        watcher.cancel()
+    watch.scan()
+    names = {path.name for path in watch.seen}
+    assert {"app.sqlite", "app.sqlite-wal", "archives"} <= names
+    assert any(name.endswith(".zip") for name in names) and any(p.suffix == ".html" for p in watch.seen)
+    assert watch.reachable == {} and watch.open_to_others == {}
+
+
+async def test_cli_files_and_folders_are_owner_only(
+    cluster: Cluster, client: TelegramClient, tmp_path: Path, umask_022: None
+) -> None:
+    out = tmp_path / "out"
+    watch = ModeWatch(out)
+    watcher = asyncio.create_task(watch.watch())
+    target = await resolve_target(client, parse_target("@daily_digest_sandbox"))
+    options = ExportOptions(formats=("json", "html", "md"))
+    result = await export_chat(client, target, options, out, keep_work_dir=True)
+    watcher.cancel()
+    watch.scan()
+    assert result.complete and any(p.suffix == ".md" for p in watch.seen)
+    assert any(p.name == "messages.sqlite" for p in watch.seen)
+    assert watch.reachable == {} and watch.open_to_others == {}
+    # The command line too, whatever umask it is started with (it sets its own).
+    session, cli_out, data = tmp_path / "session.json", tmp_path / "cli-out", tmp_path / "cli-data"
+    cluster.write_session_file(session)
+    command = ["--session-file", str(session), "export", "@daily_digest_sandbox", "--out", str(cli_out)]
+    command += ["--incremental", "--data-dir", str(data)]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "exporter",
+        *command,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0
+    watch = ModeWatch(cli_out, data)
+    watch.scan()
+    assert any(p.suffix == ".zip" for p in watch.seen) and any(p.name == "app.sqlite" for p in watch.seen)
+    assert watch.reachable == {} and watch.open_to_others == {}
