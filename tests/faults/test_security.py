@@ -17,12 +17,19 @@ from aiogram.methods import GetMe
 from aiohttp import ConnectionTimeoutError
 from telethon import TelegramClient
 
+from bot.handlers.errors import SOMETHING_WENT_WRONG
 from exporter.export import ExportOptions, export_chat
 from exporter.targets import parse_target, resolve_target
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import Cluster
 from sandbox.world import World
-from tests.bot.conftest import ADMIN_ID, Product, product_running
+from tests.bot.conftest import (
+    ADMIN_ID,
+    HANDLER_FAILURES,
+    DeliberateFailure,
+    Product,
+    product_running,
+)
 from tests.bot.test_jobs_and_admin import start_export
 
 
@@ -239,3 +246,37 @@ async def test_cli_files_and_folders_are_owner_only(
     watch.scan()
     assert any(p.suffix == ".zip" for p in watch.seen) and any(p.name == "app.sqlite" for p in watch.seen)
     assert watch.reachable == {} and watch.open_to_others == {}
+
+
+class DeliberateNetworkError(TelegramNetworkError, DeliberateFailure):
+    pass
+
+
+async def test_a_handler_that_raises_gets_the_user_one_sentence(
+    product: Product, monkeypatch: pytest.MonkeyPatch, debug_log: LineCapture
+) -> None:
+    api, member, app = product.api, product.member, product.running.app
+    failures = [DeliberateFailure("the database went away")]
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise failures.pop(0)
+
+    monkeypatch.setattr(app.queue, "list_for_user", broken)
+    product.say(member, "/status")
+    reply = await product.reply(member.id, lambda m: "went wrong" in (m.text or ""))
+    assert reply.text == SOMETHING_WENT_WRONG
+    # A Telegram network error has its own sentence, in the forum topic where it happened.
+    failures.append(DeliberateNetworkError(method=GetMe(), message="ServerDisconnectedError"))
+    forum = api.add_chat("forum", "Team forum", owner=product.admin, members=[member])
+    topic = api.add_topic(forum, "Ops")
+    product.say(member, "/status", forum, topic=topic)
+    reply = await product.reply(forum.id, lambda m: "reach Telegram" in (m.text or ""))
+    assert reply.text == "I could not reach Telegram just now: send that again in a minute."
+    assert reply.thread_id == topic.id
+    # The test fixture saw both first; each is logged once, with its traceback, and nothing else.
+    noticed = product.running.dispatcher[HANDLER_FAILURES]
+    assert [type(f) for f in noticed] == [DeliberateFailure, DeliberateNetworkError]
+    logged = [line for line in debug_log.lines if "DeliberateFailure: the database went away" in line]
+    assert len(logged) == 1 and "Traceback" in logged[0]
+    assert not any("Cause exception while process update" in line for line in debug_log.lines)
+    assert len(product.bot_texts(member.id)) == 1 and len(product.bot_texts(forum.id)) == 1

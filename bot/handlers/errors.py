@@ -1,0 +1,65 @@
+"""Whatever escapes a handler: the user gets one sentence, the log gets the traceback once.
+
+aiogram hands an exception a handler raised to the ``errors`` observers of the
+dispatcher and then of its routers in order; this router answers it, so
+aiogram does not log it a second time.  The traceback goes through the
+redacting log record factory (exporter/redaction.py) like every other line.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import ErrorEvent
+from telethon import errors
+
+from exporter.errors import ExplainedError, duration, explain
+
+log = logging.getLogger(__name__)
+
+SOMETHING_WENT_WRONG = (
+    "Something went wrong on my side and I could not do that; try again, and if it happens again, "
+    "tell the admin: the details are in the bot's log."
+)
+
+
+def sentence_for(exc: BaseException) -> str:
+    """One sentence for the user; nothing of the exception's text unless it was written for users."""
+    if isinstance(exc, TelegramRetryAfter):
+        return f"Telegram asked me to slow down: send that again in {duration(exc.retry_after)}."
+    if isinstance(exc, TelegramNetworkError | TelegramServerError):
+        return "I could not reach Telegram just now: send that again in a minute."
+    if isinstance(exc, ExplainedError | errors.RPCError | errors.AuthKeyNotFound):
+        return explain(exc)
+    return SOMETHING_WENT_WRONG
+
+
+async def on_error(event: ErrorEvent, bot: Bot) -> bool:
+    update = event.update
+    log.error("handling update %s failed", update.update_id, exc_info=event.exception)
+    sentence = sentence_for(event.exception)
+    try:
+        if update.message is not None:
+            await update.message.answer(sentence)
+        elif update.callback_query is not None and update.callback_query.message is not None:
+            message = update.callback_query.message
+            thread = message.message_thread_id if getattr(message, "is_topic_message", None) else None
+            await bot.send_message(message.chat.id, sentence, message_thread_id=thread)
+    except TelegramAPIError as exc:
+        # Telegram itself is failing (often the very error above): the log has it all.
+        log.warning("could not tell the user about the error: %s", exc)
+    return True
+
+
+def make_router() -> Router:
+    """A fresh router per dispatcher (a router can belong to one only)."""
+    router = Router(name="errors")
+    router.errors()(on_error)
+    return router
