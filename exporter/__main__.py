@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 import getpass
 import os
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -59,16 +58,30 @@ def _formats(text: str) -> tuple[str, ...]:
     return chosen
 
 
+# Message and topic ids are 32-bit in Telegram's schema (int id in message#…).
+_MAX_ID = 2**31 - 1
+
+
 def _ids(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
+        ids = tuple(_positive(part.strip()) for part in text.split(",") if part.strip())
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of topic ids") from None
+    if not ids:
+        # An empty list would export no topic at all and call that complete.
+        raise argparse.ArgumentTypeError("give at least one topic id (General is 1), or leave --topics out")
+    return ids
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    if not text.isdigit() or not 0 < int(text) <= _MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {_MAX_ID:,}")
+    return int(text)
+
+
+def _message_id(text: str) -> int:
+    if not text.isdigit() or int(text) > _MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a message id (0 to {_MAX_ID:,})")
     return int(text)
 
 
@@ -105,8 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--since", type=_date, help="only messages sent at or after this date (UTC)")
     export.add_argument("--until", type=_date, help="only messages sent before this date (UTC)")
-    export.add_argument("--min-id", type=int, default=0, help="only messages with a larger id")
-    export.add_argument("--max-id", type=int, default=0, help="only messages with a smaller id")
+    export.add_argument("--min-id", type=_message_id, default=0, help="only messages with a larger id")
+    export.add_argument("--max-id", type=_message_id, default=0, help="only messages with a smaller id")
     export.add_argument("--last", type=_positive, help="only the newest N messages")
     export.add_argument(
         "--topics", type=_ids, help="forums: only these topic ids (comma-separated; General is 1)"

@@ -8,6 +8,7 @@ common tools: ``cat NAME.zip.0* > NAME.zip`` (``copy /b`` on Windows), or open
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import time
@@ -106,5 +107,13 @@ def package(
 ) -> tuple[list[ArchivePart], float]:
     """Zip and split; returns the parts and the seconds it took (timed here, in the worker thread)."""
     started = time.perf_counter()
-    parts = split(write_zip(root, files, manifest, destination), part_size)
+    try:
+        parts = split(write_zip(root, files, manifest, destination), part_size)
+    except BaseException:
+        # A full disk or a kill mid-write: no truncated zip or part may stay to look like an archive.
+        for leftover in (destination.with_name(destination.name + ".partial"), destination):
+            leftover.unlink(missing_ok=True)
+        for part in destination.parent.glob(f"{glob.escape(destination.name)}.[0-9][0-9][0-9]"):
+            part.unlink(missing_ok=True)
+        raise
     return parts, time.perf_counter() - started

@@ -74,11 +74,14 @@ def build_client(session: SessionFile, **options: object) -> TelegramClient:
 
     flood_sleep_threshold=0: Telethon must never sleep on a flood wait behind our
     back; the exporter's scheduler waits and counts them itself.
+    raise_last_call_error=True: after retrying 5xx answers Telethon raises the last
+    RPCError (which errors.explain maps) instead of a bare ValueError.
     """
     if session.rsa_public_key:
         # Trust the sandbox's own server key; Telegram's real keys stay trusted too.
         telethon_rsa.add_key(session.rsa_public_key.encode(), old=False)
     options.setdefault("flood_sleep_threshold", 0)
+    options.setdefault("raise_last_call_error", True)
     options.setdefault("receive_updates", False)
     string_session = StringSession(session.string_session)
     # A session with no key yet is an empty string, which Telethon would send to Telegram's real DC.

@@ -25,7 +25,22 @@ class ExplainedError(Exception):
     """An error whose message is already the sentence for the user."""
 
 
-class WorkStoreDamaged(ExplainedError):
+class ExportError(ExplainedError):
+    """The export could not finish; the message is for the user."""
+
+
+class DiskFull(ExportError):
+    """No room left while writing under ``folder``; what was fetched is kept for the next run."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        super().__init__(
+            f"The disk is full ({free_space(folder)} free at {folder}): free some space, then run the "
+            "export again to continue where it stopped."
+        )
+
+
+class WorkStoreDamaged(ExportError):
     """The per-export store of an earlier run cannot be read."""
 
     def __init__(self, folder: Path, detail: str) -> None:
@@ -36,7 +51,7 @@ class WorkStoreDamaged(ExplainedError):
         )
 
 
-class ExportAlreadyRunning(ExplainedError):
+class ExportAlreadyRunning(ExportError):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         super().__init__(
@@ -121,10 +136,7 @@ def explain(exc: BaseException, *, path: Path | None = None) -> str:
         where = Path(exc.filename) if isinstance(exc, OSError) and exc.filename else path
         if where is None:
             return "The disk is full: free some space, then run the export again to continue."
-        return (
-            f"The disk is full ({free_space(where)} free at {where}): free some space, then run the "
-            "export again to continue where it stopped."
-        )
+        return str(DiskFull(where))
     if isinstance(exc, sqlite3.DatabaseError):
         if path is not None:
             return str(WorkStoreDamaged(path, str(exc)))

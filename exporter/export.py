@@ -27,6 +27,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -41,9 +42,9 @@ from telethon.tl import types as T
 from db.private import make_private_dir
 from db.store import ExportStore, StoreOverview, StoreReader, StreamRow
 
-from . import archive
+from . import archive, workdir
 from .dedupe import SeenFilter, capacity_for
-from .errors import ExplainedError, explain
+from .errors import DiskFull, ExportError, WorkStoreDamaged, explain, is_disk_full
 from .records import NameBook, to_record, topic_of
 from .render.model import PAGE_SIZE, ChatInfo, TopicInfo
 from .render.names import safe_filename
@@ -57,10 +58,6 @@ FORMATS = ("json", "html", "md")
 DEFAULT_FORMATS = ("json", "html")
 STORE_FILE = "messages.sqlite"
 PLAN_VERSION = 1
-
-
-class ExportError(ExplainedError):
-    """The export could not finish; the message is for the user."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +159,9 @@ class _Run:
     after: dict[int | None, int] = field(default_factory=dict)
     flood: FloodWait | None = None
     flood_until: float = 0.0
+    # Where the export writes: a new plan checks there is room for it.
+    work_dir: Path = Path()
+    out_dir: Path = Path()
 
     def emit(self, phase: str = "fetching") -> None:
         if self.listener is None:
@@ -194,7 +194,8 @@ async def _bounds(send: Any, peer: Any, options: ExportOptions) -> tuple[int, in
         count = len(probe.messages)
     low, high = options.min_id, options.max_id or newest + 1
     stream = Stream(peer, 0, high)
-    if options.since:
+    # Telegram reads offset_date 0 as "no date" (newest first): a `since` at or before the epoch is no bound.
+    if options.since and options.since.timestamp() > 0:
         # The oldest message at or after `since`: one step newer than the last one before it.
         request = stream.request(0, add_offset=-1, limit=1)
         request.offset_date = options.since
@@ -257,6 +258,8 @@ async def _plan(run: _Run, send: Any, target: ResolvedTarget, options: ExportOpt
         wanted = (target.topic_id,)
     if wanted is None and target.message_id is not None and any(t.id == target.message_id for t in topics):
         wanted = (target.message_id,)
+    if wanted == ():
+        raise ExportError("No topic chosen: name at least one topic id (General is 1), or export them all.")
     if wanted is not None:
         unknown = sorted(set(wanted) - {t.id for t in topics})
         if unknown:
@@ -295,6 +298,7 @@ async def _load_or_make_plan(
         run.topic_counts = {int(k): v for k, v in plan["topic_counts"].items()}
         return store.streams()
     streams = await _plan(run, send, target, options)
+    workdir.check_room(run.work_dir, run.out_dir, run.total)
     store.add_streams(streams)
     topics = [asdict(t) for t in run.topics]
     plan = {"identity": identity, "total": run.total, "topics": topics, "topic_counts": run.topic_counts}
@@ -458,7 +462,7 @@ async def _fetch(
                 longest_wait=options.longest_flood_wait,
             )
             streams = await _load_or_make_plan(run, scheduler, target, options)
-        except (errors.RPCError, ConnectionError, OSError) as exc:
+        except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, OSError) as exc:
             raise ExportError(explain(exc)) from exc
         capacity = options.bloom_capacity or capacity_for(run.total)
         run.seen = SeenFilter(capacity, error_rate=options.bloom_error_rate)
@@ -466,15 +470,19 @@ async def _fetch(
         if run.done:
             # Resuming: the filter must know everything already stored.
             run.seen.add_all(await run.store.stored_ids())
-        stopped: BaseException | None = None
+        failures: tuple[BaseException, ...] = ()
         try:
             async with asyncio.TaskGroup() as group:
                 for row in streams:
                     if not row.done:
                         group.create_task(_fetch_stream(run, scheduler, row, target.input_peer))
-        except* (errors.RPCError, ConnectionError, OSError) as failure:
-            stopped = failure.exceptions[0]
-    return None if stopped is None else explain(stopped)
+        except* (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error) as failure:
+            failures = failure.exceptions
+    local = next((f for f in failures if is_disk_full(f) or isinstance(f, sqlite3.Error)), None)
+    if local is not None:
+        # The disk or the store failed, not Telegram: rendering now would fail too; stop, resumable.
+        raise local
+    return explain(failures[0]) if failures else None
 
 
 async def export_chat(
@@ -485,23 +493,52 @@ async def export_chat(
     *,
     work_dir: Path | None = None,
     on_progress: ProgressListener | None = None,
+    keep_work_dir: bool = False,
 ) -> ExportResult:
     """Export one chat into ``out_dir``.
 
     ``work_dir`` keeps the resumable store: pass the same folder again after an
-    interruption to continue.  It is deleted once the archive is written."""
+    interruption to continue.  It is deleted once the archive is written, unless
+    ``keep_work_dir`` (the bot deletes it once the archive is delivered)."""
     unknown = sorted(set(options.formats) - set(FORMATS))
     if unknown or not options.formats:
         choices = ", ".join(FORMATS)
         raise ExportError(f"Unknown format {', '.join(unknown) or '(none)'}: choose from {choices}.")
-    clock = PhaseClock()
     work_dir = work_dir or default_work_dir(out_dir, target.chat, options)
     resuming = (work_dir / STORE_FILE).exists()
     make_private_dir(out_dir)
     make_private_dir(work_dir)
+    with workdir.locked(work_dir):
+        try:
+            return await _export_locked(
+                client, target, options, out_dir, work_dir, on_progress, resuming, keep_work_dir
+            )
+        except (OSError, sqlite3.Error) as exc:
+            # What was fetched stays in the work folder: the next run continues from it.
+            if is_disk_full(exc):
+                filename = exc.filename if isinstance(exc, OSError) else None
+                raise DiskFull(Path(filename).parent if filename else work_dir) from exc
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise WorkStoreDamaged(work_dir, str(exc)) from exc
+            raise
+
+
+async def _export_locked(
+    client: TelegramClient,
+    target: ResolvedTarget,
+    options: ExportOptions,
+    out_dir: Path,
+    work_dir: Path,
+    on_progress: ProgressListener | None,
+    resuming: bool,
+    keep_work_dir: bool,
+) -> ExportResult:
+    clock = PhaseClock()
     store_path = work_dir / STORE_FILE
-    store = ExportStore(store_path)
-    run = _Run(target.chat, store, clock, on_progress, after=dict(options.after))
+    store = workdir.open_store(work_dir, STORE_FILE)
+    run = _Run(
+        target.chat, store, clock, on_progress, after=dict(options.after), work_dir=work_dir, out_dir=out_dir
+    )
     try:
         name = store.get_meta("name")
         if name is None:
@@ -513,7 +550,8 @@ async def export_chat(
         if not resuming:
             shutil.rmtree(work_dir, ignore_errors=True)
         raise
-    store.close()
+    finally:
+        store.close()
     complete = reason is None
 
     run.emit("rendering")
@@ -525,13 +563,13 @@ async def export_chat(
     manifest = _manifest(run, options, render_dir, files, complete, reason, clock.report(run.done), overview)
     last_ids = {c.topic_id: c.last_id for c in overview.counts if c.last_id}
     # An incomplete export is delivered too (never lose what was read), but its name says so.
-    destination = out_dir / (f"{name}.zip" if complete else f"{name}.PARTIAL.zip")
+    destination = workdir.reserve(out_dir / (f"{name}.zip" if complete else f"{name}.PARTIAL.zip"))
     parts, seconds = await asyncio.to_thread(
         archive.package, render_dir, files, manifest, destination, options.part_size
     )
     clock.add(PACKAGING, seconds)
     clock.finish()
-    if complete:
+    if complete and not keep_work_dir:
         shutil.rmtree(work_dir, ignore_errors=True)
     run.emit("done")
     return ExportResult(target.chat, parts, manifest, clock.report(run.done), complete, reason, last_ids)

@@ -105,6 +105,9 @@ class FetchScheduler:
                 await self._release()
                 seconds = int(getattr(exc, "seconds", 0) or 1)
                 if seconds > self.longest_wait:
+                    # Counted, though not waited out: the summary must not read "0 waits".
+                    self._clock.flood_wait_started(seconds)
+                    self._clock.flood_wait_finished()
                     raise
                 await self._wait_out(seconds, type(request).__name__)
                 continue

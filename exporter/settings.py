@@ -40,6 +40,7 @@ def open_client(
     path = settings.tg_session_path
     path.parent.mkdir(parents=True, exist_ok=True)
     options.setdefault("flood_sleep_threshold", 0)
+    options.setdefault("raise_last_call_error", True)
     client = TelegramClient(str(path), settings.tg_api_id, settings.tg_api_hash.get_secret_value(), **options)
     secure_session_file(path)
     return client

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from telethon import TelegramClient, errors, utils
 from telethon.tl import types as T
 
-from .errors import ExplainedError
+from .errors import ExplainedError, explain
 from .render.model import ChatInfo
 
 _USERNAME = r"[A-Za-z][A-Za-z0-9_]{3,31}"
@@ -25,6 +25,8 @@ _LINK = re.compile(
     r"(?:/(?P<first>\d+))?(?:/(?P<second>\d+))?/?(?:\?.*)?$"
 )
 _INVITE = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:\+|joinchat/)", re.IGNORECASE)
+# User, chat and channel ids fit in 40 bits (TDLib: UserId::MAX_USER_ID = (1 << 40) - 1).
+_MAX_PEER_ID = (1 << 40) - 1
 _SELF = frozenset({"me", "self", "saved", "saved messages"})
 
 
@@ -68,7 +70,10 @@ def parse_target(text: str) -> TargetSpec:
             )
         return TargetSpec(username=link["name"], topic_id=topic_id, message_id=message_id)
     if re.fullmatch(r"-?\d{1,20}", value):
-        return TargetSpec(peer_id=int(value))
+        peer_id = int(value)
+        if not 0 < utils.resolve_id(peer_id)[0] <= _MAX_PEER_ID:
+            raise TargetError(f"{value} is not a Telegram chat or user id: check the number.")
+        return TargetSpec(peer_id=peer_id)
     name = value.removeprefix("@")
     if re.fullmatch(_USERNAME, name):
         return TargetSpec(username=name)
@@ -116,6 +121,15 @@ async def _entity_by_id(client: TelegramClient, peer_id: int) -> object:
         return await client.get_entity(peer_id)
 
 
+def _not_found(spec: TargetSpec) -> str:
+    if spec.username:
+        return f"No chat or user is called @{spec.username}: check the spelling."
+    return (
+        f"Can't find {spec.peer_id} among the chats the exporting account can see: "
+        "join the chat first, or use its public @username."
+    )
+
+
 async def resolve_target(client: TelegramClient, spec: TargetSpec) -> ResolvedTarget:
     try:
         if spec.is_self:
@@ -132,15 +146,14 @@ async def resolve_target(client: TelegramClient, spec: TargetSpec) -> ResolvedTa
             "The exporting account has no access to that chat (private, left or banned): "
             "join it with that account first."
         ) from None
-    except (ValueError, errors.PeerIdInvalidError):
-        if spec.username:
-            # Telethon reports an unknown username as ValueError too.
-            raise TargetError(f"No chat or user is called @{spec.username}: check the spelling.") from None
-        what = str(spec.peer_id)
-        raise TargetError(
-            f"Can't find {what} among the chats the exporting account can see: "
-            "join the chat first, or use its public @username."
-        ) from None
+    except errors.PeerIdInvalidError:
+        raise TargetError(_not_found(spec)) from None
+    except (errors.RPCError, errors.AuthKeyNotFound) as exc:
+        # A flood wait on the lookup, a revoked session, Telegram's servers failing.
+        raise TargetError(explain(exc)) from None
+    except ValueError:
+        # Telethon reports an unknown username as ValueError too.
+        raise TargetError(_not_found(spec)) from None
     if isinstance(entity, T.ChannelForbidden | T.ChatForbidden) or (
         getattr(entity, "left", False) and not getattr(entity, "username", None)
     ):

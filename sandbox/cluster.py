@@ -173,6 +173,8 @@ class Cluster:
         refusal: RpcError | None = None
         if fault is None:
             try:
+                if type(request) not in api.PUBLIC:
+                    network.access_check(ctx.user_id, method)
                 network.flood_check(ctx.user_id, method, takeout=ctx.takeout_id is not None)
             except RpcError as exc:
                 refusal = exc

@@ -115,6 +115,11 @@ class NetworkModel:
     flood_waits: Counter[str] = field(default_factory=Counter)
     # Seconds the refusals asked for, per method.
     flood_wait_seconds: Counter[str] = field(default_factory=Counter)
+    # The account's sessions are revoked once this many more of its calls were answered (None: never).
+    revoke_after: int | None = None
+    revoke_error: str = "AUTH_KEY_UNREGISTERED"
+    # The account loses access to its chats once this many more history calls were answered.
+    private_after: int | None = None
     _buckets: dict[int, TokenBucket] = field(default_factory=dict)
     _rng: random.Random = field(init=False)
 
@@ -137,6 +142,39 @@ class NetworkModel:
                 hit = fault
         self.faults = [fault for fault in self.faults if not fault.spent]
         return hit
+
+    def revoke_session(self, after: int = 0, error: str = "AUTH_KEY_UNREGISTERED") -> None:
+        """Every call of the logged-in account after the next ``after`` gets 401 ``error``.
+
+        Source: https://core.telegram.org/api/errors#401-unauthorized — AUTH_KEY_UNREGISTERED (the
+        key is not registered), SESSION_REVOKED (the user terminated the session, e.g. in Settings →
+        Devices), both code 401, after which the client must log in again.
+        """
+        if error not in {"AUTH_KEY_UNREGISTERED", "SESSION_REVOKED", "USER_DEACTIVATED", "SESSION_EXPIRED"}:
+            raise ValueError(f"{error} is not a 401 error of https://core.telegram.org/api/errors")
+        self.revoke_after, self.revoke_error = after, error
+
+    def lose_chat_access(self, after: int = 0) -> None:
+        """History calls after the next ``after`` get 400 CHANNEL_PRIVATE, as when the account is
+        banned or the chat turns private mid-export.
+
+        Source: https://core.telegram.org/method/messages.getHistory lists "400 CHANNEL_PRIVATE
+        You haven't joined this channel/supergroup"; guess: the sandbox applies it to every chat.
+        """
+        self.private_after = after
+
+    def access_check(self, user_id: int | None, method: str) -> None:
+        """Session revocation and loss of chat access, counted down per answered call."""
+        if user_id is None:
+            return
+        if self.revoke_after is not None:
+            if self.revoke_after <= 0:
+                raise RpcError(401, self.revoke_error)
+            self.revoke_after -= 1
+        if self.private_after is not None and method in HISTORY_METHODS:
+            if self.private_after <= 0:
+                raise RpcError(400, "CHANNEL_PRIVATE")
+            self.private_after -= 1
 
     def flood_check(self, user_id: int | None, method: str, *, takeout: bool) -> None:
         if self.rate is None or user_id is None or method not in HISTORY_METHODS:

@@ -198,7 +198,7 @@ async def test_takeout_export_and_its_confirmation_delay(
     assert cluster.home.stats["connections"] >= 1
 
     cluster.network.add_fault(parse_fault("account.initTakeoutSession=420:TAKEOUT_INIT_DELAY_86400"))
-    with pytest.raises(ExportError, match=r"confirmed first.*86400 s"):
+    with pytest.raises(ExportError, match=r"confirmed first.*1 d 0 h"):
         await run_export(client, "@daily_digest_sandbox", tmp_path / "again", takeout=True)
     assert not (tmp_path / "again").exists() or not list((tmp_path / "again").glob("*.zip"))
 
