@@ -133,9 +133,9 @@ async def with_retries(send: Callable[[], Awaitable[_T]], what: str, bound: floa
             wait, why = pause, str(exc)
             pause = min(LONGEST_PAUSE, pause * 2)
         except TelegramAPIError as exc:
-            raise DeliveryError(f"Telegram refused {what}: {exc.message}.") from exc
+            raise DeliveryError(f"Telegram refused {what}: {exc.message}") from exc
         if loop.time() + wait > deadline:
-            raise DeliveryError(f"Telegram kept refusing {what} for {bound:.0f} s ({why}).")
+            raise DeliveryError(f"Sending {what} failed ({why}) and we stopped retrying after {bound:.0f} s")
         log.warning("sending %s failed (%s); trying again in %.0f s", what, why, wait)
         await asyncio.sleep(wait)
 

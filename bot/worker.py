@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import sqlite3
 import time
 from datetime import timedelta
 from pathlib import Path
 
 from aiogram.exceptions import TelegramAPIError
 
-from db import ArchiveStore
+from db import ArchiveStore, DbError
 from db.jobs import Job, JobPart, JobResult
 from exporter.archive import sha256_of
 from exporter.errors import explain
@@ -48,16 +49,27 @@ class JobRunner:
         app = self.app
         where = Destination(job.chat_id, job.thread_id)
         status = await self._status(job, where)
-        if await _delivery_can_resume(job):
-            log.info("job %s: the archive is on disk, sending what Telegram has not confirmed", job.id)
-        else:
-            result = await self._export(job, status)
-            record, parts = delivery_record(result)
-            record["report"] = result.report.to_dict()
-            job = await app.queue.record_delivery(job.id, record, parts)
-        assert job.delivery is not None
-        await status.show(f"Exported {job.delivery['messages']:,} messages from {status.title}. Sending…")
-        parts = await self._deliver(job, where, status)
+        try:
+            if await _delivery_can_resume(job):
+                log.info("job %s: the archive is on disk, sending what Telegram has not confirmed", job.id)
+            else:
+                result = await self._export(job, status)
+                record, parts = delivery_record(result)
+                record["report"] = result.report.to_dict()
+                job = await app.queue.record_delivery(job.id, record, parts)
+            assert job.delivery is not None
+            await status.show(f"Exported {job.delivery['messages']:,} messages from {status.title}. Sending…")
+            parts = await self._deliver(job, where, status)
+        except asyncio.CancelledError:
+            await status.close()
+            if await app.queue.is_cancel_requested(job.id):
+                await status.show("Export cancelled.")
+            else:
+                # The bot is shutting down: the job goes back to the queue and resumes at the next start.
+                await status.show(
+                    f"The bot is restarting; the export of {status.title} continues when it is back."
+                )
+            raise
         return await self._finish(job, parts)
 
     async def _export(self, job: Job, status: StatusMessage) -> ExportResult:
@@ -73,16 +85,6 @@ class JobRunner:
 
         try:
             result = await app.exports.run(job, on_progress=on_progress)
-        except asyncio.CancelledError:
-            await status.close()
-            if await app.queue.is_cancel_requested(job.id):
-                await status.show("Export cancelled.")
-            else:
-                # The bot is shutting down: the job goes back to the queue and resumes at the next start.
-                await status.show(
-                    f"The bot is restarting; the export of {status.title} continues when it is back."
-                )
-            raise
         except Exception as exc:
             if isinstance(exc, TargetError | ExportError):
                 sentence = str(exc)
@@ -112,7 +114,7 @@ class JobRunner:
                 parts[index] = await send_part(app.bot, where, part, record["captions"][index], bound)
                 await app.queue.confirm_part(job.id, part.path, parts[index].file_id, parts[index].message_id)
         except DeliveryError as exc:
-            sentence = f"{exc} The archive is kept: /history can send it again."
+            sentence = f"{str(exc).rstrip('.')}; the archive is kept and /history can send it again."
             await status.show(
                 f"Exported {record['messages']:,} messages from {status.title}; sending failed."
             )
@@ -129,9 +131,13 @@ class JobRunner:
             await app.exports.delivered(job, record["chat_id"], last_ids)
             await _drop_work_dir(job)
         if not app.settings.keep_archives:
-            # Delivered: Telegram keeps the files (re-sent by file id), we keep nothing.
-            remove_parts(parts)
-            await ArchiveStore(app.database).mark_archive_deleted(job.id)
+            try:
+                # Delivered: Telegram keeps the files (re-sent by file id), we keep nothing.
+                remove_parts(parts)
+                await ArchiveStore(app.database).mark_archive_deleted(job.id)
+            except (OSError, sqlite3.Error, DbError) as exc:
+                # The user has the archive: what is left is swept with the kept ones.
+                log.warning("could not delete the delivered archive of job %s: %s", job.id, exc)
         if not record["complete"]:
             raise ExportFailed(f"stopped early: {record['reason']}")
         return JobResult(report=record.get("report"), parts=parts)
@@ -204,15 +210,15 @@ async def sweep_archives(app: App, archives: ArchiveStore) -> int:
 async def sweep_work_dirs(app: App, archives: ArchiveStore) -> list[Path]:
     """Delete work stores untouched for the configured days that no queued or running job uses:
     exports that stopped early and were never continued. Returns the folders deleted."""
-    active = await archives.work_dirs(active=True)
+    active = {folder.resolve() for folder in await archives.work_dirs(active=True)}
     oldest = time.time() - app.settings.work_dir_max_age_days * 86_400
     root = app.archives_dir / ".work"
 
     def sweep() -> list[Path]:
         gone = []
-        for store in root.rglob(STORE_FILE) if root.is_dir() else ():
+        for store in list(root.rglob(STORE_FILE)) if root.is_dir() else []:
             folder = store.parent
-            if folder in active or _last_touched(folder) >= oldest:
+            if folder.resolve() in active or _last_touched(folder) >= oldest:
                 continue
             shutil.rmtree(folder, ignore_errors=True)
             gone.append(folder)
@@ -222,9 +228,11 @@ async def sweep_work_dirs(app: App, archives: ArchiveStore) -> list[Path]:
 
 
 def _last_touched(folder: Path) -> float:
-    times = [folder.stat().st_mtime]
-    times += [path.stat().st_mtime for path in folder.rglob("*")]
-    return max(times)
+    """The newest modification in the folder; now if it changes while we look (it is in use)."""
+    try:
+        return max([folder.stat().st_mtime] + [path.stat().st_mtime for path in folder.rglob("*")])
+    except FileNotFoundError:
+        return time.time()
 
 
 async def tell_restarted(app: App, jobs: list[Job]) -> None:

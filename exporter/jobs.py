@@ -15,7 +15,9 @@ after what the user has.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +31,9 @@ from db.jobs import Job
 from .export import ExportOptions, ExportResult, Progress, default_work_dir, export_chat
 from .render.model import ChatInfo
 from .targets import parse_target, resolve_target
+
+# In a work folder: the export in it is complete; the next export of the same chat starts afresh.
+FINISHED_MARK = "finished"
 
 
 def options_to_json(options: ExportOptions) -> dict[str, Any]:
@@ -89,7 +94,12 @@ class ExportJobs:
         work_dir = self.work_dir_for(job.user_id, target.chat, options)
         if job.work_dir != work_dir:
             await self.queue.set_work_dir(job.id, work_dir)
-        return await export_chat(
+        finished = work_dir / FINISHED_MARK
+        if finished.exists():
+            # A complete export whose store outlived its delivery (cancelled while sending): its
+            # archive was made; continuing it would hand out old messages as complete.
+            await asyncio.to_thread(shutil.rmtree, work_dir, True)
+        result = await export_chat(
             self.client,
             target,
             options,
@@ -98,6 +108,9 @@ class ExportJobs:
             on_progress=on_progress,
             keep_work_dir=True,
         )
+        if result.complete:
+            finished.touch()
+        return result
 
     def work_dir_for(self, user_id: int, chat: ChatInfo, options: ExportOptions) -> Path:
         shared = default_work_dir(self.archives_dir, chat, options)

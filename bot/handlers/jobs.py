@@ -119,7 +119,7 @@ async def resend_archive(query: CallbackQuery, app: App, button: ButtonSession) 
         try:
             sent = await send_part(app.bot, where, part, text, app.settings.delivery_retry_seconds)
         except DeliveryError as exc:
-            await tell(app.bot, where, f"{exc} Try /history again later.")
+            await tell(app.bot, where, f"{str(exc).rstrip('.')}; try /history again later.")
             return
         if not part.file_id and sent.file_id:
             # Uploaded from disk this time: the next resend goes by file id.

@@ -314,3 +314,26 @@ async def test_list_for_user_is_newest_first(queue: SqliteJobQueue) -> None:
 def test_limits_must_be_positive(db: Database, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         SqliteJobQueue(db, work_root=tmp_path, max_running=0)
+
+
+async def test_delivery_is_recorded_before_sending_and_parts_confirmed_one_by_one(
+    queue: SqliteJobQueue, tmp_path: Path
+) -> None:
+    job = await queue.submit(1, 1, "@chat")
+    await queue.claim_next("w")
+    parts = [JobPart(f"/a/x.zip.00{n}", 10 * n, f"{n:064x}") for n in (1, 2)]
+    record = {"summary": "Done: chat", "summary_sent": False, "captions": ["one", "two"]}
+    recorded = await queue.record_delivery(job.id, record, parts)
+    assert recorded.delivery == record and recorded.parts == tuple(parts)
+    sent = await queue.record_delivery(job.id, {**record, "summary_sent": True})
+    assert sent.delivery is not None and sent.delivery["summary_sent"] and sent.parts == tuple(parts)
+    confirmed = await queue.confirm_part(job.id, "/a/x.zip.002", "file-2", 77)
+    assert [(part.file_id, part.message_id) for part in confirmed.parts] == [(None, None), ("file-2", 77)]
+    with pytest.raises(ValueError, match="no archive part"):
+        await queue.confirm_part(job.id, "/elsewhere", "file-3", 78)
+    moved = await queue.set_work_dir(job.id, tmp_path / "shared")
+    assert moved.work_dir == tmp_path / "shared"
+    # Re-claimed after a crash: the record and the confirmations are still there.
+    await queue.recover_after_restart()
+    again = await queue.claim_next("w2")
+    assert again is not None and again.attempts == 2 and again.parts == confirmed.parts

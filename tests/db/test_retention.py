@@ -54,3 +54,23 @@ async def test_disk_budget(db: Database, queue: SqliteJobQueue) -> None:
         "not enough room for archives: 500.0 MB needed, 600.0 MB of the 1.0 GB budget already in use. "
         "Delete old archives or raise the disk budget"
     )
+
+
+async def test_work_folders_count_by_their_bytes_on_disk(db: Database, queue: SqliteJobQueue) -> None:
+    archives = ArchiveStore(db)
+    job = await queue.submit(1, 1, "@chat")
+    assert job.work_dir is not None
+    assert await archives.disk_usage_of_work_dirs() == 0  # named, not made yet
+    (job.work_dir / "export").mkdir(parents=True)
+    (job.work_dir / "messages.sqlite").write_bytes(b"x" * 700)
+    (job.work_dir / "export" / "result.json").write_bytes(b"y" * 300)
+    assert await archives.disk_usage_of_work_dirs() == 1000
+    assert await archives.work_dirs(active=True) == {job.work_dir}
+    await archives.check_disk_budget(budget_bytes=1500, needed_bytes=500)
+    with pytest.raises(DiskBudgetExceeded):
+        await archives.check_disk_budget(budget_bytes=1500, needed_bytes=501)
+    claimed = await queue.claim_next("w")
+    assert claimed is not None
+    await queue.fail(job.id, "stopped early")
+    assert await archives.work_dirs(active=True) == set()
+    assert await archives.work_dirs(active=False) == {job.work_dir}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -210,3 +211,27 @@ def test_a_pool_needs_a_slot(queue: SqliteJobQueue) -> None:
 
     with pytest.raises(ValueError, match="at least one slot"):
         WorkerPool(queue, run, size=0)
+
+
+async def test_recording_an_outcome_is_retried_while_the_database_refuses(
+    queue: SqliteJobQueue, pools: Callable[..., WorkerPool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refusals = 2
+    complete = queue.complete
+
+    async def full_disk_at_first(job_id: int, report: object, parts: object) -> Job:
+        nonlocal refusals
+        if refusals:
+            refusals -= 1
+            raise sqlite3.OperationalError("database or disk is full")
+        return await complete(job_id, report, parts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(queue, "complete", full_disk_at_first)
+
+    async def run(job: Job) -> None:
+        return None
+
+    job = await queue.submit(1, 1, "@chat")
+    pool = pools(queue, run, size=1)
+    await eventually(all_in(queue, [job.id], JobState.DONE), within=5.0)
+    assert refusals == 0 and pool.running_jobs == []

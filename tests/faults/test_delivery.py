@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import errno
 import json
+import os
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from pydantic import SecretStr
 
 from bot.settings import BotSettings
-from db import ArchiveStore, JobState
+from bot.worker import sweep_work_dirs
+from db import ArchiveStore, JobState, SqliteJobQueue, open_database
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import Cluster
 from sandbox.netmodel import Fault, RpcError
@@ -67,11 +72,10 @@ async def test_progress_edits_failing_and_dropped_connections_never_fail_the_exp
 ) -> None:
     api, admin = product.api, product.admin
     product.cluster.network.latency = 0.1  # a few seconds of exporting to break things in
-    api.inject(
-        "editMessageText", 502, "Bad Gateway", times=None, match=lambda p: "Exporting" in p.get("text", "")
-    )
     await start_export(product, admin, CHANNEL)
     await wait_job(product, admin.id, lambda job: job.state == "running")
+    # From now on every status edit fails, progress and final words alike.
+    api.inject("editMessageText", 502, "Bad Gateway", times=None)
     await api.wait_for(lambda: any(c.status == 502 for c in api.calls_to("editMessageText")), timeout=20)
     api.drop_connections()
     job = await wait_job(product, admin.id, lambda job: job.finished, timeout=60)
@@ -185,21 +189,87 @@ async def test_export_again_after_stopping_early_continues_where_it_stopped(
     assert second_run < history_reads() - before
 
 
-async def test_a_full_disk_while_packaging_ends_the_job_with_one_sentence(
-    product: Product, monkeypatch: pytest.MonkeyPatch
+async def test_an_export_cancelled_while_sending_is_read_afresh_next_time(
+    cluster: Cluster, api: BotAPIServer, tmp_path: Path, world: World
+) -> None:
+    admin = api.add_user("Ada", user_id=ADMIN_ID)
+    async with product_running(cluster, api, tmp_path / "data") as running:
+        product = Product(cluster, api, running, admin, admin, admin)
+        outage = api.inject("sendDocument", 500, "Internal Server Error", times=None)
+        await start_export(product, admin, CHANNEL)
+        await api.wait_for(lambda: outage.fired, timeout=40)
+        product.say(admin, "/cancel")
+        cancelled = await wait_job(product, admin.id, lambda job: job.finished, timeout=20)
+        assert cancelled.state == JobState.CANCELLED
+        await api.wait_for(lambda: any(t == "Export cancelled." for t in product.bot_texts(admin.id)))
+        outage.times = outage.fired
+        # The same export again: its store was complete, so Telegram is read again, not the old store.
+        reads = cluster.stats()["rpc:messages.getHistory"]
+        await start_export(product, admin, CHANNEL)
+        again = await wait_job(
+            product, admin.id, lambda job: job.id != cancelled.id and job.finished, timeout=40
+        )
+        assert again.state == JobState.DONE, again.error
+        assert cluster.stats()["rpc:messages.getHistory"] > reads
+        assert ids(await product.archive(admin.id)) == expected(world)
+
+
+@pytest.mark.parametrize(
+    ("fault", "sentence"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "Export failed: The disk is full"),
+        (RuntimeError("a bug of ours"), "Export failed: The export stopped on an unexpected error"),
+    ],
+    ids=["disk-full", "unexpected"],
+)
+async def test_any_fault_while_packaging_ends_the_job_with_one_sentence(
+    product: Product, monkeypatch: pytest.MonkeyPatch, fault: Exception, sentence: str
 ) -> None:
     from exporter import archive
 
-    def disk_full(*args: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", str(product.running.app.archives_dir))
+    def broken(*args: object) -> None:
+        raise fault
 
-    monkeypatch.setattr(archive, "package", disk_full)
+    monkeypatch.setattr(archive, "package", broken)
     admin = product.admin
     await start_export(product, admin, CHANNEL)
     job = await wait_job(product, admin.id, lambda job: job.finished, timeout=40)
-    assert job.state == JobState.FAILED and "disk is full" in (job.error or "")
-    await product.api.wait_for(
-        lambda: any("Export failed: The disk is full" in t for t in product.bot_texts(admin.id))
+    assert job.state == JobState.FAILED
+    status = await product.reply(
+        admin.id, lambda m: any(v.text and "Exporting" in v.text for v in m.versions)
     )
+    await product.api.wait_for(lambda: (status.text or "").startswith(sentence))
+    assert sentence.removeprefix("Export failed: ") in (job.error or "")
     product.say(admin, "/status")
     await product.reply(admin.id, lambda m: "no export running" in (m.text or ""))
+
+
+async def test_work_folders_never_continued_are_swept_after_their_age(tmp_path: Path) -> None:
+    settings = BotSettings(
+        _env_file=None, bot_token=SecretStr("1:x"), data_dir=tmp_path, work_dir_max_age_days=7
+    )
+    app = SimpleNamespace(settings=settings, archives_dir=settings.archives_dir)
+    work = settings.archives_dir / ".work"
+    eight_days_ago = time.time() - 8 * 86_400
+
+    def store(folder: Path, *, old: bool) -> Path:
+        (folder / "export").mkdir(parents=True)
+        files = [folder / "messages.sqlite", folder / "export" / "result.json", folder / "export", folder]
+        for path in files[:2]:
+            path.write_bytes(b"x")
+        if old:
+            for path in files:
+                os.utime(path, (eight_days_ago, eight_days_ago))
+        return folder
+
+    abandoned = store(work / "user-1" / "10-aaaa", old=True)
+    recent = store(work / "user-1" / "11-bbbb", old=False)
+    database = await open_database(settings.database_path)
+    queue = SqliteJobQueue(database, work_root=work)
+    queued = await queue.submit(1, 1, "@chat")
+    waiting = store(work / "user-1" / "12-cccc", old=True)
+    await queue.set_work_dir(queued.id, waiting)
+    gone = await sweep_work_dirs(app, ArchiveStore(database))  # type: ignore[arg-type]
+    await database.close()
+    assert gone == [abandoned]
+    assert not abandoned.exists() and recent.exists() and waiting.exists()
