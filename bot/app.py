@@ -28,7 +28,7 @@ from exporter.jobs import ExportJobs
 from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .context import App
-from .handlers import admin, errors, export, jobs, start
+from .handlers import admin, errors, export, jobs, policy, start
 from .middlewares.access import AccessMiddleware
 from .middlewares.retry import RetryAfterMiddleware
 from .settings import BotSettings
@@ -70,7 +70,11 @@ def make_dispatcher(app: App) -> Dispatcher:
     dispatcher.callback_query.outer_middleware(access)
     # The start router also catches stale or forged buttons, so it goes last.
     dispatcher.include_routers(
-        admin.make_router(), export.make_router(), jobs.make_router(), start.make_router()
+        admin.make_router(),
+        export.make_router(),
+        policy.make_router(),
+        jobs.make_router(),
+        start.make_router(),
     )
     dispatcher.include_router(errors.make_router())
     return dispatcher

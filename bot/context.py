@@ -7,13 +7,14 @@ global.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiogram import Bot
 from telethon import TelegramClient
 
-from db import CheckpointStore, Database, SqliteJobQueue, UserStore, WorkerPool
+from db import CheckpointStore, Database, SharedChats, SqliteJobQueue, UserStore, WorkerPool
 from exporter.jobs import ExportJobs
 
 from .callbacks import Buttons
@@ -34,10 +35,16 @@ class App:
     pool: WorkerPool | None = None
     # Server-side state behind inline buttons (dialog pickers, option screens).
     buttons: Buttons = field(default_factory=Buttons)
+    # Held from counting a user's waiting exports to queueing one, so quick repeats cannot pass the cap.
+    submitting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def archives_dir(self) -> Path:
         return self.settings.archives_dir
+
+    @property
+    def shared(self) -> SharedChats:
+        return SharedChats(self.database)
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.settings.admin_ids

@@ -33,6 +33,8 @@ class BotSettings(BaseSettings):
     bot_api_url: str | None = None
     max_jobs: int = 2
     max_jobs_per_user: int = 1
+    # Exports one non-admin may have queued or running at once: each spends the one account's flood budget.
+    max_waiting_per_user: int = Field(default=5, ge=1)
     progress_interval: float = 3.0
     default_formats: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["json", "html"])
     keep_archives: bool = False

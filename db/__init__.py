@@ -1,6 +1,7 @@
 """Storage: the application database (users, the job queue, checkpoints, stats) and, in
 ``db.store``, the per-export message store. Imports neither ``bot`` nor ``exporter``."""
 
+from .chats import SharedChat, SharedChats
 from .checkpoints import CheckpointStore
 from .connect import DEFAULT_BUSY_TIMEOUT, Database, Migration, load_migrations, open_database
 from .errors import (
@@ -61,6 +62,8 @@ __all__ = [
     "Role",
     "RoleError",
     "RunJob",
+    "SharedChat",
+    "SharedChats",
     "SqliteJobQueue",
     "Stats",
     "StoredArchive",

@@ -429,6 +429,20 @@ class SqliteJobQueue:
         )
         return [job_from_row(row) for row in rows]
 
+    async def count_unfinished(self, user_id: int) -> int:
+        """The user's queued and running jobs: what a per-user cap counts."""
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND state IN ('queued', 'running')", (user_id,)
+        )
+        return int(row[0]) if row is not None else 0
+
+    async def list_unfinished(self, limit: int = 50) -> list[Job]:
+        """Everyone's queued and running jobs, oldest first: what an admin oversees."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY id LIMIT ?", (limit,)
+        )
+        return [job_from_row(row) for row in rows]
+
     async def set_peer(self, job_id: int, peer_id: int, title: str) -> Job:
         return await self._update(job_id, "peer_id = ?, peer_title = ?", (peer_id, title))
 

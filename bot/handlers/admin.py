@@ -4,11 +4,9 @@ A login code sent through a bot makes Telegram void it, so the user client
 logs in by QR code: the bot shows the code, the admin scans it with a phone,
 and a 2FA password, if asked for, is typed into the chat and deleted at once.
 
-Whatever shows or takes a secret or the account's identity (the QR code, the
-2FA password, the logged-in account, /stats' user ids and failures) happens
-only in the admin's private chat; in a group these commands get one refusal.
-/allow and /deny work in groups too (replying to someone there is handy) and
-show nothing but the id they were given.
+/login, /logout, /stats and the 2FA password work only in the admin's private
+chat (private.py says why); /allow and /deny work in groups too (replying to
+someone there is handy) and show nothing but the id they were given.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ import io
 import logging
 
 import segno
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -30,6 +28,8 @@ from exporter.redaction import redact_secrets
 
 from ..charts import stats_chart
 from ..context import App
+from .policy import PEER_ID_LIMIT
+from .private import IN_A_GROUP, IN_PRIVATE, only_in_private
 
 log = logging.getLogger(__name__)
 QR_WAIT = 120
@@ -85,8 +85,13 @@ async def stats(message: Message, app: App) -> None:
 
 async def _target_user(message: Message, command: CommandObject) -> int | None:
     text = (command.args or "").strip()
-    if text.isdigit():
-        return int(text)
+    if text.isdecimal():
+        if int(text) < PEER_ID_LIMIT:
+            return int(text)
+        await message.answer(
+            f"{text} is not a Telegram user id: ask that person for the id the bot told them."
+        )
+        return None
     if message.reply_to_message and message.reply_to_message.from_user:
         return message.reply_to_message.from_user.id
     await message.answer(
@@ -169,20 +174,16 @@ async def logout(message: Message, app: App) -> None:
     await message.answer("The exporting account is logged out; its session is gone. /login to log in again.")
 
 
-async def only_in_private(message: Message, command: CommandObject) -> None:
-    await message.answer(f"Send /{command.command} to me in a private chat.")
-
-
 def make_router() -> Router:
     """A fresh router per dispatcher (a router can belong to one only)."""
     router = Router(name="admin")
     router.message.filter(IsAdmin())
-    router.message(Command(*PRIVATE_ONLY), F.chat.type != "private")(only_in_private)
+    router.message(Command(*PRIVATE_ONLY), IN_A_GROUP)(only_in_private)
     router.message(Command("stats"))(stats)
     router.message(Command("allow"))(allow)
     router.message(Command("deny"))(deny)
     router.message(Command("login"))(login)
     # The state is kept per (chat, user) and set in the private chat only: a group message can never match.
-    router.message(Login.password, F.chat.type == "private")(login_password)
+    router.message(Login.password, IN_PRIVATE)(login_password)
     router.message(Command("logout"))(logout)
     return router

@@ -1,7 +1,9 @@
 """/export: by link or id, from a picker of recent chats, or in a group for that group.
 
 The options screen starts at the defaults, so one tap exports; the buttons
-carry only tokens (bot.callbacks), never chat ids or titles.
+carry only tokens (bot.callbacks), never chat ids or titles. Non-admins see
+and export only the chats an admin shared (bot.handlers.policy), checked
+again when the job is queued, so no button or typed text gets around it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telethon import utils
 
-from db import ArchiveStore, DiskBudgetExceeded, JobKind
+from db import ArchiveStore, DiskBudgetExceeded, Job, JobKind
 from exporter.export import FORMATS, ExportOptions
 from exporter.jobs import options_to_json
 from exporter.streams import list_topics
@@ -23,6 +24,7 @@ from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_
 
 from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
+from .policy import NOT_SHARED, may_export, peer_id_of
 
 PICKER_PAGE = 8
 PICKER_DIALOGS = 48
@@ -79,10 +81,15 @@ def _default_choice(app: App) -> dict[str, Any]:
 
 
 async def _show_picker(message: Message, app: App) -> None:
-    dialogs = await app.client.get_dialogs(limit=PICKER_DIALOGS)
-    chats = [(str(dialog.id), dialog.name or "(no name)") for dialog in dialogs]
+    if app.is_admin(message.from_user.id):
+        dialogs = await app.client.get_dialogs(limit=PICKER_DIALOGS)
+        chats = [(str(dialog.id), dialog.name or "(no name)") for dialog in dialogs]
+        empty = "The exporting account has no chats yet. Send /export @name or a t.me link."
+    else:
+        chats = [(str(chat.peer_id), chat.title or "(no name)") for chat in await app.shared.list_shared()]
+        empty = "No chat is shared with you yet: ask an admin to /share one."
     if not chats:
-        await message.answer("The exporting account has no chats yet. Send /export @name or a t.me link.")
+        await message.answer(empty)
         return
     token = app.buttons.open(message.from_user.id, "picker", chats=chats)
     text, markup = _picker_page(app, token, chats, 0)
@@ -117,6 +124,9 @@ async def _offer(
         target = await resolve_target(app.client, parse_target(target_text))
     except TargetError as exc:
         await (message.edit_text(str(exc)) if edit else message.answer(str(exc)))
+        return
+    if not await may_export(app, owner or message.from_user.id, target):
+        await (message.edit_text(NOT_SHARED) if edit else message.answer(NOT_SHARED))
         return
     choice = _default_choice(app)
     topics: list[tuple[int, str]] = []
@@ -276,10 +286,10 @@ async def _submit(
         text = f"Not now: {exc} Old archives are deleted after {app.settings.archive_max_age_hours:g} h."
         await (message.edit_text(text) if edit else message.reply(text))
         return
-    peer_text = str(utils.get_peer_id(target.input_peer))
-    job = await app.queue.submit(
-        user_id, chat_id, peer_text, kind=kind, options=options_to_json(options), thread_id=thread_id
-    )
+    job = await _queue(app, user_id, chat_id, thread_id, target, kind, options)
+    if isinstance(job, str):
+        await (message.edit_text(job) if edit else message.reply(job))
+        return
     await app.queue.set_peer(job.id, target.chat.id, target.chat.name)
     position = await app.queue.position(job.id)
     title = target.chat.name or "the chat"
@@ -290,6 +300,42 @@ async def _submit(
     await app.queue.set_status_message(job.id, status.message_id)
     if app.pool is not None:
         app.pool.wake()
+
+
+async def _queue(
+    app: App,
+    user_id: int,
+    chat_id: int,
+    thread_id: int | None,
+    target: ResolvedTarget,
+    kind: JobKind,
+    options: ExportOptions,
+) -> Job | str:
+    """The queued job, or the sentence saying why not."""
+    # Checked and queued under one lock: two quick presses must not both pass the cap.
+    async with app.submitting:
+        refusal = await _refusal(app, user_id, target)
+        if refusal is not None:
+            return refusal
+        return await app.queue.submit(
+            user_id,
+            chat_id,
+            str(peer_id_of(target)),
+            kind=kind,
+            options=options_to_json(options),
+            thread_id=thread_id,
+        )
+
+
+async def _refusal(app: App, user_id: int, target: ResolvedTarget) -> str | None:
+    """Why this user may not queue this export now, or None. Admins are not capped: the account and
+    its flood budget are theirs, and the cap exists to keep others from spending it."""
+    if not await may_export(app, user_id, target):
+        return NOT_SHARED
+    cap = app.settings.max_waiting_per_user
+    if not app.is_admin(user_id) and await app.queue.count_unfinished(user_id) >= cap:
+        return f"You have {cap} exports waiting; /status shows them, /cancel stops one."
+    return None
 
 
 def make_router() -> Router:

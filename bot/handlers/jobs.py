@@ -1,4 +1,4 @@
-"""/status, /cancel and /history: a user's own exports."""
+"""/status, /cancel and /history: a user's own exports; admins see and cancel everyone's."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from ..context import App
 from ..delivery import DeliveryError, Destination, send_part, tell
 
 HISTORY_SIZE = 10
+# Job ids are SQLite integers: a bigger number names no job (and would overflow the query).
+JOB_ID_LIMIT = 2**63
 
 
 def _title(job: Job) -> str:
@@ -35,7 +37,10 @@ async def _current(app: App, user_id: int) -> list[Job]:
     return [job for job in await app.queue.list_for_user(user_id, limit=20) if not job.finished]
 
 
-async def status(message: Message, app: App) -> None:
+async def status(message: Message, command: CommandObject, app: App, is_admin: bool) -> None:
+    if is_admin and (command.args or "").strip().lower() == "all":
+        await _status_of_everyone(message, app)
+        return
     jobs = await _current(app, message.from_user.id)
     if not jobs:
         await message.answer("You have no export running or queued. /history shows past ones.")
@@ -49,11 +54,24 @@ async def status(message: Message, app: App) -> None:
     await message.answer("\n".join(lines))
 
 
-async def cancel(message: Message, command: CommandObject, app: App) -> None:
+async def _status_of_everyone(message: Message, app: App) -> None:
+    jobs = await app.queue.list_unfinished()
+    if not jobs:
+        await message.answer("Nobody has an export running or queued.")
+        return
+    lines = [f"{_describe(job)} (user {job.user_id})" for job in jobs]
+    await message.answer("\n".join(lines) + "\n/cancel #ID stops any of them.")
+
+
+async def cancel(message: Message, command: CommandObject, app: App, is_admin: bool) -> None:
     jobs = await _current(app, message.from_user.id)
-    if command.args and command.args.strip().lstrip("#").isdigit():
-        wanted = int(command.args.strip().lstrip("#"))
+    wanted_text = (command.args or "").strip().lstrip("#")
+    if wanted_text.isdecimal():
+        wanted = int(wanted_text)
         jobs = [job for job in jobs if job.id == wanted]
+        if not jobs and is_admin and wanted < JOB_ID_LIMIT:
+            found = await app.queue.get(wanted)
+            jobs = [found] if found is not None and not found.finished else []
     if not jobs:
         await message.answer("Nothing to cancel: you have no export running or queued (with that number).")
         return
@@ -64,6 +82,14 @@ async def cancel(message: Message, command: CommandObject, app: App) -> None:
         await message.answer(f"#{job.id} has already finished.")
         return
     await message.answer(f"Cancelling #{job.id} {_title(job)}.")
+    if job.user_id != message.from_user.id:
+        await _tell_owner(app, job, message.from_user.id)
+
+
+async def _tell_owner(app: App, job: Job, admin_id: int) -> None:
+    """The owner of a job an admin cancelled hears who did it, where the export was asked for."""
+    text = f"An admin (user {admin_id}) cancelled your export #{job.id} of {_title(job)}."
+    await tell(app.bot, Destination(job.chat_id, job.thread_id), text)
 
 
 async def history(message: Message, app: App) -> None:

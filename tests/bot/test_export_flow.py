@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox.world import World, expected_messages
-from tests.bot.conftest import Product
+from tests.bot.conftest import ADMIN_ID, Product
 
 
 def ids(messages: list[dict]) -> list[tuple[int, int | None]]:
@@ -32,9 +32,11 @@ async def test_export_by_link_with_one_tap(product: Product, world: World) -> No
 
 async def test_export_from_the_picker(product: Product, world: World) -> None:
     member = product.member
+    forum = world.by_username("project_forum_sandbox")
+    # Members pick among the chats an admin shared (tests/faults/test_policy.py).
+    await product.running.app.shared.share(forum.peer_id, forum.title, "public_supergroup", ADMIN_ID)
     product.say(member, "/export")
     picker = await product.reply(member.id, lambda m: (m.text or "").startswith("Which chat?"))
-    forum = world.by_username("project_forum_sandbox")
     if not any(forum.title[:20] in b["text"] for row in picker.reply_markup["inline_keyboard"] for b in row):
         product.press(member, picker, "Older")
         picker = await product.reply(member.id, lambda m: "page 2" in (m.text or ""))
@@ -47,6 +49,7 @@ async def test_export_from_the_picker(product: Product, world: World) -> None:
 
 async def test_export_in_a_group_exports_that_group(product: Product, world: World) -> None:
     group = world.by_username("py_meetup_sandbox")
+    await product.running.app.shared.share(group.peer_id, group.title, "public_supergroup", ADMIN_ID)
     chat = product.api.add_chat("supergroup", group.title, chat_id=group.peer_id, members=[product.member])
     product.say(product.member, "/export", chat=chat.id)
     messages = await product.archive(chat.id)
@@ -55,6 +58,7 @@ async def test_export_in_a_group_exports_that_group(product: Product, world: Wor
 
 async def test_export_in_a_forum_topic_replies_in_that_topic(product: Product, world: World) -> None:
     forum = world.by_username("project_forum_sandbox")
+    await product.running.app.shared.share(forum.peer_id, forum.title, "public_supergroup", ADMIN_ID)
     chat = product.api.add_chat("forum", forum.title, chat_id=forum.peer_id, members=[product.member])
     topic = product.api.add_topic(chat, "Exports")
     product.say(product.member, "/export", chat=chat.id, topic=topic)

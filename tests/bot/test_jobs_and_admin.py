@@ -57,6 +57,8 @@ async def test_status_and_cancel_of_a_running_export(product: Product) -> None:
 
 async def test_history_sends_an_archive_again_without_uploading(product: Product, world: World) -> None:
     member = product.member
+    channel = world.by_username("daily_digest_sandbox")
+    await product.running.app.shared.share(channel.peer_id, channel.title, "public_channel", ADMIN_ID)
     await start_export(product, member, "@daily_digest_sandbox")
     first = await product.archive(member.id)
     uploads = len(product.api.calls_to("sendDocument"))
