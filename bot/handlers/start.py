@@ -11,13 +11,18 @@ with result.json (Telegram Desktop's format, plus topics), HTML pages and, if yo
 
 /export — pick a chat, or /export @name, /export t.me/… or a numeric id
 /export in a group — exports that group
-/status — your export in progress and your place in the queue
-/cancel — stop your export
+/shared — the chats you may export (an admin shares them)
+/status — your exports in progress and your place in the queue
+/cancel — stop your export (/cancel #ID stops one of several)
 /history — your recent exports; send an archive again
 
 Big chats come in parts of up to 49 MB; each part says how to join them."""
 
-ADMIN_HELP = "\n\nAdmins: /stats, /allow ID, /deny ID, /login, /logout"
+ADMIN_HELP = (
+    "\n\nAdmins: /stats, /allow ID, /deny ID, /login, /logout\n"
+    "/share @chat (or /share in a group) lets everyone allowed export it; /unshare ID; "
+    "/status all and /cancel #ID for anyone's export"
+)
 
 
 async def start(message: Message, is_admin: bool) -> None:
