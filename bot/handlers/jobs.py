@@ -15,6 +15,7 @@ from db.jobs import Job
 from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
 from ..delivery import DeliveryError, Destination, send_part, tell
+from .private import IN_A_GROUP, only_in_private
 
 HISTORY_SIZE = 10
 # Job ids are SQLite integers: a bigger number names no job (and would overflow the query).
@@ -155,6 +156,7 @@ async def resend_archive(query: CallbackQuery, app: App, button: ButtonSession) 
 def make_router() -> Router:
     """A fresh router per dispatcher (a router can belong to one only)."""
     router = Router(name="jobs")
+    router.message(Command("status", "cancel", "history"), IN_A_GROUP)(only_in_private)
     router.message(Command("status"))(status)
     router.message(Command("cancel"))(cancel)
     router.message(Command("history"))(history)

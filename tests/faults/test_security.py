@@ -267,9 +267,10 @@ async def test_a_handler_that_raises_gets_the_user_one_sentence(
     assert reply.text == SOMETHING_WENT_WRONG
     # A Telegram network error has its own sentence, in the forum topic where it happened.
     failures.append(DeliberateNetworkError(method=GetMe(), message="ServerDisconnectedError"))
+    monkeypatch.setattr(app.users, "role_of", broken)  # the access check, before any handler
     forum = api.add_chat("forum", "Team forum", owner=product.admin, members=[member])
     topic = api.add_topic(forum, "Ops")
-    product.say(member, "/status", forum, topic=topic)
+    product.say(member, "/help", forum, topic=topic)
     reply = await product.reply(forum.id, lambda m: "reach Telegram" in (m.text or ""))
     assert reply.text == "I could not reach Telegram just now: send that again in a minute."
     assert reply.thread_id == topic.id
@@ -280,3 +281,17 @@ async def test_a_handler_that_raises_gets_the_user_one_sentence(
     assert len(logged) == 1 and "Traceback" in logged[0]
     assert not any("Cause exception while process update" in line for line in debug_log.lines)
     assert len(product.bot_texts(member.id)) == 1 and len(product.bot_texts(forum.id)) == 1
+
+
+async def test_a_persons_exports_are_listed_and_resent_only_in_private(product: Product) -> None:
+    api, admin = product.api, product.admin
+    await start_export(product, admin, "@daily_digest_sandbox")
+    await product.archive(admin.id)
+    group = api.add_chat("supergroup", "Team", owner=admin, members=[product.member])
+    for command in ("/history", "/status", "/cancel"):
+        product.say(admin, command, group)
+        name = command.lstrip("/")
+        await product.reply(group.id, lambda m, name=name: f"Send /{name} to me" in (m.text or ""))
+    await asyncio.sleep(0.5)
+    assert len(product.bot_texts(group.id)) == 3  # no titles, no "Send again" buttons
+    assert not any(m.reply_markup for m in api.messages_in(group.id) if m.outgoing)
