@@ -765,7 +765,10 @@ def _reactions_of(h: int, kind: str) -> T.MessageReactions | None:
 
 def compose(world: World, chat: Chat, msg_id: int) -> Composed:
     h = h64(chat.key, msg_id)
-    return _compose(world, chat, msg_id, h, topic_for(chat, msg_id, h) if chat.kind == "forum" else None)
+    c = _compose(world, chat, msg_id, h, topic_for(chat, msg_id, h) if chat.kind == "forum" else None)
+    if chat.rewrite is not None:
+        chat.rewrite(c, h)
+    return c
 
 
 def _compose(world: World, chat: Chat, msg_id: int, h: int, topic: int | None) -> Composed:
@@ -942,12 +945,15 @@ def refs(world: World, chat: Chat, msg_id: int) -> tuple[bytes, frozenset[int], 
     h = h64(chat.key, msg_id)
     topic = topic_for(chat, msg_id, h) if chat.kind == "forum" else None
     if (
-        msg_id not in chat.service
+        chat.rewrite is None
+        and msg_id not in chat.service
         and (topic != msg_id or msg_id == 1)
         and variant_and_rank(chat, msg_id)[0] == "text"
     ):
         return _plain_refs(world, chat, msg_id, h, topic)
     c = _compose(world, chat, msg_id, h, topic)
+    if chat.rewrite is not None:
+        chat.rewrite(c, h)
     return encode(world, c), frozenset(c.users), frozenset(c.chats)
 
 

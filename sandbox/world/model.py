@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from telethon.tl import types as T
@@ -115,6 +115,8 @@ class Chat:
     restrict_above: int = 0  # messages added later are never restricted
     forced_restricted_block: int = -1  # an 8-id block restricted whatever the hash says
     variant_memo: tuple[int, int, int] = (-1, 0, 0)  # see content.variant_and_rank
+    # A scenario's last word on each message: (composed message, its hash) -> None, changing it in place.
+    rewrite: Callable[[content.Composed, int], None] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .content import M63, SALT_BOX, h64, world_key
+from .hostile import CHAT_TITLES, make_hostile
 from .ids import ArrayIds, PeriodicIds
 from .model import BOX_KINDS, CHANNEL_KINDS, KINDS, Chat, Topic, UserInfo, World
 
@@ -413,6 +414,32 @@ def _huge(seed: int) -> World:
     )
 
 
+def _hostile(seed: int) -> World:
+    return make_hostile(
+        build_world(
+            WorldSpec(
+                seed=seed,
+                contacts=6,
+                chats=[
+                    ChatSpec("private", messages=300),
+                    ChatSpec("group", CHAT_TITLES[1], messages=300, members=6),
+                    ChatSpec("supergroup", CHAT_TITLES[0], username="hostile_group_sandbox", messages=300),
+                    ChatSpec("channel", CHAT_TITLES[3], username="hostile_channel_sandbox", messages=300),
+                    ChatSpec(
+                        "forum",
+                        CHAT_TITLES[4],
+                        username="hostile_forum_sandbox",
+                        messages=400,
+                        topics=8,
+                        members=8,
+                    ),
+                    ChatSpec("channel", CHAT_TITLES[2], username="hostile_path_sandbox", messages=30),
+                ],
+            )
+        )
+    )
+
+
 SCENARIOS: dict[str, Scenario] = {
     "small": Scenario(
         "one chat of each kind with a few hundred messages, 110 tiny private chats, a left private channel",
@@ -422,6 +449,9 @@ SCENARIOS: dict[str, Scenario] = {
     "channel-large": Scenario("a broadcast channel with 100,000 messages", _channel_large),
     "bench-forum": Scenario("a forum with 20 topics (General included) and 100,000 messages", _bench_forum),
     "huge": Scenario("a broadcast channel with 1,000,000 messages, generated lazily", _huge),
+    "hostile": Scenario(
+        "chats whose titles, names, topics, texts, links and file names are adversarial", _hostile
+    ),
 }
 
 

@@ -1,0 +1,185 @@
+"""Adversarial content for the "hostile" scenario: what members of a chat can put into it.
+
+Telegram stores titles, names, texts, link targets and file names as the
+sending client wrote them, so an exporter must treat each as data: markup,
+scripts, path traversal, direction overrides and invisible characters must
+come out inert. Every string stays within Telegram's limits (below), so the
+world is one a real account could meet.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+
+from telethon.tl import types as T
+
+from .content import Composed, h64, u16len
+from .model import Chat, World
+
+# core.telegram.org/api/config#message-length-max: a message text holds at most 4096 characters.
+MESSAGE_MAX = 4096
+# core.telegram.org/api/config#caption-length-max: 1024 for a media caption (2048 with Premium).
+CAPTION_MAX = 1024
+# core.telegram.org/method/channels.createForumTopic: a topic title is at most 128 UTF-8 bytes.
+TOPIC_TITLE_MAX_BYTES = 128
+# guess: chat titles are capped at 128 characters, as Telegram Desktop's title field is.
+CHAT_TITLE_MAX = 128
+# guess: first and last names are capped at 64 characters, as Telegram Desktop's name fields are.
+NAME_MAX = 64
+
+CHAT_TITLES = (
+    '<script>alert("chat")</script>',
+    '"><img src=x onerror=alert(1)> Group',
+    "../../etc/passwd",
+    "\u202egnp.exe\u202c Channel",  # a right-to-left override makes "exe.png" read backwards
+    "# Forum *bold* _it_ [x](javascript:alert(1)) `tick` | pipe |",
+)
+USER_NAMES = (
+    ("<b>Admin</b>", "<i>Official</i>"),
+    ("[Support](javascript:alert(1))", None),
+    ("\u202eevil\u202c", "Zero\u200bWidth\u200d"),
+    ("Robert'); DROP TABLE users;--", None),
+    ("@everyone", "*_~`|>#"),
+    (
+        "Z\u0335\u0321\u0322\u031bal\u0334go",
+        "\U0001d54f\U0001d560\U0001d55d",
+    ),  # combining marks, math letters
+)
+TOPIC_TITLES = (
+    "<script>alert('topic')</script>",
+    "../../../root/.ssh/authorized_keys",
+    "CON",  # a reserved device name on Windows
+    "..",
+    "\u202etxt.exe",
+    "[[wiki]] ![[embed]] %%hidden%%",
+    'a/b\\c:d*e?f"g<h>i|j',
+    "\u200b\u200c\u200d\u2060\ufeff",  # nothing but invisible characters
+)
+TEXTS = (
+    "<script>alert(document.cookie)</script>",
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)">click</a>',
+    '"><svg onload=alert(1)>',
+    "[click me](javascript:alert(1)) and ![img](x onerror=alert(1))",
+    "**bold** __under__ ~~strike~~ `code` ```pre``` \n> quote\n# heading\n- list\n| a | b |\n---\n1. one",
+    "{{7*7}} ${7*7} <%= 7*7 %> {% raw %}",
+    "\u202eRTL override\u202c and \u2066isolate\u2069 and \u200fRLM",
+    "zero\u200bwidth\u200c\u200d\u2060\ufeff joiners",
+    "<!-- comment --> <![CDATA[x]]> &amp; &lt;script&gt; &#x3C;script&#x3E;",
+    "[[wikilink]] ![[embed]] %%comment%% ==highlight== $$x$$ [^1] ^block",
+    "line\u2028separator\u2029paragraph",
+    "see javascript:alert(1) now",
+    ("<script>alert(1)</script>" * (MESSAGE_MAX // 25 + 1))[:MESSAGE_MAX],
+)
+LINKS = (
+    "javascript:alert(1)",
+    " JaVaScRiPt:alert(1)",
+    "java\tscript:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "vbscript:msgbox(1)",
+    'https://example.org/"><script>alert(1)</script>',
+    "file:///etc/passwd",
+)
+# guess: Telegram keeps a document's file name as the client sent it (clients strip folders on upload,
+# a modified one need not), up to 255 bytes.
+FILE_NAMES = (
+    "../../etc/passwd",
+    "..\\..\\Windows\\System32\\drivers\\etc\\hosts",
+    "/etc/shadow",
+    "<img src=x onerror=alert(1)>.pdf",
+    "report\u202efdp.exe",
+    "CON.txt",
+    ".htaccess",
+    "a" * 240 + ".txt",
+    "zero\u200bwidth.zip",
+    '"quoted" & <tagged>.docx',
+    "C:\\boot.ini",
+    "~/.ssh/id_rsa",
+)
+# guess: Telegram passes a code block's language through as sent.
+PRE_LANGUAGE = '"><script>alert(1)</script>'
+
+
+def make_hostile(world: World) -> World:
+    """Give every person, topic and message of ``world`` adversarial content (chat titles come from the
+    scenario's specs, so private chats are renamed along with their people)."""
+    people = [user for user in world.users.values() if not user.is_self and not user.bot]
+    for k, user in enumerate(people):
+        user.first_name, user.last_name = USER_NAMES[k % len(USER_NAMES)]
+    for chat in world.chats.values():
+        if chat.kind == "private":
+            peer = world.users[chat.bare_id]
+            chat.title = " ".join(part for part in (peer.first_name, peer.last_name) if part)
+        _retitle_topics(chat)
+        chat.rewrite = _rewrite
+    return world
+
+
+def _retitle_topics(chat: Chat) -> None:
+    for k, topic in enumerate(t for tid, t in sorted(chat.topics.items()) if tid != 1):
+        renamed = topic.initial_title != topic.title
+        topic.title = TOPIC_TITLES[k % len(TOPIC_TITLES)]
+        # A topic renamed later keeps a different title in its creation message.
+        topic.initial_title = topic.title + " (draft)" if renamed else topic.title
+
+
+def _rewrite(c: Composed, h: int) -> None:
+    """Replace a composed message's text, links and file name; service messages keep their action
+    (their titles are already hostile)."""
+    if c.service:
+        return
+    kw = c.kw
+    media = kw.get("media")
+    limit = MESSAGE_MAX
+    if media is not None:
+        if not isinstance(media, T.MessageMediaDocument | T.MessageMediaPhoto):
+            return  # polls, contacts and places carry no caption
+        limit = CAPTION_MAX
+        kw["media"] = _renamed(media, h)
+    text = TEXTS[h64(h, 11) % len(TEXTS)][:limit]
+    kw["message"] = text
+    entities = _entities(text, h)
+    if entities:
+        kw["entities"] = entities
+    else:
+        kw.pop("entities", None)
+
+
+def _entities(text: str, h: int) -> list:
+    """A hostile link over the first word; a code block with a hostile language over the rest; the bare
+    javascript: "URL" marked as a URL, as a client would auto-link it."""
+    entities: list = []
+    head = text.split(" ", 1)[0]
+    if head:
+        entities.append(T.MessageEntityTextUrl(0, u16len(head), LINKS[h64(h, 12) % len(LINKS)]))
+    rest = text[len(head) + 1 :]
+    if rest and h64(h, 13) % 3 == 0:
+        entities.append(T.MessageEntityPre(u16len(head) + 1, u16len(rest), PRE_LANGUAGE))
+    marker = text.find("javascript:alert(1)")
+    if marker > len(head) and not any(isinstance(e, T.MessageEntityPre) for e in entities):
+        entities.append(T.MessageEntityUrl(u16len(text[:marker]), u16len("javascript:alert(1)")))
+    return entities
+
+
+def _renamed(
+    media: T.MessageMediaDocument | T.MessageMediaPhoto, h: int
+) -> T.MessageMediaDocument | T.MessageMediaPhoto:
+    """A copy with a hostile file name: shared media objects (pack stickers) must not change."""
+    if not isinstance(media, T.MessageMediaDocument):
+        return media
+    name = FILE_NAMES[h64(h, 14) % len(FILE_NAMES)]
+    document = copy.copy(media.document)
+    document.attributes = list(_with_name(document.attributes, name))
+    renamed = copy.copy(media)
+    renamed.document = document
+    return renamed
+
+
+def _with_name(attributes: Iterable, name: str) -> Iterable:
+    for attribute in attributes:
+        yield (
+            T.DocumentAttributeFilename(name)
+            if isinstance(attribute, T.DocumentAttributeFilename)
+            else attribute
+        )
