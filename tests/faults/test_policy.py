@@ -128,6 +128,7 @@ async def test_a_group_exports_for_members_once_an_admin_shares_it(product: Prod
     assert await one_answer(product, product.member, "/export", chat=chat) == NOT_SHARED
     assert "Only admins" in await one_answer(product, product.member, "/share", chat=chat)
     assert (await one_answer(product, product.admin, "/share", chat=chat)).startswith("Shared Python Meetup")
+    assert "private chat" in await one_answer(product, product.admin, "/status all", chat=chat)
     product.say(product.member, "/export", chat=chat)
     messages = await product.archive(chat.id)
     assert [m["id"] for m in messages] == [i for i, _ in expected_messages(world, group)]
