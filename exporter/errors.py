@@ -102,6 +102,7 @@ _PATH_ERRORS = {
     errno.EPERM: "cannot be written (operation not permitted): choose another folder",
     errno.ENOENT: "does not exist: create it or choose another folder",
     errno.ENOTDIR: "is not a folder (a file is in the way): choose another folder",
+    errno.EEXIST: "exists and is not a folder: choose another folder",
     errno.EISDIR: "is a folder where a file was expected: choose another name",
 }
 

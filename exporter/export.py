@@ -517,7 +517,8 @@ async def export_chat(
             # What was fetched stays in the work folder: the next run continues from it.
             if is_disk_full(exc):
                 filename = exc.filename if isinstance(exc, OSError) else None
-                raise DiskFull(Path(filename).parent if filename else work_dir) from exc
+                where = Path(filename).parent if filename else workdir.fullest(work_dir, out_dir)
+                raise DiskFull(where) from exc
             if isinstance(exc, sqlite3.DatabaseError):
                 raise WorkStoreDamaged(work_dir, str(exc)) from exc
             raise

@@ -21,10 +21,11 @@ from db.store import ExportStore
 from .errors import DiskFull, ExportAlreadyRunning, ExportError, WorkStoreDamaged, is_disk_full
 
 LOCK_FILE = "lock"
-# Disk use per message at its peak (the store, the rendered files and the zip side by side), measured
-# on the sandbox's "small" scenario with json+html: about 2.6 KB. A real chat's messages are longer, so
-# only an export that clearly will not fit (even at this figure) is refused before it starts.
-BYTES_PER_MESSAGE = 2_600
+# Disk use per message, measured on the sandbox's "small" scenario with json+html: the work folder
+# (store and rendered files) 1,350-1,450 bytes, the zip 115-160 bytes. Real messages are longer, so
+# only an export that will not fit even at these figures is refused before it starts.
+WORK_BYTES_PER_MESSAGE = 1_350
+ARCHIVE_BYTES_PER_MESSAGE = 115
 
 
 @contextmanager
@@ -66,16 +67,26 @@ def check_room(work_dir: Path, out_dir: Path, messages: int | None) -> None:
     """Refuse an export that will not fit even at the smallest measured size per message."""
     if not messages:
         return
-    needed = messages * BYTES_PER_MESSAGE
-    free = shutil.disk_usage(_existing(work_dir)).free
-    if _existing(out_dir).stat().st_dev != _existing(work_dir).stat().st_dev:
-        free = min(free, shutil.disk_usage(_existing(out_dir)).free)
-    if needed > free:
-        raise ExportError(
-            f"This export needs about {needed / 1_000_000:.1f} MB ({messages:,} messages × about "
-            f"{BYTES_PER_MESSAGE:,} bytes) but only {free / 1_000_000:.1f} MB are free at {work_dir}: "
-            "free some space or choose another folder."
-        )
+    work, out = _existing(work_dir), _existing(out_dir)
+    needs = {work: messages * WORK_BYTES_PER_MESSAGE}
+    archive = messages * ARCHIVE_BYTES_PER_MESSAGE
+    if out.stat().st_dev == work.stat().st_dev:
+        needs[work] += archive
+    else:
+        needs[out] = archive
+    for folder, needed in needs.items():
+        free = shutil.disk_usage(folder).free
+        if needed > free:
+            raise ExportError(
+                f"This export needs at least {needed / 1_000_000:.1f} MB ({messages:,} messages × about "
+                f"{needed // messages:,} bytes) but only {free / 1_000_000:.1f} MB are free at {folder}: "
+                "free some space or choose another folder."
+            )
+
+
+def fullest(*folders: Path) -> Path:
+    """The folder with the least free space: where a write without a file name most likely failed."""
+    return min(folders, key=lambda folder: shutil.disk_usage(_existing(folder)).free)
 
 
 def _existing(path: Path) -> Path:

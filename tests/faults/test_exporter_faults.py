@@ -12,7 +12,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from telethon import TelegramClient
 
+from exporter import export as export_module
+from exporter.export import ExportOptions, export_chat
+from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
 from sandbox.netmodel import parse_fault
 from tests.exporter.test_cli import run_cli
@@ -166,3 +170,19 @@ async def test_the_same_export_twice_at_once_the_second_says_already_running(
     assert code == 2 and "already running" in one_sentence(err)
     assert (await first)[0] == 0
     assert len(archives(tmp_path)) == 1 and written(archives(tmp_path)[0]) == CHAT_MESSAGES
+
+
+async def test_two_exports_of_one_chat_in_the_same_second_never_share_an_archive(
+    client: TelegramClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same second for both: the name's time stamp is all that told them apart.
+    monkeypatch.setattr(export_module, "export_name", lambda chat: f"chat-{chat.id}-20260101-000000")
+    target = await resolve_target(client, parse_target(CHAT))
+    results = await asyncio.gather(
+        export_chat(client, target, ExportOptions(formats=("json",)), tmp_path),
+        export_chat(client, target, ExportOptions(formats=("md",)), tmp_path),
+    )
+    paths = {result.parts[0].path for result in results}
+    assert len(paths) == 2 and {p.name for p in tmp_path.glob("*.zip")} == {p.name for p in paths}
+    for result in results:
+        assert written(result.parts[0].path) == CHAT_MESSAGES
