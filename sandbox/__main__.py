@@ -15,6 +15,9 @@ from .cluster import Cluster
 from .netmodel import NetworkModel, parse_fault
 from .world import SCENARIOS, build_scenario, describe
 
+# How often the --control file is looked at: changes apply within this time.
+CONTROL_POLL_SECONDS = 0.1
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
@@ -36,6 +39,15 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="SPEC",
         help="inject a fault, e.g. messages.getHistory@3=420:FLOOD_WAIT_5 or messages.getHistory@3=drop",
+    )
+    serve.add_argument(
+        "--control",
+        type=Path,
+        metavar="FILE",
+        help="a JSON file of faults, re-read whenever it changes (and on SIGHUP) while serving: "
+        '{"faults": ["messages.getHistory@2=500:INTERNAL*9"], "revoke_session": {"after": 5, '
+        '"error": "SESSION_REVOKED"}, "lose_chat_access": {"after": 3}, "latency_ms": 50, "rate": 30}; '
+        "every key is optional, listed faults replace the pending ones",
     )
     serve.add_argument(
         "--logged-out", action="store_true", help="write a session that still has to log in (login tests)"
@@ -75,14 +87,44 @@ async def _serve(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        if args.control:
+            reload = asyncio.Event()
+            loop.add_signal_handler(signal.SIGHUP, reload.set)
+            watcher = asyncio.create_task(_watch_control(args.control, network, reload))
         dcs = " ".join(f"dc{dc.dc_id}=127.0.0.1:{dc.port}" for dc in cluster.dcs.values())
         print(f"sandbox ready: scenario={args.scenario} {dcs} session={args.session_file}", flush=True)
         await stop.wait()
+        if args.control:
+            watcher.cancel()
     finally:
         await cluster.stop()
         if args.stats_file:
             args.stats_file.write_text(json.dumps(dict(cluster.stats()), indent=1, sort_keys=True))
     return 0
+
+
+async def _watch_control(path: Path, network: NetworkModel, reload: asyncio.Event) -> None:
+    """Apply the control file whenever its contents change or SIGHUP asks; a bad file is reported
+    and leaves the faults as they were."""
+    applied: bytes | None = None
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(reload.wait(), CONTROL_POLL_SECONDS)
+        forced = reload.is_set()
+        reload.clear()
+        try:
+            content = await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            continue
+        if content == applied and not forced:
+            continue
+        applied = content
+        try:
+            network.apply(json.loads(content or b"{}"))
+        except (ValueError, TypeError) as exc:
+            print(f"sandbox: control file {path} not applied: {exc}", file=sys.stderr, flush=True)
+            continue
+        print(f"sandbox: control file {path} applied", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

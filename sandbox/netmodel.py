@@ -152,7 +152,7 @@ class NetworkModel:
         """
         if error not in {"AUTH_KEY_UNREGISTERED", "SESSION_REVOKED", "USER_DEACTIVATED", "SESSION_EXPIRED"}:
             raise ValueError(f"{error} is not a 401 error of https://core.telegram.org/api/errors")
-        self.revoke_after, self.revoke_error = after, error
+        self.revoke_after, self.revoke_error = int(after), error
 
     def lose_chat_access(self, after: int = 0) -> None:
         """History calls after the next ``after`` get 400 CHANNEL_PRIVATE, as when the account is
@@ -161,7 +161,30 @@ class NetworkModel:
         Source: https://core.telegram.org/method/messages.getHistory lists "400 CHANNEL_PRIVATE
         You haven't joined this channel/supergroup"; guess: the sandbox applies it to every chat.
         """
-        self.private_after = after
+        self.private_after = int(after)
+
+    def apply(self, control: dict[str, object]) -> None:
+        """Change faults while serving (``python -m sandbox serve --control``).
+
+        Keys, all optional: ``faults`` (specs as for --fault; they replace the pending ones and
+        count from now), ``revoke_session`` ({"after": N, "error": "SESSION_REVOKED"}),
+        ``lose_chat_access`` ({"after": N}), ``latency_ms``, ``rate`` (history requests/s, null: no
+        limit). Raises ValueError, leaving the model as it was, when anything is wrong."""
+        unknown = set(control) - {"faults", "revoke_session", "lose_chat_access", "latency_ms", "rate"}
+        if unknown:
+            raise ValueError(f"unknown control keys: {', '.join(sorted(unknown))}")
+        faults = [parse_fault(str(spec)) for spec in _list(control.get("faults", []))]
+        revoke, lose = control.get("revoke_session"), control.get("lose_chat_access")
+        if revoke is not None:
+            self.revoke_session(**_dict(revoke))
+        if lose is not None:
+            self.lose_chat_access(**_dict(lose))
+        if "latency_ms" in control:
+            self.latency = float(control["latency_ms"]) / 1000  # type: ignore[arg-type]
+        if "rate" in control:
+            self.rate = None if control["rate"] is None else float(control["rate"])  # type: ignore[arg-type]
+            self._buckets.clear()
+        self.faults = faults
 
     def access_check(self, user_id: int | None, method: str) -> None:
         """Session revocation and loss of chat access, counted down per answered call."""
@@ -187,3 +210,15 @@ class NetworkModel:
             self.flood_waits[method] += 1
             self.flood_wait_seconds[method] += wait
             raise RpcError(420, f"FLOOD_WAIT_{wait}")
+
+
+def _list(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {value!r}")
+    return value
+
+
+def _dict(value: object) -> dict[str, int | str]:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected an object, got {value!r}")
+    return value
