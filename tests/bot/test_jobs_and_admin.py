@@ -61,6 +61,8 @@ async def test_history_sends_an_archive_again_without_uploading(product: Product
     await product.running.app.shared.share(channel.peer_id, channel.title, "public_channel", ADMIN_ID)
     await start_export(product, member, "@daily_digest_sandbox")
     first = await product.archive(member.id)
+    # The job is done once its delivery is recorded, just after the document arrives.
+    await wait_job(product, member.id, lambda job: job.state == "done")
     uploads = len(product.api.calls_to("sendDocument"))
     product.say(member, "/history")
     history = await product.reply(
