@@ -193,10 +193,10 @@ def _topics_screen(app: App, token: str, session: ButtonSession) -> tuple[str, I
 
 async def on_picker(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
     chats = button.data["chats"]
-    if choice.startswith("p") and choice[1:].isdigit():
+    if choice.startswith("p") and choice[1:].isdecimal():
         text, markup = _picker_page(app, token, chats, int(choice[1:]))
         await query.message.edit_text(text, reply_markup=markup)
-    elif choice.startswith("c") and choice[1:].isdigit() and int(choice[1:]) < len(chats):
+    elif choice.startswith("c") and choice[1:].isdecimal() and int(choice[1:]) < len(chats):
         app.buttons.close(token)
         await _offer(query.message, app, chats[int(choice[1:])][0], edit=True, owner=query.from_user.id)
     await query.answer()
@@ -235,7 +235,7 @@ async def _on_options(
         picked["range"] = RANGES[(RANGES.index(picked["range"]) + 1) % len(RANGES)]
     elif choice == "takeout":
         picked["takeout"] = not picked["takeout"]
-    elif choice in ("topics", "tall") or (choice.startswith("t") and choice[1:].isdigit()):
+    elif choice in ("topics", "tall") or (choice.startswith("t") and choice[1:].isdecimal()):
         screen = _topics_screen
         ids = [topic_id for topic_id, _ in data["topics"]]
         if choice == "tall":

@@ -218,3 +218,26 @@ async def _until(check, timeout: float = 20) -> None:
     while not await check():
         assert loop.time() < deadline, "timed out"
         await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("screen", ["picker", "options"])
+async def test_forged_choices_on_a_users_own_buttons_change_nothing(product: Product, screen: str) -> None:
+    admin = product.admin
+    if screen == "picker":
+        product.say(admin, "/export")
+        message = await product.reply(admin.id, lambda m: (m.text or "").startswith("Which chat?"))
+    else:
+        message = await options_for(product, admin, "@project_forum_sandbox")
+    token = message.reply_markup["inline_keyboard"][0][0]["callback_data"].split(":")[1]
+    before = message.text
+    queries = []
+    for choice in ("p²", "c²", "t²", "c99999999999999999999999", "p-1", "f../../x", ""):
+        # A modified client can send any data with a live token of its own.
+        data = f"t:{token}:{choice}"
+        query = product.api.state.new_callback_query(admin, message, data)
+        update = {"id": query.id, "from": admin.to_api(), "message": message.to_api(), "chat_instance": "x"}
+        product.api.push_update({"callback_query": update | {"data": data}})
+        queries.append(query)
+    await product.api.wait_for(lambda: all(query.answer is not None for query in queries), timeout=20)
+    assert message.text == before
+    assert not await product.running.app.queue.list_for_user(ADMIN_ID)
