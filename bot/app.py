@@ -42,6 +42,7 @@ COMMANDS = [
     BotCommand(command="status", description="your export in progress"),
     BotCommand(command="cancel", description="stop your export"),
     BotCommand(command="history", description="your recent exports"),
+    BotCommand(command="shared", description="the chats you may export"),
     BotCommand(command="help", description="how to use the bot"),
 ]
 
