@@ -11,6 +11,7 @@ import sys
 
 from pydantic import ValidationError
 
+from db import DbError
 from exporter.redaction import redact_secrets
 from exporter.settings import SettingsError, TelegramSettings, open_client
 
@@ -65,7 +66,8 @@ def main() -> int:
         return 2
     try:
         asyncio.run(serve(settings))
-    except SettingsError as exc:
+    except (SettingsError, DbError) as exc:
+        # A damaged or locked session file or application database: one sentence, not a traceback.
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

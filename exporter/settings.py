@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -26,6 +27,14 @@ class SettingsError(ValueError):
     """Settings are missing or wrong; the message says which."""
 
 
+class SessionDamaged(SettingsError):
+    def __init__(self, path: Path, exc: Exception) -> None:
+        super().__init__(
+            f"The Telethon session file {path} is damaged ({exc}): move it away, then log in again with "
+            "/login or `python -m exporter login`."
+        )
+
+
 def open_client(
     settings: TelegramSettings, session_file: Path | None = None, **options: object
 ) -> TelegramClient:
@@ -41,7 +50,19 @@ def open_client(
     path.parent.mkdir(parents=True, exist_ok=True)
     options.setdefault("flood_sleep_threshold", 0)
     options.setdefault("raise_last_call_error", True)
-    client = TelegramClient(str(path), settings.tg_api_id, settings.tg_api_hash.get_secret_value(), **options)
+    try:
+        client = TelegramClient(
+            str(path), settings.tg_api_id, settings.tg_api_hash.get_secret_value(), **options
+        )
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise SessionDamaged(path, exc) from exc
+        raise SettingsError(
+            f"The Telethon session file {path} is locked by another process: is another copy of the "
+            "bot or exporter running with it? Stop it first."
+        ) from exc
+    except sqlite3.DatabaseError as exc:
+        raise SessionDamaged(path, exc) from exc
     secure_session_file(path)
     return client
 
