@@ -24,9 +24,8 @@ from aiogram.exceptions import TelegramAPIError
 from db import ArchiveStore, DbError
 from db.jobs import Job, JobPart, JobResult
 from exporter.archive import sha256_of
-from exporter.errors import explain
-from exporter.export import STORE_FILE, ExportError, ExportResult, Progress
-from exporter.targets import TargetError
+from exporter.errors import ExplainedError, explain
+from exporter.export import STORE_FILE, ExportResult, Progress
 
 from .context import App
 from .delivery import DeliveryError, Destination, delivery_record, send_part, send_text, tell
@@ -86,7 +85,7 @@ class JobRunner:
         try:
             result = await app.exports.run(job, on_progress=on_progress)
         except Exception as exc:
-            if isinstance(exc, TargetError | ExportError):
+            if isinstance(exc, ExplainedError):
                 sentence = str(exc)
             else:
                 # A fault of ours or of the machine (a full disk…): one sentence here, the traceback in the log.
