@@ -14,15 +14,19 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telethon import utils
 
+from db import IllegalTransition
 from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_target
 
 from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
+from ..delivery import Destination, tell
 
 NOT_SHARED = "Only chats an admin has shared can be exported: ask an admin to /share this one."
 ADMINS_ONLY = "Only admins decide which chats are shared; /shared lists the ones you may export."
 PRIVATE_KINDS = frozenset({"personal_chat", "bot_chat", "saved_messages"})
 SHARED_SHOWN = 50
+# Unfinished jobs looked at when a chat is unshared: every user's, each capped at a few.
+UNSHARE_SWEEP = 10_000
 # Telegram's chat ids fit in 52 bits (core.telegram.org/api/bots/ids); -100… channel ids stay below 2**53.
 PEER_ID_LIMIT = 2**53
 
@@ -122,9 +126,33 @@ async def unshare(message: Message, command: CommandObject, app: App, is_admin: 
             return
         peer_id, title = peer_id_of(target), _named(target)
     if await app.shared.unshare(peer_id):
-        await message.reply(f"{title} is no longer shared: only admins can export it now.")
+        stopped = await _stop_waiting_exports(app, peer_id, title, message.from_user.id)
+        await message.reply(
+            f"{title} is no longer shared: only admins can export it now."
+            + (f" {stopped} waiting exports of it were cancelled." if stopped else "")
+        )
     else:
         await message.reply(f"{title} was not shared; /shared lists the shared chats.")
+
+
+async def _stop_waiting_exports(app: App, peer_id: int, title: str, by: int) -> int:
+    """Non-admins' queued and running exports of a chat no longer shared stop too: the decision holds
+    from now on, not from their next export. Returns how many were cancelled."""
+    stopped = 0
+    for job in await app.queue.list_unfinished(limit=UNSHARE_SWEEP):
+        if job.target != str(peer_id) or app.is_admin(job.user_id):
+            continue
+        try:
+            await app.queue.cancel(job.id, by)
+        except IllegalTransition:
+            continue  # it finished meanwhile
+        stopped += 1
+        await tell(
+            app.bot,
+            Destination(job.chat_id, job.thread_id),
+            f"An admin stopped sharing {title}, so your export #{job.id} of it was cancelled.",
+        )
+    return stopped
 
 
 async def shared(message: Message, app: App, is_admin: bool) -> None:

@@ -105,6 +105,31 @@ async def test_a_button_pressed_after_unsharing_queues_nothing(product: Product)
     assert not await product.running.app.queue.list_for_user(MEMBER_ID)
 
 
+async def test_unsharing_stops_members_waiting_exports_of_that_chat(product: Product) -> None:
+    product.cluster.network.latency = 0.5  # slow enough to keep the exports waiting
+    member, queue = product.member, product.running.app.queue
+    await share(product, "@daily_digest_sandbox")
+    for _ in range(2):
+        product.press(member, await options_for(product, member, "@daily_digest_sandbox"), "▶ Export")
+    await _until(lambda: _count(queue, 2))
+    admin_options = await options_for(product, product.admin, "@daily_digest_sandbox")
+    product.press(product.admin, admin_options, "▶ Export")
+    await _until(lambda: _count(queue, 1, ADMIN_ID))
+    answer = await one_answer(product, product.admin, "/unshare @daily_digest_sandbox")
+    assert answer.endswith("2 waiting exports of it were cancelled."), answer
+    await _until(lambda: _none_left(queue))
+    jobs = await queue.list_for_user(MEMBER_ID)
+    assert [job.state for job in jobs] == ["cancelled", "cancelled"]
+    told = [t for t in product.bot_texts(MEMBER_ID) if t.startswith("An admin stopped sharing Daily Digest")]
+    assert len(told) == 2
+    # An admin's own export of it goes on.
+    assert (await queue.list_for_user(ADMIN_ID))[0].state in ("queued", "running", "done")
+
+
+async def _none_left(queue) -> bool:
+    return await queue.count_unfinished(MEMBER_ID) == 0
+
+
 async def test_sharing_a_private_chat_takes_a_confirmation(product: Product, world: World) -> None:
     admin, member = product.admin, product.member
     person = private_chats(world)[0]
