@@ -138,3 +138,30 @@ async def test_an_output_path_that_is_a_file_has_its_own_sentence(cluster: Clust
     (tmp_path / "taken").write_text("a file, not a folder")
     code, _, err = await cli_export(cluster, tmp_path, tmp_path / "taken")
     assert code == 2 and "is not a folder" in one_sentence(err) and "cannot reach Telegram" not in err
+
+
+async def test_disk_full_while_rendering_is_a_sentence_and_the_rerun_renders_from_the_store(
+    cluster: Cluster, client: TelegramClient, tmp_path: Path, small_disk: Mount
+) -> None:
+    disk = small_disk("1m")
+    # Room for the store, not for the rendered files (bounded by min_id, so no room check first).
+    filler = fill(disk, leave=384 * 1024)
+    target = await resolve_target(client, parse_target(CHAT))
+    options = ExportOptions(formats=("json", "html", "md"), min_id=1)
+    phases: list[str] = []
+    with pytest.raises(DiskFull, match=rf"^The disk is full \(0.0 MB free at {disk / 'work'}"):
+        await export_chat(
+            client,
+            target,
+            options,
+            tmp_path / "out",
+            work_dir=disk / "work",
+            on_progress=lambda p: phases.append(p.phase),
+        )
+    assert phases[-1] == "rendering" and not list((tmp_path / "out").glob("*.zip*"))
+    requests = cluster.calls["messages.getHistory"]
+
+    filler.unlink()
+    result = await export_chat(client, target, options, tmp_path / "out", work_dir=disk / "work")
+    assert result.complete and written(result.parts[0].path) == CHAT_MESSAGES - 1
+    assert cluster.calls["messages.getHistory"] == requests, "the rerun fetched again instead of rendering"
