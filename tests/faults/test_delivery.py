@@ -122,12 +122,19 @@ async def test_a_delivery_that_keeps_failing_keeps_the_archive_and_history_sends
         assert resent is not None and all(part.file_id for part in resent.parts)
 
 
+@pytest.mark.parametrize("stop", ["shutdown", "crash"])
 async def test_a_restart_mid_delivery_sends_only_the_parts_not_yet_confirmed(
-    cluster: Cluster, api: BotAPIServer, tmp_path: Path, world: World, small_parts: None
+    cluster: Cluster, api: BotAPIServer, tmp_path: Path, world: World, small_parts: None, stop: str
 ) -> None:
     admin = api.add_user("Ada", user_id=ADMIN_ID)
     async with product_running(cluster, api, tmp_path / "data", shutdown_grace=0) as running:
         product = Product(cluster, api, running, admin, admin, admin)
+        if stop == "crash":
+            # A killed process records nothing: the job stays "running" for the next start to recover.
+            async def nothing_recorded(job_id: int) -> None:
+                return None
+
+            running.app.queue.release = nothing_recorded  # type: ignore[method-assign,assignment]
         # After the first part, every upload fails: the bot stops while it retries the second.
         api.inject(
             "sendDocument",
@@ -145,6 +152,8 @@ async def test_a_restart_mid_delivery_sends_only_the_parts_not_yet_confirmed(
     async with product_running(cluster, api, tmp_path / "data") as running:
         product = Product(cluster, api, running, admin, admin, admin)
         job = await wait_job(product, admin.id, lambda job: job.finished, timeout=60)
+        if stop == "crash":
+            await product.reply(admin.id, lambda m: (m.text or "").startswith("The bot restarted"))
     assert job.state == JobState.DONE, job.error
     assert cluster.stats()["rpc:messages.getHistory"] == reads  # nothing read from Telegram again
     documents = api.documents_in(admin.id)
