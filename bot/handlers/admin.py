@@ -28,7 +28,7 @@ from exporter.redaction import redact_secrets
 
 from ..charts import stats_chart
 from ..context import App
-from .policy import PEER_ID_LIMIT
+from .policy import PEER_ID_LIMIT, cancel_waiting
 from .private import IN_A_GROUP, IN_PRIVATE, only_in_private
 
 log = logging.getLogger(__name__)
@@ -117,8 +117,15 @@ async def deny(message: Message, command: CommandObject, app: App) -> None:
     except RoleError as exc:
         await message.answer(str(exc))
         return
+    stopped = await cancel_waiting(
+        app,
+        lambda job: job.user_id == user_id,
+        message.from_user.id,
+        "An admin removed your access to this bot, so this was cancelled",
+    )
     await message.answer(
-        f"User {user_id} can no longer export." if changed else f"User {user_id} had no access."
+        (f"User {user_id} can no longer export." if changed else f"User {user_id} had no access.")
+        + (f" {stopped} of their waiting exports were cancelled." if stopped else "")
     )
 
 

@@ -9,12 +9,14 @@ text, so a link, a username and an id of one chat are one decision.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telethon import utils
 
-from db import IllegalTransition
+from db import IllegalTransition, Job
 from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_target
 
 from ..callbacks import ButtonPress, ButtonSession
@@ -25,8 +27,8 @@ NOT_SHARED = "Only chats an admin has shared can be exported: ask an admin to /s
 ADMINS_ONLY = "Only admins decide which chats are shared; /shared lists the ones you may export."
 PRIVATE_KINDS = frozenset({"personal_chat", "bot_chat", "saved_messages"})
 SHARED_SHOWN = 50
-# Unfinished jobs looked at when a chat is unshared: every user's, each capped at a few.
-UNSHARE_SWEEP = 10_000
+# Unfinished jobs looked at when a permission is revoked: every user's, each capped at a few.
+UNFINISHED_SWEEP = 10_000
 # Telegram's chat ids fit in 52 bits (core.telegram.org/api/bots/ids); -100… channel ids stay below 2**53.
 PEER_ID_LIMIT = 2**53
 
@@ -126,7 +128,12 @@ async def unshare(message: Message, command: CommandObject, app: App, is_admin: 
             return
         peer_id, title = peer_id_of(target), _named(target)
     if await app.shared.unshare(peer_id):
-        stopped = await _stop_waiting_exports(app, peer_id, title, message.from_user.id)
+        stopped = await cancel_waiting(
+            app,
+            lambda job: job.target == str(peer_id) and not app.is_admin(job.user_id),
+            message.from_user.id,
+            f"An admin stopped sharing {title}, so this was cancelled",
+        )
         await message.reply(
             f"{title} is no longer shared: only admins can export it now."
             + (f" {stopped} waiting exports of it were cancelled." if stopped else "")
@@ -135,23 +142,21 @@ async def unshare(message: Message, command: CommandObject, app: App, is_admin: 
         await message.reply(f"{title} was not shared; /shared lists the shared chats.")
 
 
-async def _stop_waiting_exports(app: App, peer_id: int, title: str, by: int) -> int:
-    """Non-admins' queued and running exports of a chat no longer shared stop too: the decision holds
-    from now on, not from their next export. Returns how many were cancelled."""
+async def cancel_waiting(app: App, wanted: Callable[[Job], bool], by: int, why: str) -> int:
+    """Cancel the queued and running exports ``wanted`` picks, telling each owner ``why`` (the sentence
+    ends with the job's number and title). A revoked permission holds from now on, not from the next
+    export. Returns how many were cancelled."""
     stopped = 0
-    for job in await app.queue.list_unfinished(limit=UNSHARE_SWEEP):
-        if job.target != str(peer_id) or app.is_admin(job.user_id):
+    for job in await app.queue.list_unfinished(limit=UNFINISHED_SWEEP):
+        if not wanted(job):
             continue
         try:
             await app.queue.cancel(job.id, by)
         except IllegalTransition:
             continue  # it finished meanwhile
         stopped += 1
-        await tell(
-            app.bot,
-            Destination(job.chat_id, job.thread_id),
-            f"An admin stopped sharing {title}, so your export #{job.id} of it was cancelled.",
-        )
+        title = job.peer_title or job.target
+        await tell(app.bot, Destination(job.chat_id, job.thread_id), f"{why}: export #{job.id} of {title}.")
     return stopped
 
 

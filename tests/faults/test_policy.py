@@ -121,9 +121,24 @@ async def test_unsharing_stops_members_waiting_exports_of_that_chat(product: Pro
     jobs = await queue.list_for_user(MEMBER_ID)
     assert [job.state for job in jobs] == ["cancelled", "cancelled"]
     told = [t for t in product.bot_texts(MEMBER_ID) if t.startswith("An admin stopped sharing Daily Digest")]
+    assert all("so this was cancelled: export #" in t for t in told)
     assert len(told) == 2
     # An admin's own export of it goes on.
     assert (await queue.list_for_user(ADMIN_ID))[0].state in ("queued", "running", "done")
+
+
+async def test_denying_a_member_stops_their_waiting_exports(product: Product) -> None:
+    product.cluster.network.latency = 0.5  # slow enough to keep the exports waiting
+    member, queue = product.member, product.running.app.queue
+    await share(product, "@daily_digest_sandbox")
+    for _ in range(2):
+        product.press(member, await options_for(product, member, "@daily_digest_sandbox"), "▶ Export")
+    await _until(lambda: _count(queue, 2))
+    answer = await one_answer(product, product.admin, f"/deny {MEMBER_ID}")
+    assert answer == f"User {MEMBER_ID} can no longer export. 2 of their waiting exports were cancelled."
+    await _until(lambda: _none_left(queue))
+    assert [job.state for job in await queue.list_for_user(MEMBER_ID)] == ["cancelled", "cancelled"]
+    assert not product.api.documents_in(MEMBER_ID)
 
 
 async def _none_left(queue) -> bool:
