@@ -4,7 +4,9 @@ The exporting account reads everything it is in, its owner's private chats
 included. Admins export anything; everyone else exports only the chats an
 admin shared. Sharing a private chat, a bot's chat or Saved Messages takes a
 confirmation. Every decision is on the resolved chat's id, never on the typed
-text, so a link, a username and an id of one chat are one decision.
+text, so a link, a username and an id of one chat are one decision. Taking a
+permission back (/unshare here, /deny in bot.handlers.admin) also cancels the
+exports it allowed that are still waiting.
 """
 
 from __future__ import annotations
