@@ -56,7 +56,8 @@ async def test_jobs_run_through_the_pool_exactly_and_incrementally(
 
     async def run(job: Job) -> JobResult:
         result = await exports.run(job)
-        await exports.delivered(job, result)
+        if result.complete:
+            await exports.delivered(job, result.chat.id, result.last_ids)
         results[job.id] = result
         parts = [JobPart(str(p.path), p.size, p.sha256) for p in result.parts]
         return JobResult(result.report.to_dict(), parts)
@@ -106,14 +107,17 @@ async def test_a_job_sent_back_to_the_queue_resumes_its_store(
     # Telegram stops us early: a partial archive, and the store stays in the job's work folder.
     cluster.network.add_fault(parse_fault("messages.getHistory@4=420:FLOOD_WAIT_7200*1000"))
     partial = await exports.run(claimed)
-    assert not partial.complete and claimed.work_dir.exists()
+    stored = await jobs_queue.get(job.id)
+    # The job names its store: per user, chat and options, so a new job asking the same continues it.
+    assert stored.work_dir == exports.work_dir_for(5, partial.chat, exports.defaults)
+    assert not partial.complete and stored.work_dir.exists()
 
     # The process dies; the next start sends the job back and it resumes.
     recovered = await jobs_queue.recover_after_restart()
     assert [j.id for j in recovered] == [job.id]
     cluster.network.faults.clear()
     again = await jobs_queue.claim_next("worker-2")
-    assert again.work_dir == claimed.work_dir and again.attempts == 2
+    assert again.work_dir == stored.work_dir and again.attempts == 2
     result = await exports.run(again)
     assert result.complete
     chat = world.by_username("daily_digest_sandbox")
