@@ -297,6 +297,11 @@ async def _main(args: argparse.Namespace) -> int:
             return await _export(client, args)
         finally:
             await client.disconnect()
+            # A connection that ended in an error (AuthKeyNotFound) leaves it in this future, which
+            # asyncio would print as a traceback at exit; the error was already explained.
+            ended = client.disconnected
+            if ended.done() and not ended.cancelled():
+                ended.exception()
     raise AssertionError("unreachable")
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import zipfile
 from pathlib import Path
 
 import pytest
 from telethon import TelegramClient
+from telethon.crypto import AuthKey
+from telethon.sessions import StringSession
 
 from exporter import export as export_module
 from exporter.export import ExportOptions, export_chat
@@ -186,3 +189,17 @@ async def test_two_exports_of_one_chat_in_the_same_second_never_share_an_archive
     assert len(paths) == 2 and {p.name for p in tmp_path.glob("*.zip")} == {p.name for p in paths}
     for result in results:
         assert written(result.parts[0].path) == CHAT_MESSAGES
+
+
+async def test_a_session_key_the_server_does_not_know_says_log_in_again(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    # An auth key Telegram forgot (transport error -404: Telethon's AuthKeyNotFound).
+    forgotten = StringSession()
+    forgotten.set_dc(cluster.home.dc_id, cluster.home.host, cluster.home.port)
+    forgotten.auth_key = AuthKey(os.urandom(256))
+    session = tmp_path / "forgotten.json"
+    session.write_text(json.dumps(cluster.session_file_payload(forgotten.save())))
+    code, _, err = await run_cli("--session-file", str(session), "export", CHAT, "--out", str(tmp_path))
+    assert code == 2 and "log in again" in one_sentence(err)
+    assert len(err.strip().splitlines()) == 1
