@@ -27,6 +27,7 @@ _LINK = re.compile(
 _INVITE = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:\+|joinchat/)", re.IGNORECASE)
 # User, chat and channel ids fit in 40 bits (TDLib: UserId::MAX_USER_ID = (1 << 40) - 1).
 _MAX_PEER_ID = (1 << 40) - 1
+SHOWN_MAX = 64
 _SELF = frozenset({"me", "self", "saved", "saved messages"})
 
 
@@ -77,8 +78,10 @@ def parse_target(text: str) -> TargetSpec:
     name = value.removeprefix("@")
     if re.fullmatch(_USERNAME, name):
         return TargetSpec(username=name)
+    # Echoed in a chat message: a long paste must not push the answer over Telegram's 4096 characters.
+    shown = value if len(value) <= SHOWN_MAX else value[:SHOWN_MAX] + "…"
     raise TargetError(
-        f"{text!r} is not a chat I understand: use a t.me link, an @username, a numeric id, or 'me'."
+        f"{shown!r} is not a chat I understand: use a t.me link, an @username, a numeric id, or 'me'."
     )
 
 

@@ -89,7 +89,7 @@ async def _target_user(message: Message, command: CommandObject) -> int | None:
         if int(text) < PEER_ID_LIMIT:
             return int(text)
         await message.answer(
-            f"{text} is not a Telegram user id: ask that person for the id the bot told them."
+            "That number is too big for a Telegram user id: ask that person for the id the bot told them."
         )
         return None
     if message.reply_to_message and message.reply_to_message.from_user:

@@ -202,7 +202,13 @@ async def test_admins_export_saved_messages(product: Product, world: World) -> N
         "/unshare 99999999999999999999999",
         "/unshare -5",
         "/status all",
+        "/export " + "x" * 4088,
+        "/export @" + "a" * 4000,
+        "/share " + "<b>" * 1300,
+        "/unshare " + "9" * 4000,
+        "/allow " + "9" * 4089,
     ],
+    ids=lambda command: command[:40],
 )
 async def test_bad_input_gets_one_sentence(product: Product, command: str) -> None:
     answer = await one_answer(product, product.admin, command)
