@@ -504,6 +504,7 @@ async def export_chat(
     if unknown or not options.formats:
         choices = ", ".join(FORMATS)
         raise ExportError(f"Unknown format {', '.join(unknown) or '(none)'}: choose from {choices}.")
+    _check_ranges(options)
     work_dir = work_dir or default_work_dir(out_dir, target.chat, options)
     resuming = (work_dir / STORE_FILE).exists()
     make_private_dir(out_dir)
@@ -522,6 +523,16 @@ async def export_chat(
             if isinstance(exc, sqlite3.DatabaseError):
                 raise WorkStoreDamaged(work_dir, str(exc)) from exc
             raise
+
+
+def _check_ranges(options: ExportOptions) -> None:
+    """An empty range would export nothing and call it complete: refuse it instead."""
+    if options.since and options.until and options.since >= options.until:
+        raise ExportError("The start date is not before the end date: nothing would be exported.")
+    if options.until and options.until.timestamp() <= 0:
+        raise ExportError("The end date is before 1970: no Telegram message is that old.")
+    if options.max_id and options.min_id + 1 >= options.max_id:
+        raise ExportError("No message id lies between the smallest and the largest id given.")
 
 
 async def _export_locked(

@@ -118,6 +118,9 @@ async def test_since_before_the_first_message_exports_everything(
         (("--min-id", "-100"), "is not a message id"),
         (("--max-id", "99999999999999999999"), "is not a message id"),
         (("--last", "99999999999999999999"), "is not a whole number from 1"),
+        (("--since", "2024-02-01", "--until", "2024-01-01"), "not before the end date"),
+        (("--until", "1969-12-31"), "before 1970"),
+        (("--min-id", "10", "--max-id", "11"), "No message id lies between"),
     ],
 )
 async def test_bad_numbers_and_empty_topics_are_refused_with_a_sentence(
