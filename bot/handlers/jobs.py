@@ -15,6 +15,7 @@ from db.jobs import Job
 from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
 from ..delivery import DeliveryError, Destination, send_part, tell
+from ..text import fit_lines
 from .private import IN_A_GROUP, only_in_private
 
 HISTORY_SIZE = 10
@@ -56,7 +57,7 @@ async def status(message: Message, command: CommandObject, app: App, is_admin: b
         if job.state == JobState.QUEUED:
             line += f" (place {await app.queue.position(job.id)} in the queue)"
         lines.append(line)
-    await message.answer("\n".join(lines))
+    await message.answer(fit_lines(lines))
 
 
 async def _status_of_everyone(message: Message, app: App) -> None:
@@ -65,7 +66,7 @@ async def _status_of_everyone(message: Message, app: App) -> None:
         await message.answer("Nobody has an export running or queued.")
         return
     lines = [f"{_describe(job)} (user {job.user_id})" for job in jobs]
-    await message.answer("\n".join(lines) + "\n/cancel #ID stops any of them.")
+    await message.answer(fit_lines(lines, "/cancel #ID stops any of them."))
 
 
 async def cancel(message: Message, command: CommandObject, app: App, is_admin: bool) -> None:

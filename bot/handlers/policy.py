@@ -24,11 +24,11 @@ from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_
 from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
 from ..delivery import Destination, tell
+from ..text import fit_lines
 
 NOT_SHARED = "Only chats an admin has shared can be exported: ask an admin to /share this one."
 ADMINS_ONLY = "Only admins decide which chats are shared; /shared lists the ones you may export."
 PRIVATE_KINDS = frozenset({"personal_chat", "bot_chat", "saved_messages"})
-SHARED_SHOWN = 50
 # Unfinished jobs looked at when a permission is revoked: every user's, each capped at a few.
 UNFINISHED_SWEEP = 10_000
 # Telegram's chat ids fit in 52 bits (core.telegram.org/api/bots/ids); -100… channel ids stay below 2**53.
@@ -172,14 +172,8 @@ async def shared(message: Message, app: App, is_admin: bool) -> None:
         )
         return
     lines = ["Shared chats (everyone allowed may export these):" if is_admin else "Chats you may export:"]
-    lines += [
-        f"• {chat.title} ({chat.kind.replace('_', ' ')}) — {chat.peer_id}" for chat in chats[:SHARED_SHOWN]
-    ]
-    if len(chats) > SHARED_SHOWN:
-        lines.append(f"…and {len(chats) - SHARED_SHOWN} more.")
-    if is_admin:
-        lines.append("/unshare ID stops sharing one.")
-    await message.reply("\n".join(lines))
+    lines += [f"• {chat.title} ({chat.kind.replace('_', ' ')}) — {chat.peer_id}" for chat in chats]
+    await message.reply(fit_lines(lines, "/unshare ID stops sharing one." if is_admin else ""))
 
 
 def make_router() -> Router:

@@ -215,6 +215,23 @@ async def test_bad_input_gets_one_sentence(product: Product, command: str) -> No
     assert answer and "Traceback" not in answer and "\n" not in answer.strip(), answer
 
 
+async def test_long_lists_fit_in_one_message(product: Product, world: World) -> None:
+    app, admin = product.running.app, product.admin
+    product.cluster.network.latency = 0.5  # slow enough to keep the exports waiting
+    long_title = "<b>" + "W" * 120 + "</b>"  # Telegram's 128-character chat title, hostile
+    for k in range(60):
+        await app.shared.share(-1_000_000_000_000 - k, long_title, "private_channel", ADMIN_ID)
+    listed = await one_answer(product, product.member, "/shared")
+    assert len(listed) <= 4096 and listed.endswith("more.") and long_title in listed
+    channel = world.by_username("daily_digest_sandbox")
+    for _ in range(40):
+        job = await app.queue.submit(admin.id, admin.id, str(channel.peer_id))
+        await app.queue.set_peer(job.id, channel.bare_id, long_title)
+    everyone = await one_answer(product, admin, "/status all")
+    assert len(everyone) <= 4096 and everyone.endswith("/cancel #ID stops any of them.")
+    assert "more." in everyone
+
+
 @pytest.fixture
 async def capped(cluster: Cluster, api: BotAPIServer, tmp_path: Path) -> AsyncIterator[Product]:
     admin = api.add_user("Ada", user_id=ADMIN_ID, username="ada")
