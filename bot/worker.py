@@ -34,6 +34,11 @@ from .progress import StatusMessage
 log = logging.getLogger(__name__)
 
 
+# How the errors of jobs that made an archive begin (/history tells them apart).
+DELIVERY_FAILED = "delivery failed"
+STOPPED_EARLY = "stopped early"
+
+
 class ExportFailed(Exception):
     """The job ends as failed; the text was already shown to the user."""
 
@@ -120,7 +125,7 @@ class JobRunner:
             await tell(app.bot, where, sentence)
             if record["complete"]:
                 await _drop_work_dir(job)
-            raise ExportFailed(f"delivery failed: {exc}") from exc
+            raise ExportFailed(f"{DELIVERY_FAILED}: {exc}") from exc
         return parts
 
     async def _finish(self, job: Job, parts: list[JobPart]) -> JobResult:
@@ -138,7 +143,7 @@ class JobRunner:
                 # The user has the archive: what is left is swept with the kept ones.
                 log.warning("could not delete the delivered archive of job %s: %s", job.id, exc)
         if not record["complete"]:
-            raise ExportFailed(f"stopped early: {record['reason']}")
+            raise ExportFailed(f"{STOPPED_EARLY}: {record['reason']}")
         return JobResult(report=record.get("report"), parts=parts)
 
     async def _status(self, job: Job, where: Destination) -> StatusMessage:

@@ -16,6 +16,7 @@ from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
 from ..delivery import DeliveryError, Destination, send_part, tell
 from ..text import fit_lines
+from ..worker import DELIVERY_FAILED, STOPPED_EARLY
 from .private import IN_A_GROUP, only_in_private
 
 HISTORY_SIZE = 10
@@ -108,9 +109,9 @@ async def history(message: Message, app: App) -> None:
     lines, rows = [], []
     for job in jobs:
         when = dt.datetime.fromtimestamp(job.finished_at or job.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")
-        messages = (job.report or {}).get("messages")
+        messages = (job.report or job.delivery or {}).get("messages")
         lines.append(
-            f"#{job.id} {when} {_title(job)}: {job.state.value}"
+            f"#{job.id} {when} {_title(job)}: {_outcome(job)}"
             + (f", {messages:,} messages" if messages else "")
         )
         if _can_resend(job):
@@ -125,6 +126,14 @@ async def history(message: Message, app: App) -> None:
     await message.answer(
         "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
     )
+
+
+def _outcome(job: Job) -> str:
+    if job.state == JobState.FAILED and (job.error or "").startswith(DELIVERY_FAILED):
+        return "not delivered (the archive is kept)"
+    if job.state == JobState.FAILED and (job.error or "").startswith(STOPPED_EARLY):
+        return "stopped early (/export it again to continue)"
+    return job.state.value
 
 
 def _can_resend(job: Job) -> bool:

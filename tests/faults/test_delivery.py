@@ -114,7 +114,8 @@ async def test_a_delivery_that_keeps_failing_keeps_the_archive_and_history_sends
         outage.times = outage.fired  # Telegram is back
         product.say(admin, "/history")
         history = await product.reply(
-            admin.id, lambda m: m.reply_markup is not None and "failed" in (m.text or "")
+            admin.id,
+            lambda m: m.reply_markup is not None and "not delivered (the archive is kept)" in (m.text or ""),
         )
         product.press(admin, history, f"Send #{job.id} again")
         assert ids(await product.archive(admin.id, timeout=20)) == expected(world)
