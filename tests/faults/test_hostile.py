@@ -23,6 +23,7 @@ from exporter.export import ExportOptions, ExportResult, export_chat
 from exporter.targets import parse_target, resolve_target
 from sandbox.world import Chat, World, build_scenario, expected_messages
 from sandbox.world.hostile import TEXTS
+from tests.bot.conftest import Product
 
 DANGEROUS_SCHEMES = ("javascript:", "data:", "vbscript:", "file:")
 LIVE_TAGS = frozenset({"script", "iframe", "object", "embed", "svg", "form", "img", "base"})
@@ -163,3 +164,23 @@ def test_the_hand_written_encoding_serves_hostile_messages_byte_for_byte(world: 
                 chat.title,
                 msg_id,
             )
+
+
+async def test_hostile_titles_pass_through_the_bot(product: Product, world: World) -> None:
+    admin = product.admin
+    forum = world.by_username("hostile_forum_sandbox")
+    product.say(admin, "/export")
+    picker = await product.reply(admin.id, lambda m: (m.text or "").startswith("Which chat?"))
+    product.press(admin, picker, forum.title[:20])
+    options = await product.reply(admin.id, lambda m: (m.text or "").startswith(f"Export {forum.title}"))
+    product.press(admin, options, "Choose topics")
+    topics = await product.api.wait_for(lambda: options.text.startswith("Tap topics") and options, timeout=20)
+    shown = [button["text"] for row in topics.reply_markup["inline_keyboard"] for button in row]
+    assert any("<script>" in text for text in shown), shown
+    product.press(admin, topics, "Done")
+    await product.api.wait_for(lambda: options.text.startswith("Export"), timeout=20)
+    product.press(admin, options, "▶ Export")
+    messages = await product.archive(admin.id)
+    assert [(m["id"], m.get("topic_id")) for m in messages] == list(expected_messages(world, forum))
+    done = next(text for text in product.bot_texts(admin.id) if text.startswith("Done:"))
+    assert forum.title in done
