@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# core.telegram.org/api/config#message-length-max: a message holds at most 4096 characters.
+# core.telegram.org/bots/api#sendmessage: a message text holds 1-4096 characters after entities parsing.
 MESSAGE_MAX = 4096
 
 

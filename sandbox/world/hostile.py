@@ -17,9 +17,10 @@ from telethon.tl import types as T
 from .content import Composed, h64, u16len
 from .model import Chat, World
 
-# core.telegram.org/api/config#message-length-max: a message text holds at most 4096 characters.
+# help.getConfig's Config.message_length_max (core.telegram.org/constructor/config): 4096 characters,
+# what the sandbox's help.getConfig answers too.
 MESSAGE_MAX = 4096
-# core.telegram.org/api/config#caption-length-max: 1024 for a media caption (2048 with Premium).
+# Config.caption_length_max: 1024 characters for a media caption (Premium accounts get more).
 CAPTION_MAX = 1024
 # core.telegram.org/method/channels.createForumTopic: a topic title is at most 128 UTF-8 bytes.
 TOPIC_TITLE_MAX_BYTES = 128
@@ -101,9 +102,22 @@ FILE_NAMES = (
 PRE_LANGUAGE = '"><script>alert(1)</script>'
 
 
+def _check_limits() -> None:
+    """A string Telegram would refuse makes a world no real account meets: it would prove nothing."""
+    too_long = [
+        *(title for title in CHAT_TITLES if len(title) > CHAT_TITLE_MAX),
+        *(name for pair in USER_NAMES for name in pair if name and len(name) > NAME_MAX),
+        *(title for title in TOPIC_TITLES if len((title + " (draft)").encode()) > TOPIC_TITLE_MAX_BYTES),
+        *(text for text in TEXTS if len(text) > MESSAGE_MAX),
+    ]
+    if too_long:
+        raise ValueError(f"over Telegram's limits: {too_long[0][:40]!r}")
+
+
 def make_hostile(world: World) -> World:
     """Give every person, topic and message of ``world`` adversarial content (chat titles come from the
     scenario's specs, so private chats are renamed along with their people)."""
+    _check_limits()
     people = [user for user in world.users.values() if not user.is_self and not user.bot]
     for k, user in enumerate(people):
         user.first_name, user.last_name = USER_NAMES[k % len(USER_NAMES)]
