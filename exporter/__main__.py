@@ -28,7 +28,7 @@ from db import CheckpointStore, DbError, open_database
 
 from .archive import DEFAULT_PART_SIZE
 from .client import SessionFileError
-from .errors import RELOGIN, ExplainedError, explain
+from .errors import RELOGIN, ExplainedError, duration, explain
 from .export import DEFAULT_FORMATS, FORMATS, ExportOptions, Progress, default_work_dir, export_chat
 from .redaction import redact_client_secrets, redact_secrets
 from .settings import SettingsError, TelegramSettings, open_client
@@ -199,7 +199,7 @@ def describe_progress(progress: Progress) -> str:
         more = len(streams) - 3
         parts.append(f"reading {shown}" + (f" +{more} topics" if more > 0 else ""))
     if progress.flood_wait:
-        parts.append(f"Telegram asked us to wait {progress.flood_wait.seconds} s")
+        parts.append(f"Telegram asked us to wait {duration(progress.flood_wait.seconds)}")
     return "  ".join(parts)
 
 
