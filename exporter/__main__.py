@@ -1,7 +1,10 @@
 """python -m exporter login | export: the export engine from a terminal.
 
 Exit codes: 0 a complete export (or a successful login), 1 an export that
-stopped early (a PARTIAL archive with what was read), 2 bad input or settings.
+stopped early (a PARTIAL archive with what was read), 2 nothing to deliver: bad
+input or settings, a full disk or unwritable folder, a damaged or busy work
+folder, a session to log in again (one line says what to do; what was fetched
+stays in the work folder, and --restart discards it).
 """
 
 from __future__ import annotations
