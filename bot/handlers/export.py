@@ -24,10 +24,9 @@ from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_
 
 from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
+from . import picker
 from .policy import NOT_SHARED, may_export, peer_id_of
 
-PICKER_PAGE = 8
-PICKER_DIALOGS = 48
 TOPICS_SHOWN = 24
 RANGES = ("all", "new", "7d", "30d")
 RANGE_LABELS = {
@@ -82,8 +81,7 @@ def _default_choice(app: App) -> dict[str, Any]:
 
 async def _show_picker(message: Message, app: App) -> None:
     if app.is_admin(message.from_user.id):
-        dialogs = await app.client.get_dialogs(limit=PICKER_DIALOGS)
-        chats = [(str(dialog.id), dialog.name or "(no name)") for dialog in dialogs]
+        chats = await picker.recent_chats(app)
         empty = "The exporting account has no chats yet. Send /export @name or a t.me link."
     else:
         chats = [(str(chat.peer_id), chat.title or "(no name)") for chat in await app.shared.list_shared()]
@@ -91,29 +89,7 @@ async def _show_picker(message: Message, app: App) -> None:
     if not chats:
         await message.answer(empty)
         return
-    token = app.buttons.open(message.from_user.id, "picker", chats=chats)
-    text, markup = _picker_page(app, token, chats, 0)
-    await message.answer(text, reply_markup=markup)
-
-
-def _picker_page(
-    app: App, token: str, chats: list[tuple[str, str]], page: int
-) -> tuple[str, InlineKeyboardMarkup]:
-    pages = max(1, -(-len(chats) // PICKER_PAGE))
-    page = max(0, min(page, pages - 1))
-    start = page * PICKER_PAGE
-    rows = [
-        [_button(app, token, title[:60], f"c{start + k}")]
-        for k, (_, title) in enumerate(chats[start : start + PICKER_PAGE])
-    ]
-    nav = []
-    if page > 0:
-        nav.append(_button(app, token, "◀ Newer", f"p{page - 1}"))
-    if page < pages - 1:
-        nav.append(_button(app, token, "Older ▶", f"p{page + 1}"))
-    if nav:
-        rows.append(nav)
-    return f"Which chat? (page {page + 1} of {pages})", InlineKeyboardMarkup(inline_keyboard=rows)
+    await picker.show(message, app, "picker", chats, "Which chat?")
 
 
 async def _offer(
@@ -192,13 +168,9 @@ def _topics_screen(app: App, token: str, session: ButtonSession) -> tuple[str, I
 
 
 async def on_picker(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
-    chats = button.data["chats"]
-    if choice.startswith("p") and choice[1:].isdecimal():
-        text, markup = _picker_page(app, token, chats, int(choice[1:]))
-        await query.message.edit_text(text, reply_markup=markup)
-    elif choice.startswith("c") and choice[1:].isdecimal() and int(choice[1:]) < len(chats):
-        app.buttons.close(token)
-        await _offer(query.message, app, chats[int(choice[1:])][0], edit=True, owner=query.from_user.id)
+    target = await picker.chosen(query, app, button, choice, token)
+    if target is not None:
+        await _offer(query.message, app, target, edit=True, owner=query.from_user.id)
     await query.answer()
 
 

@@ -25,6 +25,7 @@ from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
 from ..delivery import Destination, tell
 from ..text import fit_lines
+from . import picker
 
 NOT_SHARED = "Only chats an admin has shared can be exported: ask an admin to /share this one."
 ADMINS_ONLY = "Only admins decide which chats are shared; /shared lists the ones you may export."
@@ -62,32 +63,51 @@ async def share(message: Message, command: CommandObject, app: App, is_admin: bo
         await message.reply(ADMINS_ONLY)
         return
     text = (command.args or "").strip()
-    if not text and message.chat.type == "private":
+    if text or message.chat.type != "private":
+        await _share_target(message, app, text or str(message.chat.id), message.from_user.id)
+        return
+    chats = await picker.recent_chats(app)
+    if not chats:
         await message.reply(
             "Send /share @name, a t.me link or a chat id; in a group, /share shares that group."
         )
         return
-    target = await _resolve(message, app, text or str(message.chat.id))
-    if target is None:
+    await picker.show(message, app, "share_picker", chats, "Which chat to share?")
+
+
+async def on_share_pick(
+    query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str, is_admin: bool
+) -> None:
+    target = await picker.chosen(query, app, button, choice, token)
+    if target is not None and is_admin:
+        await _share_target(query.message, app, target, query.from_user.id, edit=True)
+    await query.answer()
+
+
+async def _share_target(message: Message, app: App, text: str, by: int, *, edit: bool = False) -> None:
+    """Share the chat ``text`` names, after a confirmation if it is private; ``edit``: answer by
+    editing ``message`` (the picker) instead of replying to it."""
+    answer = message.edit_text if edit else message.reply
+    try:
+        target = await resolve_target(app.client, parse_target(text))
+    except TargetError as exc:
+        await answer(str(exc))
         return
     if target.chat.type in PRIVATE_KINDS:
         token = app.buttons.open(
-            message.from_user.id, "share", peer_id=peer_id_of(target), title=_named(target),
-            chat_kind=target.chat.type,
-        )  # fmt: skip
+            by, "share", peer_id=peer_id_of(target), title=_named(target), chat_kind=target.chat.type
+        )
         buttons = [
             InlineKeyboardButton(text="Share it", callback_data=app.buttons.data(token, "go")),
             InlineKeyboardButton(text="Cancel", callback_data=app.buttons.data(token, "close")),
         ]
-        await message.reply(
+        await answer(
             f"{_named(target)} is a private chat of the exporting account: once shared, everyone "
             "allowed to use this bot can export all of it. Share it?",
             reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons]),
         )
         return
-    await message.reply(
-        await _share(app, peer_id_of(target), _named(target), target.chat.type, message.from_user.id)
-    )
+    await answer(await _share(app, peer_id_of(target), _named(target), target.chat.type, by))
 
 
 async def _share(app: App, peer_id: int, title: str, kind: str, by: int) -> str:
@@ -183,4 +203,5 @@ def make_router() -> Router:
     router.message(Command("unshare"))(unshare)
     router.message(Command("shared"))(shared)
     router.callback_query(ButtonPress("share"))(on_share_confirm)
+    router.callback_query(ButtonPress("share_picker"))(on_share_pick)
     return router

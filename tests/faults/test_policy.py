@@ -82,6 +82,33 @@ async def test_members_see_and_export_only_shared_chats(product: Product, world:
     assert [m["id"] for m in messages] == [i for i, _ in expected_messages(world, channel)]
 
 
+async def test_admins_share_from_a_picker(product: Product, world: World) -> None:
+    admin = product.admin
+    people = {chat.title for chat in private_chats(world)}
+    for kind in ("channel", "private"):
+        before = len(product.api.messages_in(admin.id))
+        product.say(admin, "/share")
+        picked = await product.api.wait_for(
+            lambda before=before: next(
+                (
+                    m
+                    for m in product.api.messages_in(admin.id)[before:]
+                    if (m.text or "").startswith("Which chat to share?") and m.reply_markup
+                ),
+                None,
+            ),
+            timeout=20,
+        )
+        title = "Daily Digest 📰" if kind == "channel" else next(t for t in buttons(picked) if t in people)
+        product.press(admin, picked, title)
+        await product.api.wait_for(
+            lambda picked=picked: not picked.reply_markup or "Share it?" in picked.text
+        )
+    # The private chat waits for a confirmation; the channel was shared at once.
+    assert picked.text.startswith(title) and "Share it?" in picked.text
+    assert [chat.title for chat in await product.running.app.shared.list_shared()] == ["Daily Digest 📰"]
+
+
 async def test_typed_targets_are_checked_on_the_resolved_chat(product: Product, world: World) -> None:
     member = product.member
     await share(product, "@daily_digest_sandbox")
