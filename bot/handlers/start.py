@@ -20,7 +20,8 @@ Big chats come in parts of up to 49 MB; each part says how to join them."""
 
 ADMIN_HELP = (
     "\n\nAdmins: /stats, /allow ID, /deny ID, /login, /logout\n"
-    "/share @chat (or /share in a group) lets everyone allowed export it; /unshare ID; "
+    "/share (a picker, or /share @chat, or /share in a group) lets everyone allowed export a chat; "
+    "/unshare ID; "
     "/status all and /cancel #ID for anyone's export"
 )
 
