@@ -183,6 +183,10 @@ async def cancel_waiting(app: App, wanted: Callable[[Job], bool], by: int, why: 
 
 
 async def shared(message: Message, app: App, is_admin: bool) -> None:
+    if message.chat.type != "private":
+        # Shared chats may be the account's private ones: their names are not for a group to read.
+        await message.reply("Send /shared to me in a private chat.")
+        return
     chats = await app.shared.list_shared()
     if not chats:
         await message.reply(

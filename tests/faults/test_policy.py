@@ -196,6 +196,7 @@ async def test_a_group_exports_for_members_once_an_admin_shares_it(product: Prod
     assert "Only admins" in await one_answer(product, product.member, "/share", chat=chat)
     assert (await one_answer(product, product.admin, "/share", chat=chat)).startswith("Shared Python Meetup")
     assert "private chat" in await one_answer(product, product.admin, "/status all", chat=chat)
+    assert "private chat" in await one_answer(product, product.member, "/shared", chat=chat)
     product.say(product.member, "/export", chat=chat)
     messages = await product.archive(chat.id)
     assert [m["id"] for m in messages] == [i for i, _ in expected_messages(world, group)]
