@@ -82,6 +82,16 @@ async def test_members_see_and_export_only_shared_chats(product: Product, world:
     assert [m["id"] for m in messages] == [i for i, _ in expected_messages(world, channel)]
 
 
+async def test_sharing_twice_and_unsharing_twice_say_so(product: Product, world: World) -> None:
+    admin = product.admin
+    channel = world.by_username("daily_digest_sandbox")
+    await share(product, "@daily_digest_sandbox")
+    assert (await one_answer(product, admin, f"/share {channel.peer_id}")).endswith("was already shared.")
+    assert "no longer shared" in await one_answer(product, admin, f"/unshare {channel.peer_id}")
+    assert "was not shared" in await one_answer(product, admin, "/unshare t.me/daily_digest_sandbox")
+    assert "No chat is shared yet" in await one_answer(product, admin, "/shared")
+
+
 async def test_admins_share_from_a_picker(product: Product, world: World) -> None:
     admin = product.admin
     people = {chat.title for chat in private_chats(world)}
