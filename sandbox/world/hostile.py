@@ -24,6 +24,9 @@ MESSAGE_MAX = 4096
 CAPTION_MAX = 1024
 # core.telegram.org/method/channels.createForumTopic: a topic title is at most 128 UTF-8 bytes.
 TOPIC_TITLE_MAX_BYTES = 128
+# core.telegram.org/bots/api#sendpoll: a question holds 1-300 characters, an option 1-100.
+POLL_QUESTION_MAX = 300
+POLL_OPTION_MAX = 100
 # guess: chat titles are capped at 128 characters, as Telegram Desktop's title field is.
 CHAT_TITLE_MAX = 128
 # guess: first and last names are capped at 64 characters, as Telegram Desktop's name fields are.
@@ -144,11 +147,18 @@ def _rewrite(c: Composed, h: int) -> None:
     if c.service:
         return
     kw = c.kw
+    forward = kw.get("fwd_from")
+    if forward is not None and forward.from_name:
+        forward = kw["fwd_from"] = copy.copy(forward)
+        forward.from_name = USER_NAMES[h64(h, 15) % len(USER_NAMES)][0]
     media = kw.get("media")
     limit = MESSAGE_MAX
+    if isinstance(media, T.MessageMediaPoll | T.MessageMediaContact):
+        kw["media"] = _poll(media, h) if isinstance(media, T.MessageMediaPoll) else _contact(media, h)
+        return  # polls and contacts carry no caption
     if media is not None:
         if not isinstance(media, T.MessageMediaDocument | T.MessageMediaPhoto):
-            return  # polls, contacts and places carry no caption
+            return  # places carry no caption
         limit = CAPTION_MAX
         kw["media"] = _renamed(media, h)
     text = TEXTS[h64(h, 11) % len(TEXTS)][:limit]
@@ -158,6 +168,26 @@ def _rewrite(c: Composed, h: int) -> None:
         kw["entities"] = entities
     else:
         kw.pop("entities", None)
+
+
+def _poll(media: T.MessageMediaPoll, h: int) -> T.MessageMediaPoll:
+    """A copy asking a hostile question with hostile answers (the polls are shared: never changed)."""
+    poll = copy.copy(media.poll)
+    poll.question = T.TextWithEntities(TEXTS[h64(h, 16) % len(TEXTS)][:POLL_QUESTION_MAX], [])
+    poll.answers = [
+        T.PollAnswer(T.TextWithEntities(TEXTS[h64(h, 17 + k) % len(TEXTS)][:POLL_OPTION_MAX], []), a.option)
+        for k, a in enumerate(media.poll.answers)
+    ]
+    renamed = copy.copy(media)
+    renamed.poll = poll
+    return renamed
+
+
+def _contact(media: T.MessageMediaContact, h: int) -> T.MessageMediaContact:
+    first, last = USER_NAMES[h64(h, 16) % len(USER_NAMES)]
+    # A vCard line break inside a value would start a new property: the card tries exactly that.
+    vcard = f"BEGIN:VCARD\nVERSION:3.0\nFN:{first}\nNOTE:</pre><script>alert(1)</script>\nEND:VCARD"
+    return T.MessageMediaContact(media.phone_number, first, last or "", vcard, media.user_id)
 
 
 def _entities(text: str, h: int) -> list:

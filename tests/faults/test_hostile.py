@@ -139,6 +139,10 @@ async def test_hostile_content_is_exported_whole_and_inert(
             for message in messages:
                 sent = world.message(chat, message["id"])
                 assert plain_text(message) == getattr(sent, "message", "") or message["type"] == "service"
+                if "poll" in message:
+                    assert message["poll"]["question"] == sent.media.poll.question.text
+                if "contact_information" in message:
+                    assert message["contact_information"]["first_name"] == sent.media.first_name
             anchors: Counter[str] = Counter()
             for name in (n for n in names if n.endswith(".html")):
                 page = LiveMarkup()
