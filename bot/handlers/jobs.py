@@ -42,10 +42,6 @@ async def _current(app: App, user_id: int) -> list[Job]:
 
 async def status(message: Message, command: CommandObject, app: App, is_admin: bool) -> None:
     if is_admin and (command.args or "").strip().lower() == "all":
-        if message.chat.type != "private":
-            # Everyone's exports name other people's chats: not for a group to read.
-            await message.answer("Send /status all to me in a private chat: it lists everyone's exports.")
-            return
         await _status_of_everyone(message, app)
         return
     jobs = await _current(app, message.from_user.id)

@@ -26,6 +26,7 @@ from ..context import App
 from ..delivery import Destination, tell
 from ..text import fit_lines
 from . import picker
+from .private import IN_A_GROUP, only_in_private
 
 NOT_SHARED = "Only chats an admin has shared can be exported: ask an admin to /share this one."
 ADMINS_ONLY = "Only admins decide which chats are shared; /shared lists the ones you may export."
@@ -183,10 +184,6 @@ async def cancel_waiting(app: App, wanted: Callable[[Job], bool], by: int, why: 
 
 
 async def shared(message: Message, app: App, is_admin: bool) -> None:
-    if message.chat.type != "private":
-        # Shared chats may be the account's private ones: their names are not for a group to read.
-        await message.reply("Send /shared to me in a private chat.")
-        return
     chats = await app.shared.list_shared()
     if not chats:
         await message.reply(
@@ -205,6 +202,8 @@ def make_router() -> Router:
     router = Router(name="policy")
     router.message(Command("share"))(share)
     router.message(Command("unshare"))(unshare)
+    # Shared chats may be the account's private ones: their names are not for a group to read.
+    router.message(Command("shared"), IN_A_GROUP)(only_in_private)
     router.message(Command("shared"))(shared)
     router.callback_query(ButtonPress("share"))(on_share_confirm)
     router.callback_query(ButtonPress("share_picker"))(on_share_pick)
