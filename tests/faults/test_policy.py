@@ -142,13 +142,19 @@ async def test_a_button_pressed_after_unsharing_queues_nothing(product: Product)
     assert not await product.running.app.queue.list_for_user(MEMBER_ID)
 
 
-async def test_unsharing_stops_members_waiting_exports_of_that_chat(product: Product) -> None:
-    product.cluster.network.latency = 0.5  # slow enough to keep the exports waiting
+async def _member_exports_twice(product: Product) -> None:
+    """The member has two exports of a shared chat queued or running, kept waiting by latency."""
+    product.cluster.network.latency = 0.5
     member, queue = product.member, product.running.app.queue
     await share(product, "@daily_digest_sandbox")
     for _ in range(2):
         product.press(member, await options_for(product, member, "@daily_digest_sandbox"), "▶ Export")
     await _until(lambda: _count(queue, 2))
+
+
+async def test_unsharing_stops_members_waiting_exports_of_that_chat(product: Product) -> None:
+    await _member_exports_twice(product)
+    queue = product.running.app.queue
     admin_options = await options_for(product, product.admin, "@daily_digest_sandbox")
     product.press(product.admin, admin_options, "▶ Export")
     await _until(lambda: _count(queue, 1, ADMIN_ID))
@@ -165,12 +171,8 @@ async def test_unsharing_stops_members_waiting_exports_of_that_chat(product: Pro
 
 
 async def test_denying_a_member_stops_their_waiting_exports(product: Product) -> None:
-    product.cluster.network.latency = 0.5  # slow enough to keep the exports waiting
-    member, queue = product.member, product.running.app.queue
-    await share(product, "@daily_digest_sandbox")
-    for _ in range(2):
-        product.press(member, await options_for(product, member, "@daily_digest_sandbox"), "▶ Export")
-    await _until(lambda: _count(queue, 2))
+    await _member_exports_twice(product)
+    queue = product.running.app.queue
     answer = await one_answer(product, product.admin, f"/deny {MEMBER_ID}")
     assert answer == f"User {MEMBER_ID} can no longer export. 2 of their waiting exports were cancelled."
     await _until(lambda: _none_left(queue))

@@ -7,7 +7,6 @@ import gc
 import logging
 import os
 import stat
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from tests.bot.conftest import (
     product_running,
 )
 from tests.bot.test_jobs_and_admin import start_export
+from tests.exporter.test_cli import run_cli
 
 
 class LineCapture(logging.Handler):
@@ -232,16 +232,8 @@ async def test_cli_files_and_folders_are_owner_only(
     cluster.write_session_file(session)
     command = ["--session-file", str(session), "export", "@daily_digest_sandbox", "--out", str(cli_out)]
     command += ["--incremental", "--data-dir", str(data)]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "exporter",
-        *command,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0
+    code, _, err = await run_cli(*command)
+    assert code == 0, err
     watch = ModeWatch(cli_out, data)
     watch.scan()
     assert any(p.suffix == ".zip" for p in watch.seen) and any(p.name == "app.sqlite" for p in watch.seen)
