@@ -43,6 +43,7 @@ from db.private import make_private_dir
 from db.store import ExportStore, StoreOverview, StoreReader, StreamRow
 
 from . import archive, workdir
+from .bounds import find_range
 from .dedupe import SeenFilter, capacity_for
 from .errors import DiskFull, ExportError, WorkStoreDamaged, explain, is_disk_full
 from .records import NameBook, to_record, topic_of
@@ -181,36 +182,18 @@ def _unix(value: Any) -> int:
     return int(value.timestamp()) if isinstance(value, dt.datetime) else int(value or 0)
 
 
-def _ids(result: Any) -> list[int]:
-    return [m.id for m in result.messages if not isinstance(m, T.MessageEmpty)]
-
-
 async def _bounds(send: Any, peer: Any, options: ExportOptions) -> tuple[int, int, int | None]:
     """(min_id, max_id) exclusive bounds of what to export, and the chat's message count."""
-    probe = await first_page(send, Stream(peer))
-    newest = max(_ids(probe), default=0)
-    count = getattr(probe, "count", None)
-    if count is None:
-        count = len(probe.messages)
-    low, high = options.min_id, options.max_id or newest + 1
-    stream = Stream(peer, 0, high)
-    # Telegram reads offset_date 0 as "no date" (newest first): a `since` at or before the epoch is no bound.
-    if options.since and options.since.timestamp() > 0:
-        # The oldest message at or after `since`: one step newer than the last one before it.
-        request = stream.request(0, add_offset=-1, limit=1)
-        request.offset_date = options.since
-        found = _ids(await send(request))
-        low = max(low, found[0] - 1) if found else high
-    if options.until:
-        request = stream.request(0, add_offset=0, limit=1)
-        request.offset_date = options.until
-        found = _ids(await send(request))
-        high = min(high, found[0] + 1) if found else low
-    if options.last is not None:
-        found = _ids(await send(Stream(peer, low, high).request(0, add_offset=options.last - 1, limit=1)))
-        if found:
-            low = max(low, found[0] - 1)
-    return low, high, count
+    found = await find_range(
+        send,
+        Stream(peer),
+        min_id=options.min_id,
+        max_id=options.max_id,
+        since=options.since,
+        until=options.until,
+        last=options.last,
+    )
+    return found.low, found.high, found.count
 
 
 def _shards(low: int, high: int, count: int | None, options: ExportOptions, label: str) -> list[StreamRow]:

@@ -2,10 +2,13 @@
 
 A stream reads one id range of one history (the chat's, or one forum topic's
 replies) with Telegram Desktop's scheme: ``offset_id = last seen + 1`` and
-``add_offset = -limit``, inside exclusive ``min_id``/``max_id`` bounds.  A page
-may be short in the middle of a channel's history (messages Telegram does not
-show), so a stream ends on an empty page, or on a ``messages.messages`` result,
-which Telegram only sends when it holds everything.
+``add_offset = -limit``.  The range's exclusive bounds are never sent as
+``min_id``/``max_id``: Telegram applies those after slicing the page (api/offsets,
+"Additional filtering"), so Telethon pages by ``offset_id`` alone and stops
+itself (client/messages.py), and so do we.  A page may be short in the middle of
+a channel's history (messages Telegram does not show), so a stream ends on an
+empty page, on a message past its upper bound, or on a ``messages.messages``
+result, which Telegram only sends when it holds everything.
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ class Stream:
                 offset_date=None,
                 add_offset=add_offset,
                 limit=limit,
-                max_id=self.max_id,
-                min_id=self.min_id,
+                max_id=0,
+                min_id=0,
                 hash=0,
             )
         return F.messages.GetRepliesRequest(
@@ -62,8 +65,8 @@ class Stream:
             offset_date=None,
             add_offset=add_offset,
             limit=limit,
-            max_id=self.max_id,
-            min_id=self.min_id,
+            max_id=0,
+            min_id=0,
             hash=0,
         )
 
@@ -71,18 +74,16 @@ class Stream:
 async def read_stream(send: Send, stream: Stream, *, after: int | None = None) -> AsyncIterator[Page]:
     """Pages of the stream's range, oldest first, starting after ``after`` (resuming) or at its start."""
     cursor = stream.min_id if after is None else max(after, stream.min_id)
-    while True:
+    upper = stream.max_id or float("inf")
+    while cursor + 1 < upper:
         result = await send(stream.request(cursor + 1))
-        upper = stream.max_id or float("inf")
-        fresh = sorted(
-            (m for m in result.messages if not isinstance(m, T.MessageEmpty) and cursor < m.id < upper),
-            key=_by_id,
-        )
-        if not fresh:
-            return
-        yield Page(fresh, result.users, result.chats, getattr(result, "count", None))
-        cursor = fresh[-1].id
-        if isinstance(result, T.messages.Messages):
+        shown = [m for m in result.messages if not isinstance(m, T.MessageEmpty)]
+        fresh = sorted((m for m in shown if cursor < m.id < upper), key=_by_id)
+        if fresh:
+            yield Page(fresh, result.users, result.chats, getattr(result, "count", None))
+            cursor = fresh[-1].id
+        past_upper = any(m.id >= upper for m in shown)
+        if not fresh or past_upper or isinstance(result, T.messages.Messages):
             return
 
 

@@ -5,10 +5,11 @@ https://core.telegram.org/api/offsets: results are newest first; ``offset_id``
 it (negative = towards newer messages, which is how oldest-first readers page),
 ``limit`` is capped at 100, and ``min_id``/``max_id`` are exclusive bounds.
 
-Our reading of the bounds (a guess, consistent with how clients use them): the
-history is first cut to the (min_id, max_id) range, then the offset window is
-taken inside that range.  So ``max_id=500`` alone returns the 100 messages
-below 500, and ``min_id=500`` alone the newest 100 above 500.
+The bounds filter the page *after* the offset window has been taken (api/offsets,
+"Additional filtering": the page is sliced by offset_id/add_offset/limit first,
+then messages outside (min_id, max_id) are dropped from it).  So ``max_id=500``
+alone returns whatever of the newest 100 lies below 500, often nothing; this is
+why Telethon never sends them and pages by ``offset_id`` (client/messages.py).
 """
 
 from __future__ import annotations
@@ -55,18 +56,14 @@ def page(
     limit = min(limit, MAX_LIMIT)
     if limit <= 0 or not len(ids):
         return []
-    low = ids.rank(min_id + 1) if min_id > 0 else 0
-    high = ids.rank(max_id) if max_id > 0 else len(ids)
-    if low >= high:
-        return []
     if offset_id > 0:
         top = ids.rank(offset_id) - 1
     elif offset_date > 0 and date_of is not None:
         top = count_before_date(ids, date_of, offset_date) - 1
     else:
-        top = high - 1
-    # Positions are counted inside the range: an offset below it starts at its lower edge.
-    top = max(min(top, high - 1), low - 1)
-    newest = min(top - add_offset, high - 1)
-    oldest = max(top - add_offset - limit + 1, low)
-    return [ids.select(k) for k in range(newest, oldest - 1, -1)]
+        top = len(ids) - 1
+    newest = min(top - add_offset, len(ids) - 1)
+    oldest = max(top - add_offset - limit + 1, 0)
+    window = (ids.select(k) for k in range(newest, oldest - 1, -1))
+    # api/offsets "Additional filtering": the bounds only drop ids from the sliced window.
+    return [i for i in window if i > min_id and (max_id <= 0 or i < max_id)]

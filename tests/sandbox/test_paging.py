@@ -29,7 +29,7 @@ def brute_force(
     limit = min(limit, 100)
     if limit <= 0:
         return []
-    newest_first = [x for x in sorted(ids, reverse=True) if (not max_id or x < max_id) and x > min_id]
+    newest_first = sorted(ids, reverse=True)
     if offset_id:
         start = next((i for i, x in enumerate(newest_first) if x < offset_id), len(newest_first))
     elif offset_date:
@@ -38,7 +38,15 @@ def brute_force(
         start = 0
     start += add_offset
     end = start + limit
-    return newest_first[max(start, 0) : max(end, 0)]
+    window = newest_first[max(start, 0) : max(end, 0)]
+    # api/offsets "Additional filtering": min_id/max_id drop ids from the sliced window, after it.
+    return [x for x in window if (not max_id or x < max_id) and x > min_id]
+
+
+def test_a_low_max_id_returns_nothing_from_the_newest_page() -> None:
+    ids = ListIds(list(range(1, 500)))
+    assert page(ids, max_id=100, limit=100) == []
+    assert page(ids, min_id=450, limit=100) == list(range(499, 450, -1))
 
 
 def test_matches_brute_force_on_random_requests() -> None:
