@@ -161,6 +161,15 @@ def _telegram(exc: errors.RPCError) -> str:
             "Telegram wants the data export confirmed first: allow it in another Telegram app "
             f"(a service message asks), or wait {duration(exc.seconds)}; or export without takeout."
         )
+    if isinstance(exc, errors.TakeoutInvalidError):
+        # api/takeout: one data export per account; a newer one cancels the older.
+        return (
+            "Another Telegram data export on this account (another app, or Telegram Desktop's "
+            "Export chat history) cancelled ours: let that one finish, then run the export again "
+            "to continue where it stopped."
+        )
+    if isinstance(exc, errors.TakeoutRequiredError):
+        return "Telegram asked for a takeout session that was not open: run the export again with takeout."
     if isinstance(exc, errors.FloodPremiumWaitError):
         return (
             f"Telegram asked us to wait {duration(exc.seconds)} before reading more (a limit of "

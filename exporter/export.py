@@ -52,6 +52,7 @@ from .render.names import safe_filename
 from .rendering import render_formats
 from .scheduler import FetchScheduler, FloodWait
 from .streams import Stream, first_page, list_topics, read_stream
+from .takeout import takeout
 from .targets import ResolvedTarget
 from .timing import PACKAGING, PROCESSING, RENDERING, STORING, PhaseClock, TimingReport
 
@@ -435,7 +436,7 @@ async def _fetch(
         send: Any = client
         try:
             if options.takeout:
-                send = await stack.enter_async_context(_takeout(client))
+                send = await stack.enter_async_context(takeout(client))
             scheduler = FetchScheduler(
                 send,
                 run.clock,
@@ -569,8 +570,3 @@ async def _export_locked(
     run.emit("done")
     return ExportResult(target.chat, parts, manifest, clock.report(run.done), complete, reason, last_ids)
 
-
-def _takeout(client: TelegramClient) -> Any:
-    return client.takeout(
-        finalize=True, contacts=False, users=True, chats=True, megagroups=True, channels=True, files=False
-    )

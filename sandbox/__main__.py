@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port of the home DC (others follow); 0 = any")
     serve.add_argument("--password", default=None, help="2FA password of the account (default: none)")
     serve.add_argument(
+        "--takeout-confirmed",
+        action="store_true",
+        help="the account already allowed a data export (else the first takeout waits: TAKEOUT_INIT_DELAY)",
+    )
+    serve.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -67,6 +72,7 @@ async def _serve(args: argparse.Namespace) -> int:
     world = build_scenario(args.scenario, seed=args.seed)
     if args.password:
         world.password = args.password
+    world.takeout_confirmed = world.takeout_confirmed or args.takeout_confirmed
     network = NetworkModel(
         latency=args.latency_ms / 1000,
         jitter=args.jitter_ms / 1000,

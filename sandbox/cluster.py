@@ -43,6 +43,8 @@ class ServerState:
     exported_auth: dict[bytes, int] = field(default_factory=dict)
     login_tokens: dict[bytes, api.LoginToken] = field(default_factory=dict)
     takeouts: dict[int, str] = field(default_factory=dict)
+    # When the account was first asked to confirm a takeout (TAKEOUT_INIT_DELAY counts from it).
+    takeout_asked_at: float | None = None
     srp_challenges: dict[int, object] = field(default_factory=dict)
 
 
@@ -102,6 +104,10 @@ class Cluster:
     def accept_login_token(self, token: bytes) -> None:
         """Scan a QR login token with the account's phone."""
         api.auth.accept_token(self, token, self.world.me.id)
+
+    def confirm_takeout(self) -> None:
+        """Allow the data export from another app, as the service message about it asks (api/takeout)."""
+        self.world.takeout_confirmed = True
 
     def drop_connections(self) -> int:
         return sum(dc.drop_connections() for dc in self.dcs.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from telethon.tl import functions as F
 from telethon.tl import types as T
@@ -11,14 +12,27 @@ from ..mtproto.tl import RpcError
 from . import Call, rpc
 
 OPEN = "open"
+# guess: the sources give no number; users of Telegram Desktop report "come back in 24 hours".
+TAKEOUT_CONFIRMATION_DELAY = 86_400
+# guess: how wide Telegram cuts the account's common message box; Desktop reads whatever it gets.
+SPLIT_RANGE_SIZE = 10_000
 
 
 @rpc(F.account.InitTakeoutSessionRequest)
 def init_takeout(call: Call, request: F.account.InitTakeoutSessionRequest) -> T.account.Takeout:
-    takeouts = call.cluster.state.takeouts
-    # Only one takeout at a time: a new one makes the old one TAKEOUT_INVALID.
-    for takeout_id, state in takeouts.items():
-        if state == OPEN:
+    state = call.cluster.state
+    if not call.world.takeout_confirmed:
+        # api/takeout: a first export answers TAKEOUT_INIT_DELAY_X and asks the user, in a
+        # service message on their other devices, to allow it; or it starts by itself after X s.
+        asked = state.takeout_asked_at or time.time()
+        state.takeout_asked_at = asked
+        remaining = int(asked + TAKEOUT_CONFIRMATION_DELAY - time.time())
+        if remaining > 0:
+            raise RpcError(420, f"TAKEOUT_INIT_DELAY_{remaining}")
+    takeouts = state.takeouts
+    # api/takeout: one takeout per account; a new one makes the older one TAKEOUT_INVALID.
+    for takeout_id, status in takeouts.items():
+        if status == OPEN:
             takeouts[takeout_id] = "replaced"
     takeout_id = int.from_bytes(os.urandom(8), "big") >> 2
     takeouts[takeout_id] = OPEN
@@ -32,3 +46,16 @@ def finish_takeout(call: Call, request: F.account.FinishTakeoutSessionRequest) -
         raise RpcError(400, "TAKEOUT_INVALID")
     takeouts[call.ctx.takeout_id] = "success" if request.success else "failed"
     return True
+
+
+@rpc(F.messages.GetSplitRangesRequest)
+def get_split_ranges(call: Call, request: F.messages.GetSplitRangesRequest) -> list[T.MessageRange]:
+    """Ranges of the account's common message box (private chats and basic groups share one id
+    sequence) for saving its history (method/messages.getSplitRanges); Desktop wraps each
+    history request in invokeWithMessagesRange with one of them (export_api_wrap.cpp)."""
+    last = max(1, call.world.box_last)
+    # guess: both ends inclusive.
+    return [
+        T.MessageRange(min_id=low, max_id=min(low + SPLIT_RANGE_SIZE - 1, last))
+        for low in range(1, last + 1, SPLIT_RANGE_SIZE)
+    ]

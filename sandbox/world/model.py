@@ -231,6 +231,11 @@ class World:
         self.chats: dict[int, Chat] = {c.peer_id: c for c in chats}
         self.password = password
         self.login_code = login_code
+        # A first takeout waits for the user's confirmation in another app (api/takeout):
+        # scenarios where the account already confirmed one say so.
+        self.takeout_confirmed = False
+        # The DC the account's data lives on; None: the cluster's home DC (api/datacenter).
+        self.account_dc: int | None = None
         self.contact_ids = [u.id for u in users.values() if u.contact]
         self.user_ids = [u.id for u in users.values() if not u.is_self and not u.bot]
         self.fwd_source = next(
@@ -249,6 +254,11 @@ class World:
                 self._names[named.username.lower()] = named
         # functools' LRU cache is written in C: much cheaper per call than one kept by hand
         self._refs = functools.lru_cache(maxsize=self.CACHE_SIZE)(self._make_refs)
+
+    @property
+    def box_last(self) -> int:
+        """The newest id of the common message box (private chats and basic groups)."""
+        return self._box_last
 
     def by_username(self, name: str) -> UserInfo | Chat | None:
         return self._names.get(name.lower().lstrip("@"))

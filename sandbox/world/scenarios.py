@@ -60,6 +60,8 @@ class WorldSpec:
     password: str | None = None
     login_code: str = "12345"
     phone: str = "15550100001"
+    takeout_confirmed: bool = False
+    account_dc: int | None = None
     start: int = HISTORY_START
     end: int = HISTORY_END
 
@@ -117,6 +119,8 @@ class _Builder:
             [(c, cs) for c, cs in zip(chats, spec.chats, strict=True) if c.kind in BOX_KINDS]
         )
         world = World(spec.seed, me, self.users, chats, spec.password, spec.login_code, box_last)
+        world.takeout_confirmed = spec.takeout_confirmed
+        world.account_dc = spec.account_dc
         for c, cs in zip(chats, spec.chats, strict=True):
             c.date = world.date_of(c, c.slots.select(0))
             if c.kind == "forum":

@@ -191,6 +191,7 @@ async def test_takeout_export_and_its_confirmation_delay(
     from exporter.export import ExportError
     from sandbox.netmodel import parse_fault
 
+    cluster.confirm_takeout()
     result = await run_export(client, "@daily_digest_sandbox", tmp_path, takeout=True)
     chat = world.by_username("daily_digest_sandbox")
     assert ids_of(exported(result)) == list(expected_messages(world, chat))

@@ -83,6 +83,7 @@ def test_bucket_arithmetic_and_takeout_factor() -> None:
 
 async def test_takeout_session_wraps_requests(cluster: Cluster, client: TelegramClient, world: World) -> None:
     chat = world.by_username(CHANNEL)
+    cluster.confirm_takeout()
     async with client.takeout(channels=True) as takeout:
         ids = [m.id async for m in takeout.iter_messages(CHANNEL, limit=None, wait_time=0, reverse=True)]
     assert ids == [msg_id for msg_id, _ in expected_messages(world, chat)]
@@ -100,6 +101,7 @@ async def test_takeout_init_delay_is_reported(cluster: Cluster, client: Telegram
 
 
 async def test_a_second_takeout_invalidates_the_first(cluster: Cluster, client: TelegramClient) -> None:
+    cluster.confirm_takeout()
     first = await client(F.account.InitTakeoutSessionRequest(message_channels=True))
     await client(F.account.InitTakeoutSessionRequest(message_channels=True))
     with pytest.raises(errors.TakeoutInvalidError):
