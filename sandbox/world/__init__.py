@@ -11,7 +11,7 @@ from .scenarios import (
     build_scenario,
     build_world,
 )
-from .truth import describe, expected_messages, expected_sender
+from .truth import describe, expected_messages
 
 __all__ = [
     "SCENARIOS",
@@ -31,5 +31,4 @@ __all__ = [
     "build_world",
     "describe",
     "expected_messages",
-    "expected_sender",
 ]
