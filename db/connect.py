@@ -270,8 +270,15 @@ async def _run_migration(connection: aiosqlite.Connection, migration: Migration,
 async def _rollback(connection: aiosqlite.Connection) -> None:
     # SQLite rolls back by itself after some errors (a full disk, an I/O error); a second
     # ROLLBACK would then fail and hide the error that matters.
-    if connection.in_transaction:
+    if not connection.in_transaction:
+        return
+    try:
         await connection.execute("ROLLBACK")
+    except sqlite3.OperationalError:
+        # A COMMIT whose await was cancelled (shutdown) still runs on aiosqlite's thread, ahead of
+        # this ROLLBACK, and ends the transaction by itself: then there is nothing to roll back.
+        if connection.in_transaction:
+            raise
 
 
 async def _read_version(connection: aiosqlite.Connection) -> int:

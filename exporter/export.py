@@ -435,6 +435,8 @@ async def _fetch(
     async with AsyncExitStack() as stack:
         send: Any = client
         try:
+            # Telethon knows the account's id once logged in: no request.
+            run.names.account = T.PeerUser((await client.get_me(input_peer=True)).user_id)
             if options.takeout:
                 send = await stack.enter_async_context(takeout(client))
             scheduler = FetchScheduler(

@@ -62,9 +62,11 @@ class NameBook:
     an empty user, and an empty name is serialized as null).
     """
 
-    __slots__ = ("_channels", "_chats", "_usernames", "_users")
+    __slots__ = ("_channels", "_chats", "_usernames", "_users", "account")
 
     def __init__(self) -> None:
+        # The exporting account: Telegram sends its messages to a user without from_id.
+        self.account: tl.PeerUser | None = None
         # Each maps a bare id to (name, desktop_id); misses are cached the same way
         # and overwritten when the peer arrives later.
         self._users: dict[int, tuple[str | None, str]] = {}
@@ -120,6 +122,17 @@ class NameBook:
                 return self._channels.get(bare) or self._miss(self._channels, bare, "channel")
             return self._chats.get(bare) or self._miss(self._chats, bare, "chat")
         raise TypeError(f"not a peer: {peer!r}")
+
+    def sender(self, msg: Any) -> tuple[str | None, str]:
+        """(name, Desktop id) of who wrote a message. Outgoing messages to a user (a private chat,
+        Saved Messages) come with ``out`` and no ``from_id``: they are the account's, as Telegram
+        Desktop shows them; Telethon (custom/message.py) infers the other side only for incoming ones."""
+        peer = msg.from_id
+        if peer is None:
+            account = self.account
+            mine = msg.out and account is not None and type(msg.peer_id) is _PeerUser
+            peer = account if mine else msg.peer_id
+        return self.lookup(peer)
 
     def name(self, peer: tl.TypePeer | int) -> str | None:
         return self.lookup(peer)[0]
@@ -650,7 +663,7 @@ class _Ctx:
         self.names = names
 
     def actor(self) -> None:
-        name, pid = self.names.lookup(self.msg.from_id or self.msg.peer_id)
+        name, pid = self.names.sender(self.msg)
         self.rec["actor"] = name
         self.rec["actor_id"] = pid
 
@@ -1303,7 +1316,7 @@ def _message_record(msg: Any, names: NameBook) -> Record:
         if edited_ts:
             rec["edited"] = iso_date(edited_ts)
             rec["edited_unixtime"] = str(edited_ts)
-    rec["from"], rec["from_id"] = names.lookup(msg.from_id or msg.peer_id)
+    rec["from"], rec["from_id"] = names.sender(msg)
     author = msg.post_author
     if author:
         rec["author"] = author
@@ -1363,7 +1376,7 @@ def _service_record(msg: Any, names: NameBook) -> Record:
     action_cls = type(action)
     if action_cls in _NO_ACTION:
         rec = _head(msg, "message")
-        rec["from"], rec["from_id"] = names.lookup(msg.from_id or msg.peer_id)
+        rec["from"], rec["from_id"] = names.sender(msg)
     else:
         rec = _head(msg, "service")
         handler = _ACTIONS.get(action_cls)

@@ -11,7 +11,7 @@ from .scenarios import (
     build_scenario,
     build_world,
 )
-from .truth import describe, expected_messages
+from .truth import describe, expected_messages, expected_sender
 
 __all__ = [
     "SCENARIOS",
@@ -31,4 +31,5 @@ __all__ = [
     "build_world",
     "describe",
     "expected_messages",
+    "expected_sender",
 ]

@@ -91,8 +91,10 @@ def _table(*variants: str) -> tuple[str, ...]:
 
 
 _COMMON = (*TEXT_VARIANTS, *FILE_MEDIA, *OTHER_MEDIA, "pin")
+# guess: Saved Messages is mostly things forwarded there, so it gets each kind of forward four times
+_SAVED = (*_COMMON, *("fwd_user", "fwd_channel", "fwd_hidden") * 3)
 TABLES = {
-    "saved": _table(*_COMMON),
+    "saved": _table(*_SAVED),
     "private": _table(*_COMMON),
     "group": _table(*_COMMON, *CHAT_SERVICE),
     "supergroup": _table(*_COMMON, *CHAT_SERVICE),
@@ -592,6 +594,8 @@ _STATIC_BYTES = {
 
 
 _HIDDEN_NAMES = ("Anonymous Fox", "Скрытый отправитель", "مجهول")
+# guess: the pseudo-user is named in saved_peer_id only; responses do not list it among their users
+HIDDEN_AUTHOR_ID = 2666000
 
 
 @dataclass(slots=True)
@@ -650,7 +654,9 @@ def _forward(world: World, chat: Chat, variant: str, h: int, c: Composed) -> Non
         fwd = T.MessageFwdHeader(date=date, from_id=peer, channel_post=post)
     elif variant == "fwd_hidden":
         # a sender who hides their account from forwards leaves only a name
-        peer = world.shared.peer_user(world.me.id)  # guess: Saved Messages files such forwards under "me"
+        # Saved Messages files such forwards under the pseudo-user "Author Hidden", 2666000
+        # (TDLib SavedMessagesTopicId.cpp, HIDDEN_AUTHOR_DIALOG_ID)
+        peer = world.shared.peer_user(HIDDEN_AUTHOR_ID)
         fwd = T.MessageFwdHeader(date=kw["date"] - 600 - h % 86_400, from_name=_HIDDEN_NAMES[h % 3])
     else:
         uid = world.user_ids[h % len(world.user_ids)]
@@ -659,7 +665,7 @@ def _forward(world: World, chat: Chat, variant: str, h: int, c: Composed) -> Non
         fwd = T.MessageFwdHeader(date=kw["date"] - 600 - h % 86_400, from_id=peer)
     kw["fwd_from"] = fwd
     if chat.kind == "saved":
-        # guess: Saved Messages files a forward under the peer it came from
+        # Saved Messages files a forward under the peer it came from (TDLib SavedMessagesTopicId.cpp)
         kw["saved_peer_id"] = peer
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from telethon import utils
+
 from .model import Chat, World
 
 
@@ -54,3 +56,14 @@ def describe(world: World) -> dict:
         "me": {"id": world.me.id, "username": world.me.username, "phone": world.me.phone},
         "chats": chats,
     }
+
+
+def expected_sender(world: World, chat: Chat, msg_id: int) -> int:
+    """Who wrote a message, as a marked peer id: the account for its outgoing private and saved
+    messages (which Telegram sends without ``from_id``), the channel for a channel's posts."""
+    msg = world.message(chat, msg_id)
+    if msg.from_id is not None:
+        return utils.get_peer_id(msg.from_id)
+    if chat.kind == "channel":
+        return chat.peer_id
+    return world.me.id if msg.out else chat.peer_id

@@ -16,6 +16,7 @@ import pytest
 from bot.handlers.policy import NOT_SHARED
 from sandbox.botapi import BotAPIServer, User
 from sandbox.cluster import Cluster
+from sandbox.netmodel import parse_fault
 from sandbox.world import World, expected_messages
 from tests.bot.conftest import ADMIN_ID, MEMBER_ID, STRANGER_ID, Product, product_running
 
@@ -143,8 +144,10 @@ async def test_a_button_pressed_after_unsharing_queues_nothing(product: Product)
 
 
 async def _member_exports_twice(product: Product) -> None:
-    """The member has two exports of a shared chat queued or running, kept waiting by latency."""
-    product.cluster.network.latency = 0.5
+    """The member has two exports of a shared chat queued or running. Telegram answers every history
+    read with a minute's flood wait, so none can finish first however slow the machine (latency alone
+    raced under load)."""
+    product.cluster.network.add_fault(parse_fault("messages.getHistory=420:FLOOD_WAIT_60*1000"))
     member, queue = product.member, product.running.app.queue
     await share(product, "@daily_digest_sandbox")
     for _ in range(2):

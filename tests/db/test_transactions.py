@@ -1,0 +1,43 @@
+"""Transactions under cancellation: a shutdown that cancels a write must not turn into another error."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from db import Database, SqliteJobQueue
+
+
+async def test_a_commit_cancelled_in_flight_ends_as_a_cancel_and_the_write_stands(
+    db: Database, queue: SqliteJobQueue
+) -> None:
+    # aiosqlite runs statements on one thread in order. Holding that thread makes the race seen
+    # under load certain: the cancelled COMMIT is still queued when the rollback is decided.
+    gate = threading.Event()
+    held: list[asyncio.Future[object]] = []
+
+    def hold() -> int:
+        gate.wait(5)
+        return 0
+
+    async def submit_then_get_cancelled() -> None:
+        async with db.transaction() as connection:
+            await connection.create_function("hold", 0, hold)
+            await connection.execute(
+                "INSERT INTO jobs (user_id, chat_id, target, kind, options, created_at) "
+                "VALUES (1, 1, 'me', 'full', '{}', 0)"
+            )
+            held.append(asyncio.ensure_future(connection.execute("SELECT hold()")))
+            await asyncio.sleep(0)  # the held statement is queued ahead of the COMMIT
+            threading.Timer(0.2, gate.set).start()
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()  # delivered at the await on COMMIT
+
+    with pytest.raises(asyncio.CancelledError):
+        await submit_then_get_cancelled()
+    await asyncio.wait(held)  # aiosqlite's thread has run everything queued
+    await asyncio.sleep(0.1)
+    assert len(await queue.list_for_user(1)) == 1  # the COMMIT ran: the write stands
