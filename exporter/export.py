@@ -51,10 +51,11 @@ from .render.model import PAGE_SIZE, ChatInfo, TopicInfo
 from .render.names import safe_filename
 from .rendering import render_formats
 from .scheduler import FetchScheduler, FloodWait
-from .streams import Stream, first_page, list_topics, read_stream
+from .streams import Stream, list_topics, read_stream
 from .takeout import takeout
 from .targets import ResolvedTarget
 from .timing import PACKAGING, PROCESSING, RENDERING, STORING, PhaseClock, TimingReport
+from .topics import Snapshot, snapshot_counts
 
 FORMATS = ("json", "html", "md")
 DEFAULT_FORMATS = ("json", "html")
@@ -161,6 +162,8 @@ class _Run:
     after: dict[int | None, int] = field(default_factory=dict)
     flood: FloodWait | None = None
     flood_until: float = 0.0
+    # Everything up to the newest message seen when the export started; newer ones are left out.
+    snapshot: Snapshot = field(default_factory=lambda: Snapshot(0))
     # Where the export writes: a new plan checks there is room for it.
     work_dir: Path = Path()
     out_dir: Path = Path()
@@ -217,21 +220,12 @@ def _topic_info(topic: T.ForumTopic) -> TopicInfo:
     )
 
 
-async def _topic_counts(send: Any, peer: Any, topics: list[T.ForumTopic]) -> dict[int, int]:
-    """Telegram's own count per topic, asked concurrently (one cheap request each)."""
-
-    async def count(topic_id: int) -> tuple[int, int]:
-        result = await first_page(send, Stream(peer, topic_id=topic_id))
-        return topic_id, getattr(result, "count", len(result.messages))
-
-    return dict(await asyncio.gather(*(count(t.id) for t in topics)))
-
-
 async def _plan(run: _Run, send: Any, target: ResolvedTarget, options: ExportOptions) -> list[StreamRow]:
     peer = target.input_peer
     low, high, count = await _bounds(send, peer, options)
     after = dict(options.after)
     run.total = None if options.bounded else count
+    run.snapshot = Snapshot(high - 1)
     if not target.is_forum:
         return _shards(max(low, after.get(None, 0)), high, count, options, run.chat.name or "chat")
     topics, users, chats = await list_topics(send, peer)
@@ -251,7 +245,9 @@ async def _plan(run: _Run, send: Any, target: ResolvedTarget, options: ExportOpt
         topics = [t for t in topics if t.id in wanted]
         run.total = None
     run.topics = [_topic_info(t) for t in topics]
-    run.topic_counts = await _topic_counts(send, peer, topics)
+    run.topic_counts, run.snapshot.newer_left_out = await snapshot_counts(
+        send, peer, [t.id for t in topics], high
+    )
     if wanted is None:
         # Incremental: start at the oldest topic checkpoint; newer checkpoints filter per message.
         start = max(low, min((after.get(t.id, 0) for t in topics), default=0))
@@ -280,12 +276,19 @@ async def _load_or_make_plan(
         run.total = plan["total"]
         run.topics = [TopicInfo(**t) for t in plan["topics"]]
         run.topic_counts = {int(k): v for k, v in plan["topic_counts"].items()}
+        run.snapshot = Snapshot.from_plan(plan.get("snapshot"))
         return store.streams()
     streams = await _plan(run, send, target, options)
     workdir.check_room(run.work_dir, run.out_dir, run.total)
     store.add_streams(streams)
     topics = [asdict(t) for t in run.topics]
-    plan = {"identity": identity, "total": run.total, "topics": topics, "topic_counts": run.topic_counts}
+    plan = {
+        "identity": identity,
+        "total": run.total,
+        "topics": topics,
+        "topic_counts": run.topic_counts,
+        "snapshot": run.snapshot.to_plan(),
+    }
     store.set_meta("plan", plan)
     return streams
 
@@ -378,6 +381,7 @@ def _manifest(
                 "written": c.messages if c else 0,
                 "first_id": c.first_id if c else None,
                 "last_id": c.last_id if c else None,
+                "newer_messages_left_out": run.snapshot.newer_left_out.get(topic.id, 0),
             }
         )
     return {
@@ -400,6 +404,7 @@ def _manifest(
             "gaps": overview.gaps,
         },
         "topics": topics if run.chat.is_forum else None,
+        "snapshot": run.snapshot.to_dict(),
         # An incremental export says what it covers: messages after these ids (per topic).
         "incremental": (
             {"after_ids": {("chat" if t is None else str(t)): i for t, i in options.after}}
@@ -571,4 +576,3 @@ async def _export_locked(
         shutil.rmtree(work_dir, ignore_errors=True)
     run.emit("done")
     return ExportResult(target.chat, parts, manifest, clock.report(run.done), complete, reason, last_ids)
-

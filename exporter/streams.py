@@ -92,16 +92,40 @@ async def first_page(send: Send, stream: Stream) -> Any:
     return await send(stream.request(0, add_offset=0, limit=1))
 
 
-async def list_topics(send: Send, peer: Any) -> tuple[list[T.ForumTopic], list[Any], list[Any]]:
-    """Every topic of a forum, paged by the last topic's top message and id.
+# What Telegram Desktop asks for (data/data_forum.cpp); the server may send fewer.
+TOPIC_PAGE_LIMIT = 500
+# A forum that gains topics faster than we page could keep us listing forever.
+MAX_TOPIC_PASSES = 5
 
-    Telegram may send fewer topics than asked for, so only an empty page (or a
-    page with nothing new) ends the listing.
+
+async def list_topics(send: Send, peer: Any) -> tuple[list[T.ForumTopic], list[Any], list[Any]]:
+    """Every topic of a forum, even one whose topics reorder while we page.
+
+    Telegram lists topics newest activity first unless its answer sets ``order_by_create_date``
+    (core.telegram.org/constructor/messages.forumTopics); a client cannot ask for either.  The next
+    page starts after the last topic seen: at its creation date in creation order (TDLib's
+    ForumTopicManager reads the flag the same way), at its last message's date otherwise.  Creation
+    order holds still, so one pass sees every topic once.  Activity order does not: a topic that gets
+    a message while we page jumps to the front, behind our cursor, and that pass never meets it.  So
+    passes repeat, always from the front, until we hold as many distinct topics as Telegram counts;
+    duplicates are merged by id.
     """
     topics: dict[int, T.ForumTopic] = {}
     users: list[Any] = []
     chats: list[Any] = []
+    for _ in range(MAX_TOPIC_PASSES):
+        count = await _topic_pass(send, peer, topics, users, chats)
+        if len(topics) >= count:
+            break
+    return sorted(topics.values(), key=lambda t: t.id), users, chats
+
+
+async def _topic_pass(
+    send: Send, peer: Any, topics: dict[int, T.ForumTopic], users: list[Any], chats: list[Any]
+) -> int:
+    """One walk down the topic list into ``topics``; returns Telegram's latest topic count."""
     offset_date, offset_id, offset_topic = None, 0, 0
+    count = 0
     while True:
         result = await send(
             F.messages.GetForumTopicsRequest(
@@ -109,17 +133,26 @@ async def list_topics(send: Send, peer: Any) -> tuple[list[T.ForumTopic], list[A
                 offset_date=offset_date,
                 offset_id=offset_id,
                 offset_topic=offset_topic,
-                limit=PAGE_LIMIT,
+                limit=TOPIC_PAGE_LIMIT,
             )
         )
         users += result.users
         chats += result.chats
-        new = [t for t in result.topics if isinstance(t, T.ForumTopic) and t.id not in topics]
-        if not new:
-            break
-        for topic in new:
-            topics[topic.id] = topic
-        last = new[-1]
-        top_dates = {m.id: m.date for m in result.messages if not isinstance(m, T.MessageEmpty)}
-        offset_date, offset_id, offset_topic = top_dates.get(last.top_message), last.top_message, last.id
-    return sorted(topics.values(), key=lambda t: t.id), users, chats
+        count = result.count
+        page = [t for t in result.topics if isinstance(t, T.ForumTopic)]
+        topics.update((t.id, t) for t in page)
+        # A page may be short in the middle of the list: only an empty one (or one that does not
+        # move the cursor) ends it.
+        if (
+            not page
+            or len(topics) >= count
+            or (page[-1].top_message, page[-1].id) == (offset_id, offset_topic)
+        ):
+            return count
+        last = page[-1]
+        if result.order_by_create_date:
+            offset_date = last.date
+        else:
+            top_dates = {m.id: m.date for m in result.messages if not isinstance(m, T.MessageEmpty)}
+            offset_date = top_dates.get(last.top_message)
+        offset_id, offset_topic = last.top_message, last.id

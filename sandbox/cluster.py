@@ -174,6 +174,8 @@ class Cluster:
         method = method_name(type(request))
         self.calls[method] += 1
         self.request_log.append(method)
+        if self.world.live is not None:
+            self.world.live.on_request(self.world)  # a live forum receives messages as time passes
         network = self.network
         fault = network.fault_for(method)
         refusal: RpcError | None = None

@@ -130,6 +130,16 @@ def topic_of_request(chat: Chat, topic_id: int) -> Topic:
 
 @rpc(F.messages.GetRepliesRequest)
 def get_replies(call: Call, request: F.messages.GetRepliesRequest) -> object:
+    """A forum topic's messages, paged like a history, the topic's root included in page and count.
+
+    The root is the topic's messageActionTopicCreate, whose id is the topic id (api/forum), and it
+    belongs to the topic (Desktop ``HistoryItem::topicRootId``).  Telegram Desktop's replies list
+    drops ``_rootId`` from what getReplies returned before showing it (data/data_replies_list.cpp,
+    ``buildFromData``; ``canDeleteMyTopic`` skips it too), and only injects the root itself for
+    threads that are not forum topics (``injectRootMessage``): so the server sends it.  guess: the
+    ``count`` includes it too (Desktop takes the server's count as is, ``processMessagesIsEmpty``).
+    General (id 1) has no creation message and so no root.
+    """
     world = call.world
     chat = call.chat_for_peer(request.peer)
     if chat is None:
@@ -172,48 +182,73 @@ def forum_topic(world: World, chat: Chat, topic: Topic) -> T.ForumTopic:
     )
 
 
+# guess: the page size is capped like history pages; Telegram Desktop asks for 500 topics a page
+# (data/data_forum.cpp) and copes with fewer.
+TOPIC_PAGE_CAP = MAX_LIMIT
+
+
+def listed_topics(world: World, chat: Chat, query: str) -> list[tuple[tuple[int, int], Topic]]:
+    """(sort key, topic) in the server's order, newest first.
+
+    core.telegram.org/constructor/messages.forumTopics: topics are ordered by the date of their last
+    message (``top_message``), or by creation date when the answer sets ``order_by_create_date``.
+    Last-message dates never decrease with ids here, so (top message id, topic id) is that order.
+    A topic's id is the id of its creation message (api/forum), so creation order is id order.
+    """
+    rows = []
+    for topic in chat.topics.values():
+        if query not in topic.title.casefold():
+            continue
+        if chat.topics_by_create_date:
+            key = (topic.date, topic.id)
+        else:
+            key = (topic_top_message(chat, topic), topic.id)
+        rows.append((key, topic))
+    rows.sort(key=lambda row: row[0], reverse=True)
+    return rows
+
+
 @rpc(F.messages.GetForumTopicsRequest)
 def get_forum_topics(call: Call, request: F.messages.GetForumTopicsRequest) -> T.messages.ForumTopics:
-    """Topics newest activity first, paged by (offset_date, offset_id, offset_topic).
+    """One page of the topic list, paged by (offset_date, offset_id, offset_topic).
 
-    Guess: the cursor is the last topic of the previous page; we continue strictly
-    after it in (top message id, topic id) descending order.  offset_date alone
-    keeps topics whose last message is older than it.  Pinned topics are not
-    moved to the front.
+    guess: pinned topics lead the first page (no offset), as in Telegram's apps, and are not repeated
+    on later pages.  guess: the cursor is the previous page's last topic and the page continues
+    strictly after it: by (top message id, topic id) in last-activity order; in creation-date order
+    by (offset_date = the topic's creation date, offset_topic), as the constructor's doc says.
     """
     world = call.world
     chat = call.chat_for_peer(request.peer)
     if chat is None or chat.kind != "forum":
         raise RpcError(400, "CHANNEL_FORUM_MISSING")
-    query = (request.q or "").casefold()
-    ordered = sorted(
-        (
-            (topic_top_message(chat, topic), topic.id, topic)
-            for topic in chat.topics.values()
-            if query in topic.title.casefold()
-        ),
-        key=lambda item: (item[0], item[1]),
-        reverse=True,
-    )
+    ordered = listed_topics(world, chat, (request.q or "").casefold())
     total = len(ordered)
-    if request.offset_id or request.offset_topic:
+    first_page = not (request.offset_id or request.offset_topic or unix(request.offset_date))
+    pinned = [row for row in ordered if row[1].pinned] if first_page else []
+    ordered = [row for row in ordered if not row[1].pinned]
+    if chat.topics_by_create_date:
+        if not first_page:
+            cursor = (unix(request.offset_date), request.offset_topic or 1 << 31)
+            ordered = [row for row in ordered if row[0] < cursor]
+    elif request.offset_id or request.offset_topic:
         cursor = (request.offset_id, request.offset_topic)
-        ordered = [item for item in ordered if (item[0], item[1]) < cursor]
-    elif unix(request.offset_date):
+        ordered = [row for row in ordered if row[0] < cursor]
+    elif not first_page:
         before = unix(request.offset_date)
-        ordered = [item for item in ordered if world.date_of(chat, item[0]) < before]
-    ordered = ordered[: max(0, min(request.limit, MAX_LIMIT))]
+        ordered = [row for row in ordered if world.date_of(chat, row[0][0]) < before]
+    page_topics = [topic for _, topic in pinned + ordered][: max(0, min(request.limit, TOPIC_PAGE_CAP))]
     result = Page(world, chat)
-    for top, _, _ in ordered:
-        result.add(chat, top)
+    for topic in page_topics:
+        result.add(chat, topic_top_message(chat, topic))
     users, chats = result.peers()
     return T.messages.ForumTopics(
         count=total,
-        topics=[forum_topic(world, chat, topic) for _, _, topic in ordered],
+        topics=[forum_topic(world, chat, topic) for topic in page_topics],
         messages=result.messages,
         chats=chats,
         users=users,
         pts=world.pts,
+        order_by_create_date=chat.topics_by_create_date or None,
     )
 
 
@@ -222,6 +257,9 @@ def dialog_chats(world: World) -> list[tuple[int, int, Chat]]:
     rows = []
     for chat in world.chats.values():
         if chat.left or chat.banned or not len(chat.slots):
+            continue
+        if chat.migrated_to is not None:
+            # guess: an upgraded group leaves the dialog list; its supergroup stands for both
             continue
         top = top_message(world, chat)
         rows.append((world.date_of(chat, top), chat.peer_id, chat))

@@ -10,6 +10,7 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from telethon.tl import types as T
 from telethon.tl.tlobject import TLObject
@@ -17,6 +18,9 @@ from telethon.tl.tlobject import TLObject
 from . import content
 from .content import SALT_RESTRICT, STICKER_POOL, h64
 from .ids import ArrayIds, IdSet
+
+if TYPE_CHECKING:
+    from .live import LiveForum
 
 BOX_KINDS = frozenset({"saved", "private", "group"})
 CHANNEL_KINDS = frozenset({"channel", "supergroup", "forum"})
@@ -114,6 +118,9 @@ class Chat:
     topic_override: dict[int, int] = field(default_factory=dict)  # topic of messages added later
     restrict_above: int = 0  # messages added later are never restricted
     forced_restricted_block: int = -1  # an 8-id block restricted whatever the hash says
+    # Forums: the server lists topics by creation date instead of last activity, and says so with
+    # messages.forumTopics.order_by_create_date (core.telegram.org/constructor/messages.forumTopics).
+    topics_by_create_date: bool = False
     variant_memo: tuple[int, int, int] = (-1, 0, 0)  # see content.variant_and_rank
     # A scenario's last word on each message: (composed message, its hash) -> None, changing it in place.
     rewrite: Callable[[content.Composed, int], None] | None = None
@@ -254,6 +261,8 @@ class World:
                 self._names[named.username.lower()] = named
         # functools' LRU cache is written in C: much cheaper per call than one kept by hand
         self._refs = functools.lru_cache(maxsize=self.CACHE_SIZE)(self._make_refs)
+        # A forum that keeps receiving messages while clients read it (the live-forum scenario).
+        self.live: LiveForum | None = None
 
     @property
     def box_last(self) -> int:

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from .content import M63, SALT_BOX, h64, world_key
 from .hostile import CHAT_TITLES, make_hostile
 from .ids import ArrayIds, PeriodicIds
+from .live import LiveForum
 from .model import BOX_KINDS, CHANNEL_KINDS, KINDS, Chat, Topic, UserInfo, World
 
 HISTORY_START = calendar.timegm((2023, 1, 1, 0, 0, 0))
@@ -375,6 +376,21 @@ def _forum_large(seed: int) -> World:
     )
 
 
+def _live_forum(seed: int) -> World:
+    """A forum of 130 topics (more than one page) that receives a message every other request."""
+    world = build_world(
+        WorldSpec(
+            seed=seed,
+            contacts=5,
+            chats=[
+                ChatSpec("forum", "Live Forum", username="live_forum_sandbox", messages=3_000, topics=129),
+            ],
+        )
+    )
+    world.live = LiveForum(world.by_username("live_forum_sandbox").peer_id)
+    return world
+
+
 def _channel_large(seed: int) -> World:
     return build_world(
         WorldSpec(
@@ -450,6 +466,10 @@ SCENARIOS: dict[str, Scenario] = {
         _small,
     ),
     "forum-large": Scenario("a forum with 150 topics and 100,000 messages", _forum_large),
+    "live-forum": Scenario(
+        "a forum of 130 topics that keeps receiving messages (in topics and General) while it is read",
+        _live_forum,
+    ),
     "channel-large": Scenario("a broadcast channel with 100,000 messages", _channel_large),
     "bench-forum": Scenario("a forum with 20 topics (General included) and 100,000 messages", _bench_forum),
     "huge": Scenario("a broadcast channel with 1,000,000 messages, generated lazily", _huge),

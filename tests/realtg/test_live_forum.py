@@ -1,0 +1,56 @@
+"""A forum that keeps receiving messages while it is exported, with the real Telethon over TCP.
+
+An export is a snapshot: every message up to the newest one seen when it started, exact and in its
+topic; everything newer left out, in every topic, and the manifest says how many per topic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from telethon import TelegramClient
+
+from sandbox.world import World, build_scenario, expected_messages
+from tests.exporter.test_export_e2e import exported, ids_of, run_export
+
+FORUM = "live_forum_sandbox"
+
+
+@pytest.fixture
+def world() -> World:
+    return build_scenario("live-forum")
+
+
+@pytest.mark.parametrize("topics", [None, (1, 2)], ids=["whole-forum", "two-topics"])
+async def test_a_live_forum_exports_exactly_as_of_its_snapshot(
+    client: TelegramClient, world: World, tmp_path: Path, topics: tuple[int, ...] | None
+) -> None:
+    forum = world.by_username(FORUM)
+    assert world.live is not None
+    if topics is not None:
+        topics = (1, min(t for t in forum.topics if t != 1))
+    result = await run_export(client, f"@{FORUM}", tmp_path, formats=("json",), topics=topics)
+    world.live.paused = True  # the ground truth must hold still while we compare
+
+    snapshot = result.manifest["snapshot"]["max_id"]
+    arrived = world.live.arrived
+    assert any(i <= snapshot for i in arrived), "messages arrived before the snapshot was taken"
+    late = [i for i in arrived if i > snapshot]
+    assert late, "messages arrived while the export ran"
+
+    wanted = set(topics) if topics is not None else set(forum.topics)
+    truth = [(i, t) for i, t in expected_messages(world, forum) if i <= snapshot and t in wanted]
+    assert ids_of(exported(result)) == truth
+    assert result.complete and result.manifest["complete"] is True
+
+    assert {entry["id"] for entry in result.manifest["topics"]} == wanted
+    late_topics = {world.topic_of(forum, i) for i in late}
+    assert 1 in late_topics and len(late_topics) > 2  # General and topics both kept receiving
+    for entry in result.manifest["topics"]:
+        as_of_snapshot = sum(1 for _, t in truth if t == entry["id"])
+        assert entry["written"] == entry["expected"] == as_of_snapshot, entry
+        # Left out, every one of them: at least those Telegram had counted when the export planned.
+        newer_now = sum(1 for i in late if world.topic_of(forum, i) == entry["id"])
+        assert 0 <= entry["newer_messages_left_out"] <= newer_now
+    assert any(entry["newer_messages_left_out"] > 0 for entry in result.manifest["topics"])
