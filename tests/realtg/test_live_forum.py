@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 from telethon import TelegramClient
 
+from exporter.export import ExportOptions, export_chat
+from exporter.targets import parse_target, resolve_target
+from sandbox.cluster import Cluster
+from sandbox.netmodel import parse_fault
 from sandbox.world import World, build_scenario, expected_messages
 from tests.exporter.test_export_e2e import exported, ids_of, run_export
 
@@ -54,3 +58,28 @@ async def test_a_live_forum_exports_exactly_as_of_its_snapshot(
         newer_now = sum(1 for i in late if world.topic_of(forum, i) == entry["id"])
         assert 0 <= entry["newer_messages_left_out"] <= newer_now
     assert any(entry["newer_messages_left_out"] > 0 for entry in result.manifest["topics"])
+
+
+async def test_a_resumed_live_export_keeps_its_first_snapshot(
+    cluster: Cluster, client: TelegramClient, world: World, tmp_path: Path
+) -> None:
+    """Stopped by a long flood wait, then resumed while the forum went on: the export still covers
+    exactly what it covered when it first started, and says so."""
+    forum = world.by_username(FORUM)
+    target = await resolve_target(client, parse_target(f"@{FORUM}"))
+    work = tmp_path / "work"
+    options = ExportOptions(formats=("json",))
+    cluster.network.add_fault(parse_fault("messages.getHistory@3=420:FLOOD_WAIT_3600*1000"))
+    partial = await export_chat(client, target, options, tmp_path, work_dir=work)
+    assert not partial.complete
+    first = partial.manifest["snapshot"]["max_id"]
+
+    cluster.network.faults.clear()
+    result = await export_chat(client, target, options, tmp_path, work_dir=work)
+    assert world.live is not None
+    world.live.paused = True
+    assert result.complete and result.manifest["snapshot"]["max_id"] == first
+    assert max(world.live.arrived) > first
+    assert ids_of(exported(result)) == [(i, t) for i, t in expected_messages(world, forum) if i <= first]
+    left_out = {e["id"]: e["newer_messages_left_out"] for e in result.manifest["topics"]}
+    assert left_out == {e["id"]: e["newer_messages_left_out"] for e in partial.manifest["topics"]}
