@@ -31,6 +31,7 @@ from db import CheckpointStore, DbError, open_database
 
 from .archive import DEFAULT_PART_SIZE
 from .client import SessionFileError
+from .completeness import empty_range_note
 from .errors import RELOGIN, ExplainedError, duration, explain
 from .export import DEFAULT_FORMATS, FORMATS, ExportOptions, Progress, default_work_dir, export_chat
 from .redaction import redact_client_secrets, redact_secrets
@@ -276,6 +277,9 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         if checkpoints is not None and result.complete and result.last_ids:
             await checkpoints.record_exported(me, target.chat.id, result.last_ids, None)
     print(result.report.summary())
+    empty = empty_range_note(result.manifest)
+    if empty:
+        print(empty, file=sys.stderr)
     for part in result.parts:
         print(f"{'archive' if part.count == 1 else f'part {part.index}/{part.count}'}: {part.path}")
     if not result.complete:

@@ -44,6 +44,7 @@ from db.store import ExportStore, StoreOverview, StoreReader, StreamRow
 
 from . import archive, workdir
 from .bounds import find_range
+from .completeness import count_mismatch, with_header_topics
 from .dedupe import SeenFilter, capacity_for
 from .errors import DiskFull, ExportError, WorkStoreDamaged, explain, is_disk_full
 from .records import NameBook, to_record, topic_of
@@ -222,6 +223,8 @@ def _topic_info(topic: T.ForumTopic) -> TopicInfo:
 
 async def _plan(run: _Run, send: Any, target: ResolvedTarget, options: ExportOptions) -> list[StreamRow]:
     peer = target.input_peer
+    if options.topics is not None and not target.is_forum:
+        raise ExportError("This chat is not a forum, so it has no topics: export it without choosing topics.")
     low, high, count = await _bounds(send, peer, options)
     after = dict(options.after)
     run.total = None if options.bounded else count
@@ -345,6 +348,9 @@ def _render(
         shutil.rmtree(out_dir)
     with StoreReader(store_path) as reader:
         overview = reader.overview(PAGE_SIZE)
+        if run.chat.is_forum:
+            # Topics missing from Telegram's list still get their pages and manifest lines.
+            run.topics = with_header_topics(run.topics, (c.topic_id for c in overview.counts))
         topics = _counted_topics(run, overview) if run.chat.is_forum else None
         files = render_formats(reader, out_dir, run.chat, topics, formats, overview.page_starts)
     return files, overview, time.perf_counter() - started
@@ -564,6 +570,10 @@ async def _export_locked(
 
     run.emit("packaging")
     manifest = _manifest(run, options, render_dir, files, complete, reason, clock.report(run.done), overview)
+    mismatch = count_mismatch(manifest) if complete else None
+    if mismatch is not None:
+        complete, reason = False, mismatch
+        manifest.update(complete=False, reason=reason)
     last_ids = {c.topic_id: c.last_id for c in overview.counts if c.last_id}
     # An incomplete export is delivered too (never lose what was read), but its name says so.
     destination = workdir.reserve(out_dir / (f"{name}.zip" if complete else f"{name}.PARTIAL.zip"))

@@ -1,0 +1,56 @@
+"""Whether an export holds what Telegram said it would, said in one sentence when it does not.
+
+Telegram's ``count`` for the chat and for each topic (``messages.getReplies``) is the
+promise; the store's per-topic counts are what was written.  Any difference makes the
+export incomplete, whatever the fetch said, so ``complete: true`` is never a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .render.model import TopicInfo
+
+# Options that narrow an export to part of the chat (see ExportOptions.bounded).
+_RANGE_OPTIONS = ("since", "until", "min_id", "max_id", "last", "after")
+
+
+def with_header_topics(topics: list[TopicInfo], topic_ids: Iterable[int | None]) -> list[TopicInfo]:
+    """The topic list plus every topic known only from message headers, titled "Topic N".
+
+    Telegram's topic list can miss a topic whose messages the history still holds; those
+    messages must appear in every format and the manifest, not only in result.json."""
+    listed = {t.id for t in topics}
+    strays = sorted({i for i in topic_ids if i is not None and i not in listed})
+    return topics + [TopicInfo(i, f"Topic {i}") for i in strays]
+
+
+def _shortfall(expected: int, written: int, where: str) -> str:
+    return f"Telegram counts {expected:,} messages in {where} but the archive holds {written:,}"
+
+
+def count_mismatch(manifest: dict[str, Any]) -> str | None:
+    """Why the written counts disagree with Telegram's (chat, then topics), or None when they agree."""
+    messages = manifest["messages"]
+    found = []
+    if messages["expected"] is not None and messages["expected"] != messages["written"]:
+        found.append(_shortfall(messages["expected"], messages["written"], "the chat"))
+    for topic in manifest["topics"] or ():
+        if topic["expected"] is not None and topic["expected"] != topic["written"]:
+            where = f'topic "{topic["title"]}" ({topic["id"]})'
+            found.append(_shortfall(topic["expected"], topic["written"], where))
+    if not found:
+        return None
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return (
+        f"{found[0]}{more}: export it again, and if the numbers still differ, Telegram did not send the rest."
+    )
+
+
+def empty_range_note(manifest: dict[str, Any]) -> str | None:
+    """The sentence for a complete export of a range that holds no message, else None."""
+    ranged = any(manifest["options"].get(key) for key in _RANGE_OPTIONS)
+    if manifest["complete"] and ranged and manifest["messages"]["written"] == 0:
+        return "No message of this chat lies in the chosen range (dates or ids), so the archive is empty."
+    return None
