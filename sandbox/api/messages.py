@@ -130,6 +130,16 @@ def topic_of_request(chat: Chat, topic_id: int) -> Topic:
 
 @rpc(F.messages.GetRepliesRequest)
 def get_replies(call: Call, request: F.messages.GetRepliesRequest) -> object:
+    """A forum topic's messages, paged like a history, the topic's root included in page and count.
+
+    The root is the topic's messageActionTopicCreate, whose id is the topic id (api/forum), and it
+    belongs to the topic (Desktop ``HistoryItem::topicRootId``).  Telegram Desktop's replies list
+    drops ``_rootId`` from what getReplies returned before showing it (data/data_replies_list.cpp,
+    ``buildFromData``; ``canDeleteMyTopic`` skips it too), and only injects the root itself for
+    threads that are not forum topics (``injectRootMessage``): so the server sends it.  guess: the
+    ``count`` includes it too (Desktop takes the server's count as is, ``processMessagesIsEmpty``).
+    General (id 1) has no creation message and so no root.
+    """
     world = call.world
     chat = call.chat_for_peer(request.peer)
     if chat is None:
