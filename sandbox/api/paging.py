@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
 
 
 class Ids(Protocol):
@@ -52,9 +53,10 @@ def page(
     date_of: Callable[[int], int] | None = None,
 ) -> list[int]:
     """The ids of one page, newest first."""
-    # limit 0 asks only for the count (a guess: clients use it that way).
-    limit = min(limit, MAX_LIMIT)
-    if limit <= 0 or not len(ids):
+    # api/offsets: a limit of 0 is not "count only"; the server picks a middling default, about
+    # 20 (guess: exactly 20, and the same for a negative limit).
+    limit = min(limit, MAX_LIMIT) if limit > 0 else DEFAULT_LIMIT
+    if not len(ids):
         return []
     if offset_id > 0:
         top = ids.rank(offset_id) - 1

@@ -26,9 +26,7 @@ class ListIds:
 def brute_force(
     ids, *, offset_id=0, offset_date=0, add_offset=0, limit=100, max_id=0, min_id=0, date_of=None
 ):
-    limit = min(limit, 100)
-    if limit <= 0:
-        return []
+    limit = min(limit, 100) if limit > 0 else 20
     newest_first = sorted(ids, reverse=True)
     if offset_id:
         start = next((i for i, x in enumerate(newest_first) if x < offset_id), len(newest_first))
@@ -47,6 +45,10 @@ def test_a_low_max_id_returns_nothing_from_the_newest_page() -> None:
     ids = ListIds(list(range(1, 500)))
     assert page(ids, max_id=100, limit=100) == []
     assert page(ids, min_id=450, limit=100) == list(range(499, 450, -1))
+
+
+def test_limit_zero_is_not_count_only_but_a_default_page() -> None:
+    assert page(ListIds(list(range(1, 500))), limit=0) == list(range(499, 479, -1))
 
 
 def test_matches_brute_force_on_random_requests() -> None:
