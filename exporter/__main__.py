@@ -34,6 +34,7 @@ from .client import SessionFileError
 from .completeness import empty_range_note
 from .errors import RELOGIN, ExplainedError, duration, explain
 from .export import DEFAULT_FORMATS, FORMATS, ExportOptions, Progress, default_work_dir, export_chat
+from .qr_login import login_by_qr
 from .redaction import redact_client_secrets, redact_secrets
 from .settings import SettingsError, TelegramSettings, open_client
 from .targets import parse_target, resolve_target
@@ -217,10 +218,16 @@ async def _login(client: TelegramClient, args: argparse.Namespace) -> int:
         return 0
     try:
         if args.qr:
-            qr = await client.qr_login()
-            segno.make(qr.url).terminal(compact=True)
-            print("Scan this with Telegram on your phone: Settings → Devices → Link Desktop Device.")
-            await qr.wait(timeout=120)
+
+            async def show(url: str, expires: dt.datetime) -> None:
+                # A token lives ~30 s (api/qr-login): each new one is drawn again.
+                segno.make(url).terminal(compact=True)
+                print(
+                    "Scan this with Telegram on your phone: Settings → Devices → Link Desktop Device "
+                    f"(this code works until {expires.astimezone():%H:%M:%S}; a new one follows)."
+                )
+
+            await login_by_qr(client, show)
         else:
             # Prompts run in a thread so Telethon's connection stays serviced meanwhile.
             phone = args.phone or await asyncio.to_thread(input, "Phone number (international format): ")
@@ -231,7 +238,7 @@ async def _login(client: TelegramClient, args: argparse.Namespace) -> int:
             password=await asyncio.to_thread(getpass.getpass, "Two-step verification password: ")
         )
     except TimeoutError:
-        print("The QR code expired before it was scanned: run login again.", file=sys.stderr)
+        print("No QR code was scanned in 2 minutes: run login again.", file=sys.stderr)
         return 2
     except errors.RPCError as exc:
         print(f"Login failed: {exc.message}.", file=sys.stderr)

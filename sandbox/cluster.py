@@ -42,6 +42,8 @@ class ServerState:
 
     exported_auth: dict[bytes, int] = field(default_factory=dict)
     login_tokens: dict[bytes, api.LoginToken] = field(default_factory=dict)
+    # api/qr-login: a QR login token expires after about 30 s.
+    login_token_ttl: int = 30
     takeouts: dict[int, str] = field(default_factory=dict)
     # When the account was first asked to confirm a takeout (TAKEOUT_INIT_DELAY counts from it).
     takeout_asked_at: float | None = None

@@ -12,6 +12,7 @@ someone there is handy) and show nothing but the id they were given.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
 import logging
 
@@ -20,10 +21,11 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import BufferedInputFile, InputMediaPhoto, Message
 from telethon import errors
 
 from db import Role, RoleError, collect_stats
+from exporter.qr_login import login_by_qr
 from exporter.redaction import redact_secrets
 
 from ..charts import stats_chart
@@ -33,6 +35,10 @@ from .private import IN_A_GROUP, IN_PRIVATE, only_in_private
 
 log = logging.getLogger(__name__)
 QR_WAIT = 120
+QR_CAPTION = (
+    "Scan with Telegram on the exporting account's phone: Settings → Devices → Link Desktop Device. "
+    "The code renews itself every 30 seconds for two minutes."
+)
 PRIVATE_ONLY = ("login", "logout", "stats")
 
 
@@ -137,15 +143,21 @@ async def login(message: Message, app: App, state: FSMContext) -> None:
         me = await client.get_me()
         await message.answer(f"The exporting account is already logged in as {me.first_name} (id {me.id}).")
         return
-    qr = await client.qr_login()
-    png = io.BytesIO()
-    segno.make(qr.url, micro=False).save(png, kind="png", scale=8, border=2)
-    shown = await message.answer_photo(
-        BufferedInputFile(png.getvalue(), "login.png"),
-        caption="Scan with Telegram on the exporting account's phone: Settings → Devices → Link Desktop Device.",
-    )
+    shown: Message | None = None
+
+    async def show(url: str, expires: dt.datetime) -> None:
+        # A token lives ~30 s (api/qr-login): each new one replaces the picture in place.
+        nonlocal shown
+        png = io.BytesIO()
+        segno.make(url, micro=False).save(png, kind="png", scale=8, border=2)
+        picture = BufferedInputFile(png.getvalue(), "login.png")
+        if shown is None:
+            shown = await message.answer_photo(picture, caption=QR_CAPTION)
+        else:
+            await shown.edit_media(InputMediaPhoto(media=picture, caption=QR_CAPTION))
+
     try:
-        user = await qr.wait(timeout=QR_WAIT)
+        user = await login_by_qr(client, show, within=QR_WAIT)
     except errors.SessionPasswordNeededError:
         await state.set_state(Login.password)
         await message.answer(
@@ -153,10 +165,13 @@ async def login(message: Message, app: App, state: FSMContext) -> None:
         )
         return
     except TimeoutError:
-        await message.answer("The QR code expired before it was scanned: send /login again.")
+        await message.answer(
+            f"No QR code was scanned in {QR_WAIT // 60} minutes: send /login again when the phone is at hand."
+        )
         return
     finally:
-        await shown.delete()
+        if shown is not None:
+            await shown.delete()
     await message.answer(f"Logged in as {user.first_name} (id {user.id}).")
 
 

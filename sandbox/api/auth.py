@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from ..cluster import Cluster
 
 CODE_HASH = "sandbox-code-hash"
-QR_TOKEN_TTL = 30
 _P_BYTES = DH_PRIME.to_bytes(256, "big")
 
 
@@ -138,21 +137,34 @@ def check_password(call: Call, request: F.auth.CheckPasswordRequest) -> T.auth.A
 def export_login_token(call: Call, request: F.auth.ExportLoginTokenRequest) -> object:
     state = call.cluster.state
     key_id = call.ctx.auth.key.key_id
+    now = time.time()
     for token, entry in list(state.login_tokens.items()):
         if entry.auth_key_id == key_id and entry.accepted_by is not None:
+            account_dc = call.world.account_dc or call.cluster.home_dc
+            if call.ctx.dc.dc_id != account_dc:
+                # api/qr-login: the account lives on another DC; the client imports the token there
+                # (Telethon's QRLogin.wait switches DC and calls auth.importLoginToken).
+                return T.auth.LoginTokenMigrateTo(dc_id=account_dc, token=token)
             del state.login_tokens[token]
             return T.auth.LoginTokenSuccess(authorization=_login_or_password(call))
+        if entry.expires < now and entry.accepted_by is None:
+            del state.login_tokens[token]
     token = os.urandom(32)
-    expires = int(time.time()) + QR_TOKEN_TTL
+    # api/qr-login: a token lives ~30 s ("expires"); the client must export a new one after that.
+    expires = int(now) + state.login_token_ttl
     state.login_tokens[token] = LoginToken(call.ctx.dc.dc_id, key_id, expires)
     return T.auth.LoginToken(expires=expires, token=token)
 
 
 @rpc(F.auth.ImportLoginTokenRequest, public=True)
 def import_login_token(call: Call, request: F.auth.ImportLoginTokenRequest) -> object:
-    entry = call.cluster.state.login_tokens.pop(request.token, None)
+    entry = call.cluster.state.login_tokens.get(request.token)
     if entry is None or entry.accepted_by is None:
         raise RpcError(400, "AUTH_TOKEN_INVALID")
+    # guess: only the account's own DC takes the token (where auth.loginTokenMigrateTo sent it).
+    if call.ctx.dc.dc_id != (call.world.account_dc or call.cluster.home_dc):
+        raise RpcError(400, "AUTH_TOKEN_INVALID")
+    del call.cluster.state.login_tokens[request.token]
     return T.auth.LoginTokenSuccess(authorization=_login_or_password(call))
 
 
