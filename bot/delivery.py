@@ -54,7 +54,8 @@ def summary_text(result: ExportResult) -> str:
     report: TimingReport = result.report
     manifest = result.manifest
     title = result.chat.name or "this chat"
-    head = "Done" if result.complete else "Stopped early"
+    # Incomplete covers both a stop (flood wait, error) and counts that disagree with Telegram's.
+    head = "Done" if result.complete else "Incomplete"
     lines = [
         f"{head}: {title}",
         f"{report.messages:,} messages in {report.wall:.1f} s ({report.messages_per_second:,.0f} msg/s)",
@@ -86,7 +87,7 @@ def summary_text(result: ExportResult) -> str:
     lines.append("Phases overlap, so the shares need not add up to 100 %.")
     if not result.complete:
         lines.append("")
-        lines.append(f"Why it stopped: {result.reason}")
+        lines.append(f"Why it is incomplete: {result.reason}")
         lines.append(
             "What was read is in the PARTIAL archive below; /export the same chat again to continue."
         )

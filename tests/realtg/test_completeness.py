@@ -105,7 +105,8 @@ async def test_a_count_that_disagrees_makes_the_export_incomplete_and_the_summar
     assert result.manifest["messages"]["expected"] == len(chat.slots)
     assert result.manifest["messages"]["written"] == len(list(expected_messages(world, chat)))
     assert "Telegram counts 400 messages in the chat but the archive holds 396" in result.reason
-    assert result.reason in summary_text(result)
+    summary = summary_text(result)
+    assert summary.startswith("Incomplete:") and f"Why it is incomplete: {result.reason}" in summary
     assert result.parts[0].path.name.endswith(".PARTIAL.zip")
 
 
@@ -161,3 +162,18 @@ async def test_the_cli_refuses_topics_on_a_non_forum_and_says_when_a_range_is_em
     )
     assert code == 0, err
     assert "No message of this chat lies in the chosen range" in err
+
+    code, _, err = await run_cli(
+        "--session-file",
+        session,
+        "export",
+        "@daily_digest_sandbox",
+        "--since",
+        until,
+        "--until",
+        until,
+        "--out",
+        out,
+    )
+    assert code == 2 and "Traceback" not in err
+    assert "The start date is not before the end date" in err
