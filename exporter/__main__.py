@@ -36,6 +36,7 @@ from .errors import RELOGIN, ExplainedError, duration, explain
 from .export import DEFAULT_FORMATS, FORMATS, ExportOptions, Progress, default_work_dir, export_chat
 from .qr_login import login_by_qr
 from .redaction import redact_client_secrets, redact_secrets
+from .render.local_time import UnknownTimeZone, machine_zone, zone_info
 from .settings import SettingsError, TelegramSettings, open_client
 from .targets import parse_target, resolve_target
 from .workdir import discard
@@ -76,6 +77,14 @@ def _ids(text: str) -> tuple[int, ...]:
         # An empty list would export no topic at all and call that complete.
         raise argparse.ArgumentTypeError("give at least one topic id (General is 1), or leave --topics out")
     return ids
+
+
+def _time_zone(text: str) -> str:
+    try:
+        zone_info(text)
+    except UnknownTimeZone as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _positive(text: str) -> int:
@@ -134,6 +143,12 @@ def _parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=False,
         help="read through a takeout session (Telegram may ask to confirm it in another app first)",
+    )
+    export.add_argument(
+        "--timezone",
+        type=_time_zone,
+        help="time zone of the dates written (IANA name such as Europe/Berlin, or UTC); "
+        "default: this machine's, as in Telegram Desktop's export",
     )
     export.add_argument(
         "--incremental",
@@ -259,6 +274,7 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         topics=args.topics,
         takeout=args.takeout,
         part_size=args.part_size * 1024 * 1024,
+        time_zone=args.timezone or machine_zone(),
     )
     spec = parse_target(args.target)
     await client.connect()

@@ -48,6 +48,7 @@ from .completeness import count_mismatch, with_header_topics
 from .dedupe import SeenFilter, capacity_for
 from .errors import DiskFull, ExportError, WorkStoreDamaged, explain, is_disk_full
 from .records import NameBook, to_record, topic_of
+from .render.local_time import LocalTime
 from .render.model import PAGE_SIZE, ChatInfo, TopicInfo
 from .render.names import safe_filename
 from .rendering import render_formats
@@ -77,6 +78,9 @@ class ExportOptions:
     # messages are read. Topics not listed are read whole (they are new since then).
     after: tuple[tuple[int | None, int], ...] = ()
     takeout: bool = False
+    # The zone result.json, HTML and Markdown dates are written in (exporter.render.local_time). Not
+    # part of to_dict: the store keeps UTC, so an export resumed under another zone renders in it.
+    time_zone: str = "UTC"
     part_size: int = archive.DEFAULT_PART_SIZE
     # Regular chats: one concurrent id range per this many messages, at most max_shards.
     shard_messages: int = 5_000
@@ -340,7 +344,7 @@ async def _fetch_stream(run: _Run, send: Any, row: StreamRow, peer: Any) -> None
 
 
 def _render(
-    store_path: Path, out_dir: Path, run: _Run, formats: tuple[str, ...]
+    store_path: Path, out_dir: Path, run: _Run, formats: tuple[str, ...], time_zone: str
 ) -> tuple[list[Path], StoreOverview, float]:
     started = time.perf_counter()
     if out_dir.exists():
@@ -352,7 +356,9 @@ def _render(
             # Topics missing from Telegram's list still get their pages and manifest lines.
             run.topics = with_header_topics(run.topics, (c.topic_id for c in overview.counts))
         topics = _counted_topics(run, overview) if run.chat.is_forum else None
-        files = render_formats(reader, out_dir, run.chat, topics, formats, overview.page_starts)
+        files = render_formats(
+            reader, out_dir, run.chat, topics, formats, overview.page_starts, LocalTime(time_zone)
+        )
     return files, overview, time.perf_counter() - started
 
 
@@ -418,6 +424,8 @@ def _manifest(
             else None
         ),
         "options": options.to_dict(),
+        # Dates are local to this zone, without a suffix, as in Telegram Desktop's export.
+        "time_zone": options.time_zone,
         "timing": report.to_dict(),
         "files": archive.file_checksums(files_root, files),
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -565,7 +573,9 @@ async def _export_locked(
 
     run.emit("rendering")
     render_dir = work_dir / "export"
-    files, overview, seconds = await asyncio.to_thread(_render, store_path, render_dir, run, options.formats)
+    files, overview, seconds = await asyncio.to_thread(
+        _render, store_path, render_dir, run, options.formats, options.time_zone
+    )
     clock.add(RENDERING, seconds)
 
     run.emit("packaging")

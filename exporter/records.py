@@ -17,10 +17,10 @@ Media files are not downloaded here: file-path fields hold the reason string
 Desktop writes for a file it skipped (:data:`FILE_NOT_INCLUDED`); the media stage
 replaces them with relative paths once the files exist.
 
-Deliberate differences from Desktop, each because Desktop's output is broken there:
+Deliberate difference from Desktop, because Desktop's output is broken there:
 control characters are escaped as valid JSON by the writer (Desktop writes
-``\\xNN``); ``invoice_information`` is an object and ``requested_peer``'s ``peers``
-is a list (Desktop writes both as strings holding JSON text); dates are UTC.
+``\\xNN``).  Dates are UTC here; the renderers put them in the export's time zone
+(:mod:`exporter.render.local_time`), as Desktop writes the machine's local time.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ from typing import Any
 
 from telethon.tl import types as tl
 from telethon.utils import resolve_id
+
+from .desktop_nested import array_text, object_text, string_text
+from .phone_format import format_phone
 
 Record = dict[str, Any]
 
@@ -483,16 +486,6 @@ def _media_document(rec: Record, media: Any, names: NameBook, msg: Any) -> None:
         rec["self_destruct_period_seconds"] = ttl
 
 
-def format_phone(phone: str | None) -> str:
-    """Desktop formats by country pattern; we keep the digits and add the '+' it shows."""
-    if not phone:
-        return ""
-    if phone[0] == "0":
-        return phone
-    phone = phone.replace(" ", "")
-    return phone if phone[0] == "+" else "+" + phone
-
-
 def _media_contact(rec: Record, media: Any, names: NameBook, msg: Any) -> None:
     rec["contact_information"] = {
         "first_name": media.first_name or "",
@@ -553,15 +546,16 @@ def _media_game(rec: Record, media: Any, names: NameBook, msg: Any) -> None:
 
 
 def _media_invoice(rec: Record, media: Any, names: NameBook, msg: Any) -> None:
-    info: dict[str, Any] = {
-        "title": media.title or "",
-        "description": media.description or "",
-        "amount": media.total_amount,
-        "currency": media.currency or "",
-    }
+    # A string holding the object's JSON text, as Desktop writes it (see exporter.desktop_nested).
+    fields = [
+        ("title", string_text(media.title or "")),
+        ("description", string_text(media.description or "")),
+        ("amount", str(media.total_amount)),
+        ("currency", string_text(media.currency or "")),
+    ]
     if media.receipt_msg_id:
-        info["receipt_message_id"] = media.receipt_msg_id
-    rec["invoice_information"] = info
+        fields.append(("receipt_message_id", str(media.receipt_msg_id)))
+    rec["invoice_information"] = object_text(fields)
 
 
 def _media_poll(rec: Record, media: Any, names: NameBook, msg: Any) -> None:
@@ -952,7 +946,8 @@ def _a_requested_peer(c: _Ctx, a: Any) -> None:
     c.actor()
     c.rec["action"] = "requested_peer"
     c.rec["button_id"] = a.button_id
-    c.rec["peers"] = [desktop_peer_value(p) for p in a.peers]
+    # A string holding the array's JSON text, as Desktop writes it (see exporter.desktop_nested).
+    c.rec["peers"] = array_text([str(desktop_peer_value(p)) for p in a.peers])
 
 
 def _a_gift_code(c: _Ctx, a: Any) -> None:
@@ -1324,7 +1319,10 @@ def _message_record(msg: Any, names: NameBook) -> Record:
     fwd = msg.fwd_from
     if fwd is not None:
         if fwd.from_id is not None:
-            rec["forwarded_from"] = names.lookup(fwd.from_id)[0]
+            # forwarded_from_id: the origin in Desktop's peer id form ("user1", "channel2"), right
+            # after the name as recent Desktop exports have it. guess: tdesktop's writer up to
+            # commit 929032d (Sept 2025) has no such key; the sample exports (issue 11) do.
+            rec["forwarded_from"], rec["forwarded_from_id"] = names.lookup(fwd.from_id)
         elif fwd.from_name:
             rec["forwarded_from"] = fwd.from_name
         if fwd.saved_from_peer is not None:

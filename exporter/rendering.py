@@ -17,6 +17,7 @@ from db.store import StoreReader
 
 from .render.html import HtmlWriter, render_html
 from .render.json import JsonWriter, render_json
+from .render.local_time import LocalTime
 from .render.markdown import MarkdownWriter, render_markdown
 from .render.model import ChatInfo, Locate, RecordWriter, TopicInfo
 
@@ -39,12 +40,12 @@ def locator(reader: StoreReader, page_starts: dict[int | None, list[int]]) -> Lo
     return locate
 
 
-def _topic_ordered(reader: StoreReader, topics: list[TopicInfo] | None) -> Iterator[dict]:
+def _topic_ordered(reader: StoreReader, topics: list[TopicInfo] | None, local: LocalTime) -> Iterator[dict]:
     if topics is None:
-        yield from reader.records()
+        yield from map(local.localize, reader.records())
         return
     for topic in topics:
-        yield from reader.topic_records(topic.id)
+        yield from map(local.localize, reader.topic_records(topic.id))
 
 
 def render_formats(
@@ -54,21 +55,31 @@ def render_formats(
     topics: list[TopicInfo] | None,
     formats: tuple[str, ...],
     page_starts: dict[int | None, list[int]],
+    local: LocalTime | None = None,
 ) -> list[Path]:
-    """``page_starts``: per topic, the first id of every page (``StoreReader.overview``)."""
+    """``page_starts``: per topic, the first id of every page (``StoreReader.overview``);
+    ``local``: the time zone dates are written in (UTC when not given)."""
+    local = local or LocalTime()
     make_private_dir(out_dir)
     if topics is None:
-        return _render_in_one_pass(reader, out_dir, chat, formats, page_starts)
+        return _render_in_one_pass(reader, out_dir, chat, formats, page_starts, local)
     files: list[Path] = []
     if "json" in formats:
-        files += render_json(out_dir, chat, topics, reader.records())
+        files += render_json(out_dir, chat, topics, map(local.localize, reader.records()))
     if "html" in formats or "md" in formats:
         locate = locator(reader, page_starts)
         if "html" in formats:
-            files += render_html(out_dir, chat, topics, _topic_ordered(reader, topics), locate)
+            files += render_html(
+                out_dir, chat, topics, _topic_ordered(reader, topics, local), locate, zone=local.name
+            )
         if "md" in formats:
             files += render_markdown(
-                out_dir / MARKDOWN_DIR, chat, topics, _topic_ordered(reader, topics), locate
+                out_dir / MARKDOWN_DIR,
+                chat,
+                topics,
+                _topic_ordered(reader, topics, local),
+                locate,
+                zone=local.name,
             )
     return files
 
@@ -79,6 +90,7 @@ def _render_in_one_pass(
     chat: ChatInfo,
     formats: tuple[str, ...],
     page_starts: dict[int | None, list[int]],
+    local: LocalTime,
 ) -> list[Path]:
     """Outside forums every format wants ascending id, so each record is read and parsed once for all."""
     locate = locator(reader, page_starts) if "html" in formats or "md" in formats else None
@@ -87,11 +99,11 @@ def _render_in_one_pass(
         if "json" in formats:
             writers.append(JsonWriter(out_dir, chat, None))
         if locate is not None and "html" in formats:
-            writers.append(HtmlWriter(out_dir, chat, None, locate))
+            writers.append(HtmlWriter(out_dir, chat, None, locate, zone=local.name))
         if locate is not None and "md" in formats:
-            writers.append(MarkdownWriter(out_dir / MARKDOWN_DIR, chat, None, locate))
+            writers.append(MarkdownWriter(out_dir / MARKDOWN_DIR, chat, None, locate, zone=local.name))
         adds = [writer.add for writer in writers]
-        for record in reader.records():
+        for record in map(local.localize, reader.records()):
             for add in adds:
                 add(record)
         return [path for writer in writers for path in writer.finish()]

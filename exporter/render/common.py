@@ -5,6 +5,7 @@ Everything here returns plain text; each renderer escapes it for its format.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,9 +59,9 @@ def day_label(date: str) -> str:
     return f"{int(date[8:10])} {_MONTHS[int(date[5:7]) - 1]} {date[:4]}"
 
 
-def full_date(date: str) -> str:
-    """'2024-05-06 07:08:09 UTC' from a record date (records hold UTC)."""
-    return f"{date[:10]} {date[11:19]} UTC"
+def full_date(date: str, zone: str = "UTC") -> str:
+    """'2024-05-06 07:08:09 Europe/Berlin' from a record date written in that zone."""
+    return f"{date[:10]} {date[11:19]} {zone}"
 
 
 def is_file_path(value: Any) -> bool:
@@ -146,7 +147,8 @@ def media_label(rec: Record) -> str | None:
     elif "game_title" in rec:
         return "Game: " + rec["game_title"]
     elif "invoice_information" in rec:
-        return "Invoice: " + rec["invoice_information"].get("title", "")
+        # Desktop writes the invoice as a string of JSON text (exporter.desktop_nested).
+        return "Invoice: " + json.loads(rec["invoice_information"]).get("title", "")
     elif "paid_stars_amount" in rec:
         return f"Paid media: {rec['paid_stars_amount']} stars"
     elif "giveaway_information" in rec or "giveaway_results" in rec:

@@ -94,8 +94,10 @@ def render_html(
     topics: Sequence[TopicInfo] | None,
     records: Iterable[Record],
     locate: Locate,
+    *,
+    zone: str = "UTC",
 ) -> list[Path]:
-    return write_records(HtmlWriter(out_dir, chat, topics, locate), records)
+    return write_records(HtmlWriter(out_dir, chat, topics, locate, zone=zone), records)
 
 
 _SIMPLE_TAGS = {
@@ -162,13 +164,21 @@ class HtmlWriter:
     """The pages of one export, written as records are added (see the module's contract)."""
 
     def __init__(
-        self, out_dir: Path, chat: ChatInfo, topics: Sequence[TopicInfo] | None, locate: Locate
+        self,
+        out_dir: Path,
+        chat: ChatInfo,
+        topics: Sequence[TopicInfo] | None,
+        locate: Locate,
+        *,
+        zone: str = "UTC",
     ) -> None:
         self.out_dir = out_dir
         self.chat = chat
         self.forum = chat.is_forum
         self.topics: dict[int, TopicInfo] = {t.id: t for t in topics or ()}
         self.locate = locate
+        # The time zone the records' dates are in (exporter.render.local_time), named in date tooltips.
+        self.zone = zone
         self.written: list[Path] = []
         self.counts: dict[int | None, int] = {}
         self.topic: int | None = None
@@ -378,7 +388,7 @@ class HtmlWriter:
         return (
             self._day(rec)
             + f'<div class="message service" id="message{msg_id}">'
-            + f'<div class="body" title="{full_date(rec["date"])}">{text}</div></div>\n'
+            + f'<div class="body" title="{full_date(rec["date"], self.zone)}">{text}</div></div>\n'
         )
 
     def _default_message(self, rec: Record) -> str:
@@ -390,8 +400,12 @@ class HtmlWriter:
         head = (
             ("" if day == self.last_day else self._day(rec))
             + f'<div class="message default" id="message{rec["id"]}">'
-            + f'<div class="date details" title="{day} {date[11:19]} UTC">{date[11:16]}'
-            + (f' <span class="edited" title="Edited {full_date(edited)}">edited</span>' if edited else "")
+            + f'<div class="date details" title="{day} {date[11:19]} {self.zone}">{date[11:16]}'
+            + (
+                f' <span class="edited" title="Edited {full_date(edited, self.zone)}">edited</span>'
+                if edited
+                else ""
+            )
             + f'</div><div class="from_name">{self._from_name(rec.get("from"))}'
         )
         text = rec.get("text")

@@ -82,8 +82,10 @@ def render_markdown(
     topics: Sequence[TopicInfo] | None,
     records: Iterable[Record],
     locate: Locate,
+    *,
+    zone: str = "UTC",
 ) -> list[Path]:
-    return write_records(MarkdownWriter(out_dir, chat, topics, locate), records)
+    return write_records(MarkdownWriter(out_dir, chat, topics, locate, zone=zone), records)
 
 
 # --------------------------------------------------------------------------- text
@@ -207,13 +209,21 @@ class MarkdownWriter:
     """The Markdown files of one export, written as records are added (see the module's contract)."""
 
     def __init__(
-        self, out_dir: Path, chat: ChatInfo, topics: Sequence[TopicInfo] | None, locate: Locate
+        self,
+        out_dir: Path,
+        chat: ChatInfo,
+        topics: Sequence[TopicInfo] | None,
+        locate: Locate,
+        *,
+        zone: str = "UTC",
     ) -> None:
         self.out_dir = out_dir
         self.chat = chat
         self.forum = chat.is_forum
         self.topics: dict[int, TopicInfo] = {t.id: t for t in topics or ()}
         self.locate = locate
+        # The time zone the records' dates are in (exporter.render.local_time), named in the front matter.
+        self.zone = zone
         self.written: list[Path] = []
         self.counts: dict[int | None, int] = {}
         self.file: _File | None = None
@@ -289,6 +299,7 @@ class MarkdownWriter:
         if file.first_date:
             head.append(f"first_message: {file.first_date}")
             head.append(f"last_message: {file.last_date}")
+            head.append(f"time_zone: {_yaml(self.zone)}")
         title = self._topic_title(file.topic) if file.topic is not None else display_name(self.chat.name)
         head += ["---", "", f"# {escape_md(title)}", "", ""]
         with file.path.open("w", encoding="utf-8", newline="") as out:

@@ -769,6 +769,52 @@ def _reactions_of(h: int, kind: str) -> T.MessageReactions | None:
     return _REACTION_SETS[(h >> 51) & 31] if (h >> 44) & 7 == 0 and kind != "saved" else None
 
 
+# Chats whose reaction summaries name the recent reactors: messageReactions.recent_reactions, "list of
+# recent peers and their reactions" (core.telegram.org/constructor/messageReactions). guess: Telegram
+# fills it in private chats and groups, where members see each other, and not in broadcast channels.
+_RECENT_REACTOR_KINDS = frozenset({"private", "group", "supergroup", "forum"})
+
+
+def _recent_reactors(
+    world: World, chat: Chat, base: T.MessageReactions, h: int, date: int
+) -> tuple[T.MessageReactions, frozenset[int]]:
+    """The summary with up to three recent reactors of its first reaction, and their user ids."""
+    first = base.results[0]
+    candidates = (chat.bare_id, world.me.id) if chat.kind == "private" else chat.member_ids
+    reactors: list[int] = []
+    for i in range(min(first.count, 3, len(candidates))):
+        uid = candidates[(h >> (5 + 4 * i)) % len(candidates)]
+        if uid not in reactors:
+            reactors.append(uid)
+    recent = [
+        # newest first, each a little after the message (guess: the order Telegram lists them)
+        T.MessagePeerReaction(world.shared.peer_user(uid), date + 60 * (len(reactors) - i), first.reaction)
+        for i, uid in enumerate(reactors)
+    ]
+    reactions = T.MessageReactions(results=base.results, can_see_list=True, recent_reactions=recent)
+    return reactions, frozenset(reactors)
+
+
+def _reactions_for(
+    world: World, chat: Chat, h: int, date: int
+) -> tuple[T.MessageReactions | None, frozenset[int]]:
+    reactions = _reactions_of(h, chat.kind)
+    if reactions is None or chat.kind not in _RECENT_REACTOR_KINDS:
+        return reactions, frozenset()
+    return _recent_reactors(world, chat, reactions, h, date)
+
+
+# Signed posts: a channel with signatures on (channel.signatures, core.telegram.org/constructor/channel)
+# sends each post with message.post_author, the posting admin's name. guess: the sandbox's broadcast
+# channels all sign, and three admins take turns.
+_SIGNERS = ("Mira Hale", "Desk Editor", "Jonas P.")
+_SIGNER_BYTES = {name: TLObject.serialize_bytes(name) for name in _SIGNERS}
+
+
+def _signer(h: int) -> str:
+    return _SIGNERS[(h >> 9) % len(_SIGNERS)]
+
+
 def compose(world: World, chat: Chat, msg_id: int) -> Composed:
     h = h64(chat.key, msg_id)
     c = _compose(world, chat, msg_id, h, topic_for(chat, msg_id, h) if chat.kind == "forum" else None)
@@ -818,9 +864,12 @@ def _compose(world: World, chat: Chat, msg_id: int, h: int, topic: int | None) -
     edit_date = _edit_date(h, kw["date"])
     if edit_date is not None:
         kw["edit_date"] = edit_date
-    reactions = _reactions_of(h, kind)
+    if kind == "channel":
+        kw["post_author"] = _signer(h)
+    reactions, reactors = _reactions_for(world, chat, h, kw["date"])
     if reactions is not None:
         kw["reactions"] = reactions
+        c.users |= reactors
     return c
 
 
@@ -866,6 +915,7 @@ def _rich_body(
 _MESSAGE_CID = struct.pack("<I", T.Message.CONSTRUCTOR_ID)
 _F_OUT, _F_FWD, _F_REPLY, _F_ENTITIES, _F_FROM, _F_MEDIA = 1 << 1, 1 << 2, 1 << 3, 1 << 7, 1 << 8, 1 << 9
 _F_VIEWS, _F_POST, _F_EDIT, _F_REACTIONS, _F_SAVED_PEER = 1 << 10, 1 << 14, 1 << 15, 1 << 20, 1 << 28
+_F_AUTHOR = 1 << 16
 _FLAGS = {
     "out": _F_OUT,
     "fwd_from": _F_FWD,
@@ -877,6 +927,7 @@ _FLAGS = {
     "forwards": _F_VIEWS,
     "post": _F_POST,
     "edit_date": _F_EDIT,
+    "post_author": _F_AUTHOR,
     "reactions": _F_REACTIONS,
     "saved_peer_id": _F_SAVED_PEER,
 }
@@ -939,6 +990,9 @@ def encode(world: World, c: Composed) -> bytes:
     x = get("edit_date")
     if x is not None:
         out.append(_pack("<i", x))
+    x = get("post_author")
+    if x is not None:
+        out.append(_SIGNER_BYTES.get(x) or _serialize_bytes(x))
     x = get("reactions")
     if x is not None:
         out.append(known(id(x)) or x._bytes())
@@ -997,9 +1051,13 @@ def _plain_refs(
     if edit_date is not None:
         flags |= _F_EDIT
         parts.append(_pack("<i", edit_date))
-    reactions = _reactions_of(h, kind)
+    if kind == "channel":
+        flags |= _F_AUTHOR
+        parts.append(_SIGNER_BYTES[_signer(h)])
+    reactions, reactors = _reactions_for(world, chat, h, date)
     if reactions is not None:
         flags |= _F_REACTIONS
-        parts.append(shared.known_bytes(id(reactions)))
+        parts.append(shared.known_bytes(id(reactions)) or reactions._bytes())
+        users = users | reactors
     parts[1] = _pack("<IIi", flags, 0, msg_id)
     return b"".join(parts), users, shared.chat_set(chat.peer_id)

@@ -170,6 +170,8 @@ class Chat:
             broadcast=broadcast or None,
             megagroup=(not broadcast) or None,
             forum=(self.kind == "forum") or None,
+            # the sandbox's channels sign their posts (content._signer); Telegram says so with this flag
+            signatures=broadcast or None,
             left=self.left or None,
             participants_count=self.participants,
         )

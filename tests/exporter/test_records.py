@@ -141,6 +141,7 @@ def test_via_bot_forward_and_reply_keys_in_desktop_order() -> None:
         "from_id",
         "author",
         "forwarded_from",
+        "forwarded_from_id",
         "saved_from",
         "reply_to_message_id",
         "via_bot",
@@ -149,6 +150,7 @@ def test_via_bot_forward_and_reply_keys_in_desktop_order() -> None:
         "topic_id",
     ]
     assert rec["forwarded_from"] == "Bob"
+    assert rec["forwarded_from_id"] == f"user{f.BOB}"
     assert rec["saved_from"] == "News"
     assert rec["via_bot"] == "@helper_bot"
 
@@ -166,6 +168,16 @@ def test_forwarded_from(header: tl.MessageFwdHeader, expected: str | None) -> No
     rec = record(f.message(10, "x", fwd_from=header))
     assert "forwarded_from" in rec
     assert rec["forwarded_from"] == expected
+    if header.from_id is None:
+        # A sender hidden from forwards leaves a name and no id.
+        assert "forwarded_from_id" not in rec
+    else:
+        kind = "channel" if isinstance(header.from_id, tl.PeerChannel) else "user"
+        assert rec["forwarded_from_id"] == f"{kind}{tl_peer_bare(header.from_id)}"
+
+
+def tl_peer_bare(peer: tl.TypePeer) -> int:
+    return peer.channel_id if isinstance(peer, tl.PeerChannel) else peer.user_id
 
 
 def test_forward_without_origin_has_no_key() -> None:
@@ -569,7 +581,8 @@ def test_contact_location_venue() -> None:
     assert record(f.message(10, "", media=contact))["contact_information"] == {
         "first_name": "Jo",
         "last_name": "",
-        "phone_number": "+15551234567",
+        # Grouped by the country's pattern, as Desktop's FormatPhoneNumber does (exporter.phone_format).
+        "phone_number": "+1 555 123 4567",
     }
     point = tl.GeoPoint(long=13.4050001, lat=52.52, access_hash=0)
     assert record(f.message(10, "", media=tl.MessageMediaGeo(geo=point)))["location_information"] == {
@@ -827,7 +840,12 @@ SERVICE_CASES: list[tuple[str, Any, dict[str, Any], dict[str, Any]]] = [
         "requested_peer",
         tl.MessageActionRequestedPeer(button_id=1, peers=[tl.PeerUser(f.BOB), tl.PeerChannel(f.CHANNEL)]),
         {},
-        {"action": "requested_peer", "button_id": 1, "peers": [6, f.CHANNEL | (2 << 48)]},
+        # A string of JSON text, as Desktop writes it (exporter.desktop_nested).
+        {
+            "action": "requested_peer",
+            "button_id": 1,
+            "peers": f"[\n    6,\n    {f.CHANNEL | (2 << 48)}\n   ]",
+        },
     ),
     (
         "set_same_chat_wallpaper",

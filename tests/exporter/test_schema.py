@@ -26,6 +26,7 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "from_id": (str,),
     "author": (str,),
     "forwarded_from": (str, NULL),
+    "forwarded_from_id": (str,),
     "saved_from": (str, NULL),
     "reply_to_message_id": (int,),
     "reply_to_peer_id": (str,),
@@ -58,7 +59,8 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "new_title": (str,),
     "new_icon_emoji_id": (int,),
     "button_id": (int,),
-    "peers": (list,),
+    # Desktop pushes a serialized array through SerializeString: a string of JSON text.
+    "peers": (str,),
     "winners": (int,),
     "unclaimed": (int, bool),
     "stars": (int, bool),
@@ -79,6 +81,8 @@ FIELDS: dict[str, tuple[type, ...]] = {
     "performer": (str,),
     "mime_type": (str,),
     "contact_information": (dict,),
+    # Desktop pushes a serialized object through SerializeString: a string of JSON text.
+    "invoice_information": (str,),
     "location_information": (dict, NULL),
     "live_location_period_seconds": (int,),
     "place_name": (str,),
@@ -106,6 +110,7 @@ MESSAGE_ORDER = [
     "from_id",
     "author",
     "forwarded_from",
+    "forwarded_from_id",
     "saved_from",
     "reply_to_message_id",
     "reply_to_peer_id",
@@ -162,6 +167,19 @@ def varied_records() -> list[dict[str, Any]]:
         f.message(7, "x", peer_id=tl.PeerChannel(f.CHANNEL), from_id=None),
         f.service(tl.MessageActionTopicCreate(title="T", icon_color=0), 8),
         f.message(9, "in topic", reply_to=tl.MessageReplyHeader(reply_to_msg_id=8, forum_topic=True)),
+        f.message(
+            10,
+            "",
+            media=tl.MessageMediaInvoice(
+                title="Ticket",
+                description="Row 5",
+                currency="EUR",
+                total_amount=500,
+                start_param="",
+                receipt_msg_id=3,
+            ),
+        ),
+        f.message(11, "x", fwd_from=tl.MessageFwdHeader(date=f.DATE, from_id=tl.PeerChannel(f.CHANNEL))),
     ]
     records = [to_record(m, names=names, topic_id=topic_of(m, is_forum=True)) for m in messages]
     for i, (document, _) in enumerate(cases.DOCUMENT_CASES):
@@ -211,9 +229,13 @@ def test_schema_of_varied_records() -> None:
         assert rec["type"] in ("message", "service", "unsupported")
         assert DATE.fullmatch(rec["date"])
         assert rec["date_unixtime"].isdigit()
-        for key in ("from_id", "actor_id", "to_id", "reply_to_peer_id"):
+        for key in ("from_id", "actor_id", "to_id", "reply_to_peer_id", "forwarded_from_id"):
             if key in rec:
                 assert PEER_ID.fullmatch(rec[key])
+        for key in ("invoice_information", "peers"):
+            if key in rec:
+                # Strings of JSON text: a reader json.loads them, as it must for Desktop's.
+                assert isinstance(json.loads(rec[key]), dict if key == "invoice_information" else list)
         if "media_type" in rec:
             assert rec["media_type"] in MEDIA_TYPES
         check_text(rec["text"])
