@@ -47,13 +47,14 @@ from .bounds import find_range
 from .completeness import count_mismatch, with_header_topics
 from .dedupe import SeenFilter, capacity_for
 from .errors import DiskFull, ExportError, WorkStoreDamaged, explain, is_disk_full
+from .migrated import read_plan_row, upgraded_group_stream
 from .records import NameBook, to_record, topic_of
 from .render.local_time import LocalTime
 from .render.model import PAGE_SIZE, ChatInfo, TopicInfo
 from .render.names import safe_filename
 from .rendering import render_formats
 from .scheduler import FetchScheduler, FloodWait
-from .streams import Stream, list_topics, read_stream
+from .streams import Stream, list_topics
 from .takeout import takeout
 from .targets import ResolvedTarget
 from .timing import PACKAGING, PROCESSING, RENDERING, STORING, PhaseClock, TimingReport
@@ -234,7 +235,13 @@ async def _plan(run: _Run, send: Any, target: ResolvedTarget, options: ExportOpt
     run.total = None if options.bounded else count
     run.snapshot = Snapshot(high - 1)
     if not target.is_forum:
-        return _shards(max(low, after.get(None, 0)), high, count, options, run.chat.name or "chat")
+        rows = _shards(max(low, after.get(None, 0)), high, count, options, run.chat.name or "chat")
+        # A whole supergroup upgraded from a basic group holds the group's history too.
+        upgraded = None if options.bounded else await upgraded_group_stream(send, target)
+        if upgraded is not None:
+            rows.append(upgraded[0])
+            run.total = None if count is None else count + upgraded[1]
+        return rows
     topics, users, chats = await list_topics(send, peer)
     run.names.add_users(users)
     run.names.add_chats(chats)
@@ -318,7 +325,7 @@ async def _fetch_stream(run: _Run, send: Any, row: StreamRow, peer: Any) -> None
     run.active[row.key] = row.label
     stream = Stream(peer, row.min_id, row.max_id, row.topic_id)
     try:
-        async for page in read_stream(send, stream, after=row.cursor):
+        async for page in read_plan_row(send, row, stream):
             messages = page.messages
             seen = run.seen
             if seen is not None:

@@ -40,7 +40,15 @@ def get_full_channel(call: Call, request: F.channels.GetFullChannelRequest) -> T
         participants_count=len(chat.member_ids),
         available_min_id=0,
     )
-    users, chats = users_and_chats(world, {world.me.id}, {chat.peer_id})
+    peers = {chat.peer_id}
+    old = chat.migrated_from
+    if old is not None:
+        # An upgraded group's history stays in the basic group: the channel names it and its last
+        # message id (TL schema channelFull.migrated_from_chat_id/_max_id; Telegram Desktop reads
+        # both histories, export_api_wrap.cpp requestSinglePeerMigrated).
+        full.migrated_from_chat_id, full.migrated_from_max_id = old.bare_id, old.slots.last
+        peers.add(old.peer_id)
+    users, chats = users_and_chats(world, {world.me.id}, peers)
     return T.messages.ChatFull(full_chat=full, chats=chats, users=users)
 
 

@@ -11,9 +11,10 @@ from .scenarios import (
     build_scenario,
     build_world,
 )
-from .truth import describe, expected_messages, expected_sender
+from .truth import MIGRATED_ID_SHIFT, describe, expected_export_ids, expected_messages, expected_sender
 
 __all__ = [
+    "MIGRATED_ID_SHIFT",
     "SCENARIOS",
     "ArrayIds",
     "Blob",
@@ -30,6 +31,7 @@ __all__ = [
     "build_scenario",
     "build_world",
     "describe",
+    "expected_export_ids",
     "expected_messages",
     "expected_sender",
 ]

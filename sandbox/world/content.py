@@ -691,6 +691,16 @@ def _service(world: World, chat: Chat, tag: str, topic: int | None, h: int, c: C
             c.users.update(chat.member_ids)
         else:
             action = T.MessageActionChannelCreate(chat.title)
+    elif tag == "migrate_to":
+        # the basic group's last message points to its supergroup (TL: messageActionChatMigrateTo)
+        _set_sender(world, chat.member_ids[0], c)
+        action = T.MessageActionChatMigrateTo(chat.migrated_to.bare_id)
+        c.chats.add(chat.migrated_to.peer_id)
+    elif tag == "migrate_from":
+        # the supergroup's first message names the group (TL: messageActionChannelMigrateFrom)
+        _set_sender(world, chat.member_ids[0], c)
+        action = T.MessageActionChannelMigrateFrom(chat.migrated_from.title, chat.migrated_from.bare_id)
+        c.chats.add(chat.migrated_from.peer_id)
     elif tag == "topic_create":
         t = chat.topics[msg_id]
         action = T.MessageActionTopicCreate(t.initial_title, t.icon_color, icon_emoji_id=t.icon_emoji_id)

@@ -122,6 +122,10 @@ class Chat:
     # messages.forumTopics.order_by_create_date (core.telegram.org/constructor/messages.forumTopics).
     topics_by_create_date: bool = False
     variant_memo: tuple[int, int, int] = (-1, 0, 0)  # see content.variant_and_rank
+    # A supergroup upgraded from a basic group keeps the group's history there (channelFull.
+    # migrated_from_chat_id, core.telegram.org/constructor/channelFull); the group points forward.
+    migrated_from: Chat | None = None
+    migrated_to: Chat | None = None
     # A scenario's last word on each message: (composed message, its hash) -> None, changing it in place.
     rewrite: Callable[[content.Composed, int], None] | None = None
 
@@ -142,6 +146,7 @@ class Chat:
         if self.kind == "group":
             if self.banned:
                 return T.ChatForbidden(self.bare_id, self.title)
+            successor = self.migrated_to
             return T.Chat(
                 self.bare_id,
                 self.title,
@@ -150,6 +155,9 @@ class Chat:
                 self.date,
                 version=1,
                 left=self.left or None,
+                # an upgraded group is deactivated and names its supergroup (TL schema: chat.migrated_to)
+                deactivated=(successor is not None) or None,
+                migrated_to=(T.InputChannel(successor.bare_id, successor.access_hash) if successor else None),
             )
         broadcast = self.kind == "channel"
         if self.banned:

@@ -51,6 +51,9 @@ class ChatSpec:
     left: bool = False
     banned: bool = False
     general_hidden: bool = False
+    # A supergroup upgraded from a basic group: the index in WorldSpec.chats of that group, whose
+    # history stays there (core.telegram.org/constructor/channelFull: migrated_from_chat_id).
+    migrated_from: int | None = None
 
 
 @dataclass
@@ -122,6 +125,9 @@ class _Builder:
         world = World(spec.seed, me, self.users, chats, spec.password, spec.login_code, box_last)
         world.takeout_confirmed = spec.takeout_confirmed
         world.account_dc = spec.account_dc
+        for c, cs in zip(chats, spec.chats, strict=True):
+            if cs.migrated_from is not None:
+                link_upgrade(world, chats[cs.migrated_from], c, spec.end)
         for c, cs in zip(chats, spec.chats, strict=True):
             c.date = world.date_of(c, c.slots.select(0))
             if c.kind == "forum":
@@ -218,9 +224,13 @@ class _Builder:
         """Saved Messages, private chats and basic groups share one id sequence: lay every chat's
         messages out over the history span, merge them in time, then number them."""
         events = []
+        upgraded = {cs.migrated_from for cs in self.spec.chats if cs.migrated_from is not None}
         for ci, (chat, cs) in enumerate(box):
             h = chat.key
-            if cs.messages >= 20:
+            if chat.index in upgraded:
+                # guess: the group was upgraded a quarter into the history; its messages end there
+                begin, length = 0.0, 0.25
+            elif cs.messages >= 20:
                 begin, length = (h % 100) / 1000, 0.9
             else:
                 # short chats live in a short stretch somewhere in the history
@@ -295,6 +305,24 @@ class _Builder:
                 chat.service[ids[-1]] = "topic_close"
 
 
+def link_upgrade(world: World, group: Chat, supergroup: Chat, end: int) -> None:
+    """The basic group became the supergroup: the group's last message says so
+    (messageActionChatMigrateTo), the supergroup's first message names the group
+    (messageActionChannelMigrateFrom; TL schema, and Telegram Desktop's export_api_wrap.cpp
+    requestSinglePeerMigrated reads the group through channelFull.migrated_from_chat_id), and
+    the supergroup's history starts after the group's ends."""
+    if group.kind != "group" or supergroup.kind not in ("supergroup", "forum"):
+        raise ValueError("only a basic group can be upgraded, and only to a supergroup")
+    group.migrated_to, supergroup.migrated_from = supergroup, group
+    group.service[group.slots.last] = "migrate_to"
+    supergroup.service[1] = "migrate_from"
+    upgraded_at = world.date_of(group, group.slots.last)
+    supergroup.date0 = upgraded_at
+    supergroup.step = max(1, (end - upgraded_at) // (supergroup.slots.last + 1))
+    # the group's members came along
+    supergroup.member_ids += [m for m in group.member_ids if m not in supergroup.member_ids]
+
+
 def restrict_early(world: World, chat: Chat) -> None:
     """However the hash falls, a chat of some size has a restricted run a third into its history, so
     readers always meet a short page there."""
@@ -352,6 +380,9 @@ def _small(seed: int) -> World:
                 # private, so having left it means no access at all
                 ChatSpec("channel", "Old News", messages=60, left=True),
                 *(ChatSpec("private", messages=2 + i % 4) for i in range(110)),
+                # a basic group upgraded to a supergroup: two histories, one chat
+                ChatSpec("group", "Book Club", messages=90, members=7),
+                ChatSpec("supergroup", "Book Club 📚", messages=120, members=9, migrated_from=117),
             ],
         )
     )

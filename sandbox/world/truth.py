@@ -38,6 +38,11 @@ def describe(world: World) -> dict:
             "left": chat.left,
             "banned": chat.banned,
         }
+        if chat.migrated_to is not None:
+            entry["migrated_to"] = chat.migrated_to.peer_id
+        if chat.migrated_from is not None:
+            # an export of the supergroup holds the group's messages too, first
+            entry["migrated_from"] = chat.migrated_from.peer_id
         if chat.kind == "forum":
             hidden = Counter(world.topic_of(chat, i) for i in restricted)
             entry["topics"] = [
@@ -67,3 +72,16 @@ def expected_sender(world: World, chat: Chat, msg_id: int) -> int:
     if chat.kind == "channel":
         return chat.peer_id
     return world.me.id if msg.out else chat.peer_id
+
+
+# Telegram Desktop writes the ids of an upgraded group's messages shifted down by this much, so they
+# sort before the supergroup's own (export_api_wrap.cpp, requestSinglePeerMigrated).
+MIGRATED_ID_SHIFT = 1_000_000_000
+
+
+def expected_export_ids(world: World, chat: Chat) -> list[int]:
+    """The ids a complete export of ``chat`` writes in result.json, in order: a supergroup upgraded
+    from a basic group first holds the group's messages, shifted as Desktop shifts them."""
+    old = chat.migrated_from
+    before = [] if old is None else [i - MIGRATED_ID_SHIFT for i, _ in expected_messages(world, old)]
+    return before + [i for i, _ in expected_messages(world, chat)]
