@@ -51,8 +51,11 @@ def finish_takeout(call: Call, request: F.account.FinishTakeoutSessionRequest) -
 @rpc(F.messages.GetSplitRangesRequest)
 def get_split_ranges(call: Call, request: F.messages.GetSplitRangesRequest) -> list[T.MessageRange]:
     """Ranges of the account's common message box (private chats and basic groups share one id
-    sequence) for saving its history (method/messages.getSplitRanges); Desktop wraps each
-    history request in invokeWithMessagesRange with one of them (export_api_wrap.cpp)."""
+    sequence) for saving its history (method/messages.getSplitRanges).  Telegram Desktop asks
+    for them once per export, treats an empty answer as one range 1..2^31-1, reads a private
+    chat or basic group once per range with each request wrapped in invokeWithMessagesRange,
+    and a channel through the last range only (export_api_wrap.cpp: requestSplitRanges,
+    splitRequest, useOnlyLastSplit)."""
     last = max(1, call.world.box_last)
     # guess: both ends inclusive.
     return [
