@@ -28,7 +28,7 @@ from exporter.jobs import ExportJobs
 from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .context import App
-from .handlers import admin, errors, export, jobs, policy, start
+from .handlers import admin, errors, export, jobs, policy, settings, start
 from .middlewares.access import AccessMiddleware
 from .middlewares.retry import RetryAfterMiddleware
 from .settings import BotSettings
@@ -43,6 +43,7 @@ COMMANDS = [
     BotCommand(command="cancel", description="stop your export"),
     BotCommand(command="history", description="your recent exports"),
     BotCommand(command="shared", description="the chats you may export"),
+    BotCommand(command="settings", description="the time zone of your archives' dates"),
     BotCommand(command="help", description="how to use the bot"),
 ]
 
@@ -75,6 +76,7 @@ def make_dispatcher(app: App) -> Dispatcher:
         export.make_router(),
         policy.make_router(),
         jobs.make_router(),
+        settings.make_router(),
         start.make_router(),
     )
     dispatcher.include_router(errors.make_router())

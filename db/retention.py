@@ -9,6 +9,7 @@ actual bytes on disk: a stopped export's store grows until it is continued.
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -92,9 +93,12 @@ class ArchiveStore:
 
 def _bytes_under(folder: Path) -> int:
     total = 0
-    for path in folder.rglob("*") if folder.is_dir() else ():
-        try:
-            total += path.stat().st_size if path.is_file() else 0
-        except FileNotFoundError:
-            continue  # removed while we counted (a finished export cleaning up)
+    # os.walk passes over a folder removed while it walks (a finished export cleaning up), where
+    # Path.rglob raises FileNotFoundError and a new /export would fail with it.
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except FileNotFoundError:
+                continue  # removed while we counted
     return total

@@ -47,6 +47,7 @@ def options_to_json(options: ExportOptions) -> dict[str, Any]:
         "last": options.last,
         "topics": list(options.topics) if options.topics is not None else None,
         "takeout": options.takeout,
+        "time_zone": options.time_zone,
     }
 
 
@@ -64,6 +65,7 @@ def options_from_json(data: dict[str, Any], defaults: ExportOptions) -> ExportOp
         last=data.get("last"),
         topics=tuple(data["topics"]) if data.get("topics") is not None else None,
         takeout=bool(data.get("takeout", defaults.takeout)),
+        time_zone=data.get("time_zone") or defaults.time_zone,
     )
 
 

@@ -9,6 +9,7 @@ again when the job is queued, so no button or typed text gets around it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from aiogram import F, Router
@@ -17,6 +18,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from db import ArchiveStore, DiskBudgetExceeded, Job, JobKind
+from db.user_settings import UserSettings
 from exporter.export import FORMATS, ExportOptions
 from exporter.jobs import options_to_json
 from exporter.streams import list_topics
@@ -250,6 +252,8 @@ async def _submit(
     edit: bool = False,
 ) -> None:
     kind, options = _options_for(picked)
+    # Dates in the user's zone (/settings), fixed when the job is queued.
+    options = replace(options, time_zone=await UserSettings(app.database).time_zone(user_id))
     try:
         # Kept archives count against the budget; a new export needs at least one part of room.
         budget = app.settings.disk_budget_mb * 1024 * 1024

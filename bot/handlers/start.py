@@ -15,6 +15,7 @@ with result.json (Telegram Desktop's format, plus topics), HTML pages and, if yo
 /status — your exports in progress and your place in the queue
 /cancel — stop your export (/cancel #ID stops one of several)
 /history — your recent exports; send an archive again
+/settings — the time zone your archives' dates are written in (UTC until you pick one)
 
 Big chats come in parts of up to 49 MB; each part says how to join them."""
 

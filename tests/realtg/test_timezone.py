@@ -14,6 +14,8 @@ import pytest
 
 from sandbox.cluster import Cluster
 from sandbox.world import World
+from tests.bot import conftest as bot_fixtures
+from tests.bot.conftest import Product
 from tests.exporter.test_cli import run_cli
 
 CHANNEL = "daily_digest_sandbox"
@@ -98,3 +100,37 @@ async def test_an_unknown_zone_is_one_sentence_and_exit_2(cluster: Cluster, tmp_
     assert code == 2 and "Traceback" not in err
     assert "Unknown time zone 'Mars/Olympus'" in err
     assert not out.exists() or not list(out.glob("*.zip"))
+
+
+# The bot: each user's zone, chosen once with /settings; UTC until then.
+api = bot_fixtures.api
+product = bot_fixtures.product
+
+
+async def _bot_export(product: Product, user_id: int, count: int) -> list[dict]:
+    user = product.admin
+    product.say(user, f"/export @{CHANNEL}")
+    options = await product.reply(
+        user_id, lambda m: (m.text or "").startswith("Export Daily Digest") and m.reply_markup is not None
+    )
+    product.press(user, options, "▶ Export")
+    return await product.archive(user_id, count=count)
+
+
+async def test_the_bot_writes_dates_in_the_zone_picked_with_settings(product: Product, world: World) -> None:
+    admin = product.admin
+    product.say(admin, "/settings")
+    screen = await product.reply(admin.id, lambda m: (m.text or "").startswith("Time zone: UTC."))
+    product.press(admin, screen, "Asia/Tokyo")
+    await product.reply(admin.id, lambda m: (m.text or "").startswith("Time zone set to Asia/Tokyo"))
+    _check_dates(world, await _bot_export(product, admin.id, 1), "Asia/Tokyo")
+
+
+async def test_utc_until_a_typed_zone_is_set(product: Product, world: World) -> None:
+    admin = product.admin
+    _check_dates(world, await _bot_export(product, admin.id, 1), "UTC")
+    product.say(admin, "/settings Nowhere/Land")
+    await product.reply(admin.id, lambda m: (m.text or "").startswith("Unknown time zone 'Nowhere/Land'"))
+    product.say(admin, "/settings America/Sao_Paulo")
+    await product.reply(admin.id, lambda m: (m.text or "").startswith("Time zone set to America/Sao_Paulo"))
+    _check_dates(world, await _bot_export(product, admin.id, 2), "America/Sao_Paulo")
