@@ -12,6 +12,7 @@ from telethon import TelegramClient
 from telethon.tl import types as tl
 
 from exporter.records import NameBook, to_record
+from exporter.render.common import media_label
 from sandbox.world import Chat, World, expected_messages
 from tests.exporter.test_export_e2e import exported, run_export, target_of
 
@@ -145,6 +146,8 @@ def test_invoice_and_requested_peers_are_strings_of_json_text() -> None:
         '    "currency": "EUR",\n    "receipt_message_id": 9\n   }'
     )
     assert json.loads(text)["amount"] == 1250
+    # HTML and Markdown read the title back out of the string.
+    assert media_label(to_record(message, names=names, topic_id=None)) == 'Invoice: Ticket "A"'
     action = tl.MessageActionRequestedPeer(button_id=2, peers=[tl.PeerUser(7), tl.PeerChat(8)])
     service = tl.MessageService(id=6, peer_id=tl.PeerUser(1), date=1_700_000_000, action=action)
     peers = to_record(service, names=names, topic_id=None)["peers"]
