@@ -76,3 +76,54 @@ async def test_an_upgraded_supergroup_exports_both_histories_like_desktop(
     markdown_ids = [int(i) for i in re.findall(r"\^msg-(-?\d+)$", markdown, re.MULTILINE)]
     assert markdown_ids == expected
     assert expected[0] == next(iter(group.slots)) - MIGRATED_ID_SHIFT
+
+
+async def test_an_interrupted_export_of_an_upgraded_group_resumes_exactly(tmp_path: Path) -> None:
+    """The old group's stream stores shifted ids; resuming must page on from the real one."""
+    from exporter.client import SessionFile, build_client
+    from exporter.export import ExportOptions, export_chat
+    from exporter.targets import parse_target, resolve_target
+    from sandbox.cluster import Cluster
+    from sandbox.netmodel import parse_fault
+    from sandbox.world import ChatSpec, WorldSpec, build_world
+
+    def world() -> World:
+        # an old group of several pages, so an interruption can fall inside it
+        group = ChatSpec("group", "Chess Club", messages=420, members=6)
+        upgraded = ChatSpec(
+            "supergroup", "Chess Club ♟", username="chess_sandbox", messages=150, migrated_from=0
+        )
+        return build_world(WorldSpec(contacts=5, chats=[group, upgraded]))
+
+    async def export(work: Path, fault_at: int | None = None) -> tuple[object, int]:
+        TelegramClient._config = None
+        async with Cluster(world()) as cluster:
+            if fault_at is not None:
+                cluster.network.add_fault(
+                    parse_fault(f"messages.getHistory@{fault_at}=420:FLOOD_WAIT_3600*1000")
+                )
+            client = build_client(
+                SessionFile.from_payload(cluster.session_file_payload(cluster.session_string()))
+            )
+            async with client:
+                target = await resolve_target(client, parse_target("@chess_sandbox"))
+                options = ExportOptions(formats=("json",))
+                result = await export_chat(client, target, options, tmp_path / "out", work_dir=work)
+            return result, cluster.calls["messages.getHistory"]
+
+    whole, calls = await export(tmp_path / "whole")
+    truth = world()
+    expected = expected_export_ids(truth, truth.by_username("chess_sandbox"))
+    assert [m["id"] for m in exported(whole)] == expected
+    # the last three history requests fail: the old group's last pages are missing
+    partial, _ = await export(tmp_path / "work", fault_at=calls - 2)
+    assert not partial.complete
+    resumed, resumed_calls = await export(tmp_path / "work")
+    assert resumed.complete and [m["id"] for m in exported(resumed)] == expected
+    assert (
+        resumed.manifest["messages"]["written"] == resumed.manifest["messages"]["expected"] == len(expected)
+    )
+    # it reads on from where it stopped (one request a page of 100 left, one more to see the end),
+    # not the whole old group again
+    left = len(expected) - partial.manifest["messages"]["written"]
+    assert 0 < left and resumed_calls <= -(-left // 100) + 1 < calls
