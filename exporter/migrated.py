@@ -16,8 +16,8 @@ import copy
 from collections.abc import AsyncIterator
 from typing import Any
 
+from telethon import errors, utils
 from telethon import functions as F
-from telethon import utils
 from telethon.tl import types as T
 
 from db.store import StreamRow
@@ -41,7 +41,12 @@ async def upgraded_group_stream(send: Any, target: ResolvedTarget) -> tuple[Stre
         return None
     # The group's history ends at migrated_from_max_id, its messageActionChatMigrateTo.
     high = full.migrated_from_max_id + 1 if full.migrated_from_max_id else 0
-    first = await first_page(send, Stream(T.InputPeerChat(chat_id)))
+    try:
+        first = await first_page(send, Stream(T.InputPeerChat(chat_id)))
+    except (errors.ChatForbiddenError, errors.ChatIdInvalidError, errors.PeerIdInvalidError):
+        # An account that joined after the upgrade was never in the group: export what it can
+        # read, the supergroup alone (guess: what Desktop does here is not checked).
+        return None
     count = getattr(first, "count", len(first.messages))
     row = StreamRow(f"{_KEY_PREFIX}{chat_id}:0-{high}", None, 0, high, "before the upgrade", 0)
     return row, count

@@ -127,3 +127,26 @@ async def test_an_interrupted_export_of_an_upgraded_group_resumes_exactly(tmp_pa
     # not the whole old group again
     left = len(expected) - partial.manifest["messages"]["written"]
     assert 0 < left and resumed_calls <= -(-left // 100) + 1 < calls
+
+
+async def test_an_account_that_joined_after_the_upgrade_exports_the_supergroup_alone(tmp_path: Path) -> None:
+    """The old group refuses an account that was never in it (CHAT_FORBIDDEN): the supergroup's
+    own history is still exported, whole and complete."""
+    from exporter.client import SessionFile, build_client
+    from sandbox.cluster import Cluster
+    from sandbox.world import ChatSpec, WorldSpec, build_world
+
+    group = ChatSpec("group", "Chess Club", messages=40, members=6, left=True)
+    upgraded = ChatSpec("supergroup", "Chess Club ♟", username="chess_sandbox", messages=60, migrated_from=0)
+    world = build_world(WorldSpec(contacts=5, chats=[group, upgraded]))
+    supergroup = world.by_username("chess_sandbox")
+    TelegramClient._config = None
+    async with Cluster(world) as cluster:
+        client = build_client(
+            SessionFile.from_payload(cluster.session_file_payload(cluster.session_string()))
+        )
+        async with client:
+            result = await run_export(client, "@chess_sandbox", tmp_path, formats=("json",))
+    own = [i for i, _ in expected_messages(world, supergroup)]
+    assert [m["id"] for m in exported(result)] == own
+    assert result.complete and result.manifest["messages"]["expected"] == len(own)
