@@ -26,10 +26,16 @@ from exporter.completeness import empty_range_note
 from exporter.errors import ExportError
 from sandbox.cluster import Cluster
 from sandbox.world import World, expected_messages
+from tests.bot import conftest as bot_fixtures
+from tests.bot.conftest import Product
 from tests.exporter.test_cli import run_cli
 from tests.exporter.test_export_e2e import archive_files, exported, run_export
 
 FORUM = "@project_forum_sandbox"
+
+# The bot end-to-end fixtures (real aiogram against the sandbox Bot API), reused, not copied.
+api = bot_fixtures.api
+product = bot_fixtures.product
 
 
 async def test_each_topic_counts_its_root_once_and_expected_equals_written(
@@ -177,3 +183,17 @@ async def test_the_cli_refuses_topics_on_a_non_forum_and_says_when_a_range_is_em
     )
     assert code == 2 and "Traceback" not in err
     assert "The start date is not before the end date" in err
+
+
+async def test_the_bot_says_when_the_chosen_range_holds_no_message(product: Product) -> None:
+    """The sandbox's chats fell silent long ago: "last 7 days" is an empty, complete export."""
+    admin = product.admin
+    product.say(admin, "/export @daily_digest_sandbox")
+    options = await product.reply(admin.id, lambda m: (m.text or "").startswith("Export Daily Digest"))
+    for label in ("only new since my last export", "last 7 days"):
+        product.press(admin, options, "Range:")
+        options = await product.reply(admin.id, lambda m, label=label: f"Range: {label}" in (m.text or ""))
+    product.press(admin, options, "▶ Export")
+    assert await product.archive(admin.id) == []
+    summary = await product.reply(admin.id, lambda m: (m.text or "").startswith("Done: Daily Digest"))
+    assert "No message of this chat lies in the chosen range" in summary.text
