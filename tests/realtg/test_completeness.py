@@ -197,3 +197,11 @@ async def test_the_bot_says_when_the_chosen_range_holds_no_message(product: Prod
     assert await product.archive(admin.id) == []
     summary = await product.reply(admin.id, lambda m: (m.text or "").startswith("Done: Daily Digest"))
     assert "No message of this chat lies in the chosen range" in summary.text
+
+
+async def test_the_bot_refuses_a_topic_of_a_chat_that_is_not_a_forum(product: Product) -> None:
+    admin = product.admin
+    product.say(admin, "/export https://t.me/daily_digest_sandbox/3/7")
+    reply = await product.reply(admin.id, lambda m: "not a forum" in (m.text or ""))
+    assert len(reply.text.splitlines()) == 1
+    assert not await product.running.app.queue.list_for_user(admin.id)
