@@ -87,11 +87,6 @@ async def read_stream(send: Send, stream: Stream, *, after: int | None = None) -
             return
 
 
-async def first_page(send: Send, stream: Stream) -> Any:
-    """Newest message of the range, and the total ``count``: one cheap request."""
-    return await send(stream.request(0, add_offset=0, limit=1))
-
-
 # What Telegram Desktop asks for (data/data_forum.cpp); the server may send fewer.
 TOPIC_PAGE_LIMIT = 500
 # A forum that gains topics faster than we page could keep us listing forever.
