@@ -236,11 +236,12 @@ async def _plan(run: _Run, send: Any, target: ResolvedTarget, options: ExportOpt
     run.snapshot = Snapshot(high - 1)
     if not target.is_forum:
         rows = _shards(max(low, after.get(None, 0)), high, count, options, run.chat.name or "chat")
-        # A whole supergroup upgraded from a basic group holds the group's history too.
-        upgraded = None if options.bounded else await upgraded_group_stream(send, target)
+        # A supergroup upgraded from a basic group holds the group's history too.
+        upgraded = await upgraded_group_stream(send, target, options)
         if upgraded is not None:
             rows.append(upgraded[0])
-            run.total = None if count is None else count + upgraded[1]
+            if run.total is not None:
+                run.total += upgraded[1]
         return rows
     topics, users, chats = await list_topics(send, peer)
     run.names.add_users(users)

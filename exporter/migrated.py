@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telethon import errors, utils
 from telethon import functions as F
@@ -22,34 +22,49 @@ from telethon.tl import types as T
 
 from db.store import StreamRow
 
-from .streams import Page, Stream, first_page, read_stream
+from .bounds import find_range
+from .streams import Page, Stream, read_stream
 from .targets import ResolvedTarget
+
+if TYPE_CHECKING:
+    from .export import ExportOptions
 
 MIGRATED_ID_SHIFT = 1_000_000_000
 _KEY_PREFIX = "migrated:"
 
 
-async def upgraded_group_stream(send: Any, target: ResolvedTarget) -> tuple[StreamRow, int] | None:
+async def upgraded_group_stream(
+    send: Any, target: ResolvedTarget, options: ExportOptions
+) -> tuple[StreamRow, int] | None:
     """The plan row of the basic group a supergroup was upgraded from, with the group's message
-    count; None for any other chat."""
+    count; None for any other chat, or when the options choose ids (they name the supergroup's own
+    messages; an incremental export delivered the group the first time)."""
     entity = target.entity
     if not (isinstance(entity, T.Channel) and entity.megagroup):
+        return None
+    if options.min_id or options.max_id or options.last or options.after:
         return None
     full = (await send(F.channels.GetFullChannelRequest(utils.get_input_channel(entity)))).full_chat
     chat_id = getattr(full, "migrated_from_chat_id", None)
     if not chat_id:
         return None
-    # The group's history ends at migrated_from_max_id, its messageActionChatMigrateTo.
-    high = full.migrated_from_max_id + 1 if full.migrated_from_max_id else 0
     try:
-        first = await first_page(send, Stream(T.InputPeerChat(chat_id)))
+        # Dates choose from both histories, as they choose from one.
+        found = await find_range(
+            send, Stream(T.InputPeerChat(chat_id)), since=options.since, until=options.until
+        )
     except (errors.ChatForbiddenError, errors.ChatIdInvalidError, errors.PeerIdInvalidError):
         # An account that joined after the upgrade was never in the group: export what it can
         # read, the supergroup alone (guess: what Desktop does here is not checked).
         return None
-    count = getattr(first, "count", len(first.messages))
-    row = StreamRow(f"{_KEY_PREFIX}{chat_id}:0-{high}", None, 0, high, "before the upgrade", 0)
-    return row, count
+    # The group's history ends at migrated_from_max_id, its messageActionChatMigrateTo.
+    high = min(found.high, full.migrated_from_max_id + 1) if full.migrated_from_max_id else found.high
+    if found.low + 1 >= high:
+        return None
+    row = StreamRow(
+        f"{_KEY_PREFIX}{chat_id}:{found.low}-{high}", None, found.low, high, "before the upgrade", found.low
+    )
+    return row, found.count or 0
 
 
 def read_plan_row(send: Any, row: StreamRow, stream: Stream) -> AsyncIterator[Page]:
