@@ -21,6 +21,9 @@ from typing import Any
 
 from telethon import TelegramClient, errors, utils
 from telethon.tl import functions as F
+from telethon.tl import types as T
+
+from .splits import history_by_splits, in_split_ranges, split_ranges
 
 # What the export reads: messages of every kind of chat, their users and chats; files are
 # downloaded outside takeout (api/takeout lists these flags).
@@ -42,12 +45,18 @@ class SharedTakeout:
         self.lock = asyncio.Lock()
         self.readers = 0
         self.all_succeeded = True
+        self.splits: list[T.MessageRange] = []
 
     async def __call__(self, request: Any) -> Any:
+        await request.resolve(self.client, utils)
+        if self.splits and in_split_ranges(request):
+            return await history_by_splits(self._send, self.splits, request)
+        return await self._send(request)
+
+    async def _send(self, request: Any) -> Any:
         takeout_id = self.client.session.takeout_id
         if takeout_id is None:
             raise errors.TakeoutRequiredError(request)
-        await request.resolve(self.client, utils)
         return await self.client(F.InvokeWithTakeoutRequest(takeout_id, request))
 
     async def join(self) -> None:
@@ -78,11 +87,12 @@ class SharedTakeout:
             # A run stopped before finishing its takeout: continue in it when Telegram still
             # knows it; a newer takeout (another app, another run) has cancelled it otherwise.
             try:
-                await self(F.messages.GetSplitRangesRequest())
+                self.splits = await split_ranges(self._send)
                 return
             except errors.TakeoutInvalidError:
                 session.takeout_id = None
         session.takeout_id = (await self.client(_INIT)).id
+        self.splits = await split_ranges(self._send)
 
 
 _SHARED: weakref.WeakKeyDictionary[TelegramClient, SharedTakeout] = weakref.WeakKeyDictionary()

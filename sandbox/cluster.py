@@ -212,4 +212,7 @@ class Cluster:
         result = handler(call, request)
         if asyncio.iscoroutine(result):
             result = await result
+        if ctx.messages_range is not None:
+            self.calls["invokeWithMessagesRange"] += 1
+            api.account.within_range(request, result, *ctx.messages_range)
         return result

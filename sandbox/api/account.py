@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import time
 
+from telethon.extensions import BinaryReader
 from telethon.tl import functions as F
 from telethon.tl import types as T
 
-from ..mtproto.tl import RpcError
+from ..mtproto.tl import Raw, RpcError
 from . import Call, rpc
 
 OPEN = "open"
@@ -16,6 +17,7 @@ OPEN = "open"
 TAKEOUT_CONFIRMATION_DELAY = 86_400
 # guess: how wide Telegram cuts the account's common message box; Desktop reads whatever it gets.
 SPLIT_RANGE_SIZE = 10_000
+OPEN_END = 2**31 - 1
 
 
 @rpc(F.account.InitTakeoutSessionRequest)
@@ -57,8 +59,33 @@ def get_split_ranges(call: Call, request: F.messages.GetSplitRangesRequest) -> l
     and a channel through the last range only (export_api_wrap.cpp: requestSplitRanges,
     splitRequest, useOnlyLastSplit)."""
     last = max(1, call.world.box_last)
-    # guess: both ends inclusive.
+    # guess: both ends inclusive; the newest range stays open for messages still to come, the
+    # shape Desktop gives the whole box when the answer is empty (1..2^31-1).
+    lows = range(1, last + 1, SPLIT_RANGE_SIZE)
     return [
-        T.MessageRange(min_id=low, max_id=min(low + SPLIT_RANGE_SIZE - 1, last))
-        for low in range(1, last + 1, SPLIT_RANGE_SIZE)
+        T.MessageRange(min_id=low, max_id=low + SPLIT_RANGE_SIZE - 1 if low != lows[-1] else OPEN_END)
+        for low in lows
     ]
+
+
+_COMMON_BOX_PEERS = (T.InputPeerUser, T.InputPeerChat, T.InputPeerSelf)
+
+
+def within_range(request: object, result: object, min_id: int, max_id: int) -> None:
+    """invokeWithMessagesRange: a history of the common message box answers only messages whose
+    ids lie in the range (both ends, guess: inclusive).  guess: the page is cut after the
+    offset/limit slice, like min_id/max_id (api/offsets), and ``count`` stays the whole chat's;
+    channels keep their own ids and ignore the range (Desktop sends channels the last range)."""
+    if not isinstance(request, F.messages.GetHistoryRequest):
+        return
+    if not isinstance(request.peer, _COMMON_BOX_PEERS):
+        return
+    messages = getattr(result, "messages", None)
+    if isinstance(messages, list):
+        result.messages = [m for m in messages if min_id <= _message_id(m) <= max_id]
+
+
+def _message_id(message: object) -> int:
+    if isinstance(message, Raw):  # history pages carry messages serialized once
+        return BinaryReader(message.data).tgread_object().id
+    return message.id

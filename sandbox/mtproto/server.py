@@ -39,8 +39,7 @@ _WRAPPERS = (
     F.InitConnectionRequest,
     F.InvokeWithoutUpdatesRequest,
     F.InvokeWithTakeoutRequest,
-    # guess: the range only narrows what a takeout reads of the common box; the sandbox answers
-    # the inner query whole (Desktop wraps history requests in it, export_api_wrap.cpp).
+    # Narrows what a takeout reads of the common box (api/takeout; the cluster applies it).
     F.InvokeWithMessagesRangeRequest,
     F.InvokeAfterMsgRequest,
     F.InvokeAfterMsgsRequest,
@@ -84,6 +83,8 @@ class CallContext:
     session: Session
     msg_id: int
     takeout_id: int | None = None
+    # invokeWithMessagesRange: (min_id, max_id) of the common message box.
+    messages_range: tuple[int, int] | None = None
 
     @property
     def auth(self) -> AuthRecord:
@@ -310,6 +311,8 @@ class DataCentre:
                 session.auth.init = request
             elif isinstance(request, F.InvokeWithTakeoutRequest):
                 ctx.takeout_id = request.takeout_id
+            elif isinstance(request, F.InvokeWithMessagesRangeRequest):
+                ctx.messages_range = (request.range.min_id, request.range.max_id)
             elif isinstance(request, F.InvokeAfterMsgRequest | F.InvokeAfterMsgsRequest):
                 after = [request.msg_id] if isinstance(request, F.InvokeAfterMsgRequest) else request.msg_ids
                 for earlier in after:

@@ -26,6 +26,7 @@ from sandbox.world import World, expected_messages
 from tests.bot import conftest as bot_fixtures
 from tests.bot.conftest import ADMIN_ID, Product
 from tests.conftest import ClientFactory
+from tests.exporter.test_export_e2e import target_of
 
 CHANNEL = "daily_digest_sandbox"
 GROUP = "py_meetup_sandbox"
@@ -150,6 +151,30 @@ async def test_a_takeout_cancelled_mid_export_delivers_what_was_read_and_says_wh
     with zipfile.ZipFile(again.parts[0].path) as zf:
         ids = [(m["id"], m.get("topic_id")) for m in json.loads(zf.read("result.json"))["messages"]]
     assert ids == list(expected_messages(world, world.by_username(CHANNEL)))
+
+
+@pytest.mark.parametrize("kind", ["private", "group", "saved"])
+async def test_common_box_chats_are_read_range_by_range_and_stay_exact(
+    cluster: Cluster,
+    client: TelegramClient,
+    world: World,
+    tmp_path: Path,
+    kind: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Desktop reads private chats and basic groups inside takeout one split range at a time
+    (messages.getSplitRanges + invokeWithMessagesRange); the server answers only that range."""
+    monkeypatch.setattr("sandbox.api.account.SPLIT_RANGE_SIZE", 100)  # 13 ranges over the box
+    cluster.confirm_takeout()
+    chat = next(c for c in world.chats.values() if c.kind == kind and len(c.slots) >= 100)
+    resolved = await resolve_target(client, parse_target(target_of(chat)))
+    result = await export_chat(client, resolved, ExportOptions(takeout=True), tmp_path)
+    assert result.complete, result.reason
+    with zipfile.ZipFile(result.parts[0].path) as zf:
+        ids = [(m["id"], m.get("topic_id")) for m in json.loads(zf.read("result.json"))["messages"]]
+    assert ids == list(expected_messages(world, chat))
+    assert cluster.calls["messages.getSplitRanges"] == 1
+    assert cluster.calls["invokeWithMessagesRange"] >= 13
 
 
 async def _until(condition: Callable[[], bool]) -> None:
