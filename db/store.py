@@ -268,7 +268,9 @@ class StoreReader:
                 page_starts[topic_id].append(msg_id)
             count.messages += 1
             count.last_id = msg_id
-            if previous is not None and msg_id - previous > 1:
+            # Negative ids are another history's (an upgraded group's, shifted down as Telegram
+            # Desktop writes them): the step from them to the positive ids is no gap.
+            if previous is not None and msg_id - previous > 1 and (previous < 0) == (msg_id < 0):
                 missing += msg_id - previous - 1
                 if len(ranges) < ranges_listed:
                     ranges.append([previous + 1, msg_id - 1])

@@ -68,6 +68,9 @@ async def test_an_upgraded_supergroup_exports_both_histories_like_desktop(
     manifest = result.manifest
     assert result.complete and manifest["complete"] is True
     assert manifest["messages"]["expected"] == manifest["messages"]["written"] == len(expected)
+    # the step from the old group's ids to the supergroup's is no gap
+    assert all((a < 0) == (b < 0) for a, b in manifest["messages"]["gaps"]["ranges"])
+    assert manifest["messages"]["gaps"]["missing_ids"] < supergroup.slots.last + group.slots.last
     with archive_files(result) as zf:
         html = "".join(zf.read(n).decode() for n in sorted(zf.namelist()) if n.endswith(".html"))
         markdown = "".join(zf.read(n).decode() for n in sorted(zf.namelist()) if n.endswith(".md"))
