@@ -493,7 +493,8 @@ def _hostile(seed: int) -> World:
 
 SCENARIOS: dict[str, Scenario] = {
     "small": Scenario(
-        "one chat of each kind with a few hundred messages, 110 tiny private chats, a left private channel",
+        "one chat of each kind with a few hundred messages, 110 tiny private chats, a left private channel, "
+        "a basic group upgraded to a supergroup",
         _small,
     ),
     "forum-large": Scenario("a forum with 150 topics and 100,000 messages", _forum_large),
