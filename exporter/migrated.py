@@ -5,7 +5,9 @@ Upgrading leaves the older history in the basic group: the supergroup's ``channe
 ``messageActionChatMigrateTo`` and the supergroup's first ``messageActionChannelMigrateFrom``.
 Desktop's export (``export_api_wrap.cpp``, ``requestSinglePeerMigrated``) reads both and writes the
 group's messages first, their ids shifted down by 1,000,000,000 so they sort before the
-supergroup's own and never collide with them.  We do the same: the group is one more stream of
+supergroup's own and never collide with them, and so are the ids their replies within the group
+point to (``export_data_types.cpp``: ``kMigratedMessagesIdShift``, ``AdjustMigrateMessageIds``).
+Its date bounds apply to both histories alike.  We do the same: the group is one more stream of
 the plan, its ids (and the ids its replies point to) shifted as they are read, so the store,
 the renderers and the manifest see one chat.
 """

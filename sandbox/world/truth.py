@@ -75,7 +75,8 @@ def expected_sender(world: World, chat: Chat, msg_id: int) -> int:
 
 
 # Telegram Desktop writes the ids of an upgraded group's messages shifted down by this much, so they
-# sort before the supergroup's own (export_api_wrap.cpp, requestSinglePeerMigrated).
+# sort before the supergroup's own (export_data_types.cpp kMigratedMessagesIdShift, applied by
+# AdjustMigrateMessageIds to the group's slices in export_api_wrap.cpp).
 MIGRATED_ID_SHIFT = 1_000_000_000
 
 
