@@ -62,8 +62,9 @@ class BotSettings(BaseSettings):
 
     @property
     def part_size_bytes(self) -> int:
-        # One MiB below the limit leaves room for the multipart envelope.
-        return (self.upload_limit_mb - 1) * 1024 * 1024
+        # "50 MB" may be decimal (https://core.telegram.org/bots/api#sending-files): one decimal MB
+        # below it leaves room for the multipart envelope.
+        return (self.upload_limit_mb - 1) * 1_000_000
 
     @property
     def database_path(self) -> Path:

@@ -1,7 +1,7 @@
 """The archive: one zip of everything rendered plus ``manifest.json``, cut into parts.
 
 Parts are plain byte slices of the zip (``NAME.zip.001``, ``.002``, …) so that
-each fits one Bot API upload (49 MiB by default) and the whole comes back with
+each fits one Bot API upload (49,000,000 bytes by default) and the whole comes back with
 common tools: ``cat NAME.zip.0* > NAME.zip`` (``copy /b`` on Windows), or open
 ``NAME.zip.001`` in 7-Zip.  A zip that fits in one part is sent as ``NAME.zip``.
 """
@@ -19,7 +19,9 @@ from pathlib import Path
 
 from db.private import make_private, make_private_dir, private_opener
 
-DEFAULT_PART_SIZE = 49 * 1024 * 1024
+# The Bot API takes "up to 50 MB" (https://core.telegram.org/bots/api#sending-files), which may mean
+# 50,000,000 bytes for the whole request: a million bytes stay free for the multipart envelope.
+DEFAULT_PART_SIZE = 49_000_000
 MANIFEST = "manifest.json"
 _CHUNK = 1024 * 1024
 

@@ -162,7 +162,7 @@ async def _read_multipart(
     upload_limit: int,
 ) -> None:
     reader = await request.multipart()
-    file_bytes = text_bytes = 0
+    text_bytes = 0
     too_large = False
     sink: _Sink | None = None
     try:
@@ -181,8 +181,8 @@ async def _read_multipart(
             # Past the limit the rest is still read, so that the client gets a clean answer.
             sink = None if too_large else _Sink(incoming)
             while chunk := await part.read_chunk(CHUNK):
-                file_bytes += len(chunk)
-                if file_bytes > upload_limit and sink is not None:
+                # The limit covers the whole body: boundaries, headers and other fields too.
+                if request.content.total_bytes > upload_limit and sink is not None:
                     too_large = True
                     sink.discard()
                     sink = None
@@ -196,7 +196,7 @@ async def _read_multipart(
             sink.discard()
         discard(uploads)
         raise
-    if too_large:
+    if too_large or request.content.total_bytes > upload_limit:
         discard(uploads)
         raise entity_too_large()
 

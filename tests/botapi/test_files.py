@@ -122,7 +122,8 @@ async def test_upload_limit_and_caption_limit(make_api: ApiFactory) -> None:
     alice = api.add_user("Alice")
     bot = make_bot(api)
     try:
-        await bot.send_document(alice.id, BufferedInputFile(b"\0" * MiB, "exactly.bin"))
+        # The limit covers the whole request: the file plus a few hundred bytes of multipart envelope.
+        await bot.send_document(alice.id, BufferedInputFile(b"\0" * (MiB - 1024), "exactly.bin"))
         with pytest.raises(TelegramEntityTooLarge):
             await bot.send_document(alice.id, BufferedInputFile(b"\0" * (MiB + 1), "over.bin"))
         with pytest.raises(TelegramBadRequest, match="Bad Request: message caption is too long"):
@@ -138,8 +139,8 @@ async def test_upload_limit_and_caption_limit(make_api: ApiFactory) -> None:
 
 async def test_cloud_and_local_default_limits(make_api: ApiFactory) -> None:
     cloud, local = await make_api(), await make_api(local_mode=True)
-    assert (cloud.upload_limit, local.upload_limit) == (50 * MiB, 2000 * MiB)
-    assert (CLOUD_UPLOAD_LIMIT, LOCAL_UPLOAD_LIMIT) == (50 * MiB, 2000 * MiB)
+    assert (cloud.upload_limit, local.upload_limit) == (50_000_000, 2000 * MiB)
+    assert (CLOUD_UPLOAD_LIMIT, LOCAL_UPLOAD_LIMIT) == (50_000_000, 2000 * MiB)
     just_over = BufferedInputFile(bytes(CLOUD_UPLOAD_LIMIT + 1), "big.bin")  # ~0.2 s each way on loopback
     for server in (cloud, local):
         server.add_user("Alice", user_id=7)
