@@ -16,6 +16,7 @@ from telethon import utils
 from telethon.tl import types as T
 
 from ..mtproto.tl import Raw, RpcError
+from ..world.access import refusal
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -85,18 +86,21 @@ def resolve_peer(world: World, peer: object) -> Chat | None:
         chat = world.chats.get(-peer.chat_id)
         if chat is None:
             raise RpcError(400, "CHAT_ID_INVALID")
-        if chat.left or chat.banned:
-            raise RpcError(400, "CHAT_FORBIDDEN")
+        _check_readable(chat)
         return chat
     if isinstance(peer, T.InputPeerChannel | T.InputChannel):
         chat = world.chats.get(channel_peer_id(peer.channel_id))
         if chat is None or peer.access_hash != chat.access_hash:
             raise RpcError(400, "CHANNEL_INVALID")
-        if chat.banned or (chat.left and not chat.username):
-            # Telegram hides private channels you are not in; public ones stay readable.
-            raise RpcError(400, "CHANNEL_PRIVATE")
+        _check_readable(chat)
         return chat
     raise RpcError(400, "PEER_ID_INVALID")
+
+
+def _check_readable(chat: Chat) -> None:
+    refused = refusal(chat)
+    if refused is not None:
+        raise RpcError(*refused)
 
 
 def _restricted(cluster: Cluster, chat: Chat) -> Counter[int | None]:
@@ -162,4 +166,19 @@ def users_and_chats(world: World, user_ids: set[int], chat_peer_ids: set[int]) -
 
 
 # Importing the namespace modules registers their handlers.
-from . import account, auth, channels, contacts, help, messages, updates, upload, users  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    account,
+    account_lists,
+    auth,
+    channels,
+    contacts,
+    dialog_filters,
+    help,
+    messages,
+    participants,
+    photos,
+    stories,
+    updates,
+    upload,
+    users,
+)

@@ -25,10 +25,11 @@ from telethon.network.mtprotostate import MTProtoState
 from telethon.tl import TLObject, TLRequest
 from telethon.tl import functions as F
 from telethon.tl import types as T
+from telethon.tl.alltlobjects import LAYER
 from telethon.tl.core import GzipPacked, MessageContainer
 
 from .handshake import Handshake, ServerKey
-from .tl import RPC_RESULT_ID, RpcError, gzip_packed, serialize
+from .tl import RPC_RESULT_ID, RpcError, gzip_packed, read_messages, serialize
 from .transport import Codec, TransportError, detect
 
 log = logging.getLogger("sandbox.mtproto")
@@ -45,6 +46,13 @@ _WRAPPERS = (
     F.InvokeAfterMsgsRequest,
 )
 _GZIP_THRESHOLD = 1024
+# The sandbox speaks one API layer, Telethon's: its answers would not parse in another layer's client.
+# guess: Telegram serves a range of layers and refuses others with 400 INPUT_LAYER_INVALID ("The
+# provided layer is invalid", Telethon's error table); a request of a schema the sandbox does not
+# know gets 400 INPUT_METHOD_INVALID ("The invoked method does not exist anymore or has never
+# existed", same table). Either is an answer, never a dropped connection.
+LAYER_INVALID = RpcError(400, "INPUT_LAYER_INVALID")
+METHOD_INVALID = RpcError(400, "INPUT_METHOD_INVALID")
 
 
 @dataclass
@@ -251,7 +259,13 @@ class DataCentre:
             session.announced = True
             self.stats["new_session_created"] += 1
             out.append((T.NewSessionCreated(msg_id, session.unique_id, self.salt)._bytes(), True))
-        self._process(session, msg_id, BinaryReader(body).tgread_object(), out)
+        for inner_id, obj in read_messages(msg_id, body):
+            if obj is None:
+                self.stats["unknown_constructors"] += 1
+                header = struct.pack("<Iq", RPC_RESULT_ID, inner_id)
+                out.append((header + T.RpcError(METHOD_INVALID.code, METHOD_INVALID.message)._bytes(), True))
+            else:
+                self._process(session, inner_id, obj, out)
         self._send(session, out)
 
     @staticmethod
@@ -304,8 +318,12 @@ class DataCentre:
 
     async def _rpc(self, session: Session, msg_id: int, request: TLRequest) -> bytes:
         ctx = CallContext(self, session, msg_id)
+        header = struct.pack("<Iq", RPC_RESULT_ID, msg_id)
         while isinstance(request, _WRAPPERS):
             if isinstance(request, F.InvokeWithLayerRequest):
+                if request.layer != LAYER:
+                    self.stats["other_layers"] += 1
+                    return header + T.RpcError(LAYER_INVALID.code, LAYER_INVALID.message)._bytes()
                 session.auth.layer = request.layer
             elif isinstance(request, F.InitConnectionRequest):
                 session.auth.init = request
@@ -320,7 +338,6 @@ class DataCentre:
                     if event is not None:
                         await event.wait()
             request = request.query
-        header = struct.pack("<Iq", RPC_RESULT_ID, msg_id)
         if isinstance(request, F.PingRequest | F.PingDelayDisconnectRequest):
             # A wrapped ping (invokeWithoutUpdates(ping)) is answered inside rpc_result.
             self.stats["pings"] += 1

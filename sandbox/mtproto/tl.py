@@ -7,8 +7,10 @@ import struct
 import zlib
 from functools import cache
 
+from telethon.errors import TypeNotFoundError
+from telethon.extensions import BinaryReader
 from telethon.tl import TLObject
-from telethon.tl.core import GzipPacked
+from telethon.tl.core import GzipPacked, MessageContainer
 
 VECTOR_ID = 0x1CB5C415
 BOOL_TRUE = struct.pack("<I", 0x997275B5)
@@ -76,3 +78,22 @@ def method_name(request_type: type) -> str:
 def error_name(method: str) -> str:
     """messages.getHistory -> MESSAGES_GETHISTORY, the form RPC error strings use."""
     return re.sub(r"[^A-Z0-9]+", "_", method.upper())
+
+
+def read_messages(msg_id: int, body: bytes) -> list[tuple[int, object | None]]:
+    """The message, or a container's messages, each read alone: None for one of an unknown schema,
+    so that only that one is refused (https://core.telegram.org/mtproto/service_messages#containers:
+    msg_id, seqno, bytes, body per message)."""
+    try:
+        return [(msg_id, BinaryReader(body).tgread_object())]
+    except TypeNotFoundError:
+        if struct.unpack_from("<I", body)[0] != MessageContainer.CONSTRUCTOR_ID:
+            return [(msg_id, None)]
+    messages: list[tuple[int, object | None]] = []
+    (count,), offset = struct.unpack_from("<i", body, 4), 8
+    for _ in range(count):
+        inner_id, _seq, length = struct.unpack_from("<qii", body, offset)
+        offset += 16
+        messages.extend(read_messages(inner_id, body[offset : offset + length]))
+        offset += length
+    return messages

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from telethon import utils
 
+from .access import unreadable_reason
 from .model import Chat, World
 
 
@@ -37,6 +38,9 @@ def describe(world: World) -> dict:
             "message_count": len(chat.slots) - len(restricted),
             "left": chat.left,
             "banned": chat.banned,
+            # An export of a chat the account cannot read is refused, whatever its messages.
+            "exportable": unreadable_reason(chat) is None,
+            "unreadable_because": unreadable_reason(chat),
         }
         if chat.migrated_to is not None:
             entry["migrated_to"] = chat.migrated_to.peer_id
