@@ -258,9 +258,6 @@ def dialog_chats(world: World) -> list[tuple[int, int, Chat]]:
     for chat in world.chats.values():
         if chat.left or chat.banned or not len(chat.slots):
             continue
-        if chat.migrated_to is not None:
-            # guess: an upgraded group leaves the dialog list; its supergroup stands for both
-            continue
         top = top_message(world, chat)
         rows.append((world.date_of(chat, top), chat.peer_id, chat))
     rows.sort(key=lambda row: (row[0], row[1]), reverse=True)

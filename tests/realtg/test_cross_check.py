@@ -30,8 +30,6 @@ def _describe_counts(described: dict) -> dict[str, dict]:
     for chat in described["chats"]:
         if chat["left"] or chat["banned"] or chat.get("exportable") is False:
             continue
-        if "migrated_to" in chat:
-            continue  # an upgraded group is read through its supergroup
         entry: dict = {"messages": chat["message_count"]}
         if "migrated_from" in chat:
             old = by_peer[chat["migrated_from"]]

@@ -29,8 +29,12 @@ async def test_the_sandbox_keeps_the_old_history_in_the_basic_group(
     supergroup = _upgraded(world)
     group = supergroup.migrated_from
     dialogs = {d.id for d in await client.get_dialogs(limit=None)}
-    # the group itself is deactivated and out of the dialog list; the supergroup stands for both
-    assert supergroup.peer_id in dialogs and group.peer_id not in dialogs
+    # both stay in the dialog list, the group deactivated and pointing to its supergroup: Desktop's
+    # export merges such a group into its supergroup (export_data_types.cpp ParseDialogsInfo reads
+    # migratedToChannelId, AddMigrateFromSlice)
+    assert supergroup.peer_id in dialogs and group.peer_id in dialogs
+    old_entity = await client.get_entity(group.peer_id)
+    assert old_entity.deactivated and old_entity.migrated_to.channel_id == supergroup.bare_id
     entity = await client.get_entity(supergroup.peer_id)
     full = (await client(F.channels.GetFullChannelRequest(entity))).full_chat
     assert (full.migrated_from_chat_id, full.migrated_from_max_id) == (group.bare_id, group.slots.last)

@@ -108,12 +108,7 @@ async def test_channels_have_short_pages_in_the_middle(client: TelegramClient, w
 
 async def test_dialogs_page_past_one_hundred(cluster: Cluster, client: TelegramClient, world: World) -> None:
     dialogs = await client.get_dialogs(limit=None)
-    # an upgraded basic group leaves the list: its supergroup stands for both
-    expected = {
-        c.peer_id
-        for c in world.chats.values()
-        if not c.left and not c.banned and len(c.slots) and c.migrated_to is None
-    }
+    expected = {c.peer_id for c in world.chats.values() if not c.left and not c.banned and len(c.slots)}
     assert len(expected) > 100
     assert sorted(d.id for d in dialogs) == sorted(expected)
     assert len({d.id for d in dialogs}) == len(dialogs)
