@@ -43,6 +43,9 @@ def describe(progress: Progress, title: str) -> str:
             names = [name if n == 1 else f"{name} ×{n}" for name, n in list(streams.items())[:3]]
             more = f" and {len(streams) - 3} more" if len(streams) > 3 else ""
             lines.append(f"Reading: {', '.join(names)}{more}")
+        if progress.limited:
+            # Nothing on our side would make it faster: say so, so nobody waits for a fix.
+            lines.append(f"Telegram is the limit: it allows this account about {progress.rate:,.0f} msg/s.")
         if progress.flood_wait:
             lines.append(f"Telegram asked us to wait {progress.flood_wait.seconds} s; continuing after that.")
     else:

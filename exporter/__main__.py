@@ -218,6 +218,8 @@ def describe_progress(progress: Progress) -> str:
         shown = ", ".join(name if n == 1 else f"{name} ×{n}" for name, n in list(streams.items())[:3])
         more = len(streams) - 3
         parts.append(f"reading {shown}" + (f" +{more} topics" if more > 0 else ""))
+    if progress.limited:
+        parts.append("Telegram is the limit")
     if progress.flood_wait:
         parts.append(f"Telegram asked us to wait {duration(progress.flood_wait.seconds)}")
     return "  ".join(parts)

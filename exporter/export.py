@@ -47,6 +47,7 @@ from .bounds import find_range
 from .completeness import count_mismatch, with_header_topics
 from .dedupe import SeenFilter, capacity_for
 from .errors import DiskFull, ExportError, WorkStoreDamaged, explain, is_disk_full
+from .eta import LimitedSince, remaining_seconds, steady_rate
 from .migrated import read_plan_row, upgraded_group_stream
 from .records import NameBook, to_record, topic_of
 from .render.local_time import LocalTime
@@ -121,16 +122,16 @@ class Progress:
     elapsed: float
     active_topics: tuple[str, ...] = ()
     flood_wait: FloodWait | None = None
+    # Set once Telegram refused a request for flooding: from then on Telegram is the limit.
+    limited: LimitedSince | None = None
 
     @property
     def rate(self) -> float:
-        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+        return steady_rate(self.done, self.elapsed, self.limited)
 
     @property
     def eta(self) -> float | None:
-        if not self.total or self.rate <= 0 or self.done >= self.total:
-            return None
-        return (self.total - self.done) / self.rate
+        return remaining_seconds(self.done, self.total, self.elapsed, self.limited)
 
 
 ProgressListener = Callable[[Progress], None]
@@ -168,6 +169,7 @@ class _Run:
     after: dict[int | None, int] = field(default_factory=dict)
     flood: FloodWait | None = None
     flood_until: float = 0.0
+    limited: LimitedSince | None = None
     # Everything up to the newest message seen when the export started; newer ones are left out.
     snapshot: Snapshot = field(default_factory=lambda: Snapshot(0))
     # Where the export writes: a new plan checks there is room for it.
@@ -178,11 +180,12 @@ class _Run:
         if self.listener is None:
             return
         flood = self.flood if time.monotonic() < self.flood_until else None
-        self.listener(
-            Progress(phase, self.done, self.total, self.clock.wall, tuple(self.active.values()), flood)
-        )
+        active = tuple(self.active.values())
+        self.listener(Progress(phase, self.done, self.total, self.clock.wall, active, flood, self.limited))
 
     def on_flood_wait(self, wait: FloodWait) -> None:
+        if self.limited is None:
+            self.limited = LimitedSince(self.clock.wall, self.done)
         self.flood = wait
         self.flood_until = time.monotonic() + wait.seconds
         self.emit()

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from .cluster import Cluster
-from .netmodel import NetworkModel, parse_fault
+from .netmodel import LIMIT_PRESETS, NetworkModel, parse_fault
 from .world import SCENARIOS, build_scenario, describe
 
 # How often the --control file is looked at: changes apply within this time.
@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--rate", type=float, default=None, help="history requests per second (flood limit)")
     serve.add_argument("--burst", type=float, default=20.0, help="history requests allowed at once")
     serve.add_argument("--takeout-factor", type=float, default=1.0, help="rate multiplier inside takeout")
+    serve.add_argument(
+        "--limits",
+        choices=sorted(LIMIT_PRESETS),
+        help="a named flood limit instead of --rate/--burst/--takeout-factor: strict = the strictest "
+        "public reports for messages.getHistory (30 at once, then 1 request/s; takeout 2x, a guess)",
+    )
     serve.add_argument("--port", type=int, default=0, help="port of the home DC (others follow); 0 = any")
     serve.add_argument("--password", default=None, help="2FA password of the account (default: none)")
     serve.add_argument(
@@ -82,6 +88,8 @@ async def _serve(args: argparse.Namespace) -> int:
         seed=args.seed,
         faults=[parse_fault(spec) for spec in args.fault],
     )
+    if args.limits:
+        network.use_limits(args.limits)
     ports = None
     if args.port:
         ports = {dc_id: args.port + index for index, dc_id in enumerate((2, 4))}

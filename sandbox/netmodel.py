@@ -34,6 +34,38 @@ HISTORY_METHODS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class LimitPreset:
+    """A named flood limit for history methods (``python -m sandbox serve --limits NAME``)."""
+
+    rate: float
+    burst: float
+    takeout_factor: float
+    evidence: str
+
+
+LIMIT_PRESETS = {
+    # Telethon PR #565 reports FLOOD_WAIT after "3000 messages within 30 seconds" of getHistory, and
+    # Telethon's iter_messages therefore waits 1 s between requests beyond 3000 messages
+    # (client/messages.py, ``wait_time``): 30 requests of 100 at once, then about one a second.
+    # guess: takeout doubles the sustained rate (api/takeout says only that takeout sessions get
+    # "reduced flood limits"; no one has published by how much).
+    "strict": LimitPreset(
+        rate=1.0,
+        burst=30.0,
+        takeout_factor=2.0,
+        evidence="Telethon PR #565: 3000 messages within 30 s, then ~1 request/s",
+    ),
+}
+
+
+def limit_preset(name: str) -> LimitPreset:
+    try:
+        return LIMIT_PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown limits {name!r}: expected one of {', '.join(LIMIT_PRESETS)}") from None
+
+
 @dataclass
 class TokenBucket:
     rate: float
@@ -125,6 +157,13 @@ class NetworkModel:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+
+    def use_limits(self, name: str) -> LimitPreset:
+        """Apply a named preset's rate, burst and takeout factor."""
+        preset = limit_preset(name)
+        self.rate, self.burst, self.takeout_factor = preset.rate, preset.burst, preset.takeout_factor
+        self._buckets.clear()
+        return preset
 
     def delay(self) -> float:
         if self.jitter:
