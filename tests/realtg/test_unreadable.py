@@ -16,7 +16,13 @@ import pytest
 
 from sandbox.cluster import Cluster
 from sandbox.world import ChatSpec, World, WorldSpec, build_world, describe, expected_messages
+from tests.bot import conftest as bot_fixtures
+from tests.bot.conftest import Product
 from tests.exporter.test_cli import run_cli
+
+# The bot end-to-end fixtures (real aiogram against the sandbox Bot API), reused, not copied.
+api = bot_fixtures.api
+product = bot_fixtures.product
 
 CHATS = {
     "Left basic group": ("left", ChatSpec("group", "Left basic group", messages=40, left=True)),
@@ -87,3 +93,13 @@ async def test_a_public_channel_the_account_left_still_exports_whole(
     assert code == 0, err
     [archive] = (tmp_path / "out").glob("*.zip")
     assert archive.exists() and len(list(expected_messages(world, chat))) > 0
+
+
+async def test_the_bot_refuses_an_unreadable_chat_in_one_sentence(product: Product, world: World) -> None:
+    """Through the bot too (real aiogram against the sandbox Bot API, real Telethon)."""
+    admin = product.admin
+    chat = _by_title(world, "Left private channel")
+    product.say(admin, f"/export {chat.peer_id}")
+    reply = await product.reply(admin.id, lambda m: "join" in (m.text or ""), timeout=20)
+    assert "Traceback" not in reply.text and "\n" not in reply.text.strip(), reply.text
+    assert not await product.running.app.queue.list_for_user(admin.id)
