@@ -12,14 +12,18 @@ measurement under the preset itself.
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from telethon import TelegramClient
+from telethon import TelegramClient, errors
+from telethon.tl import functions as F
 
 from bot.progress import describe as bot_progress_text
 from exporter.__main__ import describe_progress
+from exporter.client import SessionFile, build_client
 from exporter.export import ExportOptions, Progress, export_chat
 from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
@@ -95,3 +99,28 @@ async def test_rate_limited_export_runs_at_the_allowed_rate_and_says_telegram_is
     assert limited.limited is not None
     assert "Telegram is the limit" in describe_progress(limited)
     assert "Telegram is the limit" in bot_progress_text(limited, "Busy channel")
+
+
+async def test_sandbox_serve_limits_strict_refuses_the_31st_page_at_once(tmp_path: Path) -> None:
+    """``python -m sandbox serve --limits strict``: 30 history requests at once, then FLOOD_WAIT."""
+    session_file = tmp_path / "session.json"
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "sandbox", "serve", "--limits", "strict", "--session-file", str(session_file),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert (await asyncio.wait_for(server.stdout.readline(), 60)).startswith(b"sandbox ready")
+        TelegramClient._config = None
+        client = build_client(SessionFile.load(session_file))
+        async with client:
+            channel = await client.get_input_entity("daily_digest_sandbox")
+            page = F.messages.GetHistoryRequest(channel, 0, None, 0, 100, 0, 0, 0)
+            for _ in range(30):
+                await client(page)
+            with pytest.raises(errors.FloodWaitError) as refused:
+                await client(page)
+        assert refused.value.seconds == 1
+    finally:
+        TelegramClient._config = None
+        server.terminate()
+        await server.wait()
