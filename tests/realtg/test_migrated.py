@@ -180,3 +180,14 @@ async def test_dates_choose_from_both_histories(client: TelegramClient, world: W
         wanted = [i for d, i in dated if (since is None or d >= since) and (until is None or d < until)]
         assert [m["id"] for m in exported(result)] == wanted, (since, until)
         assert result.complete
+
+
+async def test_a_takeout_export_of_an_upgraded_supergroup_holds_both_histories(
+    client: TelegramClient, world: World, tmp_path: Path
+) -> None:
+    world.takeout_confirmed = True
+    supergroup = _upgraded(world)
+    await client.get_dialogs(limit=None)
+    result = await run_export(client, str(supergroup.peer_id), tmp_path, takeout=True)
+    assert [m["id"] for m in exported(result)] == expected_export_ids(world, supergroup)
+    assert result.complete
