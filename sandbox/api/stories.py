@@ -17,13 +17,15 @@ from . import Call, resolve_peer, rpc
 
 @rpc(F.stories.GetPinnedStoriesRequest, F.stories.GetStoriesArchiveRequest)
 def get_story_list(call: Call, request: object) -> T.stories.Stories:
-    resolve_peer(call.world, request.peer)  # type: ignore[attr-defined]  # an unknown peer is refused
+    if not isinstance(request.peer, T.InputPeerSelf):  # type: ignore[attr-defined]
+        resolve_peer(call.world, request.peer)  # type: ignore[attr-defined]  # an unknown peer is refused
     return T.stories.Stories(count=0, stories=[], chats=[], users=[])
 
 
 @rpc(F.stories.GetPeerStoriesRequest)
 def get_peer_stories(call: Call, request: F.stories.GetPeerStoriesRequest) -> T.stories.PeerStories:
-    resolve_peer(call.world, request.peer)
     asked = request.peer
+    if not isinstance(asked, T.InputPeerSelf):
+        resolve_peer(call.world, asked)
     peer = T.PeerUser(call.world.me.id) if isinstance(asked, T.InputPeerSelf) else utils.get_peer(asked)
     return T.stories.PeerStories(stories=T.PeerStories(peer=peer, stories=[]), chats=[], users=[])
