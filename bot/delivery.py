@@ -29,7 +29,7 @@ from aiogram.exceptions import (
 from aiogram.types import FSInputFile, Message
 
 from db.jobs import JobPart
-from exporter.completeness import empty_range_note
+from exporter.completeness import empty_range_note, snapshot_note
 from exporter.export import ExportResult
 from exporter.timing import PHASES, TimingReport
 
@@ -63,9 +63,9 @@ def summary_text(result: ExportResult) -> str:
     topics = manifest.get("topics")
     if topics:
         lines.append(f"{len(topics)} topics, each kept as its own topic")
-    empty = empty_range_note(manifest)
-    if empty:
-        lines.append(empty)
+    for note in (empty_range_note(manifest), snapshot_note(manifest)):
+        if note:
+            lines.append(note)
     r = report.requests
 
     def share(seconds: float) -> str:

@@ -31,7 +31,7 @@ from db import CheckpointStore, DbError, open_database
 
 from .archive import DEFAULT_PART_SIZE
 from .client import SessionFileError
-from .completeness import empty_range_note
+from .completeness import empty_range_note, snapshot_note
 from .errors import RELOGIN, ExplainedError, duration, explain
 from .export import DEFAULT_FORMATS, FORMATS, ExportOptions, Progress, default_work_dir, export_chat
 from .qr_login import login_by_qr
@@ -302,9 +302,9 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         if checkpoints is not None and result.complete and result.last_ids:
             await checkpoints.record_exported(me, target.chat.id, result.last_ids, None)
     print(result.report.summary())
-    empty = empty_range_note(result.manifest)
-    if empty:
-        print(empty, file=sys.stderr)
+    for note in (empty_range_note(result.manifest), snapshot_note(result.manifest)):
+        if note:
+            print(note, file=sys.stderr)
     for part in result.parts:
         print(f"{'archive' if part.count == 1 else f'part {part.index}/{part.count}'}: {part.path}")
     if not result.complete:

@@ -54,3 +54,17 @@ def empty_range_note(manifest: dict[str, Any]) -> str | None:
     if manifest["complete"] and ranged and manifest["messages"]["written"] == 0:
         return "No message of this chat lies in the chosen range (dates or ids), so the archive is empty."
     return None
+
+
+def snapshot_note(manifest: dict[str, Any]) -> str | None:
+    """The sentence for a forum that received messages while it was exported, else None.
+
+    The count is what the plan saw; more may have arrived later, hence "at least"."""
+    left_out = sum(topic.get("newer_messages_left_out") or 0 for topic in manifest.get("topics") or ())
+    snapshot = manifest.get("snapshot") or {}
+    if not left_out or not snapshot.get("max_id"):
+        return None
+    return (
+        f"The chat is a snapshot up to message {snapshot['max_id']}: at least {left_out:,} newer "
+        "messages arrived while it was exported and are left out; the next export picks them up."
+    )

@@ -16,6 +16,8 @@ from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
 from sandbox.netmodel import parse_fault
 from sandbox.world import World, build_scenario, expected_messages
+from tests.bot.conftest import Product
+from tests.bot.test_jobs_and_admin import start_export
 from tests.exporter.test_export_e2e import exported, ids_of, run_export
 
 FORUM = "live_forum_sandbox"
@@ -83,3 +85,16 @@ async def test_a_resumed_live_export_keeps_its_first_snapshot(
     assert ids_of(exported(result)) == [(i, t) for i, t in expected_messages(world, forum) if i <= first]
     left_out = {e["id"]: e["newer_messages_left_out"] for e in result.manifest["topics"]}
     assert left_out == {e["id"]: e["newer_messages_left_out"] for e in partial.manifest["topics"]}
+
+
+async def test_the_bot_summary_says_what_the_snapshot_left_out(product: Product, world: World) -> None:
+    admin = product.admin
+    await start_export(product, admin, f"@{FORUM}")
+    summary = await product.reply(
+        admin.id, lambda m: (m.text or "").startswith("Done: Live Forum"), timeout=60
+    )
+    assert world.live is not None
+    world.live.paused = True
+    assert "The chat is a snapshot up to message " in summary.text, summary.text
+    assert "newer messages arrived while it was exported and are left out" in summary.text
+    assert await product.archive(admin.id)
