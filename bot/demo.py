@@ -1,7 +1,7 @@
 """python -m bot --sandbox: the whole product offline, with a scripted user.
 
-A sandbox Telegram (the forum-large scenario: 150 topics, 100,000 messages)
-serves the user client; a sandbox Bot API serves the bot; a scripted person
+A sandbox Telegram (the forum-large scenario: 150 topics, 100,000 messages,
+and people still writing in it, as in a real forum) serves the user client; a sandbox Bot API serves the bot; a scripted person
 sends /export for the forum and taps Export.  The terminal shows the
 conversation as it happens, and the archive parts end up in ``out``.
 This is the only place besides tests where product code starts the sandbox.
@@ -26,6 +26,7 @@ from sandbox.botapi import BotAPIServer, SentDocument
 from sandbox.cluster import Cluster
 from sandbox.netmodel import NetworkModel
 from sandbox.world import build_scenario
+from sandbox.world.live import LiveForum
 
 from .app import running_bot
 from .settings import BotSettings
@@ -89,6 +90,9 @@ async def run_demo(out: str) -> int:
             flush=True,
         )
         world = build_scenario("forum-large")
+        # A real forum does not hold still while it is exported: a message arrives every 5 requests,
+        # so the summary shows the export as the snapshot it is.
+        world.live = LiveForum(world.by_username("big_forum_sandbox").peer_id, every=5)
         async with (
             Cluster(world, network=NetworkModel(latency=0.05)) as cluster,
             BotAPIServer(work / "botapi") as api,

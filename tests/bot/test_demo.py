@@ -30,3 +30,6 @@ def test_offline_demo_ends_with_the_archive_saved(tmp_path: Path) -> None:
     assert manifest["complete"] is True
     assert len(manifest["topics"]) == 150
     assert all(topic["written"] == topic["expected"] for topic in manifest["topics"])
+    # The forum kept receiving messages: the archive is the snapshot, and the summary says so.
+    assert sum(topic["newer_messages_left_out"] for topic in manifest["topics"]) > 0
+    assert "The chat is a snapshot up to message" in result.stdout
