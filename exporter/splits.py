@@ -16,6 +16,8 @@ from typing import Any
 from telethon.tl import functions as F
 from telethon.tl import types as T
 
+from .streams import Stream
+
 Send = Callable[[Any], Awaitable[Any]]
 # Desktop's range for the whole box when the server gives none (export_api_wrap.cpp).
 WHOLE_BOX = T.MessageRange(min_id=1, max_id=2**31 - 1)
@@ -53,10 +55,10 @@ async def history_by_splits(send: Send, splits: list[T.MessageRange], request: A
             break
         if upward:
             start = offset if index == 0 else message_range.min_id
-            part = _history(request.peer, start, -left, left)
+            part = Stream(request.peer).request(start, add_offset=-left, limit=left)
         else:
             start = offset if index == 0 and offset else message_range.max_id + 1
-            part = _history(request.peer, min(start, WHOLE_BOX.max_id), 0, left)
+            part = Stream(request.peer).request(min(start, WHOLE_BOX.max_id), add_offset=0, limit=left)
         page = await send(F.InvokeWithMessagesRangeRequest(message_range, part))
         if answer is None:
             answer = page
@@ -69,16 +71,3 @@ async def history_by_splits(send: Send, splits: list[T.MessageRange], request: A
     # Telegram's order: newest first.
     answer.messages = sorted(messages, key=lambda m: m.id, reverse=True)[: request.limit]
     return answer
-
-
-def _history(peer: Any, offset_id: int, add_offset: int, limit: int) -> F.messages.GetHistoryRequest:
-    return F.messages.GetHistoryRequest(
-        peer=peer,
-        offset_id=offset_id,
-        offset_date=None,
-        add_offset=add_offset,
-        limit=limit,
-        max_id=0,
-        min_id=0,
-        hash=0,
-    )
