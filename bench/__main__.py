@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .timing import sandbox_request_percentiles, timing_table
+
 MAX_CONCURRENCY = 32  # ours: most requests in flight (exporter.export.ExportOptions.max_concurrency)
 
 
@@ -38,11 +40,34 @@ class Scenario:
     prefix: dict[str, int] = field(default_factory=dict)
     # Forum topics ours reads when the whole forum would take too long (scaled the same way).
     ours_topics: tuple[int, ...] | None = None
+    # Processes that keep a core busy each while the contestant runs (the machine is not quiet).
+    busy_cores: int = 0
+
+
+TIMING_DESCRIPTION = (
+    "one channel of 100,000 messages at {ms} ms{busy}: reported request p50/p95 against the sandbox's clock"
+)
+TIMING_SCENARIOS = [
+    Scenario(
+        f"timing-{ms}ms" + ("-busy" if busy else ""),
+        "channel-large",
+        "@large_channel_sandbox",
+        TIMING_DESCRIPTION.format(
+            ms=ms, busy=", both cores kept busy by two other processes" if busy else ""
+        ),
+        latency_ms=ms,
+        contestants=("ours",),
+        busy_cores=2 if busy else 0,
+    )
+    for ms in (0, 50, 130)
+    for busy in (False, True)
+]
 
 
 SCENARIOS = {
     s.name: s
     for s in [
+        *TIMING_SCENARIOS,
         Scenario(
             "forum-130ms",
             "bench-forum",
@@ -154,8 +179,17 @@ async def run_contestant(scenario: Scenario, contestant: str, folder: Path) -> R
             args += ["--max-messages", str(limit)]
         if contestant == "ours" and scenario.ours_topics:
             args += ["--topics", ",".join(map(str, scenario.ours_topics))]
-        child = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE)
-        out, _ = await child.communicate()
+        spinners = [
+            await asyncio.create_subprocess_exec(sys.executable, "-c", "while True: pass")
+            for _ in range(scenario.busy_cores)
+        ]
+        try:
+            child = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE)
+            out, _ = await child.communicate()
+        finally:
+            for spinner in spinners:
+                spinner.kill()
+                await spinner.wait()
         if child.returncode != 0:
             raise RuntimeError(f"{contestant} failed on {scenario.name} (exit {child.returncode})")
         measured = json.loads(out.decode().strip().splitlines()[-1])
@@ -169,6 +203,7 @@ async def run_contestant(scenario: Scenario, contestant: str, folder: Path) -> R
     extra = {
         k: v for k, v in measured.items() if k not in ("contestant", "messages", "wall", "cpu", "peak_rss_mb")
     }
+    extra.update(sandbox_request_percentiles(stats))
     return Result(
         scenario.name,
         contestant,
@@ -221,6 +256,7 @@ def table(results: list[Result], cpu_bound: float) -> str:
                 f"{row.requests:>10,}{row.flood_waits:>9}{row.flood_seconds:>9}"
                 f"{row.cpu_us_per_message:>12.1f}{row.peak_rss_mb:>8.0f} MB  {versus}{note}"
             )
+    lines += timing_table(results)
     lines.append(
         "\n(first N): a slow contestant read only its first N messages; its rate is measured on those."
         "\nrefused: requests the sandbox refused with FLOOD_WAIT; asked s: the seconds those asked for."

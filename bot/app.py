@@ -28,7 +28,7 @@ from exporter.jobs import ExportJobs
 from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .context import App
-from .handlers import admin, errors, export, jobs, policy, settings, start
+from .handlers import admin, details, errors, export, jobs, policy, settings, start
 from .middlewares.access import AccessMiddleware
 from .middlewares.retry import RetryAfterMiddleware
 from .settings import BotSettings
@@ -76,6 +76,7 @@ def make_dispatcher(app: App) -> Dispatcher:
         export.make_router(),
         policy.make_router(),
         jobs.make_router(),
+        details.make_router(),
         settings.make_router(),
         start.make_router(),
     )

@@ -26,12 +26,12 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import FSInputFile, Message
+from aiogram.types import FSInputFile, InlineKeyboardMarkup, Message
 
 from db.jobs import JobPart
 from exporter.completeness import empty_range_note, snapshot_note
 from exporter.export import ExportResult
-from exporter.timing import PHASES, TimingReport
+from exporter.timing_summary import breakdown, headline
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -50,41 +50,19 @@ class Destination:
 
 
 def summary_text(result: ExportResult) -> str:
-    """The timing summary for people: what was exported, how fast, and where the time went."""
-    report: TimingReport = result.report
+    """The summary for people: what was exported, how long it took and why; the numbers behind
+    it are one tap away (``details_text``)."""
     manifest = result.manifest
     title = result.chat.name or "this chat"
     # Incomplete covers both a stop (flood wait, error) and counts that disagree with Telegram's.
     head = "Done" if result.complete else "Incomplete"
-    lines = [
-        f"{head}: {title}",
-        f"{report.messages:,} messages in {report.wall:.1f} s ({report.messages_per_second:,.0f} msg/s)",
-    ]
+    lines = [f"{head}: {title}", *headline(result.report)]
     topics = manifest.get("topics")
     if topics:
         lines.append(f"{len(topics)} topics, each kept as its own topic")
     for note in (empty_range_note(manifest), snapshot_note(manifest)):
         if note:
             lines.append(note)
-    r = report.requests
-
-    def share(seconds: float) -> str:
-        return f"{seconds:.1f} s ({100 * seconds / report.wall:.0f} %)" if report.wall else f"{seconds:.1f} s"
-
-    lines.append("")
-    lines.append(
-        f"Telegram requests: {r.count:,}, in flight {share(r.in_flight_wall)}, p50 {1000 * r.p50:.0f} ms"
-    )
-    if report.flood.count:
-        lines.append(
-            f"Flood waits: {report.flood.waits or report.flood.count}, {share(report.flood.waited_wall)} "
-            f"({report.flood.count} refused requests, Telegram asked for {report.flood.announced_seconds} s)"
-        )
-    else:
-        lines.append("Flood waits: none")
-    for phase in PHASES:
-        lines.append(f"{phase.capitalize()}: {share(report.phases.get(phase, 0.0))}")
-    lines.append("Phases overlap, so the shares need not add up to 100 %.")
     if not result.complete:
         lines.append("")
         lines.append(f"Why it is incomplete: {result.reason}")
@@ -92,6 +70,11 @@ def summary_text(result: ExportResult) -> str:
             "What was read is in the PARTIAL archive below; /export the same chat again to continue."
         )
     return "\n".join(lines)
+
+
+def details_text(result: ExportResult) -> str:
+    """What "Details" shows in place of the summary: the timing breakdown (also in manifest.json)."""
+    return "\n".join([f"Timing of {result.chat.name or 'this chat'}", *breakdown(result.report)])
 
 
 def caption(result: ExportResult, index: int, count: int) -> str:
@@ -107,6 +90,7 @@ def delivery_record(result: ExportResult) -> tuple[dict[str, Any], list[JobPart]
     crash without exporting again (the parts' paths and sha256 say whether the files are intact)."""
     record = {
         "summary": summary_text(result),
+        "details": details_text(result),
         "summary_sent": False,
         "captions": [caption(result, part.index, part.count) for part in result.parts],
         "complete": result.complete,
@@ -145,9 +129,13 @@ async def with_retries(send: Callable[[], Awaitable[_T]], what: str, bound: floa
         await asyncio.sleep(wait)
 
 
-async def send_text(bot: Bot, where: Destination, text: str, bound: float) -> Message:
+async def send_text(
+    bot: Bot, where: Destination, text: str, bound: float, markup: InlineKeyboardMarkup | None = None
+) -> Message:
     return await with_retries(
-        lambda: bot.send_message(chat_id=where.chat_id, message_thread_id=where.thread_id, text=text),
+        lambda: bot.send_message(
+            chat_id=where.chat_id, message_thread_id=where.thread_id, text=text, reply_markup=markup
+        ),
         "a message",
         bound,
     )

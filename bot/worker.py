@@ -29,6 +29,7 @@ from exporter.export import STORE_FILE, ExportResult, Progress
 
 from .context import App
 from .delivery import DeliveryError, Destination, delivery_record, send_part, send_text, tell
+from .handlers.details import details_markup
 from .progress import StatusMessage
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,9 @@ class JobRunner:
         parts = list(job.parts)
         try:
             if not record["summary_sent"]:
-                await send_text(app.bot, where, record["summary"], bound)
+                # Older records (before "details") get no button: there is nothing behind it.
+                markup = details_markup(app, job.user_id, job.id) if record.get("details") else None
+                await send_text(app.bot, where, record["summary"], bound, markup)
                 record["summary_sent"] = True
                 await app.queue.record_delivery(job.id, record)
             for index, part in enumerate(parts):

@@ -1,11 +1,10 @@
 """Figures for the admins' /stats, read from the jobs and their stored timing reports.
 
-A timing report is the exporter's ``TimingReport.to_dict()``: ``wall``,
-``messages``, ``requests{count,total,in_flight_wall,p50,p95,max}``,
-``flood{count,announced_seconds,waited_wall}`` and ``phases{name: seconds}``.
-Rates and shares are ratios of sums (total messages over total wall time,
-total phase time over total wall time), so a handful of tiny exports cannot
-outweigh one large one. Days are UTC calendar days.
+A stored report is ``TimingReport.to_dict()`` (db/timing_report.py, the one definition of its
+shape); every JSON path below comes from ``report_path``, which checks it against that shape.
+Rates and shares are ratios of sums (messages read over wall time, phase time over wall time),
+so a handful of tiny exports cannot outweigh one large one. A resumed export's speed counts the
+messages it read itself, not those an earlier run had saved. Days are UTC calendar days.
 """
 
 from __future__ import annotations
@@ -17,8 +16,16 @@ from datetime import UTC, date, datetime, timedelta
 import aiosqlite
 
 from .connect import Database
+from .timing_report import report_path
 
-_DONE_REPORTS = "state = 'done' AND report IS NOT NULL AND json_extract(report, '$.wall') > 0"
+
+def _field(*keys: str) -> str:
+    return f"json_extract(report, '{report_path(*keys)}')"
+
+
+_DONE_REPORTS = f"state = 'done' AND report IS NOT NULL AND {_field('wall')} > 0"
+# Messages this run read; reports from before ``fetched`` existed count all they hold.
+_FETCHED = f"COALESCE({_field('fetched')}, {_field('messages')})"
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class DayStats:
     day: date
     exports: int
     failed: int
+    # Messages the day's exports read from Telegram (not those an earlier run had saved).
     messages: int
     wall: float
 
@@ -60,8 +68,12 @@ class PhaseShares:
 
 @dataclass(frozen=True)
 class FloodTotals:
+    """Named as the summary names them: waits (times exports stood still for the flood limit) and
+    refused requests (FLOOD_WAIT answers; several in flight at once are refused together)."""
+
     exports_hit: int
     waits: int
+    refused: int
     announced_seconds: int
     waited_wall: float
 
@@ -122,7 +134,7 @@ async def _totals(connection: aiosqlite.Connection) -> Totals:
         "SELECT COALESCE(SUM(state = 'done'), 0), COALESCE(SUM(state = 'failed'), 0), "
         "COALESCE(SUM(state = 'cancelled'), 0), COALESCE(SUM(state = 'queued'), 0), "
         "COALESCE(SUM(state = 'running'), 0), "
-        "COALESCE(SUM(CASE WHEN state = 'done' THEN json_extract(report, '$.messages') END), 0) FROM jobs",
+        f"COALESCE(SUM(CASE WHEN state = 'done' THEN {_field('messages')} END), 0) FROM jobs",
     )
     size = await _one(
         connection,
@@ -138,8 +150,8 @@ async def _days(connection: aiosqlite.Connection, today: date, count: int) -> li
     rows = await connection.execute_fetchall(
         "SELECT date(finished_at, 'unixepoch') AS day, SUM(state = 'done') AS exports, "
         "SUM(state = 'failed') AS failed, "
-        "COALESCE(SUM(CASE WHEN state = 'done' THEN json_extract(report, '$.messages') END), 0) AS messages, "
-        "COALESCE(SUM(CASE WHEN state = 'done' THEN json_extract(report, '$.wall') END), 0.0) AS wall "
+        f"COALESCE(SUM(CASE WHEN state = 'done' THEN {_FETCHED} END), 0) AS messages, "
+        f"COALESCE(SUM(CASE WHEN state = 'done' THEN {_field('wall')} END), 0.0) AS wall "
         "FROM jobs WHERE state IN ('done', 'failed') AND finished_at >= ? GROUP BY day",
         (since,),
     )
@@ -161,15 +173,16 @@ async def _days(connection: aiosqlite.Connection, today: date, count: int) -> li
 async def _shares(connection: aiosqlite.Connection) -> PhaseShares:
     sums = await _one(
         connection,
-        "SELECT COUNT(*), COALESCE(SUM(json_extract(report, '$.wall')), 0.0), "
-        "COALESCE(SUM(json_extract(report, '$.requests.in_flight_wall')), 0.0), "
-        f"COALESCE(SUM(json_extract(report, '$.flood.waited_wall')), 0.0) FROM jobs WHERE {_DONE_REPORTS}",
+        f"SELECT COUNT(*), COALESCE(SUM({_field('wall')}), 0.0), "
+        f"COALESCE(SUM({_field('requests', 'in_flight_wall')}), 0.0), "
+        f"COALESCE(SUM({_field('flood', 'waited_wall')}), 0.0) FROM jobs WHERE {_DONE_REPORTS}",
     )
     exports, wall, requests, flood = int(sums[0]), float(sums[1]), float(sums[2]), float(sums[3])
     # Phase names come from the reports, so a phase the exporter adds later shows up here unchanged;
     # MIN(phase.id) keeps the order the exporter writes them in.
     rows = await connection.execute_fetchall(
-        "SELECT phase.key, SUM(phase.value) FROM jobs, json_each(jobs.report, '$.phases') AS phase "
+        "SELECT phase.key, SUM(phase.value) "
+        f"FROM jobs, json_each(jobs.report, '{report_path('phases')}') AS phase "
         f"WHERE {_DONE_REPORTS} GROUP BY phase.key ORDER BY MIN(phase.id), phase.key"
     )
 
@@ -186,14 +199,16 @@ async def _shares(connection: aiosqlite.Connection) -> PhaseShares:
 
 
 async def _flood(connection: aiosqlite.Connection) -> FloodTotals:
+    refused = _field("flood", "count")
+    # Reports from before ``waits`` existed: each refusal counted as a wait.
+    waits = f"COALESCE({_field('flood', 'waits')}, {refused})"
     row = await _one(
         connection,
-        "SELECT COALESCE(SUM(json_extract(report, '$.flood.count') > 0), 0), "
-        "COALESCE(SUM(json_extract(report, '$.flood.count')), 0), "
-        "COALESCE(SUM(json_extract(report, '$.flood.announced_seconds')), 0), "
-        f"COALESCE(SUM(json_extract(report, '$.flood.waited_wall')), 0.0) FROM jobs WHERE {_DONE_REPORTS}",
+        f"SELECT COALESCE(SUM({refused} > 0), 0), COALESCE(SUM({waits}), 0), COALESCE(SUM({refused}), 0), "
+        f"COALESCE(SUM({_field('flood', 'announced_seconds')}), 0), "
+        f"COALESCE(SUM({_field('flood', 'waited_wall')}), 0.0) FROM jobs WHERE {_DONE_REPORTS}",
     )
-    return FloodTotals(int(row[0]), int(row[1]), int(row[2]), float(row[3]))
+    return FloodTotals(int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]))
 
 
 async def _queue(connection: aiosqlite.Connection) -> list[UserLoad]:

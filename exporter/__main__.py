@@ -39,6 +39,7 @@ from .redaction import redact_client_secrets, redact_secrets
 from .render.local_time import UnknownTimeZone, machine_zone, zone_info
 from .settings import SettingsError, TelegramSettings, open_client
 from .targets import parse_target, resolve_target
+from .timing_summary import breakdown, headline
 from .workdir import discard
 
 APP_DATABASE = "app.sqlite"
@@ -165,6 +166,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path("data"),
         help="where --incremental remembers exports (default: data)",
+    )
+    export.add_argument(
+        "--verbose",
+        action="store_true",
+        help="after the summary, the timing breakdown: requests' p50/p95, flood waits, each phase",
     )
     export.add_argument(
         "--part-size",
@@ -301,7 +307,9 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         )
         if checkpoints is not None and result.complete and result.last_ids:
             await checkpoints.record_exported(me, target.chat.id, result.last_ids, None)
-    print(result.report.summary())
+    print("\n".join(headline(result.report)))
+    if args.verbose:
+        print("\n".join(breakdown(result.report)))
     for note in (empty_range_note(result.manifest), snapshot_note(result.manifest)):
         if note:
             print(note, file=sys.stderr)

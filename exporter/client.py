@@ -18,6 +18,8 @@ from telethon import TelegramClient
 from telethon.crypto import rsa as telethon_rsa
 from telethon.sessions import StringSession
 
+from . import wire
+
 SESSION_FILE_FORMAT = "telegram-export-bot/sandbox-session"
 
 
@@ -86,4 +88,7 @@ def build_client(session: SessionFile, **options: object) -> TelegramClient:
     string_session = StringSession(session.string_session)
     # A session with no key yet is an empty string, which Telethon would send to Telegram's real DC.
     string_session.set_dc(session.dc_id, session.host, session.port)
-    return TelegramClient(string_session, session.api_id, session.api_hash, **options)
+    client = TelegramClient(string_session, session.api_id, session.api_hash, **options)
+    # Request times are measured at the wire (exporter/wire.py), not around Telethon's parsing.
+    wire.install(client)
+    return client

@@ -47,7 +47,7 @@ from .bounds import find_range
 from .completeness import count_mismatch, with_header_topics
 from .dedupe import SeenFilter, capacity_for
 from .errors import DiskFull, ExportError, WorkStoreDamaged, explain, is_disk_full
-from .eta import LimitedSince, remaining_seconds, steady_rate
+from .eta import LimitedSince, RateWindow, remaining_seconds, steady_rate
 from .migrated import read_plan_row, upgraded_group_stream
 from .records import NameBook, to_record, topic_of
 from .render.local_time import LocalTime
@@ -124,14 +124,24 @@ class Progress:
     flood_wait: FloodWait | None = None
     # Set once Telegram refused a request for flooding: from then on Telegram is the limit.
     limited: LimitedSince | None = None
+    # Where this run's recent rate is measured from; None until fetching has settled (eta.py).
+    measured_since: LimitedSince | None = None
+    # Of ``done``, the messages an earlier run of this export had saved.
+    already_saved: int = 0
 
     @property
     def rate(self) -> float:
-        return steady_rate(self.done, self.elapsed, self.limited)
+        for since in (self.limited, self.measured_since, LimitedSince(0.0, self.already_saved)):
+            rate = steady_rate(self.done, self.elapsed, since)
+            if rate > 0:
+                return rate
+        return 0.0
 
     @property
     def eta(self) -> float | None:
-        return remaining_seconds(self.done, self.total, self.elapsed, self.limited)
+        if self.limited is None and self.measured_since is None:
+            return None  # never from the first second's rate
+        return remaining_seconds(self.done, self.total, self.rate)
 
 
 ProgressListener = Callable[[Progress], None]
@@ -170,6 +180,9 @@ class _Run:
     flood: FloodWait | None = None
     flood_until: float = 0.0
     limited: LimitedSince | None = None
+    # Messages an earlier run of this export had saved, and this run's fetching rate (eta.py).
+    already_saved: int = 0
+    rates: RateWindow | None = None
     # Everything up to the newest message seen when the export started; newer ones are left out.
     snapshot: Snapshot = field(default_factory=lambda: Snapshot(0))
     # Where the export writes: a new plan checks there is room for it.
@@ -181,7 +194,15 @@ class _Run:
             return
         flood = self.flood if time.monotonic() < self.flood_until else None
         active = tuple(self.active.values())
-        self.listener(Progress(phase, self.done, self.total, self.clock.wall, active, flood, self.limited))
+        elapsed, since = self.clock.wall, None
+        if self.rates is not None:
+            self.rates.add(elapsed, self.done)
+            since = self.rates.measured_since(elapsed)
+        self.listener(
+            Progress(
+                phase, self.done, self.total, elapsed, active, flood, self.limited, since, self.already_saved
+            )
+        )
 
     def on_flood_wait(self, wait: FloodWait) -> None:
         if self.limited is None:
@@ -482,11 +503,13 @@ async def _fetch(
             raise ExportError(explain(exc)) from exc
         capacity = options.bloom_capacity or capacity_for(run.total)
         run.seen = SeenFilter(capacity, error_rate=options.bloom_error_rate)
-        run.done = run.store.count()
+        run.done = run.already_saved = run.store.count()
         if run.done:
             # Resuming: the filter must know everything already stored.
             run.seen.add_all(await run.store.stored_ids())
         failures: tuple[BaseException, ...] = ()
+        # Reading starts now: planning and loading what was saved are not part of the rate.
+        run.rates = RateWindow(LimitedSince(run.clock.wall, run.done))
         try:
             async with asyncio.TaskGroup() as group:
                 for row in streams:
@@ -590,7 +613,9 @@ async def _export_locked(
     clock.add(RENDERING, seconds)
 
     run.emit("packaging")
-    manifest = _manifest(run, options, render_dir, files, complete, reason, clock.report(run.done), overview)
+    manifest = _manifest(
+        run, options, render_dir, files, complete, reason, clock.report(run.done, run.already_saved), overview
+    )
     mismatch = count_mismatch(manifest) if complete else None
     if mismatch is not None:
         complete, reason = False, mismatch
@@ -606,4 +631,6 @@ async def _export_locked(
     if complete and not keep_work_dir:
         shutil.rmtree(work_dir, ignore_errors=True)
     run.emit("done")
-    return ExportResult(target.chat, parts, manifest, clock.report(run.done), complete, reason, last_ids)
+    return ExportResult(
+        target.chat, parts, manifest, clock.report(run.done, run.already_saved), complete, reason, last_ids
+    )

@@ -39,6 +39,7 @@ from typing import Any
 from telethon import errors
 
 from .timing import PhaseClock
+from .wire import WireLog, WireTiming, log_of
 
 # Growth of the paced rate, relative, per second: fast until the limit is measured, then slow.
 _RAMP_PER_SECOND = 0.10
@@ -72,8 +73,11 @@ class FetchScheduler:
         max_concurrency: int = 32,
         longest_wait: float = 900.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        wire: WireLog | None = None,
     ) -> None:
         self._call = call
+        # Request time at the wire when the client is hooked (exporter/wire.py).
+        self._wire = wire or log_of(call)
         self._clock = clock
         self._on_flood_wait = on_flood_wait
         self._sleep = sleep
@@ -103,7 +107,7 @@ class FetchScheduler:
             try:
                 result = await self._call(request)
             except errors.FloodError as exc:
-                self._clock.request_finished(token)
+                self._clock.request_finished(token, self._wire_timing(request))
                 await self._release()
                 seconds = int(getattr(exc, "seconds", 0) or 1)
                 if seconds > self.longest_wait:
@@ -114,14 +118,17 @@ class FetchScheduler:
                 await self._wait_out(seconds, type(request).__name__)
                 continue
             except BaseException:
-                self._clock.request_finished(token)
+                self._clock.request_finished(token, self._wire_timing(request))
                 await self._release()
                 raise
-            own = self._clock.request_finished(token)
+            own = self._clock.request_finished(token, self._wire_timing(request))
             self._latency = own if not self._latency else 0.8 * self._latency + 0.2 * own
             self._fastest = min(self._fastest, own)
             await self._release(success=True)
             return result
+
+    def _wire_timing(self, request: Any) -> WireTiming | None:
+        return self._wire.take(request) if self._wire is not None else None
 
     @property
     def queueing(self) -> bool:
@@ -143,7 +150,11 @@ class FetchScheduler:
             slot = max(now, self._next_slot)
             self._next_slot = slot + 1 / self.rate
             if slot > now:
-                await self._sleep(slot - now)
+                self._clock.pacing_started()
+                try:
+                    await self._sleep(slot - now)
+                finally:
+                    self._clock.pacing_finished()
 
     async def _release(self, *, success: bool = False) -> None:
         async with self._cond:

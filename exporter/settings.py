@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from telethon import TelegramClient
 
+from . import wire
 from .client import SessionFile, build_client
 
 
@@ -64,6 +65,7 @@ def open_client(
     except sqlite3.DatabaseError as exc:
         raise SessionDamaged(path, exc) from exc
     secure_session_file(path)
+    wire.install(client)
     return client
 
 

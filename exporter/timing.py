@@ -4,11 +4,16 @@ Rules that keep the numbers honest:
 - a request is timed around the request alone, and the time the event loop
   spent on our own work (converting, storing) while the request was in flight
   is taken out again, so a slow converter never shows up as slow Telegram;
-- a flood wait is its own phase, never request time;
+- with the wire hook (exporter/wire.py) a request's time is its wire time:
+  bytes out to bytes back; decrypting and parsing the answer is "decoding",
+  and the rest of the time between handing the request over and getting the
+  result back is "queued" (waiting on our side, reported, never Telegram's);
+- a flood wait is its own phase, never request time, and so is our own pacing;
 - every other phase times only its own work (synchronous code, or work timed
   inside the thread that does it);
 - phases overlap (fetching runs while pages are stored), so the report gives
-  each phase's busy time next to the wall time and never adds them up.
+  each phase's busy time next to the wall time and never adds them up;
+  ``PhaseClock.accounted`` splits the wall time instead (exporter/accounting.py).
 """
 
 from __future__ import annotations
@@ -18,13 +23,24 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
-# Phases, in the order the data flows.
+from .accounting import FLOOD_WAIT, TELEGRAM, exclusive_seconds
+
+if TYPE_CHECKING:
+    from .wire import WireTiming
+
+# Phases, in the order the data flows (Telegram's wire time and flood waits are reported apart).
+PACING = "pacing"
+DECODING = "decoding"
+QUEUED = "queued"
 PROCESSING = "processing"
 STORING = "storing"
 RENDERING = "rendering"
 PACKAGING = "packaging"
-PHASES = (PROCESSING, STORING, RENDERING, PACKAGING)
+PHASES = (PACING, DECODING, QUEUED, PROCESSING, STORING, RENDERING, PACKAGING)
+# Who gets a moment when several are active (exporter/accounting.py says why in this order).
+PRIORITY = (PROCESSING, STORING, DECODING, RENDERING, PACKAGING, FLOOD_WAIT, PACING, TELEGRAM, QUEUED)
 # Work done on the event loop; requests in flight meanwhile are not charged for it.
 LOOP_PHASES = frozenset({PROCESSING, STORING})
 
@@ -125,6 +141,9 @@ class PhaseClock:
         self.flood = FloodStats()
         self._waiting = 0
         self._waiting_since = 0.0
+        self._pacing = 0
+        self._pacing_since = 0.0
+        self._intervals: dict[str, list[tuple[float, float]]] = {name: [] for name in PRIORITY}
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -133,14 +152,18 @@ class PhaseClock:
         try:
             yield
         finally:
-            elapsed = time.perf_counter() - start
+            end = time.perf_counter()
+            elapsed = end - start
             self.phases[name] += elapsed
+            self._intervals[name].append((start, end))
             if name in LOOP_PHASES:
                 self._loop_work += elapsed
 
     def add(self, name: str, seconds: float) -> None:
-        """Work timed elsewhere (inside a worker thread)."""
+        """Work timed elsewhere (inside a worker thread), reported as soon as it is done."""
+        now = time.perf_counter()
         self.phases[name] += seconds
+        self._intervals[name].append((now - seconds, now))
 
     def request_started(self) -> tuple[float, float]:
         now = time.perf_counter()
@@ -149,15 +172,28 @@ class PhaseClock:
         self._in_flight += 1
         return now, self._loop_work
 
-    def request_finished(self, token: tuple[float, float]) -> float:
+    def request_finished(self, token: tuple[float, float], wire: WireTiming | None = None) -> float:
+        """Record the request's time: its wire time when the hook saw it, else the time it took less
+        our loop work meanwhile.  Returns the latter: how long it took as seen from our side, the
+        scheduler's sign that answers queue behind our own CPU."""
         started, loop_work_then = token
         now = time.perf_counter()
         self._in_flight -= 1
         if self._in_flight == 0:
             self._in_flight_wall += now - self._in_flight_since
         own = max(0.0, (now - started) - (self._loop_work - loop_work_then))
-        self._latencies.append(own)
-        self._request_total += own
+        if wire is not None:
+            telegram = wire.seconds
+            self._intervals[TELEGRAM].append((wire.sent, wire.arrived))
+            self.phases[DECODING] += wire.decoding
+            self._intervals[DECODING].append((wire.decode_started, wire.decoded))
+            self.phases[QUEUED] += max(0.0, (now - started) - telegram - wire.decoding)
+            self._intervals[QUEUED].append((started, now))
+        else:
+            telegram = own
+            self._intervals[TELEGRAM].append((started, now))
+        self._latencies.append(telegram)
+        self._request_total += telegram
         return own
 
     def flood_wait_started(self, announced_seconds: int) -> None:
@@ -171,7 +207,22 @@ class PhaseClock:
     def flood_wait_finished(self) -> None:
         self._waiting -= 1
         if self._waiting == 0:
-            self.flood.waited_wall += time.perf_counter() - self._waiting_since
+            now = time.perf_counter()
+            self.flood.waited_wall += now - self._waiting_since
+            self._intervals[FLOOD_WAIT].append((self._waiting_since, now))
+
+    def pacing_started(self) -> None:
+        """Our own scheduler holds a request back to stay under the flood limit."""
+        if self._pacing == 0:
+            self._pacing_since = time.perf_counter()
+        self._pacing += 1
+
+    def pacing_finished(self) -> None:
+        self._pacing -= 1
+        if self._pacing == 0:
+            now = time.perf_counter()
+            self.phases[PACING] += now - self._pacing_since
+            self._intervals[PACING].append((self._pacing_since, now))
 
     def finish(self) -> None:
         self._finished = time.perf_counter()
@@ -179,6 +230,11 @@ class PhaseClock:
     @property
     def wall(self) -> float:
         return (self._finished or time.perf_counter()) - self._started
+
+    def accounted(self) -> dict[str, float]:
+        """The wall time split between the phases, each moment given to one (plus "unaccounted")."""
+        end = self._finished or time.perf_counter()
+        return exclusive_seconds(self._intervals, PRIORITY, self._started, end)
 
     def report(self, messages: int) -> TimingReport:
         latencies = sorted(self._latencies)

@@ -65,7 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--session-file", type=Path, required=True, help="where to write the client session")
     serve.add_argument(
-        "--stats-file", type=Path, help="write request and flood-wait counts here as JSON on exit"
+        "--stats-file",
+        type=Path,
+        help="write request and flood-wait counts, and every request's time on the sandbox's clock "
+        "(request_timings: received, seconds until answered), here as JSON on exit",
     )
 
     desc = commands.add_parser("describe", help="print the scenario's ground truth summary as JSON")
@@ -113,7 +116,8 @@ async def _serve(args: argparse.Namespace) -> int:
     finally:
         await cluster.stop()
         if args.stats_file:
-            args.stats_file.write_text(json.dumps(dict(cluster.stats()), indent=1, sort_keys=True))
+            stats: dict[str, object] = {**cluster.stats(), "request_timings": cluster.request_timings()}
+            args.stats_file.write_text(json.dumps(stats, indent=1, sort_keys=True))
     return 0
 
 

@@ -123,6 +123,16 @@ class Cluster:
         total.update({f"flood_wait_seconds:{name}": n for name, n in self.network.flood_wait_seconds.items()})
         return total
 
+    def request_timings(self) -> list[dict[str, object]]:
+        """Every answered request on the sandbox's own clock (``python -m sandbox serve --stats-file``)."""
+        timings = sorted(
+            (t for dc in self.dcs.values() for t in dc.request_timings), key=lambda t: t.received
+        )
+        return [
+            {"method": t.method, "msg_id": t.msg_id, "received": t.received, "seconds": t.seconds}
+            for t in timings
+        ]
+
     # sessions for clients
 
     def session_string(self, user_id: int | None = None, dc_id: int | None = None) -> str:

@@ -63,11 +63,14 @@ async def stats(message: Message, app: App) -> None:
         lines.append(f"Speed over the last {len(data.days)} days: {rate:,.0f} msg/s")
         parts = ", ".join(f"{name} {100 * share:.0f} %" for name, share in shares.phases.items())
         lines.append(
-            f"Time shares: requests {100 * shares.requests:.0f} %, flood waits {100 * shares.flood:.0f} %, {parts}"
+            f"Time shares: Telegram requests {100 * shares.requests:.0f} %, "
+            f"waits for Telegram's flood limit {100 * shares.flood:.0f} %, {parts}"
         )
         lines.append("(phases overlap, so shares need not add up to 100 %)")
+    # Two numbers, named as in each export's summary: a wait can hold several refused requests.
     lines.append(
-        f"Flood waits: {flood.waits} in {flood.exports_hit} exports, {flood.waited_wall:,.0f} s waited "
+        f"Waits for Telegram's flood limit: {flood.waits} in {flood.exports_hit} exports, "
+        f"{flood.waited_wall:,.0f} s waited; refused requests: {flood.refused} "
         f"(Telegram asked for {flood.announced_seconds:,} s)"
     )
     if data.queue:

@@ -14,7 +14,7 @@ import logging
 import os
 import struct
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -29,7 +29,7 @@ from telethon.tl.alltlobjects import LAYER
 from telethon.tl.core import GzipPacked, MessageContainer
 
 from .handshake import Handshake, ServerKey
-from .tl import RPC_RESULT_ID, RpcError, gzip_packed, read_messages, serialize
+from .tl import RPC_RESULT_ID, RpcError, gzip_packed, method_name, read_messages, serialize
 from .transport import Codec, TransportError, detect
 
 log = logging.getLogger("sandbox.mtproto")
@@ -53,6 +53,24 @@ _GZIP_THRESHOLD = 1024
 # existed", same table). Either is an answer, never a dropped connection.
 LAYER_INVALID = RpcError(400, "INPUT_LAYER_INVALID")
 METHOD_INVALID = RpcError(400, "INPUT_METHOD_INVALID")
+
+
+@dataclass(frozen=True)
+class RequestTiming:
+    """The sandbox's own clock for one request: the ground truth client-side timing is checked against.
+
+    ``received``: the packet carrying it was read off the socket; ``answered``: its rpc_result was
+    written to the socket.  In between: the modelled latency and the sandbox's own service time.
+    perf_counter seconds, so only differences mean anything across processes."""
+
+    method: str
+    msg_id: int
+    received: float
+    answered: float
+
+    @property
+    def seconds(self) -> float:
+        return self.answered - self.received
 
 
 @dataclass
@@ -118,6 +136,24 @@ class Connection:
         self.codec: Codec | None = None
         self.handshake = Handshake(dc.server_key)
         self.closed = False
+        # Bytes fed to the reader so far and when each chunk came: a packet was received when its
+        # last byte reached the process, not when our loop got round to parsing it.
+        self._fed = 0
+        self._chunks: deque[tuple[int, float]] = deque()
+        feed = reader.feed_data
+
+        def feed_data(data: bytes) -> None:
+            feed(data)
+            self._fed += len(data)
+            self._chunks.append((self._fed, time.perf_counter()))
+
+        reader.feed_data = feed_data  # type: ignore[method-assign]
+
+    def last_byte_received(self) -> float:
+        consumed = self._fed - len(self.reader._buffer)
+        while len(self._chunks) > 1 and self._chunks[0][0] < consumed:
+            self._chunks.popleft()
+        return self._chunks[0][1] if self._chunks else time.perf_counter()
 
     def send(self, payload: bytes) -> None:
         if not self.closed and self.codec is not None:
@@ -154,6 +190,7 @@ class DataCentre:
         self._connections: set[Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_msg_id = 0
+        self.request_timings: list[RequestTiming] = []
 
     # lifecycle
 
@@ -197,7 +234,8 @@ class DataCentre:
             connection.codec = await detect(reader)
             self.stats[f"transport_{connection.codec.name}"] += 1
             while not connection.closed:
-                await self._on_packet(connection, await connection.codec.read(reader))
+                packet = await connection.codec.read(reader)
+                await self._on_packet(connection, packet, connection.last_byte_received())
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
             log.debug("dc%d: connection ended: %r", self.dc_id, exc)
         except asyncio.CancelledError:
@@ -217,7 +255,7 @@ class DataCentre:
         self._last_msg_id = msg_id
         return msg_id | (1 if response else 3)
 
-    async def _on_packet(self, connection: Connection, packet: bytes) -> None:
+    async def _on_packet(self, connection: Connection, packet: bytes, received: float) -> None:
         if len(packet) < 8:
             raise TransportError("packet shorter than an auth key id")
         key_id = struct.unpack_from("<Q", packet)[0]
@@ -265,7 +303,7 @@ class DataCentre:
                 header = struct.pack("<Iq", RPC_RESULT_ID, inner_id)
                 out.append((header + T.RpcError(METHOD_INVALID.code, METHOD_INVALID.message)._bytes(), True))
             else:
-                self._process(session, inner_id, obj, out)
+                self._process(session, inner_id, obj, out, received)
         self._send(session, out)
 
     @staticmethod
@@ -281,14 +319,16 @@ class DataCentre:
             return 17
         return 0
 
-    def _process(self, session: Session, msg_id: int, obj: object, out: list[tuple[bytes, bool]]) -> None:
+    def _process(
+        self, session: Session, msg_id: int, obj: object, out: list[tuple[bytes, bool]], received: float
+    ) -> None:
         if isinstance(obj, MessageContainer):
             self.stats["client_containers"] += 1
             for message in obj.messages:
-                self._process(session, message.msg_id, message.obj, out)
+                self._process(session, message.msg_id, message.obj, out, received)
         elif isinstance(obj, GzipPacked):
             self.stats["client_gzip"] += 1
-            self._process(session, msg_id, BinaryReader(obj.data).tgread_object(), out)
+            self._process(session, msg_id, BinaryReader(obj.data).tgread_object(), out, received)
         elif isinstance(obj, T.MsgsAck):
             self.stats["client_acks"] += 1
         elif isinstance(obj, F.PingRequest | F.PingDelayDisconnectRequest):
@@ -303,16 +343,22 @@ class DataCentre:
             out.append((T.FutureSalts(msg_id, now, salts)._bytes(), False))
         elif isinstance(obj, TLRequest):
             session.done[msg_id] = asyncio.Event()
-            task = asyncio.get_running_loop().create_task(self._answer(session, msg_id, obj))
+            task = asyncio.get_running_loop().create_task(self._answer(session, msg_id, obj, received))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         else:
             self.stats[f"ignored_{type(obj).__name__}"] += 1
 
-    async def _answer(self, session: Session, msg_id: int, request: TLRequest) -> None:
+    async def _answer(self, session: Session, msg_id: int, request: TLRequest, received: float) -> None:
         try:
             payload = await self._rpc(session, msg_id, request)
             self._send(session, [(payload, True)])
+            inner = request
+            while isinstance(inner, _WRAPPERS):
+                inner = inner.query
+            self.request_timings.append(
+                RequestTiming(method_name(type(inner)), msg_id, received, time.perf_counter())
+            )
         finally:
             session.done.pop(msg_id).set()
 

@@ -19,7 +19,7 @@ async def test_export_by_link_with_one_tap(product: Product, world: World) -> No
     channel = world.by_username("daily_digest_sandbox")
     assert ids(messages) == list(expected_messages(world, channel))
     texts = product.bot_texts(admin.id)
-    assert any(t.startswith("Done: Daily Digest") and "msg/s" in t for t in texts)
+    assert any(t.startswith("Done: Daily Digest") and "a second" in t for t in texts)
     # The status message was edited with progress, and ended with the result.
     status = next(
         m

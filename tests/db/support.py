@@ -7,6 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from db.timing_report import FloodStats, RequestStats, TimingReport
+
 # 2023-11-14 22:13:20 UTC: a fixed start keeps per-day statistics deterministic.
 START = 1_700_000_000.0
 
@@ -37,25 +39,16 @@ def timing_report(
     messages: int,
     in_flight: float = 0.0,
     flood_count: int = 0,
+    flood_waits: int | None = None,
     flood_announced: int = 0,
     flood_waited: float = 0.0,
     phases: dict[str, float] | None = None,
+    already_saved: int = 0,
 ) -> dict[str, Any]:
-    """A report shaped like the exporter's ``TimingReport.to_dict()``."""
-    return {
-        "wall": wall,
-        "messages": messages,
-        "requests": {
-            "count": messages // 100,
-            "total": in_flight,
-            "in_flight_wall": in_flight,
-            "p50": 0.1,
-            "p95": 0.2,
-            "max": 0.3,
-        },
-        "flood": {"count": flood_count, "announced_seconds": flood_announced, "waited_wall": flood_waited},
-        "phases": phases
-        if phases is not None
-        else {"processing": 0.0, "storing": 0.0, "rendering": 0.0, "packaging": 0.0},
-        "messages_per_second": round(messages / wall, 1),
-    }
+    """A stored report, built from the one definition of its shape (db/timing_report.py)."""
+    requests = RequestStats(messages // 100, in_flight, in_flight, 0.1, 0.2, 0.3)
+    waits = min(1, flood_count) if flood_waits is None else flood_waits
+    flood = FloodStats(flood_count, flood_announced, flood_waited, waits)
+    if phases is None:
+        phases = {"processing": 0.0, "storing": 0.0, "rendering": 0.0, "packaging": 0.0}
+    return TimingReport(wall, messages, requests, flood, phases, already_saved).to_dict()

@@ -96,7 +96,7 @@ async def test_stats_from_synthetic_reports(db: Database, queue: SqliteJobQueue,
     assert list(shares.phases) == ["processing", "storing", "rendering", "packaging"]
     assert list(shares.phases.values()) == pytest.approx([0.1, 0.05, 0.15, 0.05])
     assert stats.flood == FloodTotals(
-        exports_hit=1, waits=1, announced_seconds=3, waited_wall=pytest.approx(3.2)
+        exports_hit=1, waits=1, refused=1, announced_seconds=3, waited_wall=pytest.approx(3.2)
     )
     assert stats.queue == [UserLoad(1, queued=1, running=1), UserLoad(3, queued=1, running=0)]
     assert stats.failures == [Failure(failed, 2, "@private", clock.now - 60, "CHANNEL_PRIVATE")]
@@ -107,5 +107,5 @@ async def test_stats_of_an_empty_database(db: Database) -> None:
     assert stats.totals == Totals(0, 0, 0, 0, 0, 0, 0)
     assert [(day.exports, day.messages) for day in stats.days] == [(0, 0), (0, 0)]
     assert (stats.shares.exports, stats.shares.requests, stats.shares.phases) == (0, 0.0, {})
-    assert stats.flood == FloodTotals(0, 0, 0, 0.0)
+    assert stats.flood == FloodTotals(0, 0, 0, 0, 0.0)
     assert (stats.queue, stats.failures) == ([], [])

@@ -71,9 +71,12 @@ async def test_complete_export_exits_0_and_prints_the_summary(cluster: Cluster, 
         str(tmp_path),
         "--format",
         "md",
+        "--verbose",
     )
     assert code == 0, err
-    assert "msg/s" in out and "requests" in out and "archive:" in out
+    # The plain headline first; --verbose adds the breakdown.
+    assert out.splitlines()[0].endswith("a second)") and "archive:" in out
+    assert "Telegram requests" in out and "p95" in out
     assert list(tmp_path.glob("*.zip"))
 
 

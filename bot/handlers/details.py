@@ -1,0 +1,48 @@
+"""The "Details" button under an export's summary: it swaps the message between the plain
+summary and the timing breakdown, both kept in the job's delivery record."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+
+from ..callbacks import ButtonPress, ButtonSession
+from ..context import App
+
+DETAILS = "details"
+SUMMARY = "summary"
+LABELS = {DETAILS: "Details", SUMMARY: "Back to the summary"}
+
+
+def toggle_markup(app: App, token: str, show: str) -> InlineKeyboardMarkup:
+    """One button that shows ``show`` (DETAILS or SUMMARY) when pressed."""
+    button = InlineKeyboardButton(text=LABELS[show], callback_data=app.buttons.data(token, show))
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def details_markup(app: App, owner: int, job_id: int) -> InlineKeyboardMarkup:
+    """The markup sent with a summary: "Details", for the job's owner."""
+    return toggle_markup(app, app.buttons.open(owner, DETAILS, job_id=job_id), DETAILS)
+
+
+async def toggle(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
+    job = await app.queue.get(button.data["job_id"])
+    record = (job.delivery or {}) if job else {}
+    if choice not in LABELS or not record.get(choice):
+        await query.answer("Those details are gone: /history lists the export.", show_alert=True)
+        return
+    back = SUMMARY if choice == DETAILS else DETAILS
+    try:
+        await query.message.edit_text(record[choice], reply_markup=toggle_markup(app, token, back))
+    except TelegramBadRequest:
+        # Pressed twice before the first edit showed: the text is already there.
+        pass
+    await query.answer()
+
+
+def make_router() -> Router:
+    """A fresh router per dispatcher (a router can belong to one only)."""
+    router = Router(name="details")
+    router.callback_query(ButtonPress(DETAILS))(toggle)
+    return router

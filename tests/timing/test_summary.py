@@ -1,0 +1,151 @@
+"""What people read (issue 12, points 4, 6, 7): the plain summary and its one reason, resumed
+runs' speed, the breakdown one tap away, and a first time estimate that holds."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from telethon import TelegramClient
+
+from bot.delivery import summary_text
+from db.timing_report import FloodStats, RequestStats, TimingReport
+from exporter.export import ExportOptions, Progress, export_chat
+from exporter.targets import parse_target, resolve_target
+from exporter.timing_summary import breakdown, headline
+from sandbox.cluster import Cluster
+from sandbox.netmodel import NetworkModel, parse_fault
+from sandbox.world import ChatSpec, World, WorldSpec, build_world, expected_messages
+from tests.bot.conftest import Product
+
+CHANNEL = "@summary_channel_sandbox"
+FORUM = "@summary_forum_sandbox"
+LATENCY = 0.03
+
+
+@pytest.fixture
+def world() -> World:
+    return build_world(
+        WorldSpec(
+            chats=[
+                ChatSpec("channel", "Summary channel", "summary_channel_sandbox", messages=3_000),
+                ChatSpec("forum", "Summary forum", "summary_forum_sandbox", messages=24_000, topics=40),
+            ],
+            contacts=2,
+        )
+    )
+
+
+@pytest.fixture
+def network() -> NetworkModel:
+    return NetworkModel(latency=LATENCY)
+
+
+def report(wall: float, flood_waited: float = 0.0, in_flight: float = 0.0, **phases: float) -> TimingReport:
+    requests = RequestStats(100, in_flight, in_flight, 0.05, 0.06, 0.07)
+    flood = FloodStats(count=2, announced_seconds=int(flood_waited), waited_wall=flood_waited, waits=1)
+    return TimingReport(wall, 8000, requests, flood, dict(phases))
+
+
+def test_the_headline_names_the_one_reason() -> None:
+    limited = headline(report(10.0, flood_waited=9.4, in_flight=0.5, processing=0.1))
+    assert limited == [
+        "8,000 messages in 10 s (800 a second)",
+        "Telegram allowed about 800 messages a second: 94 % of the time was waiting for Telegram.",
+    ]
+    reading = headline(report(10.0, in_flight=7.0, processing=1.0, storing=0.5))
+    assert reading[1] == "Most of the time (70 %) went to reading from Telegram."
+    rendering = headline(report(10.0, in_flight=2.0, rendering=6.0))
+    assert rendering[1] == "Most of the time (60 %) went to writing the export files."
+    # Nothing holds a quarter of the time: no reason is made up.
+    assert len(headline(report(10.0, in_flight=2.0, processing=2.0, rendering=2.0))) == 1
+
+
+async def test_a_resumed_run_counts_only_what_it_read(
+    cluster: Cluster, client: TelegramClient, world: World, tmp_path: Path
+) -> None:
+    target = await resolve_target(client, parse_target(CHANNEL))
+    truth = [message_id for message_id, _ in expected_messages(world, world.by_username(CHANNEL[1:]))]
+    total = len(truth)
+    work, options = tmp_path / "work", ExportOptions(formats=("json",))
+    # A wait longer than the exporter accepts stops the first run with what it read.
+    cluster.network.add_fault(parse_fault("messages.getHistory@8=420:FLOOD_WAIT_3600*1000"))
+    partial = await export_chat(client, target, options, tmp_path, work_dir=work)
+    assert not partial.complete
+    saved = partial.manifest["messages"]["written"]
+    assert 0 < saved < total and partial.report.already_saved == 0
+
+    cluster.network.faults.clear()
+    requests_before = cluster.calls["messages.getHistory"]
+    result = await export_chat(client, target, options, tmp_path, work_dir=work)
+    assert result.complete
+    timing = result.report
+    assert (timing.messages, timing.already_saved, timing.fetched) == (total, saved, total - saved)
+    assert timing.messages_per_second == pytest.approx(timing.fetched / timing.wall)
+    # This run's requests read this run's messages (100 a page), not the earlier run's.
+    pages = cluster.calls["messages.getHistory"] - requests_before
+    assert pages <= (total - saved) / 100 + 8
+    assert f"{saved:,} messages were already saved by an earlier run" in summary_text(result)
+    with zipfile.ZipFile(result.parts[0].path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        messages = json.loads(zf.read("result.json"))["messages"]
+    assert TimingReport.from_dict(manifest["timing"]).already_saved == saved
+    assert [m["id"] for m in messages] == truth
+
+
+async def test_a_flood_limited_export_says_telegram_was_the_reason(
+    cluster: Cluster, client: TelegramClient, tmp_path: Path
+) -> None:
+    target = await resolve_target(client, parse_target(CHANNEL))
+    cluster.network.add_fault(parse_fault("messages.getHistory@3=420:FLOOD_WAIT_3"))
+    result = await export_chat(client, target, ExportOptions(formats=("json",)), tmp_path)
+    assert result.complete
+    lines = summary_text(result).splitlines()
+    assert " messages in " in lines[1]
+    assert lines[2].startswith("Telegram allowed about ")
+    assert lines[2].endswith("of the time was waiting for Telegram.")
+    # The engineering numbers are not in the summary but one step away.
+    assert "p50" not in summary_text(result) and "p50" in "\n".join(breakdown(result.report))
+
+
+async def test_the_first_estimate_is_not_the_first_seconds_rate(
+    client: TelegramClient, tmp_path: Path
+) -> None:
+    target = await resolve_target(client, parse_target(FORUM))
+    seen: list[Progress] = []
+    # Two requests at a time: counting 40 topics takes a while, and reading takes seconds.
+    options = ExportOptions(formats=("json",), max_concurrency=2)
+    result = await export_chat(client, target, options, tmp_path, on_progress=seen.append)
+    assert result.complete
+    fetching = [p for p in seen if p.phase == "fetching"]
+    end = fetching[-1].elapsed
+    estimated = [p for p in fetching if p.eta is not None and end - p.elapsed >= 1.0]
+    assert estimated, "no estimate was ever shown"
+    first = estimated[0]
+    # Before: planning time counted as reading time, and the first estimate was many times too long.
+    assert first.eta == pytest.approx(end - first.elapsed, rel=0.5), (first.done, first.eta, end)
+    for progress in estimated:
+        if progress.done >= progress.total / 4:
+            left = end - progress.elapsed
+            # The last stream reads alone, slower than the mean: the estimate runs short by that tail.
+            assert abs(progress.eta - left) <= 0.15 * left + 1.0, (progress.done, progress.eta, left)
+
+
+async def test_details_turn_the_summary_into_the_breakdown_and_back(product: Product) -> None:
+    admin = product.admin
+    product.say(admin, f"/export {CHANNEL}")
+    options = await product.reply(admin.id, lambda m: (m.text or "").startswith("Export Summary channel"))
+    product.press(admin, options, "▶ Export")
+    summary = await product.reply(admin.id, lambda m: (m.text or "").startswith("Done: Summary channel"))
+    plain = summary.text
+    assert "p50" not in plain
+    product.press(admin, summary, "Details")
+    await product.api.wait_for(lambda: "p50" in (summary.text or ""), timeout=10)
+    assert (
+        summary.text.startswith("Timing of Summary channel")
+        and "Waits for Telegram's flood limit" in summary.text
+    )
+    product.press(admin, summary, "Back to the summary")
+    await product.api.wait_for(lambda: summary.text == plain, timeout=10)
