@@ -22,8 +22,9 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
+
+from db.timing_report import FloodStats, RequestStats, TimingReport
 
 from .accounting import FLOOD_WAIT, TELEGRAM, exclusive_seconds
 
@@ -50,79 +51,6 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
         return 0.0
     index = min(len(sorted_values) - 1, max(0, math.ceil(fraction * len(sorted_values)) - 1))
     return sorted_values[index]
-
-
-@dataclass
-class RequestStats:
-    count: int = 0
-    total: float = 0.0
-    in_flight_wall: float = 0.0
-    p50: float = 0.0
-    p95: float = 0.0
-    max: float = 0.0
-
-
-@dataclass
-class FloodStats:
-    # Requests Telegram refused with FLOOD_WAIT; several in flight at once are refused together.
-    count: int = 0
-    announced_seconds: int = 0
-    waited_wall: float = 0.0
-    # Times the export stood still for them: refusals that overlap are one wait.
-    waits: int = 0
-
-
-@dataclass
-class TimingReport:
-    """What an export cost, phase by phase; the bot, /stats and the manifest read this."""
-
-    wall: float
-    messages: int
-    requests: RequestStats
-    flood: FloodStats
-    phases: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def messages_per_second(self) -> float:
-        return self.messages / self.wall if self.wall > 0 else 0.0
-
-    def to_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["messages_per_second"] = round(self.messages_per_second, 1)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TimingReport:
-        return cls(
-            wall=data["wall"],
-            messages=data["messages"],
-            requests=RequestStats(**data["requests"]),
-            flood=FloodStats(**data["flood"]),
-            phases=dict(data["phases"]),
-        )
-
-    def summary(self) -> str:
-        """A few lines for people. Shares are of wall time; phases overlap, so they need not add up to 100 %."""
-
-        def share(seconds: float) -> str:
-            return (
-                f"{seconds:7.2f} s {100 * seconds / self.wall:5.1f} %"
-                if self.wall > 0
-                else f"{seconds:7.2f} s"
-            )
-
-        r = self.requests
-        lines = [
-            f"{self.messages:,} messages in {self.wall:.2f} s ({self.messages_per_second:,.0f} msg/s)",
-            f"  requests   {share(r.in_flight_wall)}  wall with a request in flight; "
-            f"{r.count:,} requests, {r.total:.2f} s in all, p50 {1000 * r.p50:.0f} ms, p95 {1000 * r.p95:.0f} ms",
-            f"  flood wait {share(self.flood.waited_wall)}  "
-            f"{self.flood.waits} waits for {self.flood.count} refused requests, "
-            f"Telegram asked for {self.flood.announced_seconds} s",
-        ]
-        lines += [f"  {name:<10} {share(self.phases.get(name, 0.0))}" for name in PHASES]
-        lines.append("  (phases overlap: each share is of the wall time, so they need not add up to 100 %)")
-        return "\n".join(lines)
 
 
 class PhaseClock:
@@ -236,7 +164,8 @@ class PhaseClock:
         end = self._finished or time.perf_counter()
         return exclusive_seconds(self._intervals, PRIORITY, self._started, end)
 
-    def report(self, messages: int) -> TimingReport:
+    def report(self, messages: int, already_saved: int = 0) -> TimingReport:
+        """``messages`` in the export, of which ``already_saved`` came from an earlier run."""
         latencies = sorted(self._latencies)
         requests = RequestStats(
             count=len(latencies),
@@ -249,4 +178,4 @@ class PhaseClock:
         flood = FloodStats(
             self.flood.count, self.flood.announced_seconds, self.flood.waited_wall, self.flood.waits
         )
-        return TimingReport(self.wall, messages, requests, flood, dict(self.phases))
+        return TimingReport(self.wall, messages, requests, flood, dict(self.phases), already_saved)
