@@ -20,11 +20,16 @@ PLAIN_PHASES = {
     "pacing": "our own pacing to stay under Telegram's limit",
     "delivery": "sending the archive",
 }
+# Summed over requests in flight together (exporter/timing.py), so it overlaps itself and is no
+# share of the wall time: never a headline reason, and the breakdown shows it in seconds only.
+PER_REQUEST = frozenset({"queued"})
 # Below this share no single part stands out, and the headline does not pretend one does.
 DOMINANT = 0.25
 
 
 def duration_words(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds:.2f} s"
     if seconds < 10:
         return f"{seconds:.1f} s"
     if seconds < 120:
@@ -42,7 +47,11 @@ def reason(report: TimingReport) -> str | None:
         return None
     waited = report.flood.waited_wall / report.wall
     shares = {"reading from Telegram": report.requests.in_flight_wall / report.wall}
-    shares |= {PLAIN_PHASES.get(name, name): seconds / report.wall for name, seconds in report.phases.items()}
+    shares |= {
+        PLAIN_PHASES.get(name, name): seconds / report.wall
+        for name, seconds in report.phases.items()
+        if name not in PER_REQUEST
+    }
     busiest, share = max(shares.items(), key=lambda item: item[1])
     if waited >= share and waited >= DOMINANT:
         return (
@@ -96,6 +105,10 @@ def breakdown(report: TimingReport) -> list[str]:
         )
     else:
         lines.append("Waits for Telegram's flood limit: 0; refused requests: 0")
-    lines += [f"{name.capitalize()}: {share(seconds)}" for name, seconds in report.phases.items()]
+    lines += [
+        f"{name.capitalize()}: "
+        + (f"{seconds:.2f} s summed over requests" if name in PER_REQUEST else share(seconds))
+        for name, seconds in report.phases.items()
+    ]
     lines.append("Phases overlap, so the shares need not add up to 100 %.")
     return lines

@@ -61,6 +61,8 @@ def test_the_headline_names_the_one_reason() -> None:
     assert rendering[1] == "Most of the time (60 %) went to writing the export files."
     # Nothing holds a quarter of the time: no reason is made up.
     assert len(headline(report(10.0, in_flight=2.0, processing=2.0, rendering=2.0))) == 1
+    # Waiting summed over requests in flight together is no share of the wall time.
+    assert len(headline(report(10.0, in_flight=2.0, queued=40.0))) == 1
 
 
 async def test_a_resumed_run_counts_only_what_it_read(
