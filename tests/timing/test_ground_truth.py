@@ -65,10 +65,27 @@ def close_enough(reported: float, truth: float) -> bool:
     return abs(reported - truth) <= max(0.10 * truth, 0.005)
 
 
+# Another process taking the cores can spoil one measurement (seen: p95 100 ms against 57 ms while
+# other tests ran); a second, quiet one settles it. A broken measurement is off on every try (with the
+# wire log bypassed: p50 49.6 ms against 0.7 ms).
+ATTEMPTS = 2
+
+
 @pytest.mark.parametrize("latency_ms", [0, 50, 130])
 async def test_reported_request_times_match_the_sandbox_clock(tmp_path: Path, latency_ms: int) -> None:
+    misses: list[str] = []
+    for attempt in range(ATTEMPTS):
+        misses = await _measure(tmp_path / f"try{attempt}", latency_ms)
+        if not misses:
+            return
+    raise AssertionError("; ".join(misses))
+
+
+async def _measure(folder: Path, latency_ms: int) -> list[str]:
+    """Reported p50/p95 against the sandbox's record; the misses, if any."""
+    folder.mkdir()
     TelegramClient._config = None
-    async with sandbox_process(tmp_path, latency_ms) as (session, stats_file):
+    async with sandbox_process(folder, latency_ms) as (session, stats_file):
         client = build_client(SessionFile.load(session))
         await client.connect()
         clock = PhaseClock()
@@ -91,11 +108,14 @@ async def test_reported_request_times_match_the_sandbox_clock(tmp_path: Path, la
     assert len(truth) == REQUESTS
     report = clock.report(messages=0)
     assert report.requests.count == REQUESTS
+    misses = []
     for name, fraction, reported in (("p50", 0.5, report.requests.p50), ("p95", 0.95, report.requests.p95)):
         expected = percentile(truth, fraction)
-        assert close_enough(reported, expected), (
-            f"{name}: reported {1000 * reported:.1f} ms, the sandbox took {1000 * expected:.1f} ms"
-        )
+        if not close_enough(reported, expected):
+            misses.append(
+                f"{name}: reported {1000 * reported:.1f} ms, the sandbox took {1000 * expected:.1f} ms"
+            )
+    return misses
 
 
 async def test_every_second_of_an_export_has_a_phase(
@@ -111,10 +131,17 @@ async def test_every_second_of_an_export_has_a_phase(
     monkeypatch.setattr(export_module, "PhaseClock", KeptClock)
     cluster.network.latency = 0.02
     target = await resolve_target(client, parse_target("@timed_channel_sandbox"))
-    result = await export_chat(client, target, ExportOptions(formats=("json", "html")), tmp_path)
-    assert result.complete
-    [clock] = clocks
-    accounted = clock.accounted()
-    assert sum(accounted.values()) == pytest.approx(clock.wall, rel=1e-6)
-    assert accounted[UNACCOUNTED] <= 0.02 * clock.wall, accounted
-    assert accounted[TELEGRAM] > 0 and accounted[DECODING] > 0 and accounted[PROCESSING] > 0
+    for attempt in range(ATTEMPTS):
+        result = await export_chat(
+            client, target, ExportOptions(formats=("json", "html")), tmp_path / f"try{attempt}"
+        )
+        assert result.complete
+        clock = clocks[-1]
+        accounted = clock.accounted()
+        assert sum(accounted.values()) == pytest.approx(clock.wall, rel=1e-6)
+        assert accounted[TELEGRAM] > 0 and accounted[DECODING] > 0 and accounted[PROCESSING] > 0
+        # Time the process was not scheduled at all is no phase's: a loaded machine can push one run
+        # over 2 %, a quiet repetition settles it.
+        if accounted[UNACCOUNTED] <= 0.02 * clock.wall:
+            return
+    raise AssertionError(f"more than 2 % of the wall time in no phase: {accounted}")
