@@ -226,20 +226,7 @@ class Methods:
         markup = self._markup(params)
         chat, thread_id, reply_to = self._target(params)
         check_length(caption, CAPTION_LIMIT, "Message caption")
-        if isinstance(source, str):
-            stored = self._known_file(source, kind)
-            self._may_post(chat, markup)
-        else:
-            dimensions = self._check_upload(source, kind)
-            self._may_post(chat, markup)
-            stored = self.state.files.add(
-                kind,
-                source.path,
-                sha256=source.sha256,
-                size=source.size,
-                file_name=source.filename,
-                dimensions=dimensions,
-            )
+        stored = self._accepted_file(source, kind, lambda: self._may_post(chat, markup))
         message = self.state.post(
             chat,
             self.state.bot,
@@ -263,6 +250,24 @@ class Methods:
         if sum(dimensions) > MAX_PHOTO_SIDES:
             raise bad_request("PHOTO_INVALID_DIMENSIONS")
         return dimensions
+
+    def _accepted_file(self, source: Upload | str, kind: str, may_post: Callable[[], None]) -> StoredFile:
+        """A known file id, or an upload within the limits; ``may_post`` (access, flood control,
+        buttons) runs before an upload is kept, so a refused message keeps no file."""
+        if isinstance(source, str):
+            stored = self._known_file(source, kind)
+            may_post()
+            return stored
+        dimensions = self._check_upload(source, kind)
+        may_post()
+        return self.state.files.add(
+            kind,
+            source.path,
+            sha256=source.sha256,
+            size=source.size,
+            file_name=source.filename,
+            dimensions=dimensions,
+        )
 
     def _known_file(self, file_id: str, kind: str) -> StoredFile:
         stored = self.state.files.get(file_id.strip())
@@ -343,21 +348,7 @@ class Methods:
             raise bad_request("can't parse InputMedia: media is not specified")  # guess: wording
         caption = self._formatted(str(media.get("caption", "")), params, "caption_entities")
         check_length(caption, CAPTION_LIMIT, "Message caption")
-        if isinstance(source, str):
-            stored = self._known_file(source, kind)
-        else:
-            dimensions = self._check_upload(source, kind)
-            stored = self.state.files.add(
-                kind,
-                source.path,
-                sha256=source.sha256,
-                size=source.size,
-                file_name=source.filename,
-                dimensions=dimensions,
-            )
-        self._writable(message.chat)
-        self.flood.admit(str(message.chat.id), private=message.chat.is_private)
-        _check_callback_data(markup)
+        stored = self._accepted_file(source, kind, lambda: self._may_post(message.chat, markup))
         content = {**_content("caption", "caption_entities", caption), **stored.to_api()}
         message.versions.append(Version(content, markup, self.state.clock()))
         message.edit_date = self.state.unix_time()
