@@ -126,6 +126,16 @@ def is_disk_full(exc: BaseException) -> bool:
 
 def explain(exc: BaseException, *, path: Path | None = None) -> str:
     """One sentence for the user about ``exc``; ``path`` is the folder being written, when known."""
+    sentence = explain_known(exc, path=path)
+    if sentence is None:
+        leaf = _leaf(exc)
+        return f"The export stopped on an unexpected error ({type(leaf).__name__}: {leaf})."
+    return sentence
+
+
+def explain_known(exc: BaseException, *, path: Path | None = None) -> str | None:
+    """The sentence for a fault this table knows; None for anything else (a bug of ours): the bot
+    tells its users only that something went wrong, since the exception's text was not written for them."""
     exc = _leaf(exc)
     if isinstance(exc, ExplainedError | DbError):
         return str(exc)
@@ -152,7 +162,7 @@ def explain(exc: BaseException, *, path: Path | None = None) -> str:
             f"The connection to Telegram was lost ({exc or type(exc).__name__}): check the network, "
             "then run the export again to continue where it stopped."
         )
-    return f"The export stopped on an unexpected error ({type(exc).__name__}: {exc})."
+    return None
 
 
 def _telegram(exc: errors.RPCError) -> str:
