@@ -23,8 +23,8 @@ from telethon import TelegramClient
 
 from db import ArchiveStore, CheckpointStore, SqliteJobQueue, UserStore, WorkerPool, open_database
 from db.private import make_private, make_private_dir
-from exporter.export import ExportOptions
 from exporter.jobs import ExportJobs
+from exporter.options import ExportOptions
 from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .context import App

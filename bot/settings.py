@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from exporter.options import DEFAULT_FORMATS
+
 CLOUD_UPLOAD_LIMIT_MB = 50
 LOCAL_UPLOAD_LIMIT_MB = 2000
 
@@ -36,7 +38,7 @@ class BotSettings(BaseSettings):
     # Exports one non-admin may have queued or running at once: each spends the one account's flood budget.
     max_waiting_per_user: int = Field(default=5, ge=1)
     progress_interval: float = 3.0
-    default_formats: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["json", "html"])
+    default_formats: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_FORMATS))
     keep_archives: bool = False
     archive_max_age_hours: float = 24.0
     # Work stores of exports that stopped early and were never continued are deleted after this.

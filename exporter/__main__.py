@@ -33,7 +33,8 @@ from .archive import DEFAULT_PART_SIZE
 from .client import SessionFileError
 from .completeness import empty_range_note, snapshot_note
 from .errors import RELOGIN, ExplainedError, duration, explain
-from .export import DEFAULT_FORMATS, FORMATS, ExportOptions, Progress, default_work_dir, export_chat
+from .export import Progress, default_work_dir, export_chat
+from .options import DEFAULT_FORMATS, FORMATS, ExportOptions
 from .qr_login import login_by_qr
 from .redaction import redact_client_secrets, redact_secrets
 from .render.local_time import UnknownTimeZone, machine_zone, zone_info

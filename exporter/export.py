@@ -49,6 +49,7 @@ from .dedupe import SeenFilter, capacity_for
 from .errors import DiskFull, ExportError, WorkStoreDamaged, explain, is_disk_full
 from .eta import LimitedSince, RateWindow, remaining_seconds, steady_rate
 from .migrated import read_plan_row, upgraded_group_stream
+from .options import ExportOptions
 from .records import NameBook, to_record, topic_of
 from .render.local_time import LocalTime
 from .render.model import PAGE_SIZE, ChatInfo, TopicInfo
@@ -61,57 +62,8 @@ from .targets import ResolvedTarget
 from .timing import PACKAGING, PROCESSING, RENDERING, STORING, PhaseClock, TimingReport
 from .topics import Snapshot, snapshot_counts
 
-FORMATS = ("json", "html", "md")
-DEFAULT_FORMATS = ("json", "html")
 STORE_FILE = "messages.sqlite"
 PLAN_VERSION = 1
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    formats: tuple[str, ...] = DEFAULT_FORMATS
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
-    min_id: int = 0
-    max_id: int = 0
-    last: int | None = None
-    topics: tuple[int, ...] | None = None
-    # Incremental export: (topic id or None, highest id already delivered) pairs; only newer
-    # messages are read. Topics not listed are read whole (they are new since then).
-    after: tuple[tuple[int | None, int], ...] = ()
-    takeout: bool = False
-    # The zone result.json, HTML and Markdown dates are written in (exporter.render.local_time). Not
-    # part of to_dict: the store keeps UTC, so an export resumed under another zone renders in it.
-    time_zone: str = "UTC"
-    part_size: int = archive.DEFAULT_PART_SIZE
-    # Regular chats: one concurrent id range per this many messages, at most max_shards.
-    shard_messages: int = 5_000
-    max_shards: int = 16
-    # Most requests in flight at once; the scheduler adapts below it.
-    max_concurrency: int = 32
-    # Flood waits up to this long are waited out; a longer one stops the export (resumable).
-    longest_flood_wait: float = 900.0
-    # The Bloom filter in front of the store (see exporter.dedupe); tests shrink it.
-    bloom_error_rate: float = 0.001
-    bloom_capacity: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """What the manifest records, and what must match when an export is resumed."""
-        return {
-            "formats": list(self.formats),
-            "since": self.since.isoformat() if self.since else None,
-            "until": self.until.isoformat() if self.until else None,
-            "min_id": self.min_id or None,
-            "max_id": self.max_id or None,
-            "last": self.last,
-            "topics": list(self.topics) if self.topics is not None else None,
-            "after": [[topic, max_id] for topic, max_id in self.after] or None,
-            "takeout": self.takeout,
-        }
-
-    @property
-    def bounded(self) -> bool:
-        return bool(self.since or self.until or self.min_id or self.max_id or self.last or self.after)
 
 
 @dataclass(frozen=True)
@@ -306,7 +258,7 @@ async def _load_or_make_plan(
     """The stored plan when resuming this very export, else a new one (stored before any fetch)."""
     store = run.store
     plan = store.get_meta("plan")
-    identity = {"version": PLAN_VERSION, "chat_id": target.chat.id, "options": options.to_dict()}
+    identity = {"version": PLAN_VERSION, "chat_id": target.chat.id, "options": options.identity()}
     if plan is not None:
         if plan["identity"] != identity:
             raise ExportError(
@@ -455,7 +407,7 @@ def _manifest(
             if options.after
             else None
         ),
-        "options": options.to_dict(),
+        "options": options.identity(),
         # Dates are local to this zone, without a suffix, as in Telegram Desktop's export.
         "time_zone": options.time_zone,
         "timing": report.to_dict(),
@@ -467,7 +419,7 @@ def _manifest(
 def default_work_dir(out_dir: Path, chat: ChatInfo, options: ExportOptions) -> Path:
     """The same chat with the same options always lands in the same folder, so running an
     interrupted export again resumes it."""
-    digest = hashlib.sha256(orjson.dumps(options.to_dict(), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
+    digest = hashlib.sha256(orjson.dumps(options.identity(), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
     return out_dir / ".work" / f"{chat.id}-{digest}"
 
 
@@ -539,11 +491,7 @@ async def export_chat(
     ``work_dir`` keeps the resumable store: pass the same folder again after an
     interruption to continue.  It is deleted once the archive is written, unless
     ``keep_work_dir`` (the bot deletes it once the archive is delivered)."""
-    unknown = sorted(set(options.formats) - set(FORMATS))
-    if unknown or not options.formats:
-        choices = ", ".join(FORMATS)
-        raise ExportError(f"Unknown format {', '.join(unknown) or '(none)'}: choose from {choices}.")
-    _check_ranges(options)
+    options.check()
     work_dir = work_dir or default_work_dir(out_dir, target.chat, options)
     resuming = (work_dir / STORE_FILE).exists()
     make_private_dir(out_dir)
@@ -562,16 +510,6 @@ async def export_chat(
             if isinstance(exc, sqlite3.DatabaseError):
                 raise WorkStoreDamaged(work_dir, str(exc)) from exc
             raise
-
-
-def _check_ranges(options: ExportOptions) -> None:
-    """An empty range would export nothing and call it complete: refuse it instead."""
-    if options.since and options.until and options.since >= options.until:
-        raise ExportError("The start date is not before the end date: nothing would be exported.")
-    if options.until and options.until.timestamp() <= 0:
-        raise ExportError("The end date is before 1970: no Telegram message is that old.")
-    if options.max_id and options.min_id + 1 >= options.max_id:
-        raise ExportError("No message id lies between the smallest and the largest id given.")
 
 
 async def _export_locked(

@@ -16,57 +16,23 @@ after what the user has.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from telethon import TelegramClient
 
 from db import CheckpointStore, JobKind, JobQueue
 from db.jobs import Job
 
-from .export import ExportOptions, ExportResult, Progress, default_work_dir, export_chat
+from .export import ExportResult, Progress, default_work_dir, export_chat
+from .options import ExportOptions
 from .render.model import ChatInfo
 from .targets import parse_target, resolve_target
 
 # In a work folder: the export in it is complete; the next export of the same chat starts afresh.
 FINISHED_MARK = "finished"
-
-
-def options_to_json(options: ExportOptions) -> dict[str, Any]:
-    """What a job stores of its options: what the user chose, not engine tuning."""
-    return {
-        "formats": list(options.formats),
-        "since": options.since.isoformat() if options.since else None,
-        "until": options.until.isoformat() if options.until else None,
-        "min_id": options.min_id,
-        "max_id": options.max_id,
-        "last": options.last,
-        "topics": list(options.topics) if options.topics is not None else None,
-        "takeout": options.takeout,
-        "time_zone": options.time_zone,
-    }
-
-
-def options_from_json(data: dict[str, Any], defaults: ExportOptions) -> ExportOptions:
-    def date(value: str | None) -> dt.datetime | None:
-        return dt.datetime.fromisoformat(value) if value else None
-
-    return replace(
-        defaults,
-        formats=tuple(data.get("formats") or defaults.formats),
-        since=date(data.get("since")),
-        until=date(data.get("until")),
-        min_id=int(data.get("min_id") or 0),
-        max_id=int(data.get("max_id") or 0),
-        last=data.get("last"),
-        topics=tuple(data["topics"]) if data.get("topics") is not None else None,
-        takeout=bool(data.get("takeout", defaults.takeout)),
-        time_zone=data.get("time_zone") or defaults.time_zone,
-    )
 
 
 class ExportJobs:
@@ -89,7 +55,7 @@ class ExportJobs:
         """Export what the job asks for (raises TargetError or ExportError with a message for the user)."""
         target = await resolve_target(self.client, parse_target(job.target))
         await self.queue.set_peer(job.id, target.chat.id, target.chat.name)
-        options = options_from_json(job.options, self.defaults)
+        options = ExportOptions.from_json(job.options, self.defaults)
         if job.kind == JobKind.INCREMENTAL:
             after = await self.checkpoints.last_exported(job.user_id, target.chat.id)
             options = replace(options, after=tuple(sorted(after.items(), key=lambda item: item[0] or 0)))

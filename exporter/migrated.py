@@ -29,7 +29,7 @@ from .streams import Page, Stream, read_stream
 from .targets import ResolvedTarget
 
 if TYPE_CHECKING:
-    from .export import ExportOptions
+    from .options import ExportOptions
 
 MIGRATED_ID_SHIFT = 1_000_000_000
 _KEY_PREFIX = "migrated:"

@@ -19,8 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from db import ArchiveStore, DiskBudgetExceeded, Job, JobKind
 from db.user_settings import UserSettings
-from exporter.export import FORMATS, ExportOptions
-from exporter.jobs import options_to_json
+from exporter.options import DEFAULT_FORMATS, FORMATS, ExportOptions
 from exporter.streams import list_topics
 from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_target
 
@@ -77,7 +76,7 @@ async def export_in_group(message: Message, app: App) -> None:
 
 
 def _default_choice(app: App) -> dict[str, Any]:
-    formats = [f for f in app.settings.default_formats if f in FORMATS] or ["json", "html"]
+    formats = [f for f in app.settings.default_formats if f in FORMATS] or list(DEFAULT_FORMATS)
     return {"formats": formats, "range": "all", "takeout": False, "topics": None}
 
 
@@ -298,7 +297,7 @@ async def _queue(
             chat_id,
             str(peer_id_of(target)),
             kind=kind,
-            options=options_to_json(options),
+            options=options.to_json(),
             thread_id=thread_id,
         )
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from telethon import TelegramClient
 
-from exporter.export import ExportOptions, ExportResult, export_chat
+from exporter.export import ExportResult, export_chat
+from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
 from sandbox.world import Chat, World, expected_messages

@@ -12,8 +12,8 @@ from telethon import TelegramClient
 
 from db import CheckpointStore, JobKind, JobState, SqliteJobQueue, WorkerPool, open_database
 from db.jobs import Job, JobPart, JobResult
-from exporter.export import ExportOptions
-from exporter.jobs import ExportJobs, options_from_json, options_to_json
+from exporter.jobs import ExportJobs
+from exporter.options import ExportOptions
 from sandbox.cluster import Cluster
 from sandbox.netmodel import parse_fault
 from sandbox.world import World, expected_messages
@@ -44,7 +44,7 @@ def test_options_round_trip_through_a_job() -> None:
         topics=(1, 7),
         takeout=True,
     )
-    assert options_from_json(json.loads(json.dumps(options_to_json(options))), ExportOptions()) == options
+    assert ExportOptions.from_json(json.loads(json.dumps(options.to_json()))) == options
 
 
 async def test_jobs_run_through_the_pool_exactly_and_incrementally(

@@ -19,7 +19,8 @@ import pytest
 from telethon import TelegramClient
 
 from exporter.dedupe import SeenFilter
-from exporter.export import ExportOptions, export_chat
+from exporter.export import export_chat
+from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
 from sandbox.world import ChatSpec, World, WorldSpec, build_world, expected_messages

@@ -9,7 +9,8 @@ import pytest
 from telethon import TelegramClient
 
 from exporter import export as export_module
-from exporter.export import ExportOptions, export_chat
+from exporter.export import export_chat
+from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from exporter.timing import PhaseClock, percentile
 from exporter.timing_summary import breakdown

@@ -17,7 +17,8 @@ import pytest
 from telethon import TelegramClient
 
 from exporter.errors import DiskFull
-from exporter.export import ExportOptions, export_chat
+from exporter.export import export_chat
+from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
 from sandbox.netmodel import parse_fault

@@ -18,7 +18,8 @@ from telethon.crypto import AuthKey
 from telethon.sessions import StringSession
 
 from exporter import export as export_module
-from exporter.export import ExportOptions, export_chat
+from exporter.export import export_chat
+from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
 from sandbox.netmodel import parse_fault

@@ -19,7 +19,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 from telethon import TelegramClient
 
-from exporter.export import ExportOptions, ExportResult, export_chat
+from exporter.export import ExportResult, export_chat
+from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.world import Chat, World, build_scenario, expected_messages
 from sandbox.world.hostile import TEXTS

@@ -17,7 +17,8 @@ from aiohttp import ConnectionTimeoutError
 from telethon import TelegramClient
 
 from bot.handlers.errors import SOMETHING_WENT_WRONG
-from exporter.export import ExportOptions, export_chat
+from exporter.export import export_chat
+from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import Cluster

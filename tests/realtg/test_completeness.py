@@ -117,7 +117,8 @@ async def test_a_count_that_disagrees_makes_the_export_incomplete_and_the_summar
 
 
 async def run_export_with_progress(client, target, out, on_progress):
-    from exporter.export import ExportOptions, export_chat
+    from exporter.export import export_chat
+    from exporter.options import ExportOptions
     from exporter.targets import parse_target, resolve_target
 
     resolved = await resolve_target(client, parse_target(target))

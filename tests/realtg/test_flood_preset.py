@@ -24,7 +24,8 @@ from telethon.tl import functions as F
 from bot.progress import describe as bot_progress_text
 from exporter.__main__ import describe_progress
 from exporter.client import SessionFile, build_client
-from exporter.export import ExportOptions, Progress, export_chat
+from exporter.export import Progress, export_chat
+from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
 from sandbox.netmodel import HISTORY_METHODS, LIMIT_PRESETS, NetworkModel

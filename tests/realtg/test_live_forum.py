@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from telethon import TelegramClient
 
-from exporter.export import ExportOptions, export_chat
+from exporter.export import export_chat
+from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
 from sandbox.netmodel import parse_fault

@@ -88,7 +88,8 @@ async def test_an_upgraded_supergroup_exports_both_histories_like_desktop(
 async def test_an_interrupted_export_of_an_upgraded_group_resumes_exactly(tmp_path: Path) -> None:
     """The old group's stream stores shifted ids; resuming must page on from the real one."""
     from exporter.client import SessionFile, build_client
-    from exporter.export import ExportOptions, export_chat
+    from exporter.export import export_chat
+    from exporter.options import ExportOptions
     from exporter.targets import parse_target, resolve_target
     from sandbox.cluster import Cluster
     from sandbox.netmodel import parse_fault

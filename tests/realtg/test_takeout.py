@@ -19,7 +19,8 @@ from telethon.tl import functions as F
 
 from exporter.client import SessionFile
 from exporter.errors import ExportError
-from exporter.export import ExportOptions, export_chat
+from exporter.export import export_chat
+from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
 from sandbox.world import World, expected_messages

@@ -24,7 +24,8 @@ from telethon.tl import types as T
 from exporter import export as export_module
 from exporter.accounting import TELEGRAM, UNACCOUNTED
 from exporter.client import SessionFile, build_client
-from exporter.export import ExportOptions, export_chat
+from exporter.export import export_chat
+from exporter.options import ExportOptions
 from exporter.scheduler import FetchScheduler
 from exporter.targets import parse_target, resolve_target
 from exporter.timing import DECODING, PROCESSING, PhaseClock, percentile

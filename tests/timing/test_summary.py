@@ -12,7 +12,8 @@ from telethon import TelegramClient
 
 from bot.delivery import summary_text
 from db.timing_report import FloodStats, RequestStats, TimingReport
-from exporter.export import ExportOptions, Progress, export_chat
+from exporter.export import Progress, export_chat
+from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from exporter.timing_summary import breakdown, headline
 from sandbox.cluster import Cluster
