@@ -262,7 +262,18 @@ def text_for(variant: str, h: int) -> str:
 
 # ---------------------------------------------------------------- files
 
-FILE_REFERENCE = b"\x02sandbox-file-reference"
+# A file reference (core.telegram.org/api/file-references) is opaque to clients; the sandbox's names the
+# file, the generation it was handed out in, and a check only the server can compute. Messages are
+# generated with generation 0; sandbox.world.files hands out later ones when references expire.
+REFERENCE_PREFIX = b"\x02sbx"
+SALT_REFERENCE = 0xF11E
+
+
+def file_reference(file_id: int, access_hash: int, generation: int = 0) -> bytes:
+    check = h64(access_hash ^ SALT_REFERENCE, generation)
+    return REFERENCE_PREFIX + struct.pack("<IQQ", generation, file_id, check)
+
+
 MIB = 1 << 20
 STICKER_POOL = 12
 STICKER_PACK_DATE = 1_650_000_000  # guess: the pack was uploaded before any history here
@@ -391,12 +402,13 @@ def stripped_thumb(h: int, w: int, hh: int) -> T.PhotoStrippedSize:
 
 def media_tl(plan: FilePlan, date: int) -> T.MessageMediaPhoto | T.MessageMediaDocument:
     h = plan.h
+    reference = file_reference(plan.file_id, plan.access_hash)
     if plan.kind == "photo":
         sizes: list = [stripped_thumb(h, plan.parts[0][1], plan.parts[0][2])]
         sizes += [T.PhotoSize(t, w, hh, size) for t, w, hh, size in plan.parts[:-1]]
         t, w, hh, size = plan.parts[-1]
         sizes.append(T.PhotoSizeProgressive(t, w, hh, [size // 8, size // 4, size // 2, size * 3 // 4, size]))
-        photo = T.Photo(plan.file_id, plan.access_hash, FILE_REFERENCE, date, sizes, plan.dc_id)
+        photo = T.Photo(plan.file_id, plan.access_hash, reference, date, sizes, plan.dc_id)
         return T.MessageMediaPhoto(photo=photo)
     duration = 1 + (h >> 12) % 120
     flags = {}
@@ -441,7 +453,7 @@ def media_tl(plan: FilePlan, date: int) -> T.MessageMediaPhoto | T.MessageMediaD
         t, w, hh, size = plan.parts[0]
         thumbs = [stripped_thumb(h, w, hh), T.PhotoSize(t, w, hh, size)]
     document = T.Document(
-        plan.file_id, plan.access_hash, FILE_REFERENCE, date, plan.mime, plan.size, plan.dc_id, attrs, thumbs
+        plan.file_id, plan.access_hash, reference, date, plan.mime, plan.size, plan.dc_id, attrs, thumbs
     )
     return T.MessageMediaDocument(document=document, **flags)
 
