@@ -107,7 +107,7 @@ _PATH_ERRORS = {
 }
 
 
-def _leaf(exc: BaseException) -> BaseException:
+def leaf_error(exc: BaseException) -> BaseException:
     """The first real error inside (nested) exception groups."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
@@ -115,7 +115,7 @@ def _leaf(exc: BaseException) -> BaseException:
 
 
 def is_disk_full(exc: BaseException) -> bool:
-    exc = _leaf(exc)
+    exc = leaf_error(exc)
     if isinstance(exc, OSError):
         return exc.errno in _DISK_FULL
     return (
@@ -128,7 +128,7 @@ def explain(exc: BaseException, *, path: Path | None = None) -> str:
     """One sentence for the user about ``exc``; ``path`` is the folder being written, when known."""
     sentence = explain_known(exc, path=path)
     if sentence is None:
-        leaf = _leaf(exc)
+        leaf = leaf_error(exc)
         return f"The export stopped on an unexpected error ({type(leaf).__name__}: {leaf})."
     return sentence
 
@@ -136,7 +136,7 @@ def explain(exc: BaseException, *, path: Path | None = None) -> str:
 def explain_known(exc: BaseException, *, path: Path | None = None) -> str | None:
     """The sentence for a fault this table knows; None for anything else (a bug of ours): the bot
     tells its users only that something went wrong, since the exception's text was not written for them."""
-    exc = _leaf(exc)
+    exc = leaf_error(exc)
     if isinstance(exc, ExplainedError | DbError):
         return str(exc)
     if isinstance(exc, errors.RPCError):
