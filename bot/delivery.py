@@ -6,7 +6,8 @@ errors with a growing pause, 429 after exactly the ``retry_after`` Telegram
 names, all within one time bound per message.  Anything else (the user blocked
 the bot, a part too large) is final at once.  A part goes up from disk the
 first time; once Telegram has it, its file id is kept, so /history sends it
-again without uploading.
+again without uploading.  Delivery is the job's last phase: once every part is
+confirmed, its time goes into the stored timing report and the Details view.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from aiogram.exceptions import (
 from aiogram.types import FSInputFile, InlineKeyboardMarkup, Message
 
 from db.jobs import JobPart
+from db.timing_report import TimingReport
 from exporter.completeness import empty_range_note, snapshot_note
 from exporter.export import ExportResult
 from exporter.timing_summary import breakdown, headline
@@ -72,9 +74,9 @@ def summary_text(result: ExportResult) -> str:
     return "\n".join(lines)
 
 
-def details_text(result: ExportResult) -> str:
+def details_text(title: str, report: TimingReport) -> str:
     """What "Details" shows in place of the summary: the timing breakdown (also in manifest.json)."""
-    return "\n".join([f"Timing of {result.chat.name or 'this chat'}", *breakdown(result.report)])
+    return "\n".join([f"Timing of {title}", *breakdown(report)])
 
 
 def caption(result: ExportResult, index: int, count: int) -> str:
@@ -88,9 +90,12 @@ def caption(result: ExportResult, index: int, count: int) -> str:
 def delivery_record(result: ExportResult) -> tuple[dict[str, Any], list[JobPart]]:
     """What the job records before sending anything: enough to finish the delivery after a
     crash without exporting again (the parts' paths and sha256 say whether the files are intact)."""
+    title = result.chat.name or "this chat"
     record = {
         "summary": summary_text(result),
-        "details": details_text(result),
+        "title": title,
+        "details": details_text(title, result.report),
+        "report": result.report.to_dict(),
         "summary_sent": False,
         "captions": [caption(result, part.index, part.count) for part in result.parts],
         "complete": result.complete,
@@ -101,6 +106,15 @@ def delivery_record(result: ExportResult) -> tuple[dict[str, Any], list[JobPart]
     }
     parts = [JobPart(str(part.path), part.size, part.sha256) for part in result.parts]
     return record, parts
+
+
+def with_delivery_time(record: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """The record once the summary and every part were sent in ``seconds``: its report gains the
+    delivery phase, and Details shows it. Records from before delivery was timed stay as they are."""
+    if "report" not in record or "title" not in record:
+        return record
+    report = TimingReport.from_dict(record["report"]).with_delivery(seconds)
+    return {**record, "report": report.to_dict(), "details": details_text(record["title"], report)}
 
 
 async def with_retries(send: Callable[[], Awaitable[_T]], what: str, bound: float) -> _T:

@@ -2,9 +2,10 @@
 
 A stored report is ``TimingReport.to_dict()`` (db/timing_report.py, the one definition of its
 shape); every JSON path below comes from ``report_path``, which checks it against that shape.
-Rates and shares are ratios of sums (messages read over wall time, phase time over wall time),
-so a handful of tiny exports cannot outweigh one large one. A resumed export's speed counts the
-messages it read itself, not those an earlier run had saved. Days are UTC calendar days.
+Rates and shares are ratios of sums (messages read over the exports' time, each phase's own
+seconds over wall time), so a handful of tiny exports cannot outweigh one large one. A resumed
+export's speed counts the messages it read itself, not those an earlier run had saved; sending
+the archive is a phase with its share, not reading time. Days are UTC calendar days.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ def _field(*keys: str) -> str:
 _DONE_REPORTS = f"state = 'done' AND report IS NOT NULL AND {_field('wall')} > 0"
 # Messages this run read; reports from before ``fetched`` existed count all they hold.
 _FETCHED = f"COALESCE({_field('fetched')}, {_field('messages')})"
+# The export's time without sending the archive; reports from before delivery was timed had none.
+_EXPORT_WALL = f"COALESCE({_field('export_wall')}, {_field('wall')})"
+# Reports that split their wall time between the phases (older ones only had busy times).
+_ACCOUNTED = f"{_DONE_REPORTS} AND {_field('accounted')} <> '{{}}'"
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class DayStats:
     failed: int
     # Messages the day's exports read from Telegram (not those an earlier run had saved).
     messages: int
+    # The exports' own time, without sending the archives.
     wall: float
 
     @property
@@ -56,13 +62,12 @@ class DayStats:
 
 @dataclass(frozen=True)
 class PhaseShares:
-    """Busy time of each part of an export as a share of wall time. Phases overlap (fetching runs
-    while pages are stored), so the shares need not add up to 1."""
+    """Each phase's share of the wall time, each second counted once (the reports' ``accounted``
+    split, "unaccounted" included): over the ``exports`` whose reports have that split, they add
+    up to 1."""
 
     exports: int
     wall: float
-    requests: float
-    flood: float
     phases: dict[str, float]
 
 
@@ -151,7 +156,7 @@ async def _days(connection: aiosqlite.Connection, today: date, count: int) -> li
         "SELECT date(finished_at, 'unixepoch') AS day, SUM(state = 'done') AS exports, "
         "SUM(state = 'failed') AS failed, "
         f"COALESCE(SUM(CASE WHEN state = 'done' THEN {_FETCHED} END), 0) AS messages, "
-        f"COALESCE(SUM(CASE WHEN state = 'done' THEN {_field('wall')} END), 0.0) AS wall "
+        f"COALESCE(SUM(CASE WHEN state = 'done' THEN {_EXPORT_WALL} END), 0.0) AS wall "
         "FROM jobs WHERE state IN ('done', 'failed') AND finished_at >= ? GROUP BY day",
         (since,),
     )
@@ -172,29 +177,24 @@ async def _days(connection: aiosqlite.Connection, today: date, count: int) -> li
 
 async def _shares(connection: aiosqlite.Connection) -> PhaseShares:
     sums = await _one(
-        connection,
-        f"SELECT COUNT(*), COALESCE(SUM({_field('wall')}), 0.0), "
-        f"COALESCE(SUM({_field('requests', 'in_flight_wall')}), 0.0), "
-        f"COALESCE(SUM({_field('flood', 'waited_wall')}), 0.0) FROM jobs WHERE {_DONE_REPORTS}",
+        connection, f"SELECT COUNT(*), COALESCE(SUM({_field('wall')}), 0.0) FROM jobs WHERE {_ACCOUNTED}"
     )
-    exports, wall, requests, flood = int(sums[0]), float(sums[1]), float(sums[2]), float(sums[3])
-    # Phase names come from the reports, so a phase the exporter adds later shows up here unchanged;
-    # MIN(phase.id) keeps the order the exporter writes them in.
+    exports, wall = int(sums[0]), float(sums[1])
+    # Phase names come from the reports, so a phase added later shows up here unchanged. Each
+    # report lists them in the order the data flows, "unaccounted" last; where a phase stands in
+    # its report (0 first, 1 last; a report with delivery has one more) orders them here.
     rows = await connection.execute_fetchall(
-        "SELECT phase.key, SUM(phase.value) "
-        f"FROM jobs, json_each(jobs.report, '{report_path('phases')}') AS phase "
-        f"WHERE {_DONE_REPORTS} GROUP BY phase.key ORDER BY MIN(phase.id), phase.key"
+        "SELECT key, SUM(seconds) FROM (SELECT phase.key AS key, phase.value AS seconds, "
+        "(ROW_NUMBER() OVER phases - 1.0) / MAX(1, COUNT(*) OVER phases - 1) AS position "
+        f"FROM jobs, json_each(jobs.report, '{report_path('accounted')}') AS phase WHERE {_ACCOUNTED} "
+        "WINDOW phases AS (PARTITION BY jobs.id ORDER BY phase.id "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) "
+        "GROUP BY key ORDER BY AVG(position), key"
     )
-
-    def share(seconds: float) -> float:
-        return seconds / wall if wall > 0 else 0.0
-
     return PhaseShares(
         exports=exports,
         wall=wall,
-        requests=share(requests),
-        flood=share(flood),
-        phases={row[0]: share(float(row[1])) for row in rows},
+        phases={row[0]: float(row[1]) / wall if wall > 0 else 0.0 for row in rows},
     )
 
 

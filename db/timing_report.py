@@ -10,8 +10,13 @@ exporter nor the bot, and both may import ``db``.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, get_type_hints
+
+# Sending the archive: the bot's last phase, after the export (the exporter never delivers).
+DELIVERY = "delivery"
+# The part of the wall time no phase claims (the process not scheduled, start-up).
+UNACCOUNTED = "unaccounted"
 
 
 @dataclass
@@ -52,6 +57,9 @@ class TimingReport:
     phases: dict[str, float] = field(default_factory=dict)
     # Of ``messages``, those an earlier run of the same export had already saved.
     already_saved: int = 0
+    # The wall time split: the seconds each phase had to itself (exporter/accounting.py), in the
+    # order the data flows, then UNACCOUNTED; they add up to ``wall``. Empty in reports older than it.
+    accounted: dict[str, float] = field(default_factory=dict)
 
     @property
     def fetched(self) -> int:
@@ -59,13 +67,38 @@ class TimingReport:
         return max(0, self.messages - self.already_saved)
 
     @property
+    def export_wall(self) -> float:
+        """The export's own time: the wall time before the bot started sending the archive."""
+        return max(0.0, self.wall - self.accounted.get(DELIVERY, 0.0))
+
+    @property
     def messages_per_second(self) -> float:
-        return self.fetched / self.wall if self.wall > 0 else 0.0
+        """This run's reading speed: what it fetched over the export's time (an upload that is
+        slow to one chat says nothing about how fast Telegram was read)."""
+        return self.fetched / self.export_wall if self.export_wall > 0 else 0.0
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """Each phase's share of the wall time, counted once (``accounted`` over ``wall``)."""
+        if self.wall <= 0:
+            return {}
+        return {name: seconds / self.wall for name, seconds in self.accounted.items()}
+
+    def with_delivery(self, seconds: float) -> TimingReport:
+        """The report once the archive was sent: delivery follows the export, nothing overlaps it,
+        so its busy time is its own share of the (now longer) wall time."""
+        accounted = {k: v for k, v in self.accounted.items() if k != UNACCOUNTED}
+        accounted[DELIVERY] = accounted.get(DELIVERY, 0.0) + seconds
+        accounted[UNACCOUNTED] = self.accounted.get(UNACCOUNTED, 0.0)
+        phases = {**self.phases, DELIVERY: self.phases.get(DELIVERY, 0.0) + seconds}
+        return replace(self, wall=self.wall + seconds, phases=phases, accounted=accounted)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["fetched"] = self.fetched
+        for name in DERIVED:
+            data[name] = getattr(self, name)
         data["messages_per_second"] = round(self.messages_per_second, 1)
+        data["shares"] = {name: round(share, 4) for name, share in self.shares.items()}
         return data
 
     @classmethod
@@ -73,6 +106,10 @@ class TimingReport:
         """Reads reports written by older versions too: a missing key takes its default, a derived or
         unknown one is ignored."""
         return _load(cls, data)
+
+
+# Written by ``to_dict`` for readers of the JSON (the manifest, /stats' queries); never read back.
+DERIVED = ("fetched", "export_wall", "messages_per_second", "shares")
 
 
 def _load(kind: type, data: dict[str, Any]) -> Any:
@@ -93,13 +130,14 @@ def _load(kind: type, data: dict[str, Any]) -> Any:
 
 def report_path(*keys: str) -> str:
     """The SQLite JSON path of a report field, e.g. ``report_path("flood", "waits")`` → ``$.flood.waits``.
-    Raises ``KeyError`` for a key the report does not have; ``phases`` is the one open mapping."""
+    Raises ``KeyError`` for a key the report does not have. The mappings (``phases``, ``accounted``)
+    are open: their paths end at the mapping, read with ``json_each``."""
     kind: Any = TimingReport
     for key in keys:
         if kind is None:
             raise KeyError(f"{key!r}: {'.'.join(keys)} goes below a value")
         hints = get_type_hints(kind)
-        derived = key in ("fetched", "messages_per_second") and kind is TimingReport
+        derived = key in DERIVED and kind is TimingReport
         if key not in hints and not derived:
             raise KeyError(f"the timing report has no field {'.'.join(keys)!r}")
         nested = hints.get(key)

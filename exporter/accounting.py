@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from db.timing_report import UNACCOUNTED
+
+# Names are keys of the report's JSON (``accounted``), so they are identifiers.
 TELEGRAM = "telegram"
-FLOOD_WAIT = "flood wait"
-UNACCOUNTED = "unaccounted"
+FLOOD_WAIT = "flood_wait"
 
 
 def exclusive_seconds(

@@ -11,9 +11,9 @@ Rules that keep the numbers honest:
 - a flood wait is its own phase, never request time, and so is our own pacing;
 - every other phase times only its own work (synchronous code, or work timed
   inside the thread that does it);
-- phases overlap (fetching runs while pages are stored), so the report gives
-  each phase's busy time next to the wall time and never adds them up;
-  ``PhaseClock.accounted`` splits the wall time instead (exporter/accounting.py).
+- phases overlap (fetching runs while pages are stored), so busy times never
+  add up; the report's ``accounted`` splits the wall time instead, each moment
+  given to one phase (exporter/accounting.py), and the summary's shares are those.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from db.timing_report import FloodStats, RequestStats, TimingReport
 
-from .accounting import FLOOD_WAIT, TELEGRAM, exclusive_seconds
+from .accounting import FLOOD_WAIT, TELEGRAM, UNACCOUNTED, exclusive_seconds
 
 if TYPE_CHECKING:
     from .wire import WireTiming
@@ -42,6 +42,8 @@ PACKAGING = "packaging"
 PHASES = (PACING, DECODING, QUEUED, PROCESSING, STORING, RENDERING, PACKAGING)
 # Who gets a moment when several are active (exporter/accounting.py says why in this order).
 PRIORITY = (PROCESSING, STORING, DECODING, RENDERING, PACKAGING, FLOOD_WAIT, PACING, TELEGRAM, QUEUED)
+# The accounted split as the report lists it: in the order the data flows.
+FLOW = (TELEGRAM, FLOOD_WAIT, PACING, DECODING, QUEUED, PROCESSING, STORING, RENDERING, PACKAGING)
 # Work done on the event loop; requests in flight meanwhile are not charged for it.
 LOOP_PHASES = frozenset({PROCESSING, STORING})
 
@@ -159,13 +161,17 @@ class PhaseClock:
     def wall(self) -> float:
         return (self._finished or time.perf_counter()) - self._started
 
-    def accounted(self) -> dict[str, float]:
-        """The wall time split between the phases, each moment given to one (plus "unaccounted")."""
-        end = self._finished or time.perf_counter()
-        return exclusive_seconds(self._intervals, PRIORITY, self._started, end)
+    def accounted(self, end: float | None = None) -> dict[str, float]:
+        """The wall time until ``end`` (by default the finish, or now) split between the phases,
+        each moment given to one; in the order the data flows, then UNACCOUNTED."""
+        end = end or self._finished or time.perf_counter()
+        split = exclusive_seconds(self._intervals, PRIORITY, self._started, end)
+        return {name: split[name] for name in (*FLOW, UNACCOUNTED)}
 
     def report(self, messages: int, already_saved: int = 0) -> TimingReport:
-        """``messages`` in the export, of which ``already_saved`` came from an earlier run."""
+        """``messages`` in the export, of which ``already_saved`` came from an earlier run. Before
+        ``finish`` it covers the time until now (the manifest is written before the archive is)."""
+        end = self._finished or time.perf_counter()
         latencies = sorted(self._latencies)
         requests = RequestStats(
             count=len(latencies),
@@ -178,4 +184,12 @@ class PhaseClock:
         flood = FloodStats(
             self.flood.count, self.flood.announced_seconds, self.flood.waited_wall, self.flood.waits
         )
-        return TimingReport(self.wall, messages, requests, flood, dict(self.phases), already_saved)
+        return TimingReport(
+            end - self._started,
+            messages,
+            requests,
+            flood,
+            dict(self.phases),
+            already_saved,
+            self.accounted(end),
+        )

@@ -1,28 +1,35 @@
 """The timing report in words: a plain headline for everyone, the breakdown for whoever asks.
 
 The headline says how many messages, how long, and the one reason it took that long: the part
-of the export that held the largest share of the wall time. The breakdown (requests' p50 and
+of the export that held the largest share of the wall time, each second counted once (the
+report's ``accounted`` split, never busy times, which overlap). The breakdown (requests' p50 and
 p95, refused requests and waits, every phase's share) is what the bot shows behind "Details",
 the CLI behind ``--verbose``, and the manifest keeps as JSON.
 """
 
 from __future__ import annotations
 
-from db.timing_report import TimingReport
+from db.timing_report import DELIVERY, UNACCOUNTED, TimingReport
 
-# What each phase is, said for people; a phase not named here is shown by its own name.
+from .accounting import FLOOD_WAIT, TELEGRAM
+from .timing import PACING
+
+# What each part of the wall time is, said for people; a phase not named here is shown by its name.
 PLAIN_PHASES = {
+    TELEGRAM: "waiting for Telegram's answers",
+    FLOOD_WAIT: "waiting for Telegram's flood limit",
+    PACING: "our own pacing to stay under Telegram's limit",
+    "decoding": "decoding Telegram's answers",
+    "queued": "answers waiting for our busy process",
     "processing": "converting the messages",
     "storing": "saving them to disk",
     "rendering": "writing the export files",
     "packaging": "packing the archive",
-    "decoding": "decoding Telegram's answers",
-    "pacing": "our own pacing to stay under Telegram's limit",
-    "delivery": "sending the archive",
+    DELIVERY: "sending the archive",
+    UNACCOUNTED: "no phase (the process was not running, or starting)",
 }
-# Summed over requests in flight together (exporter/timing.py), so it overlaps itself and is no
-# share of the wall time: never a headline reason, and the breakdown shows it in seconds only.
-PER_REQUEST = frozenset({"queued"})
+# Both are Telegram's limit at work: a wait it asked for, or ours so that it need not ask.
+LIMIT = (FLOOD_WAIT, PACING)
 # Below this share no single part stands out, and the headline does not pretend one does.
 DOMINANT = 0.25
 
@@ -43,30 +50,26 @@ def duration_words(seconds: float) -> str:
 
 def reason(report: TimingReport) -> str | None:
     """The one reason the export took as long as it did, or None when nothing stands out."""
-    if report.wall <= 0:
-        return None
-    waited = report.flood.waited_wall / report.wall
-    shares = {"reading from Telegram": report.requests.in_flight_wall / report.wall}
-    shares |= {
-        PLAIN_PHASES.get(name, name): seconds / report.wall
-        for name, seconds in report.phases.items()
-        if name not in PER_REQUEST
-    }
-    busiest, share = max(shares.items(), key=lambda item: item[1])
-    if waited >= share and waited >= DOMINANT:
+    shares = report.shares
+    limit = sum(shares.get(name, 0.0) for name in LIMIT)
+    parts = {name: share for name, share in shares.items() if name not in (*LIMIT, UNACCOUNTED)}
+    busiest, share = max(parts.items(), key=lambda item: item[1], default=("", 0.0))
+    if limit >= share and limit >= DOMINANT:
+        # Telegram's answers are waiting for Telegram too: the flood limit only decides how often.
+        waiting = limit + shares.get(TELEGRAM, 0.0)
         return (
             f"Telegram allowed about {report.messages_per_second:,.0f} messages a second: "
-            f"{100 * waited:.0f} % of the time was waiting for Telegram."
+            f"{100 * waiting:.0f} % of the time was waiting for Telegram."
         )
     if share < DOMINANT:
         return None
-    return f"Most of the time ({100 * share:.0f} %) went to {busiest}."
+    return f"Most of the time ({100 * share:.0f} %) went to {PLAIN_PHASES.get(busiest, busiest)}."
 
 
 def headline(report: TimingReport) -> list[str]:
     """The first lines of every summary: what, how long, why; and what an earlier run had saved."""
     lines = [
-        f"{report.messages:,} messages in {duration_words(report.wall)} "
+        f"{report.messages:,} messages in {duration_words(report.export_wall)} "
         f"({report.messages_per_second:,.0f} a second)"
     ]
     why = reason(report)
@@ -82,7 +85,8 @@ def headline(report: TimingReport) -> list[str]:
 
 
 def breakdown(report: TimingReport) -> list[str]:
-    """The engineering view: requests, flood waits and each phase as a share of the wall time."""
+    """The engineering view: requests, flood waits, the wall time split between the phases, and
+    each phase's busy time."""
 
     def share(seconds: float) -> str:
         return (
@@ -92,23 +96,24 @@ def breakdown(report: TimingReport) -> list[str]:
         )
 
     r, flood = report.requests, report.flood
+    wall = f"Wall time {report.wall:.2f} s"
+    delivery = report.accounted.get(DELIVERY)
+    if delivery is not None:
+        wall += f" (the export {report.export_wall:.2f} s, then sending the archive {delivery:.2f} s)"
     lines = [
-        f"Wall time {report.wall:.2f} s; {report.fetched:,} messages read in this run "
-        f"({report.messages_per_second:,.1f} a second)",
-        f"Telegram requests: {r.count:,}, in flight {share(r.in_flight_wall)}, {r.total:.2f} s in all, "
-        f"p50 {1000 * r.p50:.0f} ms, p95 {1000 * r.p95:.0f} ms, max {1000 * r.max:.0f} ms",
+        f"{wall}; {report.fetched:,} messages read in this run ({report.messages_per_second:,.1f} a second)",
+        f"Telegram requests: {r.count:,}, p50 {1000 * r.p50:.0f} ms, p95 {1000 * r.p95:.0f} ms, "
+        f"max {1000 * r.max:.0f} ms; {r.total:.2f} s in all, at least one in flight {share(r.in_flight_wall)}",
+        f"Waits for Telegram's flood limit: {flood.waits}, {share(flood.waited_wall)}; "
+        f"refused requests: {flood.count} (Telegram asked for {flood.announced_seconds} s)",
     ]
-    if flood.count:
-        lines.append(
-            f"Waits for Telegram's flood limit: {flood.waits}, {share(flood.waited_wall)}; "
-            f"refused requests: {flood.count} (Telegram asked for {flood.announced_seconds} s)"
-        )
-    else:
-        lines.append("Waits for Telegram's flood limit: 0; refused requests: 0")
-    lines += [
-        f"{name.capitalize()}: "
-        + (f"{seconds:.2f} s summed over requests" if name in PER_REQUEST else share(seconds))
-        for name, seconds in report.phases.items()
-    ]
-    lines.append("Phases overlap, so the shares need not add up to 100 %.")
+    if report.accounted:
+        lines.append("Where the wall time went, each second counted once:")
+        lines += [
+            f"  {name.replace('_', ' ').capitalize()}: {share(seconds)}"
+            for name, seconds in report.accounted.items()
+        ]
+    busy = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in report.phases.items())
+    # Queued is summed over requests waiting together, so it can exceed the wall time.
+    lines.append(f"Busy time, overlapping (queued summed over requests): {busy}")
     return lines

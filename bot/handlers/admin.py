@@ -61,12 +61,11 @@ async def stats(message: Message, app: App) -> None:
     if shares.exports:
         rate = sum(d.messages for d in data.days) / max(1e-9, sum(d.wall for d in data.days))
         lines.append(f"Speed over the last {len(data.days)} days: {rate:,.0f} msg/s")
-        parts = ", ".join(f"{name} {100 * share:.0f} %" for name, share in shares.phases.items())
-        lines.append(
-            f"Time shares: Telegram requests {100 * shares.requests:.0f} %, "
-            f"waits for Telegram's flood limit {100 * shares.flood:.0f} %, {parts}"
+        parts = ", ".join(
+            f"{name.replace('_', ' ')} {100 * share:.0f} %" for name, share in shares.phases.items()
         )
-        lines.append("(phases overlap, so shares need not add up to 100 %)")
+        # The same split as each export's Details: every second counted once, so they add up.
+        lines.append(f"Where the time went ({shares.exports} exports, {shares.wall:,.0f} s): {parts}")
     # Two numbers, named as in each export's summary: a wait can hold several refused requests.
     lines.append(
         f"Waits for Telegram's flood limit: {flood.waits} in {flood.exports_hit} exports, "

@@ -44,11 +44,15 @@ def timing_report(
     flood_waited: float = 0.0,
     phases: dict[str, float] | None = None,
     already_saved: int = 0,
+    accounted: dict[str, float] | None = None,
+    delivery: float = 0.0,
 ) -> dict[str, Any]:
-    """A stored report, built from the one definition of its shape (db/timing_report.py)."""
+    """A stored report, built from the one definition of its shape (db/timing_report.py);
+    ``delivery`` is added as the bot adds it once the archive is sent."""
     requests = RequestStats(messages // 100, in_flight, in_flight, 0.1, 0.2, 0.3)
     waits = min(1, flood_count) if flood_waits is None else flood_waits
     flood = FloodStats(flood_count, flood_announced, flood_waited, waits)
     if phases is None:
         phases = {"processing": 0.0, "storing": 0.0, "rendering": 0.0, "packaging": 0.0}
-    return TimingReport(wall, messages, requests, flood, phases, already_saved).to_dict()
+    report = TimingReport(wall, messages, requests, flood, phases, already_saved, accounted or {})
+    return (report.with_delivery(delivery) if delivery else report).to_dict()

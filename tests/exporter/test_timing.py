@@ -92,6 +92,6 @@ def test_summary_never_adds_overlapping_phases() -> None:
     assert report.requests.total < 0.005  # the processing ran on the loop while the request was in flight
     assert report.requests.in_flight_wall >= 0.01
     text = "\n".join(breakdown(report))
-    assert "need not add up" in text and "p50" in text
+    assert "Busy time, overlapping" in text and "p50" in text
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.0
     assert type(report).from_dict(report.to_dict()) == report

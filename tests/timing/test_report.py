@@ -7,13 +7,14 @@ The shape is db/timing_report.py; db.stats reaches into the stored JSON only thr
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
 
 from db import JobPart, SqliteJobQueue, collect_stats, open_database
 from db.timing_report import FloodStats, RequestStats, TimingReport, report_path
-from exporter.timing import PhaseClock
+from exporter.timing import FLOW, PhaseClock
 from sandbox.netmodel import parse_fault
 from tests.bot.conftest import Product
 
@@ -31,12 +32,28 @@ def report(**changes: object) -> TimingReport:
 
 def test_the_clock_builds_the_schema_and_it_round_trips() -> None:
     clock = PhaseClock()
+    with clock.phase("processing"):
+        time.sleep(0.02)
     clock.finish()
     built = clock.report(messages=500, already_saved=200)
     assert isinstance(built, TimingReport) and built.fetched == 300
+    # The wall time split, each second once: in the order the data flows, "unaccounted" last.
+    assert list(built.accounted) == [*FLOW, "unaccounted"]
+    assert sum(built.accounted.values()) == pytest.approx(built.wall, rel=1e-9)
+    assert built.accounted["processing"] >= 0.02
     data = built.to_dict()
     assert (data["fetched"], data["already_saved"]) == (300, 200)
+    assert data["shares"]["processing"] == round(built.accounted["processing"] / built.wall, 4)
     assert TimingReport.from_dict(data) == built
+
+
+def test_a_report_written_before_the_finish_covers_the_time_until_then() -> None:
+    # The manifest is written before the archive: its report's split must add up to its own wall.
+    clock = PhaseClock()
+    with clock.phase("rendering"):
+        time.sleep(0.01)
+    early = clock.report(messages=1)
+    assert sum(early.accounted.values()) == pytest.approx(early.wall, rel=1e-9)
 
 
 def test_a_report_stored_before_a_field_existed_still_reads() -> None:
@@ -50,7 +67,8 @@ def test_a_report_stored_before_a_field_existed_still_reads() -> None:
 def test_paths_are_checked_against_the_shape() -> None:
     assert report_path("flood", "waits") == "$.flood.waits"
     assert report_path("fetched") == "$.fetched"
-    for wrong in (("flood", "waited"), ("wall", "seconds"), ("requests_in_flight",)):
+    assert report_path("accounted") == "$.accounted"
+    for wrong in (("flood", "waited"), ("wall", "seconds"), ("requests_in_flight",), ("accounted", "x")):
         with pytest.raises(KeyError):
             report_path(*wrong)
 

@@ -44,26 +44,58 @@ def network() -> NetworkModel:
     return NetworkModel(latency=LATENCY)
 
 
-def report(wall: float, flood_waited: float = 0.0, in_flight: float = 0.0, **phases: float) -> TimingReport:
-    requests = RequestStats(100, in_flight, in_flight, 0.05, 0.06, 0.07)
-    flood = FloodStats(count=2, announced_seconds=int(flood_waited), waited_wall=flood_waited, waits=1)
-    return TimingReport(wall, 8000, requests, flood, dict(phases))
+def report(wall: float, busy: dict[str, float] | None = None, **accounted: float) -> TimingReport:
+    """8,000 messages in ``wall`` seconds, the wall time split as ``accounted`` says (the rest in no
+    phase); ``busy`` times overlap and must not decide anything."""
+    requests = RequestStats(100, 5.0, 4.0, 0.05, 0.06, 0.07)
+    flood = FloodStats(count=2, announced_seconds=3, waited_wall=accounted.get("flood_wait", 0.0), waits=1)
+    split = {**accounted, "unaccounted": wall - sum(accounted.values())}
+    return TimingReport(wall, 8000, requests, flood, busy or {}, accounted=split)
 
 
 def test_the_headline_names_the_one_reason() -> None:
-    limited = headline(report(10.0, flood_waited=9.4, in_flight=0.5, processing=0.1))
+    limited = headline(report(10.0, flood_wait=9.0, telegram=0.4, processing=0.1))
     assert limited == [
         "8,000 messages in 10 s (800 a second)",
         "Telegram allowed about 800 messages a second: 94 % of the time was waiting for Telegram.",
     ]
-    reading = headline(report(10.0, in_flight=7.0, processing=1.0, storing=0.5))
-    assert reading[1] == "Most of the time (70 %) went to reading from Telegram."
-    rendering = headline(report(10.0, in_flight=2.0, rendering=6.0))
+    # Our own pacing under the flood limit is Telegram's limit too.
+    paced = headline(report(10.0, pacing=5.0, flood_wait=1.0, telegram=2.0, processing=1.0))
+    assert (
+        paced[1] == "Telegram allowed about 800 messages a second: 80 % of the time was waiting for Telegram."
+    )
+    reading = headline(report(10.0, telegram=7.0, processing=1.0, storing=0.5))
+    assert reading[1] == "Most of the time (70 %) went to waiting for Telegram's answers."
+    rendering = headline(report(10.0, telegram=2.0, rendering=6.0))
     assert rendering[1] == "Most of the time (60 %) went to writing the export files."
+    # Answers that waited for our busy process are a share of the wall time like any other.
+    queued = headline(report(10.0, telegram=2.0, queued=4.0, decoding=2.0))
+    assert queued[1] == "Most of the time (40 %) went to answers waiting for our busy process."
     # Nothing holds a quarter of the time: no reason is made up.
-    assert len(headline(report(10.0, in_flight=2.0, processing=2.0, rendering=2.0))) == 1
-    # Waiting summed over requests in flight together is no share of the wall time.
-    assert len(headline(report(10.0, in_flight=2.0, queued=40.0))) == 1
+    assert len(headline(report(10.0, telegram=2.0, processing=2.0, rendering=2.0))) == 1
+
+
+def test_the_reason_comes_from_each_seconds_one_owner_not_from_busy_times() -> None:
+    # Processing was busy 9 s, but all but 1 s of it overlapped requests in flight.
+    overlapped = report(10.0, {"processing": 9.0, "queued": 40.0}, telegram=8.0, processing=1.0)
+    assert headline(overlapped)[1] == "Most of the time (80 %) went to waiting for Telegram's answers."
+    lines = breakdown(overlapped)
+    assert "  Telegram: 8.00 s (80 %)" in lines and "  Processing: 1.00 s (10 %)" in lines
+    assert "  Unaccounted: 1.00 s (10 %)" in lines
+
+
+def test_delivery_is_a_share_of_the_wall_time_and_no_reading_time() -> None:
+    sent = report(10.0, telegram=9.0, processing=0.8).with_delivery(2.5)
+    assert (sent.wall, sent.export_wall) == (12.5, 10.0)
+    assert sum(sent.accounted.values()) == pytest.approx(sent.wall)
+    assert list(sent.accounted)[-2:] == ["delivery", "unaccounted"]
+    # The speed is reading speed: 8,000 messages in the export's 10 s.
+    assert sent.messages_per_second == 800
+    assert headline(sent)[0] == "8,000 messages in 10 s (800 a second)"
+    lines = breakdown(sent)
+    assert lines[0].startswith("Wall time 12.50 s (the export 10.00 s, then sending the archive 2.50 s)")
+    assert "  Delivery: 2.50 s (20 %)" in lines
+    assert TimingReport.from_dict(sent.to_dict()) == sent
 
 
 async def test_a_resumed_run_counts_only_what_it_read(
