@@ -30,6 +30,10 @@ class RequestStats:
     p50: float = 0.0
     p95: float = 0.0
     max: float = 0.0
+    # What stamped the answers' arrival, the least precise any request had (exporter/wire.py,
+    # docs/benchmarks.md): "kernel" (the kernel's receive timestamps), "read" (when our event loop
+    # read them), "call" (no wire stamps: the whole call, Telethon's parsing included); "" for none.
+    arrival_clock: str = ""
 
 
 @dataclass

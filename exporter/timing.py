@@ -44,6 +44,10 @@ PHASES = (PACING, DECODING, QUEUED, PROCESSING, STORING, RENDERING, PACKAGING)
 PRIORITY = (PROCESSING, STORING, DECODING, RENDERING, PACKAGING, FLOOD_WAIT, PACING, TELEGRAM, QUEUED)
 # The accounted split as the report lists it: in the order the data flows.
 FLOW = (TELEGRAM, FLOOD_WAIT, PACING, DECODING, QUEUED, PROCESSING, STORING, RENDERING, PACKAGING)
+# What stamped an answer's arrival (RequestStats.arrival_clock), least precise first: no wire stamps
+# (the whole call), our loop's read, the kernel's receive timestamp (exporter/wire.py).
+CALL = "call"
+ARRIVAL_CLOCKS = (CALL, "read", "kernel")
 # Work done on the event loop; requests in flight meanwhile are not charged for it.
 LOOP_PHASES = frozenset({PROCESSING, STORING})
 
@@ -63,6 +67,7 @@ class PhaseClock:
         self._finished: float | None = None
         self.phases: dict[str, float] = dict.fromkeys(PHASES, 0.0)
         self._latencies: list[float] = []
+        self._arrival_clocks: set[str] = set()
         self._request_total = 0.0
         self._in_flight = 0
         self._in_flight_since = 0.0
@@ -119,9 +124,11 @@ class PhaseClock:
             self._intervals[DECODING].append((wire.decode_started, wire.decoded))
             self.phases[QUEUED] += max(0.0, (now - started) - telegram - wire.decoding)
             self._intervals[QUEUED].append((started, now))
+            self._arrival_clocks.add(wire.clock)
         else:
             telegram = own
             self._intervals[TELEGRAM].append((started, now))
+            self._arrival_clocks.add(CALL)
         self._latencies.append(telegram)
         self._request_total += telegram
         return own
@@ -180,6 +187,7 @@ class PhaseClock:
             p50=percentile(latencies, 0.5),
             p95=percentile(latencies, 0.95),
             max=latencies[-1] if latencies else 0.0,
+            arrival_clock=next((c for c in ARRIVAL_CLOCKS if c in self._arrival_clocks), ""),
         )
         flood = FloodStats(
             self.flood.count, self.flood.announced_seconds, self.flood.waited_wall, self.flood.waits

@@ -2,32 +2,43 @@
 
 Telethon hands us a parsed result long after its bytes arrived: decryption,
 parsing and the other responses queued before it all sit in between.  So the
-hook stamps the bytes themselves, at two small seams of Telethon 1.45
+hook stamps the bytes themselves, at small seams of Telethon 1.45
 (pyproject pins ``telethon>=1.45,<1.46``; ``install`` fails loudly when a seam
-is gone, and tests/timing/test_wire.py checks it):
+is gone, and tests/timing/test_wire.py checks each one):
 
-- the connection class (``TelegramClient(connection=...)``): ``_send`` writes
-  an encrypted packet to the socket's buffer, ``_recv`` returns a packet read
-  from the stream, whose bytes arrived when the socket callback fed them to
-  the ``asyncio.StreamReader`` (``ArrivalClock``);
+- the connection class (``TelegramClient(connection=...)``): ``_connect`` opens
+  the socket (ours, see below), ``_send`` writes an encrypted packet to it,
+  ``_recv`` returns a packet read from the stream (``ArrivalClock`` says when
+  its last byte arrived);
 - the sender's ``MTProtoState``: ``encrypt_message_data`` tells which msg_ids
   (a container's too) a packet carries, ``decrypt_message_data`` which
   requests (``rpc_result.req_msg_id``) a packet answers.  Decrypting, parsing
   the result and resolving the caller's future (``_process_message``) is
   timed as decoding.
 
-What "arrived" measures: the moment our event loop read the packet's last
-byte off the socket, not the kernel's receive timestamp (asyncio's transports
-read with ``recv``, so ``SO_TIMESTAMPNS`` ancillary data never reaches us).  A busy loop
-therefore reads late by at most the longest stretch it runs without yielding;
-that delay is charged to the wire, the rest of the wait (packet read, not yet
-decoded, or decoded but its caller not yet resumed) is reported as queued.
+What "arrived" measures.  A busy event loop reads a socket late (measured: a
+loop held 2 ms at a time while Telethon decoded 100-message pages read answers
+6 ms after they came, at 0 ms latency), and a process the OS does not schedule
+reads later still.  The kernel knows better: with ``SO_TIMESTAMPNS`` it stamps
+each packet as it receives it and, for TCP, returns with every ``recvmsg`` "the
+reception time of the last packet passed to the user in this call" (socket(7)).
+asyncio's transport reads with ``sock.recv`` (``_SelectorSocketTransport.
+_read_ready__data_received`` in Python 3.11), so on Linux the connection opens
+a ``StampedSocket`` whose ``recv`` is a ``recvmsg`` that keeps that stamp, and
+a packet arrived when the kernel received the chunk holding its last byte
+(clock ``"kernel"``).  Through a proxy, over TLS, with a local address to bind
+or off Linux, it is when our loop read that chunk (clock ``"read"``: a busy loop
+reads late by at most its longest stretch without yielding, charged to the
+wire).  Each timing says which clock stamped it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import platform
+import socket
 import struct
+import sys
 import time
 import weakref
 from collections import OrderedDict, deque
@@ -41,6 +52,18 @@ from telethon.tl.core import MessageContainer, RpcResult
 # Answers nobody took (requests outside the scheduler) are forgotten after this many.
 _KEPT = 4096
 
+# Which clock stamped an arrival (WireTiming.clock, db.timing_report.RequestStats.arrival_clock).
+KERNEL = "kernel"
+READ = "read"
+
+# Python 3.11's socket module does not name them. include/uapi/asm-generic/socket.h (x86-64 and
+# arm64 use it): SO_TIMESTAMPNS_OLD 35, SCM_TIMESTAMPNS = SO_TIMESTAMPNS; on 64-bit Linux the
+# "old" layout is already a struct timespec of two longs.  Other architectures number it apart.
+_SO_TIMESTAMPNS = 35
+_TIMESPEC = struct.Struct("@ll")
+KERNEL_STAMPS = sys.platform == "linux" and platform.machine() in ("x86_64", "aarch64")
+_ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size) if KERNEL_STAMPS else 0
+
 
 class WireHookError(RuntimeError):
     """Telethon's internals changed: the seams this module hooks are gone."""
@@ -52,6 +75,8 @@ class WireTiming:
     arrived: float
     decode_started: float
     decoded: float
+    # KERNEL or READ: what stamped ``arrived``.
+    clock: str
 
     @property
     def seconds(self) -> float:
@@ -70,7 +95,7 @@ class WireLog:
         self._packets: dict[int, tuple[bytes, list[int]]] = {}
         # msg_ids of acks and pings get no rpc_result: trimmed like the answers.
         self._sent: OrderedDict[int, float] = OrderedDict()
-        self._arrived: dict[int, tuple[bytes, float]] = {}
+        self._arrived: dict[int, tuple[bytes, float, str]] = {}
         self._answers: OrderedDict[int, tuple[Any, WireTiming]] = OrderedDict()
 
     def take(self, request: Any) -> WireTiming | None:
@@ -86,7 +111,7 @@ class WireLog:
             self._packets.clear()
         self._packets[id(encrypted)] = (encrypted, _msg_ids(plain))
 
-    def written(self, encrypted: bytes) -> None:
+    def sending(self, encrypted: bytes) -> None:
         now = time.perf_counter()
         packet = self._packets.pop(id(encrypted), None)
         if packet is not None and packet[0] is encrypted:
@@ -95,11 +120,11 @@ class WireLog:
             while len(self._sent) > _KEPT:
                 self._sent.popitem(last=False)
 
-    def read(self, packet: bytes, arrived: float) -> None:
+    def read(self, packet: bytes, arrived: float, clock: str) -> None:
         if len(self._arrived) > _KEPT:
             # Packets that never reached decryption (the handshake's plain ones).
             self._arrived.clear()
-        self._arrived[id(packet)] = (packet, arrived)
+        self._arrived[id(packet)] = (packet, arrived, clock)
 
     def decoded(
         self, packet: bytes, message: Any, states: dict[int, Any], decode_started: float, decoded: float
@@ -108,13 +133,13 @@ class WireLog:
         kept = self._arrived.pop(id(packet), None)
         if kept is None or kept[0] is not packet or message is None:
             return
-        arrived = kept[1]
+        _packet, arrived, clock = kept
         for req_msg_id in _answered(message.obj):
             sent = self._sent.pop(req_msg_id, None)
             state = states.get(req_msg_id)
             if sent is None or state is None:
                 continue
-            timing = WireTiming(sent, arrived, decode_started, decoded)
+            timing = WireTiming(sent, arrived, decode_started, decoded, clock)
             request = state.request
             while request is not None:
                 # Kept under every layer: the caller knows only its own (unwrapped) request.
@@ -168,7 +193,7 @@ def install(client: TelegramClient) -> WireLog:
         and hasattr(sender, "_pending_state")
         and isinstance(base, type)
         and issubclass(base, Connection)
-        and all(hasattr(base, name) for name in ("_init_conn", "_send", "_recv"))
+        and all(hasattr(base, name) for name in ("_connect", "_init_conn", "_send", "_recv"))
     )
     if not seams_present:
         raise WireHookError("Telethon's sender or connection changed; exporter/wire.py needs updating")
@@ -209,49 +234,124 @@ def install(client: TelegramClient) -> WireLog:
     return log
 
 
+class StampedSocket(socket.socket):
+    """A TCP socket whose ``recv`` also keeps when the kernel received the bytes it returned."""
+
+    __slots__ = ("_arrived",)
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        data, ancillary, _flags, _address = self.recvmsg(bufsize, _ANCILLARY, flags)
+        # Both clocks at once: the packet's age on the wall clock moves the monotonic "now" back.
+        real_now, now = time.time_ns(), time.perf_counter()
+        self._arrived: float | None = None
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
+                seconds, nanoseconds = _TIMESPEC.unpack_from(payload)
+                age = real_now - (seconds * 1_000_000_000 + nanoseconds)
+                self._arrived = now - max(0, age) / 1e9
+        return data
+
+    def take_arrival(self) -> float | None:
+        """The kernel's stamp of the last ``recv`` (perf_counter seconds), once; None without one."""
+        arrived, self._arrived = getattr(self, "_arrived", None), None
+        return arrived
+
+
+async def open_stamped(host: str, port: int) -> StampedSocket | None:
+    """A connected TCP socket that keeps the kernel's receive stamps; None where there are none."""
+    if not KERNEL_STAMPS:
+        return None
+    loop = asyncio.get_running_loop()
+    error: OSError | None = None
+    for family, kind, proto, _name, address in await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        sock = StampedSocket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        except OSError:
+            sock.close()
+            return None
+        try:
+            sock.setblocking(False)
+            await loop.sock_connect(sock, address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+        except BaseException:
+            sock.close()
+            raise
+    raise error or OSError(f"no address for {host}:{port}")
+
+
 class ArrivalClock:
-    """When the bytes a connection has read so far reached our process.
+    """When the bytes a connection has read so far arrived.
 
     Telethon reads one packet ahead of the sender, which decodes one at a time: a packet read off
     the stream waits for the previous one's decoding.  Its bytes, though, were in the stream's
-    buffer since the loop's socket callback fed them (``StreamReader.feed_data``), so the arrival
-    of a packet is when the chunk holding its last byte was fed."""
+    buffer since the loop's socket callback fed them (``StreamReader.feed_data``), right after
+    the transport's ``recv``; so the arrival of a packet is that of the chunk holding its last
+    byte: the kernel's stamp of it with a ``StampedSocket``, else when it was fed.  A chunk fed
+    without a stamp (no ancillary data, or asyncio no longer reading through ``recv``) is READ."""
 
-    def __init__(self, reader: asyncio.StreamReader) -> None:
+    def __init__(self, reader: asyncio.StreamReader, sock: StampedSocket | None = None) -> None:
         self._reader = reader
         self._fed = 0
-        # (bytes fed up to the end of this chunk, when), oldest first.
-        self._chunks: deque[tuple[int, float]] = deque()
+        # (bytes fed up to the end of this chunk, when, which clock), oldest first.
+        self._chunks: deque[tuple[int, float, str]] = deque()
         feed = reader.feed_data
 
         def feed_data(data: bytes) -> None:
             feed(data)
             self._fed += len(data)
-            self._chunks.append((self._fed, time.perf_counter()))
+            arrived = sock.take_arrival() if sock is not None else None
+            if arrived is None:
+                self._chunks.append((self._fed, time.perf_counter(), READ))
+            else:
+                self._chunks.append((self._fed, arrived, KERNEL))
 
         reader.feed_data = feed_data  # type: ignore[method-assign]
 
-    def last_byte_read(self) -> float:
-        """Arrival of the last byte taken from the stream (``_buffer``: asyncio's unread bytes)."""
+    def last_byte_read(self) -> tuple[float, str]:
+        """Arrival of the last byte taken from the stream (``_buffer``: asyncio's unread bytes), and
+        which clock stamped it."""
         consumed = self._fed - len(self._reader._buffer)
         while len(self._chunks) > 1 and self._chunks[0][0] < consumed:
             self._chunks.popleft()
-        return self._chunks[0][1] if self._chunks else time.perf_counter()
+        if not self._chunks:
+            return time.perf_counter(), READ
+        return self._chunks[0][1], self._chunks[0][2]
 
 
 def _connection_class(base: type[Connection], log: WireLog) -> type[Connection]:
     class WireConnection(base):  # type: ignore[valid-type, misc]
+        # Telethon's signature (the sender passes timeout=).
+        async def _connect(self, timeout: float | None = None, ssl: Any = None) -> None:  # noqa: ASYNC109
+            self._wire_socket: StampedSocket | None = None
+            if not (self._proxy or ssl or self._local_addr):
+                self._wire_socket = await asyncio.wait_for(open_stamped(self._ip, self._port), timeout)
+            if self._wire_socket is None:
+                await super()._connect(timeout=timeout, ssl=ssl)
+                return
+            # The rest of Telethon's own _connect, on our socket (test_wire checks it is still this).
+            self._reader, self._writer = await asyncio.open_connection(sock=self._wire_socket)
+            self._codec = self.packet_codec(self)
+            self._init_conn()
+            await self._writer.drain()
+
         def _init_conn(self) -> None:
             super()._init_conn()
-            self._wire_arrivals = ArrivalClock(self._reader)
+            self._wire_arrivals = ArrivalClock(self._reader, getattr(self, "_wire_socket", None))
 
         def _send(self, data: bytes) -> None:
+            # Stamped before the write: on loopback the kernel delivers the packet, and wakes the
+            # server, inside the call (measured: the sandbox had read a request up to 0.9 ms before
+            # our send returned, and one send took 8 ms).
+            log.sending(data)
             super()._send(data)
-            log.written(data)
 
         async def _recv(self) -> bytes:
             packet = await super()._recv()
-            log.read(packet, self._wire_arrivals.last_byte_read())
+            log.read(packet, *self._wire_arrivals.last_byte_read())
             return packet
 
     WireConnection.__name__ = f"Wire{base.__name__}"

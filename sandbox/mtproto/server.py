@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import struct
 import time
 from collections import Counter, deque
@@ -29,6 +30,7 @@ from telethon.tl.alltlobjects import LAYER
 from telethon.tl.core import GzipPacked, MessageContainer
 
 from .handshake import Handshake, ServerKey
+from .stamps import StampedSocket, accepted, listening_socket
 from .tl import RPC_RESULT_ID, RpcError, gzip_packed, method_name, read_messages, serialize
 from .transport import Codec, TransportError, detect
 
@@ -59,9 +61,10 @@ METHOD_INVALID = RpcError(400, "INPUT_METHOD_INVALID")
 class RequestTiming:
     """The sandbox's own clock for one request: the ground truth client-side timing is checked against.
 
-    ``received``: the packet carrying it was read off the socket; ``answered``: its rpc_result was
-    written to the socket.  In between: the modelled latency and the sandbox's own service time.
-    perf_counter seconds, so only differences mean anything across processes."""
+    ``received``: the packet carrying it arrived (the kernel's stamp, sandbox/mtproto/stamps.py);
+    ``answered``: its rpc_result was written to the socket.  In between: the modelled latency and
+    the sandbox's own service time, its wait for the CPU included.  perf_counter seconds
+    (CLOCK_MONOTONIC on Linux: one clock for every process of the machine)."""
 
     method: str
     msg_id: int
@@ -129,15 +132,21 @@ Dispatch = Callable[[CallContext, TLRequest], Awaitable[object]]
 
 
 class Connection:
-    def __init__(self, dc: DataCentre, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        dc: DataCentre,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        sock: StampedSocket | None = None,
+    ) -> None:
         self.dc = dc
         self.reader = reader
         self.writer = writer
         self.codec: Codec | None = None
         self.handshake = Handshake(dc.server_key)
         self.closed = False
-        # Bytes fed to the reader so far and when each chunk came: a packet was received when its
-        # last byte reached the process, not when our loop got round to parsing it.
+        # Bytes fed to the reader so far and when each chunk arrived (sandbox/mtproto/stamps.py): a
+        # packet was received when its last byte reached the machine, not when our loop parsed it.
         self._fed = 0
         self._chunks: deque[tuple[int, float]] = deque()
         feed = reader.feed_data
@@ -145,7 +154,7 @@ class Connection:
         def feed_data(data: bytes) -> None:
             feed(data)
             self._fed += len(data)
-            self._chunks.append((self._fed, time.perf_counter()))
+            self._chunks.append((self._fed, sock.take_arrival() if sock is not None else time.perf_counter()))
 
         reader.feed_data = feed_data  # type: ignore[method-assign]
 
@@ -187,6 +196,7 @@ class DataCentre:
         self.stats: Counter[str] = Counter()
         self.on_new_key: Callable[[AuthRecord], None] = lambda record: None
         self._server: asyncio.Server | None = None
+        self._listener: socket.socket | None = None
         self._connections: set[Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_msg_id = 0
@@ -195,7 +205,8 @@ class DataCentre:
     # lifecycle
 
     async def start(self) -> DataCentre:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self._listener = listening_socket(self.host, self.port)
+        self._server = await asyncio.start_server(self._serve, sock=self._listener)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -227,7 +238,8 @@ class DataCentre:
     # connection loop
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connection = Connection(self, reader, writer)
+        sock = accepted(self._listener, writer.get_extra_info("socket").fileno())
+        connection = Connection(self, reader, writer, sock)
         self._connections.add(connection)
         self.stats["connections"] += 1
         try:

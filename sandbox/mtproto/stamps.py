@@ -1,0 +1,95 @@
+"""When a request reached the sandbox: the kernel's receive timestamp, not when our loop read it.
+
+The sandbox's record of a request (``RequestTiming``) is the ground truth the exporter's reported
+request times are checked against, so it starts when the request's bytes arrived at the data
+centre.  A sandbox process that is not scheduled (other processes keep the cores busy) reads
+late, and that wait is the data centre's, as a busy Telegram's would be.  Linux stamps every
+packet it receives once ``SO_TIMESTAMPNS`` is on, and for TCP each ``recvmsg`` returns "the
+reception time of the last packet passed to the user in this call" (socket(7)).  asyncio's
+transports read with ``sock.recv`` (Python 3.11, ``_SelectorSocketTransport.
+_read_ready__data_received``) from the socket the listener's ``accept`` returned, so the
+listening socket here hands out sockets whose ``recv`` is a ``recvmsg`` keeping that stamp.
+
+Where the kernel gives none (not Linux x86-64/arm64, or no ancillary data on a read), a chunk is
+stamped when it was read, as before.  The exporter has its own copy of the reading side
+(exporter/wire.py): product code never imports the sandbox.
+"""
+
+from __future__ import annotations
+
+import platform
+import socket
+import struct
+import sys
+import time
+import weakref
+
+# Python 3.11's socket module does not name it: include/uapi/asm-generic/socket.h (x86-64 and
+# arm64) SO_TIMESTAMPNS_OLD 35, SCM_TIMESTAMPNS = SO_TIMESTAMPNS, a struct timespec of two longs.
+_SO_TIMESTAMPNS = 35
+_TIMESPEC = struct.Struct("@ll")
+KERNEL_STAMPS = sys.platform == "linux" and platform.machine() in ("x86_64", "aarch64")
+_ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size) if KERNEL_STAMPS else 0
+
+
+class StampedSocket(socket.socket):
+    """A TCP socket whose ``recv`` also keeps when the kernel received the bytes it returned."""
+
+    __slots__ = ("_arrived",)
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        data, ancillary, _flags, _address = self.recvmsg(bufsize, _ANCILLARY, flags)
+        # Both clocks at once: the packet's age on the wall clock moves the monotonic "now" back.
+        real_now, now = time.time_ns(), time.perf_counter()
+        self._arrived: float | None = None
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
+                seconds, nanoseconds = _TIMESPEC.unpack_from(payload)
+                self._arrived = now - max(0, real_now - (seconds * 1_000_000_000 + nanoseconds)) / 1e9
+        return data
+
+    def take_arrival(self) -> float:
+        """When the bytes of the last ``recv`` arrived (perf_counter seconds): the kernel's stamp, once;
+        else now."""
+        arrived, self._arrived = getattr(self, "_arrived", None), None
+        return arrived if arrived is not None else time.perf_counter()
+
+
+class StampingListener(socket.socket):
+    """A listening socket whose accepted connections are ``StampedSocket``s with stamps on."""
+
+    __slots__ = ("accepted",)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # By file descriptor: a transport shows its socket only wrapped (get_extra_info("socket")).
+        self.accepted: weakref.WeakValueDictionary[int, StampedSocket] = weakref.WeakValueDictionary()
+
+    def accept(self) -> tuple[socket.socket, object]:
+        fd, address = self._accept()  # type: ignore[attr-defined]
+        connection = StampedSocket(self.family, self.type, self.proto, fileno=fd)
+        self.accepted[fd] = connection
+        try:
+            connection.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        except OSError:
+            pass  # no stamps: take_arrival falls back to the read time
+        # As socket.socket.accept: blocking unless the listener has a timeout (asyncio sets its own).
+        if socket.getdefaulttimeout() is None and self.gettimeout():
+            connection.setblocking(True)
+        return connection, address
+
+
+def accepted(listener: socket.socket | None, fileno: int) -> StampedSocket | None:
+    """The stamped socket ``listener`` accepted as ``fileno``; None when it stamps nothing."""
+    kept = getattr(listener, "accepted", None)
+    return kept.get(fileno) if kept is not None else None
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket for ``asyncio.start_server(sock=...)``: stamped where Linux stamps."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = StampingListener(family, socket.SOCK_STREAM) if KERNEL_STAMPS else socket.socket(family)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.setblocking(False)
+    return listener
