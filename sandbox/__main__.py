@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 from .cluster import Cluster
-from .netmodel import LIMIT_PRESETS, NetworkModel, parse_fault
-from .world import SCENARIOS, build_scenario, describe
+from .netmodel import FILE_FLOOD_ERRORS, LIMIT_PRESETS, MBPS, NetworkModel, parse_fault
+from .world import SCENARIOS, FileFaults, FileSet, World, build_scenario, describe, expected_files
+from .world.files import UNAVAILABLE_ERRORS
 
 # How often the --control file is looked at: changes apply within this time.
 CONTROL_POLL_SECONDS = 0.1
@@ -37,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a named flood limit instead of --rate/--burst/--takeout-factor: strict = the strictest "
         "public reports for messages.getHistory (30 at once, then 1 request/s; takeout 2x, a guess)",
     )
+    _file_arguments(serve)
     serve.add_argument("--port", type=int, default=0, help="port of the home DC (others follow); 0 = any")
     serve.add_argument("--password", default=None, help="2FA password of the account (default: none)")
     serve.add_argument(
@@ -57,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a JSON file of faults, re-read whenever it changes (and on SIGHUP) while serving: "
         '{"faults": ["messages.getHistory@2=500:INTERNAL*9"], "revoke_session": {"after": 5, '
-        '"error": "SESSION_REVOKED"}, "lose_chat_access": {"after": 3}, "latency_ms": 50, "rate": 30}; '
+        '"error": "SESSION_REVOKED"}, "lose_chat_access": {"after": 3}, "latency_ms": 50, "rate": 30, '
+        '"bandwidth_mbps": 200, "account_bandwidth_mbps": null, "file_rate": 10}; '
         "every key is optional, listed faults replace the pending ones",
     )
     serve.add_argument(
@@ -74,7 +77,89 @@ def _parser() -> argparse.ArgumentParser:
     desc = commands.add_parser("describe", help="print the scenario's ground truth summary as JSON")
     desc.add_argument("--scenario", default="small")
     desc.add_argument("--seed", type=int, default=1)
+
+    files = commands.add_parser(
+        "files",
+        help="print every file of the scenario's messages (thumbnails and custom emoji included) as "
+        "JSON lines: chat_id, msg_id, kind, file_id, thumb, size, dc_id, mime, name, sha256",
+    )
+    files.add_argument("--scenario", default="small")
+    files.add_argument("--seed", type=int, default=1)
+    files.add_argument("--no-sha256", action="store_true", help="leave out sha256 (it reads every byte)")
     return parser
+
+
+def _file_arguments(serve: argparse.ArgumentParser) -> None:
+    """Flags of the file model (sandbox.netmodel and sandbox.world.files); a scenario's own file faults
+    stay unless a flag about them is given."""
+    group = serve.add_argument_group("files (upload.getFile)")
+    group.add_argument(
+        "--bandwidth-mbps",
+        type=float,
+        help="file bytes one connection carries, in megabits/s (default: no cap)",
+    )
+    group.add_argument(
+        "--account-bandwidth-mbps", type=float, help="file bytes of all the account's connections, megabits/s"
+    )
+    group.add_argument("--file-rate", type=float, help="upload.getFile requests per second per account")
+    group.add_argument(
+        "--file-burst", type=float, default=20.0, help="upload.getFile requests allowed at once"
+    )
+    group.add_argument(
+        "--file-flood", choices=FILE_FLOOD_ERRORS, default="FLOOD_WAIT", help="the error over --file-rate"
+    )
+    group.add_argument(
+        "--reference-ttl",
+        type=float,
+        help="file references expire this many seconds after they are handed out",
+    )
+    group.add_argument("--reference-uses", type=int, help="the n-th upload.getFile with one reference fails")
+    group.add_argument(
+        "--expiring-files", type=float, default=1.0, help="fraction of files whose references expire"
+    )
+    group.add_argument("--unavailable-files", type=float, help="fraction of files upload.getFile refuses")
+    group.add_argument("--unavailable-error", choices=UNAVAILABLE_ERRORS, default="LOCATION_INVALID")
+    group.add_argument("--stalling-files", type=float, help="fraction of files whose parts go unanswered")
+    group.add_argument("--stall-seconds", type=float, default=600.0, help="how long a stalling file stalls")
+    group.add_argument("--stall-at", type=int, default=0, help="the byte offset from which a file stalls")
+
+
+def _file_faults(args: argparse.Namespace, world: World) -> FileFaults:
+    chosen = (args.reference_ttl, args.reference_uses, args.unavailable_files, args.stalling_files)
+    if all(value is None for value in chosen):
+        return world.file_faults
+    return FileFaults(
+        reference_ttl=args.reference_ttl,
+        reference_uses=args.reference_uses,
+        expiring=FileSet.of(args.expiring_files),
+        unavailable=FileSet.of(args.unavailable_files or 0.0),
+        unavailable_error=args.unavailable_error,
+        stalling=FileSet.of(args.stalling_files or 0.0),
+        stall_seconds=args.stall_seconds,
+        stall_at=args.stall_at,
+    )
+
+
+def _print_files(args: argparse.Namespace) -> None:
+    world = build_scenario(args.scenario, seed=args.seed)
+    for chat in world.chats.values():
+        for f in expected_files(world, chat):
+            line = {
+                "chat_id": f.chat_id,
+                "msg_id": f.msg_id,
+                "kind": f.kind,
+                "file_id": f.file_id,
+                "thumb": f.thumb,
+                "size": f.size,
+                "dc_id": f.dc_id,
+                "mime": f.mime,
+                "name": f.name,
+                "fault": f.fault,
+                "reference_expires": f.reference_expires,
+            }
+            if not args.no_sha256:
+                line["sha256"] = f.sha256
+            print(json.dumps(line, ensure_ascii=False))
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -90,7 +175,13 @@ async def _serve(args: argparse.Namespace) -> int:
         takeout_factor=args.takeout_factor,
         seed=args.seed,
         faults=[parse_fault(spec) for spec in args.fault],
+        bandwidth=None if args.bandwidth_mbps is None else args.bandwidth_mbps * MBPS,
+        account_bandwidth=None if args.account_bandwidth_mbps is None else args.account_bandwidth_mbps * MBPS,
+        file_rate=args.file_rate,
+        file_burst=args.file_burst,
+        file_flood_error=args.file_flood,
     )
+    world.file_faults = _file_faults(args, world)
     if args.limits:
         network.use_limits(args.limits)
     ports = None
@@ -151,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "describe":
             json.dump(describe(build_scenario(args.scenario, seed=args.seed)), sys.stdout, indent=2)
             print()
+            return 0
+        if args.command == "files":
+            _print_files(args)
             return 0
         return asyncio.run(_serve(args))
     except ValueError as exc:  # UnknownScenario and bad --fault specs

@@ -121,6 +121,9 @@ class Cluster:
         total.update({f"rpc:{name}": n for name, n in self.calls.items()})
         total.update({f"flood_wait:{name}": n for name, n in self.network.flood_waits.items()})
         total.update({f"flood_wait_seconds:{name}": n for name, n in self.network.flood_wait_seconds.items()})
+        # file bytes answered per DC, and what the world's file faults did (references_expired, …)
+        total.update({f"file_bytes:{dc}": n for dc, n in self.network.file_bytes.items()})
+        total.update({f"files:{name}": n for name, n in self.world.file_faults.counts.items()})
         return total
 
     def request_timings(self) -> list[dict[str, object]]:

@@ -1,4 +1,4 @@
-"""Network and limits model: latency, the per-account flood bucket, injected faults.
+"""Network and limits model: latency, bandwidth, the per-account flood buckets, injected faults.
 
 Telegram does not publish its limits.  The model is a token bucket per account
 for history-type methods: ``rate`` requests per second sustained, ``burst`` at
@@ -9,13 +9,23 @@ once.  Guesses, written down because they shape every benchmark:
 - takeout sessions get ``rate * takeout_factor`` (Telegram says takeout lowers
   some limits but not by how much);
 - latency is paid by every RPC, errors included, and requests run concurrently.
+
+File downloads (upload.getFile) have a model of their own, all of it guess: Telegram publishes no
+speeds. ``bandwidth`` caps the file bytes one connection carries per second and ``account_bandwidth``
+those of all an account's connections together; each answer waits, after its latency, until its bytes
+have gone through both (every link is a queue: a part starts when the part before it on that link is
+done). ``file_rate``/``file_burst`` is a flood bucket for upload.getFile alone; core.telegram.org/method/
+upload.getFile lists 420 FLOOD_PREMIUM_WAIT_%d for it ("or purchase a Telegram Premium subscription to
+remove this rate limit") besides the 420 FLOOD_WAIT_X any method may get (core.telegram.org/api/errors).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import time
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -32,6 +42,10 @@ HISTORY_METHODS = frozenset(
         "channels.getMessages",
     }
 )
+FILE_METHOD = "upload.getFile"
+FILE_FLOOD_ERRORS = ("FLOOD_WAIT", "FLOOD_PREMIUM_WAIT")
+# Megabits (10^6 bits) per second, as network speeds are quoted, in bytes per second.
+MBPS = 125_000
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,19 @@ class TokenBucket:
             self.tokens -= 1
             return 0
         return max(1, math.ceil((1 - self.tokens) / (self.rate * factor)))
+
+
+@dataclass
+class Link:
+    """A queue of bytes at ``rate`` bytes per second."""
+
+    rate: float
+    free_at: float = 0.0
+
+    def reserve(self, nbytes: int, now: float) -> float:
+        """When ``nbytes`` handed over now are through, after everything queued before them."""
+        self.free_at = max(now, self.free_at) + nbytes / self.rate
+        return self.free_at
 
 
 @dataclass
@@ -152,11 +179,54 @@ class NetworkModel:
     revoke_error: str = "AUTH_KEY_UNREGISTERED"
     # The account loses access to its chats once this many more history calls were answered.
     private_after: int | None = None
+    # File downloads: bytes per second of one connection and of one account (None: unlimited), and
+    # upload.getFile's own flood bucket (requests per second per account; None: no limit).
+    bandwidth: float | None = None
+    account_bandwidth: float | None = None
+    file_rate: float | None = None
+    file_burst: float = 20.0
+    file_flood_error: str = "FLOOD_WAIT"
+    # File bytes answered, per DC ("dc2").
+    file_bytes: Counter[str] = field(default_factory=Counter)
     _buckets: dict[int, TokenBucket] = field(default_factory=dict)
+    _file_buckets: dict[int, TokenBucket] = field(default_factory=dict)
+    _links: weakref.WeakKeyDictionary[object, Link] = field(default_factory=weakref.WeakKeyDictionary)
+    _account_links: dict[int, Link] = field(default_factory=dict)
     _rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        if self.file_flood_error not in FILE_FLOOD_ERRORS:
+            raise ValueError(f"file_flood_error must be one of {', '.join(FILE_FLOOD_ERRORS)}")
+        for name in ("bandwidth", "account_bandwidth", "file_rate"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be positive (None: unlimited)")
+
+    def bandwidth_bound(self, connections: int = 1) -> float | None:
+        """The most file bytes per second an account can get over ``connections`` connections."""
+        bounds = [b for b in (self.account_bandwidth,) if b is not None]
+        if self.bandwidth is not None:
+            bounds.append(self.bandwidth * connections)
+        return min(bounds) if bounds else None
+
+    async def transfer(self, connection: object, user_id: int | None, nbytes: int, dc_id: int) -> None:
+        """Wait until ``nbytes`` of file data went through the connection's and the account's links."""
+        self.file_bytes[f"dc{dc_id}"] += nbytes
+        now = time.monotonic()
+        done = now
+        if self.bandwidth is not None:
+            link = self._links.get(connection)
+            if link is None:
+                link = self._links[connection] = Link(self.bandwidth)
+            done = link.reserve(nbytes, now)
+        if self.account_bandwidth is not None and user_id is not None:
+            link = self._account_links.get(user_id)
+            if link is None:
+                link = self._account_links[user_id] = Link(self.account_bandwidth)
+            done = max(done, link.reserve(nbytes, now))
+        if done > now:
+            await asyncio.sleep(done - now)
 
     def use_limits(self, name: str) -> LimitPreset:
         """Apply a named preset's rate, burst and takeout factor."""
@@ -208,11 +278,18 @@ class NetworkModel:
         Keys, all optional: ``faults`` (specs as for --fault; they replace the pending ones and
         count from now), ``revoke_session`` ({"after": N, "error": "SESSION_REVOKED"}),
         ``lose_chat_access`` ({"after": N}), ``latency_ms``, ``rate`` (history requests/s, null: no
-        limit). Raises ValueError, leaving the model as it was, when anything is wrong."""
-        unknown = set(control) - {"faults", "revoke_session", "lose_chat_access", "latency_ms", "rate"}
+        limit), ``bandwidth_mbps`` and ``account_bandwidth_mbps`` (null: unlimited), ``file_rate``
+        (upload.getFile requests/s, null: no limit). Raises ValueError, leaving the model as it was,
+        when anything is wrong."""
+        known = {"faults", "revoke_session", "lose_chat_access", "latency_ms", "rate"}
+        speeds = {"bandwidth_mbps": "bandwidth", "account_bandwidth_mbps": "account_bandwidth"}
+        unknown = set(control) - known - set(speeds) - {"file_rate"}
         if unknown:
             raise ValueError(f"unknown control keys: {', '.join(sorted(unknown))}")
         faults = [parse_fault(str(spec)) for spec in _list(control.get("faults", []))]
+        limits = {speeds[key]: _positive(control[key], MBPS) for key in speeds if key in control}
+        if "file_rate" in control:
+            limits["file_rate"] = _positive(control["file_rate"], 1)
         revoke, lose = control.get("revoke_session"), control.get("lose_chat_access")
         if revoke is not None:
             self.revoke_session(**_dict(revoke))
@@ -223,6 +300,12 @@ class NetworkModel:
         if "rate" in control:
             self.rate = None if control["rate"] is None else float(control["rate"])  # type: ignore[arg-type]
             self._buckets.clear()
+        for name, value in limits.items():
+            setattr(self, name, value)
+        if limits:
+            self._links.clear()
+            self._account_links.clear()
+            self._file_buckets.clear()
         self.faults = faults
 
     def access_check(self, user_id: int | None, method: str) -> None:
@@ -239,6 +322,9 @@ class NetworkModel:
             self.private_after -= 1
 
     def flood_check(self, user_id: int | None, method: str, *, takeout: bool) -> None:
+        if method == FILE_METHOD:
+            self._file_flood_check(user_id)
+            return
         if self.rate is None or user_id is None or method not in HISTORY_METHODS:
             return
         bucket = self._buckets.get(user_id)
@@ -249,6 +335,18 @@ class NetworkModel:
             self.flood_waits[method] += 1
             self.flood_wait_seconds[method] += wait
             raise RpcError(420, f"FLOOD_WAIT_{wait}")
+
+    def _file_flood_check(self, user_id: int | None) -> None:
+        if self.file_rate is None or user_id is None:
+            return
+        bucket = self._file_buckets.get(user_id)
+        if bucket is None:
+            bucket = self._file_buckets[user_id] = TokenBucket(self.file_rate, self.file_burst)
+        wait = bucket.take()
+        if wait:
+            self.flood_waits[FILE_METHOD] += 1
+            self.flood_wait_seconds[FILE_METHOD] += wait
+            raise RpcError(420, f"{self.file_flood_error}_{wait}")
 
 
 def _list(value: object) -> list[object]:
@@ -261,3 +359,11 @@ def _dict(value: object) -> dict[str, int | str]:
     if not isinstance(value, dict):
         raise ValueError(f"expected an object, got {value!r}")
     return value
+
+
+def _positive(value: object, unit: float) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"expected a positive number or null, got {value!r}")
+    return float(value) * unit

@@ -1,4 +1,12 @@
-"""upload.getFile with Telegram's offset/limit rules (https://core.telegram.org/api/files)."""
+"""The methods that hand out files: upload.getFile, and messages.getCustomEmojiDocuments for the
+documents custom emoji name.
+
+upload.getFile follows core.telegram.org/api/files (offset/limit rules, FILE_MIGRATE_X) and
+core.telegram.org/method/upload.getFile (its error names); the world's FileFaults decide on expired
+references, unavailable and stalling files (sandbox.world.files), the network model on flood waits
+and bandwidth (sandbox.netmodel). ``cdn_supported`` is ignored: the bytes always come from the DC
+itself, never as upload.fileCdnRedirect (the sandbox has no CDN DCs; core.telegram.org/cdn).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ from telethon.tl import functions as F
 from telethon.tl import types as T
 
 from ..mtproto.tl import RpcError
+from ..world import media
 from . import Call, rpc
 
 MIB = 1024 * 1024
@@ -25,18 +34,44 @@ def check_window(offset: int, limit: int, *, precise: bool) -> None:
 
 
 @rpc(F.upload.GetFileRequest)
-def get_file(call: Call, request: F.upload.GetFileRequest) -> T.upload.File:
+async def get_file(call: Call, request: F.upload.GetFileRequest) -> T.upload.File:
     location = request.location
     if not isinstance(location, T.InputDocumentFileLocation | T.InputPhotoFileLocation):
         raise RpcError(400, "LOCATION_INVALID")
-    blob = call.world.blob(location.id, location.thumb_size or "")
+    world = call.world
+    blob = world.blob(location.id, location.thumb_size or "")
     if blob is None or blob.access_hash != location.access_hash:
         raise RpcError(400, "FILE_ID_INVALID")
     if blob.dc_id != call.ctx.dc.dc_id:
         # Telethon answers this by exporting its authorization to that DC.
         raise RpcError(303, f"FILE_MIGRATE_{blob.dc_id}")
     check_window(request.offset, request.limit, precise=bool(request.precise))
+    faults = world.file_faults
+    error = faults.reference_error(location.id, blob.access_hash, location.file_reference) or (
+        faults.unavailable_error_for(location.id)
+    )
+    if error is not None:
+        raise RpcError(400, error)
+    await faults.stall(location.id, request.offset)
+    data = blob.read(request.offset, request.limit)
+    await call.cluster.network.transfer(call.ctx.session.connection, call.user_id, len(data), blob.dc_id)
     file_type = (
         T.storage.FileJpeg() if isinstance(location, T.InputPhotoFileLocation) else T.storage.FilePartial()
     )
-    return T.upload.File(type=file_type, mtime=0, bytes=blob.read(request.offset, request.limit))
+    return T.upload.File(type=file_type, mtime=0, bytes=data)
+
+
+@rpc(F.messages.GetCustomEmojiDocumentsRequest)
+def get_custom_emoji_documents(
+    call: Call, request: F.messages.GetCustomEmojiDocumentsRequest
+) -> list[T.Document]:
+    """The documents of the custom emoji asked for, with a fresh file reference each
+    (core.telegram.org/api/custom-emoji); ids that name no custom emoji are left out."""
+    world = call.world
+    documents = []
+    for document_id in request.document_id:
+        if media.is_custom_emoji(document_id):
+            plan = media.custom_emoji_plan(world, document_id)
+            reference = world.file_faults.reference(plan.file_id, plan.access_hash)
+            documents.append(media.custom_emoji_document(plan, reference))
+    return documents

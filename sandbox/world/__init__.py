@@ -1,5 +1,6 @@
 """A deterministic, seedable synthetic Telegram account for the offline sandbox."""
 
+from .files import FileFaults, FileSet
 from .ids import ArrayIds, IdSet, PeriodicIds
 from .model import Blob, Chat, Topic, UserInfo, World
 from .scenarios import (
@@ -11,7 +12,18 @@ from .scenarios import (
     build_scenario,
     build_world,
 )
-from .truth import MIGRATED_ID_SHIFT, describe, expected_export_ids, expected_messages, expected_sender
+from .truth import (
+    MIGRATED_ID_SHIFT,
+    FileTruth,
+    describe,
+    expected_export_ids,
+    expected_file,
+    expected_files,
+    expected_messages,
+    expected_sender,
+    file_sha256,
+    message_files,
+)
 
 __all__ = [
     "MIGRATED_ID_SHIFT",
@@ -20,6 +32,9 @@ __all__ = [
     "Blob",
     "Chat",
     "ChatSpec",
+    "FileFaults",
+    "FileSet",
+    "FileTruth",
     "IdSet",
     "PeriodicIds",
     "Scenario",
@@ -32,6 +47,10 @@ __all__ = [
     "build_world",
     "describe",
     "expected_export_ids",
+    "expected_file",
+    "expected_files",
     "expected_messages",
     "expected_sender",
+    "file_sha256",
+    "message_files",
 ]

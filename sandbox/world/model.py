@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING
 from telethon.tl import types as T
 from telethon.tl.tlobject import TLObject
 
-from . import content
+from . import content, media
 from .content import SALT_RESTRICT, STICKER_POOL, h64
+from .files import FileFaults
 from .ids import ArrayIds, IdSet
 
 if TYPE_CHECKING:
     from .live import LiveForum
+    from .media import MediaChat
 
 BOX_KINDS = frozenset({"saved", "private", "group"})
 CHANNEL_KINDS = frozenset({"channel", "supergroup", "forum"})
@@ -128,6 +130,8 @@ class Chat:
     migrated_to: Chat | None = None
     # A scenario's last word on each message: (composed message, its hash) -> None, changing it in place.
     rewrite: Callable[[content.Composed, int], None] | None = None
+    # A media scenario's files for this chat (sandbox.world.media.attach sets it and ``rewrite``).
+    media: MediaChat | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -273,6 +277,8 @@ class World:
         self._refs = functools.lru_cache(maxsize=self.CACHE_SIZE)(self._make_refs)
         # A forum that keeps receiving messages while clients read it (the live-forum scenario).
         self.live: LiveForum | None = None
+        # Expiring references, unavailable and stalling files (none unless a scenario or test says so).
+        self.file_faults = FileFaults()
 
     @property
     def box_last(self) -> int:
@@ -293,8 +299,12 @@ class World:
 
     def message_refs(self, chat: Chat, msg_id: int) -> tuple[bytes, frozenset[int], frozenset[int]]:
         """(TL bytes, user ids, chat peer_ids) the message mentions, the chat itself included;
-        KeyError if the id does not exist. Kept in a bounded LRU cache."""
-        return self._refs(chat, msg_id)
+        KeyError if the id does not exist. Kept in a bounded LRU cache; a file reference in it is the
+        one to hand out now."""
+        refs = self._refs(chat, msg_id)
+        if self.file_faults.references_expire:
+            return self.file_faults.stamp(refs[0], self.key), refs[1], refs[2]
+        return refs
 
     def _make_refs(self, chat: Chat, msg_id: int) -> tuple[bytes, frozenset[int], frozenset[int]]:
         if msg_id not in chat.slots:
@@ -363,24 +373,33 @@ class World:
     def sticker_file_id(self, k: int) -> int:
         return (k * _FID_MUL & _M62) ^ self._fid_xor
 
-    def _file_plan(self, file_id: int) -> content.FilePlan | None:
+    def file_plan(self, file_id: int) -> content.FilePlan | None:
+        """What a file id stands for: a message's file, a pack sticker, a file of the pool posted many
+        times, or a custom emoji; None if no such file."""
+        if media.is_custom_emoji(file_id):
+            return media.custom_emoji_plan(self, file_id)
         raw = ((file_id ^ self._fid_xor) * _FID_INV) & _M62
         index, msg_id = (raw >> 32) - 1, raw & 0xFFFFFFFF
         if index == -1:
-            return content.sticker_plan(self, msg_id) if msg_id < STICKER_POOL else None
+            return (
+                content.sticker_plan(self, msg_id) if msg_id < STICKER_POOL else media.pool_plan(self, msg_id)
+            )
         if not 0 <= index < len(self._chat_list):
             return None
         chat = self._chat_list[index]
         if msg_id not in chat.slots or msg_id in chat.service or (chat.topics and msg_id in chat.topics):
             return None
-        variant, rank = content.variant_and_rank(chat, msg_id)
-        plan = content.file_plan(self, chat, msg_id, variant, rank)
+        if chat.media is not None:
+            plan = chat.media.plan(msg_id)
+        else:
+            variant, rank = content.variant_and_rank(chat, msg_id)
+            plan = content.file_plan(self, chat, msg_id, variant, rank)
         return plan if plan is not None and plan.file_id == file_id else None
 
     def blob(self, file_id: int, thumb_size: str = "") -> Blob | None:
         """The bytes behind a photo size or document (``thumb_size`` '' = the whole file; for a photo,
         its largest size); None if no such file."""
-        plan = self._file_plan(file_id)
+        plan = self.file_plan(file_id)
         part = plan.part(thumb_size) if plan is not None else None
         if part is None:
             return None

@@ -511,6 +511,12 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+# Media scenarios live in a module of their own, built with this module's builder.
+from .media_scenarios import MEDIA_SCENARIOS  # noqa: E402
+
+SCENARIOS.update(MEDIA_SCENARIOS)
+
+
 def build_scenario(name: str, seed: int = 1) -> World:
     scenario = SCENARIOS.get(name)
     if scenario is None:

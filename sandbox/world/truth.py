@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from telethon import utils
+from telethon.tl import types as T
 
 from .access import unreadable_reason
 from .model import Chat, World
@@ -90,3 +94,127 @@ def expected_export_ids(world: World, chat: Chat) -> list[int]:
     old = chat.migrated_from
     before = [] if old is None else [i - MIGRATED_ID_SHIFT for i, _ in expected_messages(world, old)]
     return before + [i for i, _ in expected_messages(world, chat)]
+
+
+# ---------------------------------------------------------------- files
+
+
+@dataclass(frozen=True)
+class FileTruth:
+    """One downloadable file of an export: a message's file, one of its thumbnails, or a custom emoji
+    document the message names (in its text or a reaction).
+
+    ``thumb``: '' for the file itself (for a photo, its largest size, whose type ``photo_size``
+    names), else the thumbnail's type, as upload.getFile's thumb_size takes it. ``fault``: what
+    upload.getFile does to it under the world's FileFaults, "unavailable" or "stalls" (None: it
+    downloads); ``reference_expires``: its references expire (sandbox.world.files)."""
+
+    chat_id: int
+    msg_id: int
+    kind: str
+    file_id: int
+    thumb: str
+    size: int
+    dc_id: int
+    mime: str
+    name: str | None
+    fault: str | None
+    reference_expires: bool
+    photo_size: str
+    world: World = field(compare=False, repr=False)
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the bytes upload.getFile serves (computed once per world and file)."""
+        return file_sha256(self.world, self.file_id, self.thumb)
+
+
+_READ = 1 << 20
+_SHA256: weakref.WeakKeyDictionary[World, dict[tuple[int, str], str]] = weakref.WeakKeyDictionary()
+
+
+def file_sha256(world: World, file_id: int, thumb: str = "") -> str:
+    """Hex SHA-256 of a file as upload.getFile serves it; KeyError if there is no such file. Reads it
+    1 MiB at a time, so memory stays flat however big the file is (a 200 MB file takes ~1 s)."""
+    known = _SHA256.setdefault(world, {})
+    digest = known.get((file_id, thumb))
+    if digest is None:
+        blob = world.blob(file_id, thumb)
+        if blob is None:
+            raise KeyError(f"no file {file_id} (thumb {thumb!r})")
+        sha = hashlib.sha256()
+        for offset in range(0, blob.size, _READ):
+            sha.update(blob.read(offset, _READ))
+        digest = known[(file_id, thumb)] = sha.hexdigest()
+    return digest
+
+
+def expected_file(world: World, file_id: int, thumb: str = "") -> tuple[int, str]:
+    """(size, hex SHA-256) of a file as upload.getFile serves it; KeyError if there is no such file."""
+    blob = world.blob(file_id, thumb)
+    if blob is None:
+        raise KeyError(f"no file {file_id} (thumb {thumb!r})")
+    return blob.size, file_sha256(world, file_id, thumb)
+
+
+def expected_files(world: World, chat: Chat, *, thumbnails: bool = True) -> Iterator[FileTruth]:
+    """Every file the messages of a complete export of ``chat`` hold, message by message (restricted
+    messages left out, as in expected_messages); a file posted many times comes once per message."""
+    for msg_id, _topic in expected_messages(world, chat):
+        yield from message_files(world, chat, msg_id, thumbnails=thumbnails)
+
+
+def message_files(world: World, chat: Chat, msg_id: int, *, thumbnails: bool = True) -> Iterator[FileTruth]:
+    message = world.message(chat, msg_id)
+    media = getattr(message, "media", None)
+    parts: list[tuple[int, str, str]] = []  # (file id, thumb, name)
+    photo_size = ""
+    if isinstance(media, T.MessageMediaPhoto) and isinstance(media.photo, T.Photo):
+        sizes = [s.type for s in media.photo.sizes if isinstance(s, T.PhotoSize | T.PhotoSizeProgressive)]
+        photo_size = sizes[-1]  # Telegram lists a photo's sizes smallest first
+        parts.append((media.photo.id, "", ""))
+        parts += [(media.photo.id, t, "") for t in sizes[:-1] if thumbnails]
+    elif isinstance(media, T.MessageMediaDocument) and isinstance(media.document, T.Document):
+        document = media.document
+        name = next(
+            (a.file_name for a in document.attributes if isinstance(a, T.DocumentAttributeFilename)), ""
+        )
+        parts.append((document.id, "", name))
+        thumbs = [t.type for t in document.thumbs or () if isinstance(t, T.PhotoSize)]
+        parts += [(document.id, t, "") for t in thumbs if thumbnails]
+    emoji = [
+        e.document_id
+        for e in getattr(message, "entities", None) or ()
+        if isinstance(e, T.MessageEntityCustomEmoji)
+    ]
+    reactions = getattr(message, "reactions", None)
+    for count in reactions.results if reactions is not None else ():
+        if isinstance(count.reaction, T.ReactionCustomEmoji):
+            emoji.append(count.reaction.document_id)
+    parts += [(document_id, "", "") for document_id in dict.fromkeys(emoji)]
+    faults = world.file_faults
+    for file_id, thumb, name in parts:
+        plan = world.file_plan(file_id)
+        blob = world.blob(file_id, thumb)
+        if plan is None or blob is None:
+            raise AssertionError(f"message {msg_id} of {chat.peer_id} names a file the world cannot serve")
+        fault = None
+        if faults.is_unavailable(file_id):
+            fault = "unavailable"
+        elif faults.stalls(file_id) and blob.size > faults.stall_at:
+            fault = "stalls"
+        yield FileTruth(
+            chat_id=chat.peer_id,
+            msg_id=msg_id,
+            kind=plan.kind if thumb == "" else "thumbnail",
+            file_id=file_id,
+            thumb=thumb,
+            size=blob.size,
+            dc_id=blob.dc_id,
+            mime=blob.mime,
+            name=name or None,
+            fault=fault,
+            reference_expires=faults.expires(file_id),
+            photo_size=photo_size if thumb == "" else "",
+            world=world,
+        )
