@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import signal
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
 from telethon import TelegramClient
@@ -28,6 +32,34 @@ def only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
         await original(self, *args, **kwargs)
 
     monkeypatch.setattr(Connection, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def no_terminal_and_no_leftovers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every child process a test starts (asyncio's and subprocess's both go through Popen) runs in a
+    session of its own with stdin from /dev/null unless the test pipes it: it has no controlling
+    terminal, so a prompt (getpass opens /dev/tty) can never wait on the developer's keyboard or
+    swallow the next command typed there.  Whatever is still running when the test ends (a test that
+    failed half-way, a wait that timed out) is killed with its process group, and the test fails."""
+    started: list[subprocess.Popen] = []
+
+    class DetachedPopen(subprocess.Popen):  # type: ignore[type-arg]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs["start_new_session"] = True
+            if kwargs.get("stdin") is None:
+                kwargs["stdin"] = subprocess.DEVNULL
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            started.append(self)
+
+    monkeypatch.setattr(subprocess, "Popen", DetachedPopen)
+    yield
+    leftovers = [process for process in started if process.poll() is None]
+    for process in leftovers:
+        # The child leads its own process group (start_new_session): its children go with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert not leftovers, f"the test left {[p.args for p in leftovers]} running (killed now)"
 
 
 @pytest.fixture

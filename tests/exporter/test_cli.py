@@ -104,13 +104,21 @@ async def test_login_at_a_terminal_with_code_and_two_step_password(
 ) -> None:
     world.password = "s3cret"
     session = cluster.write_session_file(tmp_path / "session.json", logged_in=False)
+    # getpass reads the controlling terminal when there is one, and falls back to stdin without:
+    # a session of its own has none, so the answers below reach it even when pytest runs in a
+    # terminal (there the prompt would otherwise wait on the developer's keyboard).
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "exporter", "--session-file", str(session), "login",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
     )  # fmt: skip
-    # getpass reads the terminal when there is one; without one it falls back to stdin.
     answers = f"{world.me.phone}\n{world.login_code}\n{world.password}\n".encode()
-    out, err = await asyncio.wait_for(process.communicate(answers), 120)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(answers), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
     assert process.returncode == 0, err.decode()
     assert "Logged in as" in out.decode()
     code, out2, _ = await run_cli("--session-file", str(session), "login")
