@@ -18,19 +18,23 @@ def flood(seconds: int) -> errors.FloodWaitError:
 class FakeTelegram:
     """Answers after a short delay; refuses the calls listed in ``floods`` with FLOOD_WAIT."""
 
-    def __init__(self, floods: dict[int, int] | None = None) -> None:
+    def __init__(self, floods: dict[int, int] | None = None, latency: float = 0.01) -> None:
         self.floods = floods or {}
+        self.latency = latency
         self.calls = 0
         self.in_flight = 0
         self.most_in_flight = 0
+        # Requests in flight, counted when each request arrives (the new one included).
+        self.arrivals: list[int] = []
 
     async def __call__(self, request: object) -> object:
         self.calls += 1
         number = self.calls
         self.in_flight += 1
+        self.arrivals.append(self.in_flight)
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(self.latency)
             if number in self.floods:
                 raise flood(self.floods[number])
             return request
@@ -87,6 +91,26 @@ async def test_paced_requests_in_flight_stay_near_what_the_rate_needs() -> None:
     await asyncio.gather(*(scheduler(n) for n in range(150)))
     assert scheduler.rate is not None
     assert scheduler.in_flight_cap <= max(2, int(scheduler.rate * 0.05) + 2)
+
+
+async def test_once_paced_no_more_requests_are_in_flight_than_the_rate_needs() -> None:
+    """16 requests go out at once; the third is refused after two succeeded in one latency, so the
+    rate is measured at about 2 / latency / 2 and the rate needs about one request in flight.  The
+    concurrency limit alone (three quarters of 16 after the wait) would let 12 go out again at once."""
+    telegram = FakeTelegram(floods={3: 1}, latency=0.05)
+
+    async def no_sleep(seconds: float) -> None:
+        await asyncio.sleep(0)
+
+    scheduler = FetchScheduler(
+        telegram, PhaseClock(), initial_concurrency=16, max_concurrency=16, sleep=no_sleep
+    )
+    await asyncio.gather(*(scheduler(n) for n in range(40)))
+    assert scheduler.rate is not None and scheduler.limit >= 12
+    # Every request after the first 16 arrived while paced: 24 and the refused one again.
+    paced = telegram.arrivals[16:]
+    assert len(paced) == 25
+    assert max(paced) <= 3, f"{max(paced)} in flight at once while paced at {scheduler.rate:.0f}/s"
 
 
 async def test_concurrency_stops_growing_when_answers_queue() -> None:
