@@ -147,7 +147,7 @@ def media_label(rec: Record) -> str | None:
     elif "game_title" in rec:
         return "Game: " + rec["game_title"]
     elif "invoice_information" in rec:
-        # Desktop writes the invoice as a string of JSON text (exporter.desktop_nested).
+        # Desktop writes the invoice as a string of JSON text (exporter.records.desktop_nested).
         return "Invoice: " + json.loads(rec["invoice_information"]).get("title", "")
     elif "paid_stars_amount" in rec:
         return f"Paid media: {rec['paid_stars_amount']} stars"

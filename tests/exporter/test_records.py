@@ -581,7 +581,7 @@ def test_contact_location_venue() -> None:
     assert record(f.message(10, "", media=contact))["contact_information"] == {
         "first_name": "Jo",
         "last_name": "",
-        # Grouped by the country's pattern, as Desktop's FormatPhoneNumber does (exporter.phone_format).
+        # Grouped by the country's pattern, as Desktop's FormatPhoneNumber does (exporter.records.phone_format).
         "phone_number": "+1 555 123 4567",
     }
     point = tl.GeoPoint(long=13.4050001, lat=52.52, access_hash=0)
@@ -840,7 +840,7 @@ SERVICE_CASES: list[tuple[str, Any, dict[str, Any], dict[str, Any]]] = [
         "requested_peer",
         tl.MessageActionRequestedPeer(button_id=1, peers=[tl.PeerUser(f.BOB), tl.PeerChannel(f.CHANNEL)]),
         {},
-        # A string of JSON text, as Desktop writes it (exporter.desktop_nested).
+        # A string of JSON text, as Desktop writes it (exporter.records.desktop_nested).
         {
             "action": "requested_peer",
             "button_id": 1,
