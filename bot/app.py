@@ -21,7 +21,7 @@ from aiogram.types import BotCommand
 from aiogram.utils.backoff import BackoffConfig
 from telethon import TelegramClient
 
-from db import ArchiveStore, CheckpointStore, SqliteJobQueue, UserStore, WorkerPool, open_database
+from db import ArchiveStore, CheckpointStore, SqliteJobQueue, UserStore, open_database
 from db.private import make_private, make_private_dir
 from exporter.jobs import ExportJobs
 from exporter.options import ExportOptions
@@ -29,10 +29,12 @@ from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .context import App
 from .handlers import admin, details, errors, export, jobs, policy, settings, start
+from .jobs import JobQueue, WorkerPool
+from .jobs.cleanup import sweep_archives, sweep_work_dirs
+from .jobs.runner import JobRunner, tell_restarted
 from .middlewares.access import AccessMiddleware
 from .middlewares.retry import RetryAfterMiddleware
 from .settings import BotSettings
-from .worker import JobRunner, sweep_archives, sweep_work_dirs, tell_restarted
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL = 600
@@ -106,7 +108,8 @@ async def running_bot(
     try:
         users = UserStore(database)
         await users.sync_from_settings(settings.admin_ids, settings.allowed_user_ids)
-        queue = SqliteJobQueue(
+        # The embedded backend; the bot holds only the protocol (bot/jobs/queue.py).
+        queue: JobQueue = SqliteJobQueue(
             database,
             work_root=settings.archives_dir / ".work",
             max_running=settings.max_jobs,

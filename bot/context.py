@@ -14,10 +14,11 @@ from pathlib import Path
 from aiogram import Bot
 from telethon import TelegramClient
 
-from db import CheckpointStore, Database, SharedChats, SqliteJobQueue, UserStore, WorkerPool
+from db import CheckpointStore, Database, SharedChats, UserStore
 from exporter.jobs import ExportJobs
 
 from .callbacks import Buttons
+from .jobs import JobQueue, WorkerPool
 from .settings import BotSettings
 
 
@@ -27,7 +28,7 @@ class App:
     bot: Bot
     client: TelegramClient
     database: Database
-    queue: SqliteJobQueue
+    queue: JobQueue
     users: UserStore
     checkpoints: CheckpointStore
     exports: ExportJobs

@@ -22,14 +22,12 @@ from .jobs import (
     JobKind,
     JobPart,
     JobQueue,
-    JobResult,
     JobState,
     SqliteJobQueue,
 )
 from .retention import ArchiveStore, StoredArchive
 from .stats import DayStats, Failure, FloodTotals, PhaseShares, Stats, Totals, UserLoad, collect_stats
 from .users import AuditAction, AuditEntry, Role, UserRecord, UserStore
-from .workers import RunJob, WorkerPool, default_worker_name
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
@@ -54,14 +52,12 @@ __all__ = [
     "JobNotFound",
     "JobPart",
     "JobQueue",
-    "JobResult",
     "JobState",
     "Migration",
     "MigrationError",
     "PhaseShares",
     "Role",
     "RoleError",
-    "RunJob",
     "SharedChat",
     "SharedChats",
     "SqliteJobQueue",
@@ -71,9 +67,7 @@ __all__ = [
     "UserLoad",
     "UserRecord",
     "UserStore",
-    "WorkerPool",
     "collect_stats",
-    "default_worker_name",
     "load_migrations",
     "open_database",
 ]

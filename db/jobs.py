@@ -74,14 +74,6 @@ class JobPart:
 
 
 @dataclass(frozen=True)
-class JobResult:
-    """What a finished run hands over: the timing report (as a dict) and the archive parts."""
-
-    report: Mapping[str, Any] | None = None
-    parts: Sequence[JobPart] = ()
-
-
-@dataclass(frozen=True)
 class Job:
     id: int
     user_id: int
@@ -228,7 +220,7 @@ class JobQueue(Protocol):
         """Record what is to be delivered (and, given, the archive parts) before sending any of it."""
         ...
 
-    async def confirm_part(self, job_id: int, path: str, file_id: str, message_id: int | None) -> Job:
+    async def confirm_part(self, job_id: int, path: str, file_id: str | None, message_id: int | None) -> Job:
         """Telegram has the part at ``path``: it is never sent again by this job."""
         ...
 
@@ -484,7 +476,7 @@ class SqliteJobQueue:
             job_id, "delivery = ?, parts = ?", (json.dumps(delivery), _parts_json(parts))
         )
 
-    async def confirm_part(self, job_id: int, path: str, file_id: str, message_id: int | None) -> Job:
+    async def confirm_part(self, job_id: int, path: str, file_id: str | None, message_id: int | None) -> Job:
         async with self._db.transaction() as connection:
             rows = list(await connection.execute_fetchall("SELECT parts FROM jobs WHERE id = ?", (job_id,)))
             if not rows:

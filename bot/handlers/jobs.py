@@ -15,8 +15,8 @@ from db.jobs import Job
 from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
 from ..delivery import DeliveryError, Destination, send_part, tell
+from ..jobs.runner import DELIVERY_FAILED, STOPPED_EARLY
 from ..text import fit_lines
-from ..worker import DELIVERY_FAILED, STOPPED_EARLY
 from .private import IN_A_GROUP, only_in_private
 
 HISTORY_SIZE = 10

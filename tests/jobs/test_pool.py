@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from db import Job, JobPart, JobResult, JobState, RunJob, SqliteJobQueue, WorkerPool
-
-from .support import eventually, timing_report
+from bot.jobs import JobResult, RunJob, WorkerPool
+from db import Job, JobPart, JobState, SqliteJobQueue
+from tests.db.support import eventually, timing_report
 
 
 @pytest.fixture

@@ -7,6 +7,15 @@ until the delivery is recorded.  A job re-claimed after a crash whose
 unconfirmed parts are intact on disk skips the export and sends only those.
 A delivery that keeps failing ends the job failed with the archive kept,
 counted in the disk budget, and offered again by /history.
+
+The user always gets an answer.  A fault the exporter knows (Telegram's
+refusals, the disk, the network) ends the job with its sentence in the status
+message; anything else, anywhere in the run (a bug of ours: the export, the
+summary, the delivery, the bookkeeping), is caught once around the whole run:
+the traceback goes to the log (redacted, like every record), the status
+message says the export stopped, the user gets :data:`SOMETHING_WENT_WRONG`,
+and the job ends failed instead of running.  The work store and any recorded
+archive stay, so nothing fetched is lost.
 """
 
 from __future__ import annotations
@@ -15,22 +24,22 @@ import asyncio
 import logging
 import shutil
 import sqlite3
-import time
-from datetime import timedelta
 from pathlib import Path
 
 from aiogram.exceptions import TelegramAPIError
 
 from db import ArchiveStore, DbError
-from db.jobs import Job, JobPart, JobResult
+from db.jobs import Job, JobPart
 from exporter.archive import sha256_of
-from exporter.errors import ExplainedError, explain
-from exporter.export import STORE_FILE, ExportResult, Progress
+from exporter.errors import ExplainedError, explain_known, leaf_error
+from exporter.export import ExportResult, Progress
 
-from .context import App
-from .delivery import DeliveryError, Destination, delivery_record, send_part, send_text, tell
-from .handlers.details import details_markup
-from .progress import StatusMessage
+from ..context import App
+from ..delivery import DeliveryError, Destination, delivery_record, send_part, send_text, tell
+from ..handlers.details import details_markup
+from ..progress import StatusMessage
+from .cleanup import remove_parts
+from .pool import JobResult
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +47,12 @@ log = logging.getLogger(__name__)
 # How the errors of jobs that made an archive begin (/history tells them apart).
 DELIVERY_FAILED = "delivery failed"
 STOPPED_EARLY = "stopped early"
+# How the error of a job stopped by a bug of ours begins; the rest is the exception's type.
+UNEXPECTED = "unexpected error"
+SOMETHING_WENT_WRONG = (
+    "Something went wrong on our side; the export was stopped, nothing was lost; "
+    "an admin can see the details."
+)
 
 
 class ExportFailed(Exception):
@@ -51,9 +66,25 @@ class JobRunner:
         self.app = app
 
     async def __call__(self, job: Job) -> JobResult:
+        app, where = self.app, Destination(job.chat_id, job.thread_id)
+        title = job.peer_title or job.target
+        status = StatusMessage(
+            app.bot, where.chat_id, job.status_message_id, title, interval=app.settings.progress_interval
+        )
+        try:
+            await self._open_status(job, where, status)
+            return await self._run(job, where, status)
+        except (ExportFailed, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            # The catch-all: whatever a step let through, the user hears once and the job ends.
+            log.exception("job %s stopped on an unexpected error", job.id)
+            await self._tell_unexpected(job, where, status)
+            # Its type only: the text may hold anything, and admins read job errors in /stats.
+            raise ExportFailed(f"{UNEXPECTED}: {type(leaf_error(exc)).__name__}") from exc
+
+    async def _run(self, job: Job, where: Destination, status: StatusMessage) -> JobResult:
         app = self.app
-        where = Destination(job.chat_id, job.thread_id)
-        status = await self._status(job, where)
         try:
             if await _delivery_can_resume(job):
                 log.info("job %s: the archive is on disk, sending what Telegram has not confirmed", job.id)
@@ -77,6 +108,15 @@ class JobRunner:
             raise
         return await self._finish(job, parts)
 
+    async def _tell_unexpected(self, job: Job, where: Destination, status: StatusMessage) -> None:
+        """Best effort: a failure here (Telegram down too) is logged and the job still ends failed."""
+        try:
+            await status.close()
+            await status.show(f"The export of {status.title} stopped.")
+            await tell(self.app.bot, where, SOMETHING_WENT_WRONG)
+        except Exception:
+            log.exception("could not tell the user of job %s that it stopped", job.id)
+
     async def _export(self, job: Job, status: StatusMessage) -> ExportResult:
         app = self.app
 
@@ -91,12 +131,13 @@ class JobRunner:
         try:
             result = await app.exports.run(job, on_progress=on_progress)
         except Exception as exc:
-            if isinstance(exc, ExplainedError):
-                sentence = str(exc)
-            else:
-                # A fault of ours or of the machine (a full disk…): one sentence here, the traceback in the log.
+            # A fault of Telegram or of the machine (a full disk…): one sentence, and the export
+            # can be run again. Anything else is a bug of ours, for the catch-all in __call__.
+            sentence = explain_known(exc, path=app.archives_dir)
+            if sentence is None:
+                raise
+            if not isinstance(exc, ExplainedError):
                 log.exception("export of job %s failed", job.id)
-                sentence = explain(exc, path=app.archives_dir)
             await status.close()
             await status.show(f"Export failed: {sentence}")
             raise ExportFailed(sentence) from exc
@@ -149,29 +190,24 @@ class JobRunner:
             raise ExportFailed(f"{STOPPED_EARLY}: {record['reason']}")
         return JobResult(report=record.get("report"), parts=parts)
 
-    async def _status(self, job: Job, where: Destination) -> StatusMessage:
-        app = self.app
-        title = job.peer_title or job.target
-        text = f"Exporting {title}: starting…"
-        message_id = job.status_message_id
-        if message_id is None or job.attempts > 1:
+    async def _open_status(self, job: Job, where: Destination, status: StatusMessage) -> None:
+        """Show the job's first words: in its status message, or in a new one on a first attempt
+        and after a restart (the old one is far up the chat by then)."""
+        text = f"Exporting {status.title}: starting…"
+        if status.message_id is None or job.attempts > 1:
             if job.attempts > 1:
-                text = f"Continuing the export of {title} where it stopped."
+                text = f"Continuing the export of {status.title} where it stopped."
             try:
-                message = await app.bot.send_message(
+                message = await self.app.bot.send_message(
                     chat_id=where.chat_id, message_thread_id=where.thread_id, text=text
                 )
             except TelegramAPIError as exc:
                 # Progress is best-effort: the export runs without a status message to edit.
                 log.info("could not send the status of job %s: %s", job.id, exc)
             else:
-                message_id = message.message_id
-                await app.queue.set_status_message(job.id, message_id)
-        status = StatusMessage(
-            app.bot, where.chat_id, message_id, title, interval=app.settings.progress_interval
-        )
+                status.message_id = message.message_id
+                await self.app.queue.set_status_message(job.id, message.message_id)
         await status.show(text)
-        return status
 
 
 async def _drop_work_dir(job: Job) -> None:
@@ -191,55 +227,6 @@ async def _delivery_can_resume(job: Job) -> bool:
         return part.message_id is not None or (path.is_file() and sha256_of(path) == part.sha256)
 
     return all(await asyncio.to_thread(lambda: [intact(part) for part in job.parts]))
-
-
-def remove_parts(parts: list[JobPart]) -> None:
-    folders = set()
-    for part in parts:
-        path = Path(part.path)
-        path.unlink(missing_ok=True)
-        folders.add(path.parent)
-    for folder in folders:
-        if folder.exists() and not any(folder.iterdir()):
-            folder.rmdir()
-
-
-async def sweep_archives(app: App, archives: ArchiveStore) -> int:
-    """Delete kept archives older than the configured age; returns how many jobs' archives went.
-    Work stores are not theirs to delete: a later export of the same chat may continue one."""
-    old = await archives.archives_older_than(timedelta(hours=app.settings.archive_max_age_hours))
-    for archive in old:
-        remove_parts(list(archive.parts))
-        await archives.mark_archive_deleted(archive.job_id)
-    return len(old)
-
-
-async def sweep_work_dirs(app: App, archives: ArchiveStore) -> list[Path]:
-    """Delete work stores untouched for the configured days that no queued or running job uses:
-    exports that stopped early and were never continued. Returns the folders deleted."""
-    active = {folder.resolve() for folder in await archives.work_dirs(active=True)}
-    oldest = time.time() - app.settings.work_dir_max_age_days * 86_400
-    root = app.archives_dir / ".work"
-
-    def sweep() -> list[Path]:
-        gone = []
-        for store in list(root.rglob(STORE_FILE)) if root.is_dir() else []:
-            folder = store.parent
-            if folder.resolve() in active or _last_touched(folder) >= oldest:
-                continue
-            shutil.rmtree(folder, ignore_errors=True)
-            gone.append(folder)
-        return gone
-
-    return await asyncio.to_thread(sweep)
-
-
-def _last_touched(folder: Path) -> float:
-    """The newest modification in the folder; now if it changes while we look (it is in use)."""
-    try:
-        return max([folder.stat().st_mtime] + [path.stat().st_mtime for path in folder.rglob("*")])
-    except FileNotFoundError:
-        return time.time()
 
 
 async def tell_restarted(app: App, jobs: list[Job]) -> None:

@@ -1,4 +1,4 @@
-"""An in-process worker pool over a :class:`~db.jobs.JobQueue`; it knows nothing about exporting.
+"""An in-process worker pool over a :class:`~bot.jobs.queue.JobQueue`; it knows nothing about exporting.
 
 The pool claims jobs, runs each with the given ``run(job)`` coroutine
 function, keeps the jobs' heartbeats (which also carry the latest progress
@@ -21,17 +21,28 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from .errors import IllegalTransition
-from .jobs import Job, JobQueue, JobResult
+from db import IllegalTransition
+from db.jobs import Job, JobPart
+
+from .queue import JobQueue
 
 log = logging.getLogger(__name__)
 
-RunJob = Callable[[Job], Awaitable[JobResult | None]]
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a finished run hands over: the timing report (as a dict) and the archive parts."""
+
+    report: Mapping[str, Any] | None = None
+    parts: Sequence[JobPart] = ()
+
+
+RunJob = Callable[[Job], Coroutine[Any, Any, JobResult | None]]
 # Pauses between attempts at recording how a job ended, before the last attempt.
 SETTLE_PAUSES = (0.5, 1.0, 2.0, 4.0)
 
