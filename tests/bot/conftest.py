@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import zipfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Update
 from pydantic import SecretStr
 
 from bot.app import RunningBot, running_bot
@@ -28,6 +29,8 @@ MEMBER_ID = 7002
 STRANGER_ID = 7003
 # Where the fixture keeps every exception a handler raised (dispatcher workflow data).
 HANDLER_FAILURES = "handler_failures"
+# Where the fixture keeps the update ids the dispatcher is done with, and an event set on each.
+HANDLED = "handled_updates"
 
 
 class DeliberateFailure(Exception):
@@ -42,9 +45,33 @@ class Product:
     admin: User
     member: User
     stranger: User
+    # update_id of every message the tests' users sent.
+    sent: list[int] = field(default_factory=list)
 
     def say(self, user: User, text: str, chat: object | None = None, **kw: Any) -> Message:
-        return self.api.send_text(user, user.id if chat is None else chat, text, **kw)
+        message = self.api.send_text(user, user.id if chat is None else chat, text, **kw)
+        # send_text queued the update just now (no await in between): it is the newest one.
+        self.sent.append(self.api.updates.pending[-1]["update_id"])
+        return message
+
+    async def settled(self, timeout: float = 20) -> None:
+        """Wait until the bot is done with every message sent so far: the Bot API saw a getUpdates
+        whose offset confirms them, and the dispatcher finished each (a message that gets no answer,
+        as a stranger's second one, leaves nothing else to wait for)."""
+        if not self.sent:
+            return
+        newest = max(self.sent)
+
+        def confirmed() -> bool:
+            return any(int(call.params.get("offset", 0)) > newest for call in self.api.calls_to("getUpdates"))
+
+        await self.api.wait_for(confirmed, timeout=timeout)
+        # update_id of every update the dispatcher has finished with (handled, ignored or failed).
+        handled, changed = self.running.dispatcher[HANDLED]
+        async with asyncio.timeout(timeout):
+            while not handled.issuperset(self.sent):
+                changed.clear()
+                await changed.wait()
 
     async def reply(self, chat: int, predicate: Callable[[Message], bool], timeout: float = 20) -> Message:
         """The first message from the bot in ``chat`` that matches."""
@@ -111,6 +138,23 @@ async def product_running(
                     api.fail_waits(AssertionError(f"a handler raised {event.exception!r}"))
                 return UNHANDLED  # on to the product's errors router
 
+            handled: set[int] = set()
+            handled_changed = asyncio.Event()
+
+            # Around the whole update: the access check (a message middleware) and the handlers run inside.
+            @running.dispatcher.update.outer_middleware()
+            async def note_handled(
+                handler: Callable[[Update, dict[str, Any]], Awaitable[Any]],
+                update: Update,
+                data: dict[str, Any],
+            ) -> Any:
+                try:
+                    return await handler(update, data)
+                finally:
+                    handled.add(update.update_id)
+                    handled_changed.set()
+
+            running.dispatcher[HANDLED] = (handled, handled_changed)
             await api.wait_for(lambda: api.poll_parked, timeout=10)
             yield running
             unexpected = [f for f in failures if not isinstance(f, DeliberateFailure)]

@@ -273,6 +273,7 @@ async def test_a_handler_that_raises_gets_the_user_one_sentence(
     logged = [line for line in debug_log.lines if "DeliberateFailure: the database went away" in line]
     assert len(logged) == 1 and "Traceback" in logged[0]
     assert not any("Cause exception while process update" in line for line in debug_log.lines)
+    await product.settled()
     assert len(product.bot_texts(member.id)) == 1 and len(product.bot_texts(forum.id)) == 1
 
 
@@ -285,6 +286,6 @@ async def test_a_persons_exports_are_listed_and_resent_only_in_private(product: 
         product.say(admin, command, group)
         name = command.lstrip("/")
         await product.reply(group.id, lambda m, name=name: f"Send /{name} to me" in (m.text or ""))
-    await asyncio.sleep(0.5)
+    await product.settled()
     assert len(product.bot_texts(group.id)) == 3  # no titles, no "Send again" buttons
     assert not any(m.reply_markup for m in api.messages_in(group.id) if m.outgoing)
