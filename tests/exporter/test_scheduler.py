@@ -133,3 +133,22 @@ async def test_concurrency_stops_growing_when_answers_queue() -> None:
     await asyncio.gather(*(scheduler(n) for n in range(300)))
     assert scheduler.queueing
     assert scheduler.limit <= 6, f"grew to {scheduler.limit} although every request waited longer"
+
+
+async def test_streams_take_turns_for_the_slots() -> None:
+    """Eight streams, each asking again as soon as its page is back, through two slots: each waits
+    its turn, so all read together and end together (no stream left to read alone at the end)."""
+    telegram = FakeTelegram(latency=0.002)
+    scheduler = FetchScheduler(telegram, PhaseClock(), initial_concurrency=2, max_concurrency=2)
+    pages: list[int] = []
+
+    async def stream(number: int) -> None:
+        for _ in range(10):
+            await scheduler(number)
+            pages.append(number)
+
+    await asyncio.gather(*(stream(number) for number in range(8)))
+    # By the time half the pages are read, every stream has read some of its own.
+    assert set(pages[:40]) == set(range(8)), pages[:40]
+    # And the last round has every stream in it.
+    assert set(pages[-8:]) == set(range(8)), pages[-8:]
