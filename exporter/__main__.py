@@ -32,8 +32,8 @@ from db import CheckpointStore, DbError, open_database
 from .archive import DEFAULT_PART_SIZE
 from .client import SessionFileError
 from .completeness import empty_range_note, snapshot_note
-from .errors import RELOGIN, ExplainedError, duration, explain
-from .export import Progress, default_work_dir, export_chat
+from .errors import RELOGIN, ExplainedError, demo_imports, duration, explain
+from .export import Progress, export_chat
 from .options import DEFAULT_FORMATS, FORMATS, ExportOptions
 from .qr_login import login_by_qr
 from .redaction import redact_client_secrets, redact_secrets
@@ -41,7 +41,7 @@ from .render.local_time import UnknownTimeZone, machine_zone, zone_info
 from .settings import SettingsError, TelegramSettings, open_client
 from .targets import parse_target, resolve_target
 from .timing_summary import breakdown, headline
-from .workdir import discard
+from .workdir import default_work_dir, discard
 
 APP_DATABASE = "app.sqlite"
 
@@ -349,8 +349,9 @@ async def _main(args: argparse.Namespace) -> int:
 @asynccontextmanager
 async def _offline_sandbox(scenario: str) -> AsyncIterator[Path]:
     """The demo: a sandbox Telegram in this process. Imported only here; the engine never needs it."""
-    from sandbox.cluster import Cluster
-    from sandbox.world import build_scenario
+    with demo_imports():
+        from sandbox.cluster import Cluster
+        from sandbox.world import build_scenario
 
     async with Cluster(build_scenario(scenario)) as cluster:
         with tempfile.TemporaryDirectory() as folder:

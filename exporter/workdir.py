@@ -1,5 +1,9 @@
 """The per-export work folder: one run at a time, a damaged store named as such, room checked first.
 
+The folder is named by the chat and the options, so the same export always
+lands in the same folder and running it again resumes it; the archive is named
+by the chat and the time the export began.
+
 The lock is an advisory ``flock`` on a file in the folder (the stdlib is
 enough for one file): the kernel drops it when the process dies, so a killed
 export never leaves a stale lock behind.
@@ -7,8 +11,10 @@ export never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -16,9 +22,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
+
 from db.store import ExportStore
 
 from .errors import DiskFull, ExportAlreadyRunning, ExportError, WorkStoreDamaged, is_disk_full
+from .options import ExportOptions
+from .render.model import ChatInfo
+from .render.names import safe_filename
 
 LOCK_FILE = "lock"
 # Disk use per message, measured on the sandbox's "small" scenario with json+html: the work folder
@@ -113,3 +124,15 @@ def reserve(destination: Path) -> Path:
             continue
         return candidate
     raise OSError(errno.EEXIST, "no free archive name", str(destination))
+
+
+def default_work_dir(out_dir: Path, chat: ChatInfo, options: ExportOptions) -> Path:
+    """The same chat with the same options always lands in the same folder, so running an
+    interrupted export again resumes it."""
+    digest = hashlib.sha256(orjson.dumps(options.identity(), option=orjson.OPT_SORT_KEYS)).hexdigest()[:12]
+    return out_dir / ".work" / f"{chat.id}-{digest}"
+
+
+def export_name(chat: ChatInfo) -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    return f"{safe_filename(chat.name, fallback=chat.type, max_bytes=60)}-{chat.id}-{stamp}"

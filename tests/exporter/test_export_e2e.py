@@ -189,7 +189,7 @@ def ids_of(messages: list[dict]) -> list[tuple[int, int | None]]:
 async def test_takeout_export_and_its_confirmation_delay(
     cluster: Cluster, client: TelegramClient, world: World, tmp_path: Path
 ) -> None:
-    from exporter.export import ExportError
+    from exporter.errors import ExportError
     from sandbox.netmodel import parse_fault
 
     cluster.confirm_takeout()

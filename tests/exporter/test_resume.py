@@ -245,7 +245,7 @@ async def test_incremental_export_brings_exactly_the_new_messages(
 async def test_partial_export_keeps_its_store_and_resumes_but_not_with_other_options(
     cluster: Cluster, client: TelegramClient, world: World, tmp_path: Path
 ) -> None:
-    from exporter.export import ExportError
+    from exporter.errors import ExportError
     from sandbox.netmodel import parse_fault
 
     target = await resolve_target(client, parse_target(CHANNEL))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from telethon import TelegramClient
 
-from exporter import export as export_module
+from exporter import fetch as fetch_module
 from exporter.export import export_chat
 from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
@@ -53,13 +53,13 @@ async def test_slow_processing_does_not_inflate_request_time(
 ) -> None:
     await client.get_input_entity("timed_channel_sandbox")
     cluster.network.latency = LATENCY
-    original = export_module.to_record
+    original = fetch_module.to_record
 
     def slow_to_record(*args: object, **kwargs: object) -> dict:
         time.sleep(0.0005)  # deliberate: a converter that is slow on the event loop
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(export_module, "to_record", slow_to_record)
+    monkeypatch.setattr(fetch_module, "to_record", slow_to_record)
     result = await export(client, tmp_path)
     report = result.report
     assert report.phases["processing"] >= 0.0005 * report.messages

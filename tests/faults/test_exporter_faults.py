@@ -17,7 +17,7 @@ from telethon import TelegramClient
 from telethon.crypto import AuthKey
 from telethon.sessions import StringSession
 
-from exporter import export as export_module
+from exporter import workdir
 from exporter.export import export_chat
 from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
@@ -186,7 +186,7 @@ async def test_two_exports_of_one_chat_in_the_same_second_never_share_an_archive
     client: TelegramClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The same second for both: the name's time stamp is all that told them apart.
-    monkeypatch.setattr(export_module, "export_name", lambda chat: f"chat-{chat.id}-20260101-000000")
+    monkeypatch.setattr(workdir, "export_name", lambda chat: f"chat-{chat.id}-20260101-000000")
     target = await resolve_target(client, parse_target(CHAT))
     results = await asyncio.gather(
         export_chat(client, target, ExportOptions(formats=("json",)), tmp_path),

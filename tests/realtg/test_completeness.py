@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from telethon import TelegramClient
 
-import exporter.export as export_module
+import exporter.plan as plan_module
 from bot.delivery import summary_text
 from exporter.completeness import empty_range_note
 from exporter.errors import ExportError
@@ -71,14 +71,14 @@ async def test_a_topic_missing_from_the_topic_list_keeps_its_messages_in_every_f
 ) -> None:
     forum = world.by_username("project_forum_sandbox")
     dropped = sorted(forum.topics)[3]
-    real_list_topics = export_module.list_topics
+    real_list_topics = plan_module.list_topics
 
     async def list_missing_one(send, peer):
         # Telegram's real answer with one topic left out, as a list paged while topics move can be.
         topics, users, chats = await real_list_topics(send, peer)
         return [t for t in topics if t.id != dropped], users, chats
 
-    monkeypatch.setattr(export_module, "list_topics", list_missing_one)
+    monkeypatch.setattr(plan_module, "list_topics", list_missing_one)
     result = await run_export(client, FORUM, tmp_path, formats=("json", "html", "md"))
     messages = exported(result)
     stray = [m["id"] for m in messages if m["topic_id"] == dropped]

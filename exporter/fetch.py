@@ -1,0 +1,133 @@
+"""Reading the planned id ranges concurrently into the per-export store.
+
+Each range is one stream of pages; a page and its range's cursor are written in
+one transaction, so a crash, a kill or a lost connection loses nothing and the
+next run continues each range from its cursor.  The store orders and
+de-duplicates; a Bloom filter in front of it (exporter.dedupe) skips the lookup
+for ids never seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from contextlib import AsyncExitStack
+from typing import Any
+
+import orjson
+from telethon import TelegramClient, errors
+from telethon.tl import types as T
+
+from db.store import StreamRow
+
+from .dedupe import SeenFilter, capacity_for
+from .errors import ExportError, explain, is_disk_full
+from .eta import LimitedSince, RateWindow
+from .migrated import read_plan_row
+from .options import ExportOptions
+from .plan import load_or_make_plan
+from .records import to_record, topic_of
+from .run import ExportRun
+from .scheduler import FetchScheduler
+from .streams import Stream
+from .takeout import takeout
+from .targets import ResolvedTarget
+from .timing import PROCESSING, STORING
+
+
+def _unix(value: Any) -> int:
+    return int(value.timestamp()) if isinstance(value, dt.datetime) else int(value or 0)
+
+
+def _rows(
+    run: ExportRun, messages: list[Any], topic_id: int | None
+) -> list[tuple[int, int | None, int, bytes]]:
+    """Messages → store rows; a forum history pass assigns each message its topic."""
+    names, dumps, rows = run.names, orjson.dumps, []
+    assign = run.chat.is_forum and topic_id is None
+    after = run.after
+    for m in messages:
+        topic = topic_of(m, is_forum=True) if assign else topic_id
+        if assign and m.id <= after.get(topic, 0):
+            continue  # incremental: this topic was delivered up to a later id than the pass starts at
+        rows.append((m.id, topic, _unix(m.date), dumps(to_record(m, names=names, topic_id=topic))))
+    return rows
+
+
+async def _fetch_stream(run: ExportRun, send: Any, row: StreamRow, peer: Any) -> None:
+    clock, store = run.clock, run.store
+    run.active[row.key] = row.label
+    stream = Stream(peer, row.min_id, row.max_id, row.topic_id)
+    try:
+        async for page in read_plan_row(send, row, stream):
+            messages = page.messages
+            seen = run.seen
+            if seen is not None:
+                with clock.phase(PROCESSING):
+                    maybe = seen.check_and_add_page([m.id for m in messages])
+                if maybe:
+                    with clock.phase(STORING):
+                        stored = store.present(maybe)
+                    messages = [m for m in messages if m.id not in stored]
+            with clock.phase(PROCESSING):
+                run.names.add_users(page.users)
+                run.names.add_chats(page.chats)
+                rows = _rows(run, messages, row.topic_id)
+            with clock.phase(STORING):
+                inserted = store.put_page(
+                    rows, stream=row.key, cursor=page.messages[-1].id, expected=page.count
+                )
+            run.done += inserted
+            run.emit()
+        store.finish_stream(row.key)
+    finally:
+        run.active.pop(row.key, None)
+
+
+async def fetch(
+    client: TelegramClient, run: ExportRun, target: ResolvedTarget, options: ExportOptions
+) -> str | None:
+    """Plan (or reload the plan) and read everything into the store.
+
+    Returns the reason the export stopped early, or None when complete.  Errors before the plan exists raise ExportError: there is
+    nothing to deliver."""
+    async with AsyncExitStack() as stack:
+        send: Any = client
+        try:
+            # Telethon knows the account's id once logged in: no request.
+            run.names.account = T.PeerUser((await client.get_me(input_peer=True)).user_id)
+            if options.takeout:
+                send = await stack.enter_async_context(takeout(client))
+            scheduler = FetchScheduler(
+                send,
+                run.clock,
+                on_flood_wait=run.on_flood_wait,
+                initial_concurrency=min(4, options.max_concurrency),
+                max_concurrency=options.max_concurrency,
+                longest_wait=options.longest_flood_wait,
+            )
+            streams = await load_or_make_plan(run, scheduler, target, options)
+        except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, OSError) as exc:
+            raise ExportError(explain(exc)) from exc
+        capacity = options.bloom_capacity or capacity_for(run.total)
+        run.seen = SeenFilter(capacity, error_rate=options.bloom_error_rate)
+        run.done = run.already_saved = run.store.count()
+        if run.done:
+            # Resuming: the filter must know everything already stored.
+            run.seen.add_all(await run.store.stored_ids())
+        failures: tuple[BaseException, ...] = ()
+        # Reading starts now: planning and loading what was saved are not part of the rate.
+        run.rates = RateWindow(LimitedSince(run.clock.wall, run.done))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for row in streams:
+                    if not row.done:
+                        group.create_task(_fetch_stream(run, scheduler, row, target.input_peer))
+        except* (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error) as failure:
+            failures = failure.exceptions
+    local = next((f for f in failures if is_disk_full(f) or isinstance(f, sqlite3.Error)), None)
+    if local is not None:
+        # The disk or the store failed, not Telegram: rendering now would fail too; stop, resumable.
+        raise local
+    return explain(failures[0]) if failures else None

@@ -1,0 +1,81 @@
+"""The manifest: what an archive holds, checked against what Telegram promised.
+
+``manifest.json`` sits next to the rendered files in every archive: the chat,
+whether the export is complete and why not, the counts expected and written
+(per topic in forums), the options, the timing report and each file's checksum.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from db.store import StoreOverview
+from db.timing_report import TimingReport
+
+from . import archive
+from .options import ExportOptions
+from .run import ExportRun
+
+
+def make_manifest(
+    run: ExportRun,
+    options: ExportOptions,
+    files_root: Path,
+    files: list[Path],
+    complete: bool,
+    reason: str | None,
+    report: TimingReport,
+    overview: StoreOverview,
+) -> dict[str, Any]:
+    counts = {c.topic_id: c for c in overview.counts}
+    expected = run.topic_counts
+    topics = []
+    for topic in run.topics:
+        c = counts.get(topic.id)
+        topics.append(
+            {
+                "id": topic.id,
+                "title": topic.title,
+                "expected": None if options.bounded else expected.get(topic.id),
+                "written": c.messages if c else 0,
+                "first_id": c.first_id if c else None,
+                "last_id": c.last_id if c else None,
+                "newer_messages_left_out": run.snapshot.newer_left_out.get(topic.id, 0),
+            }
+        )
+    return {
+        "format": "telegram-export-bot/manifest",
+        "version": 1,
+        "chat": {
+            "id": run.chat.id,
+            "name": run.chat.name,
+            "type": run.chat.type,
+            "username": run.chat.username,
+            "is_forum": run.chat.is_forum,
+        },
+        "complete": complete,
+        "reason": reason,
+        "messages": {
+            "expected": run.total,
+            "written": sum(c.messages for c in counts.values()),
+            "first_id": min((c.first_id for c in counts.values() if c.first_id), default=None),
+            "last_id": max((c.last_id for c in counts.values() if c.last_id), default=None),
+            "gaps": overview.gaps,
+        },
+        "topics": topics if run.chat.is_forum else None,
+        "snapshot": run.snapshot.to_dict(),
+        # An incremental export says what it covers: messages after these ids (per topic).
+        "incremental": (
+            {"after_ids": {("chat" if t is None else str(t)): i for t, i in options.after}}
+            if options.after
+            else None
+        ),
+        "options": options.identity(),
+        # Dates are local to this zone, without a suffix, as in Telegram Desktop's export.
+        "time_zone": options.time_zone,
+        "timing": report.to_dict(),
+        "files": archive.file_checksums(files_root, files),
+        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
