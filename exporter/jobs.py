@@ -1,0 +1,91 @@
+"""Running queued export jobs: the bridge from ``db``'s job queue to :func:`export_chat`.
+
+A job carries what the user asked (target, kind, options); its work folder
+keeps the resumable store, so a job that a restart sent back to the queue
+continues where it stopped.  The folder is named by user, chat and options
+(like the CLI's), so a new job asking for the same export as one that stopped
+early continues that one's store instead of reading everything again.  It is
+per user: two users' exports of one chat would otherwise share one store, and
+the first to finish would delete it under the other, still running.
+
+Delivering the archive is the caller's part (the bot): the store is kept until
+then, and :meth:`ExportJobs.delivered` makes the next incremental export start
+after what the user has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from telethon import TelegramClient
+
+from db import CheckpointStore, JobKind, JobQueue
+from db.jobs import Job
+
+from .export import ExportResult, Progress, export_chat
+from .options import ExportOptions
+from .render.model import ChatInfo
+from .targets import parse_target, resolve_target
+from .workdir import default_work_dir
+
+# In a work folder: the export in it is complete; the next export of the same chat starts afresh.
+FINISHED_MARK = "finished"
+
+
+class ExportJobs:
+    def __init__(
+        self,
+        client: TelegramClient,
+        queue: JobQueue,
+        checkpoints: CheckpointStore,
+        archives_dir: Path,
+        *,
+        defaults: ExportOptions | None = None,
+    ) -> None:
+        self.client = client
+        self.queue = queue
+        self.checkpoints = checkpoints
+        self.archives_dir = archives_dir
+        self.defaults = defaults or ExportOptions()
+
+    async def run(self, job: Job, on_progress: Callable[[Progress], None] | None = None) -> ExportResult:
+        """Export what the job asks for (raises TargetError or ExportError with a message for the user)."""
+        target = await resolve_target(self.client, parse_target(job.target))
+        await self.queue.set_peer(job.id, target.chat.id, target.chat.name)
+        options = ExportOptions.from_json(job.options, self.defaults)
+        if job.kind == JobKind.INCREMENTAL:
+            after = await self.checkpoints.last_exported(job.user_id, target.chat.id)
+            options = replace(options, after=tuple(sorted(after.items(), key=lambda item: item[0] or 0)))
+        work_dir = self.work_dir_for(job.user_id, target.chat, options)
+        if job.work_dir != work_dir:
+            await self.queue.set_work_dir(job.id, work_dir)
+        finished = work_dir / FINISHED_MARK
+        if finished.exists():
+            # A complete export whose store outlived its delivery (cancelled while sending): its
+            # archive was made; continuing it would hand out old messages as complete.
+            await asyncio.to_thread(shutil.rmtree, work_dir, True)
+        result = await export_chat(
+            self.client,
+            target,
+            options,
+            self.archives_dir / f"job-{job.id}",
+            work_dir=work_dir,
+            on_progress=on_progress,
+            keep_work_dir=True,
+        )
+        if result.complete:
+            finished.touch()
+        return result
+
+    def work_dir_for(self, user_id: int, chat: ChatInfo, options: ExportOptions) -> Path:
+        shared = default_work_dir(self.archives_dir, chat, options)
+        return shared.parent / f"user-{user_id}" / shared.name
+
+    async def delivered(self, job: Job, chat_id: int, last_ids: Mapping[int | None, int]) -> None:
+        """The user has the archive of a complete export: the next incremental one starts after it."""
+        if last_ids:
+            await self.checkpoints.record_exported(job.user_id, chat_id, dict(last_ids), job.id)
