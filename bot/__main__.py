@@ -13,19 +13,14 @@ from pydantic import ValidationError
 
 from db import DbError
 from exporter.redaction import redact_secrets
-from exporter.settings import SettingsError, TelegramSettings, open_client
+from exporter.settings import SettingsError, open_client
 
 from .app import running_bot
 from .settings import BotSettings
 
 
 async def serve(settings: BotSettings) -> None:
-    telegram = TelegramSettings(
-        tg_api_id=settings.tg_api_id,
-        tg_api_hash=settings.tg_api_hash,
-        tg_session_path=settings.tg_session_path,
-    )
-    client = open_client(telegram, receive_updates=True)
+    client = open_client(settings, receive_updates=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

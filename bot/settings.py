@@ -1,4 +1,9 @@
-"""Typed settings of the bot, read once at start-up from the environment and ``.env``."""
+"""Typed settings of the bot, read once at start-up from the environment and ``.env``.
+
+The user client's settings (TG_API_ID, TG_API_HASH, TG_SESSION_PATH) are the
+exporter's :class:`~exporter.settings.TelegramSettings`, which the bot's extend:
+declared once, read from the same ``.env``, handed to ``open_client`` as they are.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode
 
 from exporter.options import DEFAULT_FORMATS
+from exporter.settings import TelegramSettings
 
 CLOUD_UPLOAD_LIMIT_MB = 50
 LOCAL_UPLOAD_LIMIT_MB = 2000
@@ -21,13 +27,8 @@ def _ids(value: object) -> object:
     return value
 
 
-class BotSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
-
+class BotSettings(TelegramSettings):
     bot_token: SecretStr
-    tg_api_id: int | None = None
-    tg_api_hash: SecretStr | None = None
-    tg_session_path: Path = Path("data/user.session")
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     data_dir: Path = Path("data")

@@ -15,7 +15,7 @@ from .client import SessionFile, build_client
 
 
 class TelegramSettings(BaseSettings):
-    """The user client's credentials (``.env`` or the environment)."""
+    """The user client's credentials (``.env`` or the environment); the bot's settings extend these."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from bot.callbacks import Buttons
 from bot.settings import BotSettings
+from exporter.settings import TelegramSettings, open_client
 
 
 def test_lists_parts_and_secrets(tmp_path: Path) -> None:
@@ -40,3 +41,22 @@ def test_button_data_is_short_and_bound_to_its_owner() -> None:
     assert buttons.resolve(1, "garbage") is None
     with pytest.raises(ValueError):
         buttons.data(token, "x" * 64)
+
+
+async def test_the_user_client_settings_are_the_exporters(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    session = tmp_path / "user.session"
+    env.write_text(f"BOT_TOKEN=1:x\nTG_API_ID=12345\nTG_API_HASH=0123abcd\nTG_SESSION_PATH={session}\n")
+    settings = BotSettings(_env_file=env)
+    # Declared once: the bot's settings are the exporter's with the bot's added, same .env names.
+    assert isinstance(settings, TelegramSettings)
+    assert TelegramSettings(_env_file=env).model_dump() == {
+        name: value for name, value in settings.model_dump().items() if name in TelegramSettings.model_fields
+    }
+    assert settings.tg_api_hash is not None and "0123abcd" not in repr(settings)
+    client = open_client(settings)
+    try:
+        assert client.api_id == 12345 and client.api_hash == "0123abcd"
+        assert session.exists() and session.stat().st_mode & 0o777 == 0o600
+    finally:
+        client.session.close()
