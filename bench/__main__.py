@@ -20,7 +20,7 @@ from typing import Any
 
 from .timing import sandbox_request_percentiles, timing_table
 
-MAX_CONCURRENCY = 32  # ours: most requests in flight (exporter.export.ExportOptions.max_concurrency)
+MAX_CONCURRENCY = 32  # ours: most requests in flight (exporter.options.ExportOptions.max_concurrency)
 
 
 @dataclass(frozen=True)
