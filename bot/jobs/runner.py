@@ -24,6 +24,7 @@ import asyncio
 import logging
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 from aiogram.exceptions import TelegramAPIError
@@ -35,7 +36,15 @@ from exporter.errors import ExplainedError, explain_known, leaf_error
 from exporter.export import ExportResult, Progress
 
 from ..context import App
-from ..delivery import DeliveryError, Destination, delivery_record, send_part, send_text, tell
+from ..delivery import (
+    DeliveryError,
+    Destination,
+    delivery_record,
+    send_part,
+    send_text,
+    tell,
+    with_delivery_time,
+)
 from ..handlers.details import details_markup
 from ..progress import StatusMessage
 from .cleanup import remove_parts
@@ -86,16 +95,18 @@ class JobRunner:
     async def _run(self, job: Job, where: Destination, status: StatusMessage) -> JobResult:
         app = self.app
         try:
+            # Delivery, the report's last phase, starts when the export ends (or now, when resuming it).
+            sending = time.perf_counter()
             if await _delivery_can_resume(job):
                 log.info("job %s: the archive is on disk, sending what Telegram has not confirmed", job.id)
             else:
                 result = await self._export(job, status)
+                sending = time.perf_counter()
                 record, parts = delivery_record(result)
-                record["report"] = result.report.to_dict()
                 job = await app.queue.record_delivery(job.id, record, parts)
             assert job.delivery is not None
             await status.show(f"Exported {job.delivery['messages']:,} messages from {status.title}. Sending…")
-            parts = await self._deliver(job, where, status)
+            job, parts = await self._deliver(job, where, status, sending)
         except asyncio.CancelledError:
             await status.close()
             if await app.queue.is_cancel_requested(job.id):
@@ -144,8 +155,11 @@ class JobRunner:
         await status.close()
         return result
 
-    async def _deliver(self, job: Job, where: Destination, status: StatusMessage) -> list[JobPart]:
-        """Send the summary and every unconfirmed part; each confirmation is recorded at once."""
+    async def _deliver(
+        self, job: Job, where: Destination, status: StatusMessage, started: float
+    ) -> tuple[Job, list[JobPart]]:
+        """Send the summary and every unconfirmed part; each confirmation is recorded at once, and
+        at the end the time since ``started`` (the delivery phase of the report)."""
         app, record = self.app, dict(job.delivery or {})
         bound = app.settings.delivery_retry_seconds
         parts = list(job.parts)
@@ -170,7 +184,8 @@ class JobRunner:
             if record["complete"]:
                 await _drop_work_dir(job)
             raise ExportFailed(f"{DELIVERY_FAILED}: {exc}") from exc
-        return parts
+        record = with_delivery_time(record, time.perf_counter() - started)
+        return await app.queue.record_delivery(job.id, record), parts
 
     async def _finish(self, job: Job, parts: list[JobPart]) -> JobResult:
         app, record = self.app, job.delivery or {}

@@ -3,6 +3,7 @@ runs' speed, the breakdown one tap away, and a first time estimate that holds.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import zipfile
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from telethon import TelegramClient
 
 from bot.delivery import summary_text
+from db.jobs import Job
 from db.timing_report import FloodStats, RequestStats, TimingReport
 from exporter.export import Progress, export_chat
 from exporter.options import ExportOptions
@@ -176,11 +178,34 @@ async def test_details_turn_the_summary_into_the_breakdown_and_back(product: Pro
     summary = await product.reply(admin.id, lambda m: (m.text or "").startswith("Done: Summary channel"))
     plain = summary.text
     assert "p50" not in plain
+    await product.archive(admin.id)
+    job = await stored_job(product)
     product.press(admin, summary, "Details")
     await product.api.wait_for(lambda: "p50" in (summary.text or ""), timeout=10)
     assert (
         summary.text.startswith("Timing of Summary channel")
         and "Waits for Telegram's flood limit" in summary.text
     )
+    # Sending the archive is the last phase: in the stored report and in Details once it is sent.
+    report = TimingReport.from_dict(job.report)
+    delivery = report.accounted["delivery"]
+    assert delivery > 0 and report.phases["delivery"] == delivery
+    assert sum(report.accounted.values()) == pytest.approx(report.wall)
+    # What no phase claims is mostly fixed start-up (opening the store, sizing the Bloom filter):
+    # 60-85 ms of these 2-3 s exports (2.0-3.7 %), about 1 % of a 100,000-message one (bench).
+    assert report.accounted["unaccounted"] <= 0.05 * report.wall, report.accounted
+    assert f"  Delivery: {delivery:.2f} s" in summary.text
+    assert f"then sending the archive {delivery:.2f} s" in summary.text
     product.press(admin, summary, "Back to the summary")
     await product.api.wait_for(lambda: summary.text == plain, timeout=10)
+
+
+async def stored_job(product: Product) -> Job:
+    """The admin's last job, once it has ended and stored its report."""
+    queue = product.running.app.queue
+    for _ in range(200):
+        jobs = await queue.list_for_user(product.admin.id, limit=1)
+        if jobs and jobs[0].report is not None:
+            return jobs[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError("the job never stored its report")
