@@ -1,5 +1,105 @@
-"""Streaming renderers: records → result.json, paged HTML, Markdown.
+"""From the store to the chosen formats: records → result.json, paged HTML, Markdown.
 
-Each reads records one at a time in the order its module docstring states and
-writes as it goes; the shared inputs are in :mod:`exporter.render.model`.
+Layout of an export folder (the archive holds it as is):
+    result.json                 json: Telegram Desktop's machine-readable export (+ forum topics)
+    messages.html, css/, …      html: Desktop-style pages of 1,000 messages; forums: index.html + topics/<id>/
+    markdown/                   md: one Markdown file per chat, or per topic for forums
+
+Each format's writer (:mod:`.json`, :mod:`.html`, :mod:`.markdown`) takes records
+one at a time in the order its module docstring states and writes as it goes;
+:func:`~exporter.render.model.write_records` feeds them.  What they are told
+about the chat is in :mod:`.model`; the HTML and Markdown writers share their
+per-topic bookkeeping (:mod:`.sections`) and their wording (:mod:`.common`).
 """
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from db.private import make_private_dir
+from db.store import StoreReader
+
+from .html import HtmlWriter, render_html
+from .json import JsonWriter, render_json
+from .local_time import LocalTime
+from .markdown import MarkdownWriter, render_markdown
+from .model import ChatInfo, Locate, RecordWriter, TopicInfo, write_records
+
+MARKDOWN_DIR = "markdown"
+
+
+def render_formats(
+    reader: StoreReader,
+    out_dir: Path,
+    chat: ChatInfo,
+    topics: list[TopicInfo] | None,
+    formats: tuple[str, ...],
+    page_starts: dict[int | None, list[int]],
+    local: LocalTime | None = None,
+) -> list[Path]:
+    """Write ``formats`` of the stored records into ``out_dir``; the files written, in format order.
+
+    ``page_starts``: per topic, the first id of every page (``StoreReader.overview``);
+    ``local``: the time zone dates are written in (UTC when not given)."""
+    local = local or LocalTime()
+    make_private_dir(out_dir)
+    locate = locator(reader, page_starts)
+    if topics is None:
+        # Outside forums every format wants ascending id, so each record is read and parsed once for all.
+        writers: list[RecordWriter] = []
+        try:
+            if "json" in formats:
+                writers.append(JsonWriter(out_dir, chat, None))
+            if "html" in formats:
+                writers.append(HtmlWriter(out_dir, chat, None, locate, zone=local.name))
+            if "md" in formats:
+                writers.append(MarkdownWriter(out_dir / MARKDOWN_DIR, chat, None, locate, zone=local.name))
+        except BaseException:
+            for writer in writers:
+                writer.close()
+            raise
+        return write_records(writers, map(local.localize, reader.records()))
+    # Forums: JSON wants ascending id over the whole chat, HTML and Markdown one topic after another.
+    files: list[Path] = []
+    if "json" in formats:
+        files += render_json(out_dir, chat, topics, map(local.localize, reader.records()))
+    if "html" in formats:
+        files += render_html(
+            out_dir, chat, topics, _topic_ordered(reader, topics, local), locate, zone=local.name
+        )
+    if "md" in formats:
+        files += render_markdown(
+            out_dir / MARKDOWN_DIR,
+            chat,
+            topics,
+            _topic_ordered(reader, topics, local),
+            locate,
+            zone=local.name,
+        )
+    return files
+
+
+def locator(reader: StoreReader, page_starts: dict[int | None, list[int]]) -> Locate:
+    """Message id → (topic, page) for reply links across pages and topics.
+
+    Keeps only the first id of every page (a thousandth of the chat), so it
+    stays small for any chat; each lookup is one primary-key query."""
+
+    def locate(msg_id: int) -> tuple[int | None, int] | None:
+        stored, topic_id = reader.topic_of(msg_id)
+        starts = page_starts.get(topic_id)
+        if not stored or not starts:
+            return None
+        return topic_id, bisect_right(starts, msg_id)
+
+    return locate
+
+
+def _topic_ordered(
+    reader: StoreReader, topics: list[TopicInfo], local: LocalTime
+) -> Iterator[dict[str, Any]]:
+    for topic in topics:
+        yield from map(local.localize, reader.topic_records(topic.id))

@@ -53,9 +53,9 @@ from exporter.render.common import (
     service_text,
     snippet,
     topic_marks,
-    topic_title,
 )
 from exporter.render.model import PAGE_SIZE, ChatInfo, Locate, TopicInfo, write_records
+from exporter.render.sections import Sections
 
 Record = dict[str, Any]
 
@@ -97,7 +97,7 @@ def render_html(
     *,
     zone: str = "UTC",
 ) -> list[Path]:
-    return write_records(HtmlWriter(out_dir, chat, topics, locate, zone=zone), records)
+    return write_records([HtmlWriter(out_dir, chat, topics, locate, zone=zone)], records)
 
 
 _SIMPLE_TAGS = {
@@ -160,7 +160,7 @@ def _link(kind: str, part: dict[str, Any], body: str) -> str:
     return f'<a href="{escape(href)}">{body}</a>'
 
 
-class HtmlWriter:
+class HtmlWriter(Sections):
     """The pages of one export, written as records are added (see the module's contract)."""
 
     def __init__(
@@ -172,17 +172,7 @@ class HtmlWriter:
         *,
         zone: str = "UTC",
     ) -> None:
-        self.out_dir = out_dir
-        self.chat = chat
-        self.forum = chat.is_forum
-        self.topics: dict[int, TopicInfo] = {t.id: t for t in topics or ()}
-        self.locate = locate
-        # The time zone the records' dates are in (exporter.render.local_time), named in date tooltips.
-        self.zone = zone
-        self.written: list[Path] = []
-        self.counts: dict[int | None, int] = {}
-        self.topic: int | None = None
-        self.started = False
+        super().__init__(out_dir, chat, topics, locate, zone)
         self.page = 0
         self.on_page = 0
         self.out: IO[str] | None = None
@@ -196,9 +186,9 @@ class HtmlWriter:
     # ------------------------------------------------------------------ paging
 
     def add(self, rec: Record) -> None:
-        topic = (rec.get("topic_id") or 1) if self.forum else None
-        if not self.started or topic != self.topic:
-            self._open_topic(topic)
+        topic = self.section_of(rec)
+        if self.is_new_section(topic):
+            self.enter(topic)
         elif self.on_page == PAGE_SIZE:
             self._close_page(has_next=True)
             self._open_page(self.page + 1)
@@ -217,32 +207,19 @@ class HtmlWriter:
             self.out = None
 
     def finish(self) -> list[Path]:
-        if self.out is not None:
-            self._close_page(has_next=False)
-        if self.forum:
-            for topic_id in self.topics:
-                if topic_id not in self.counts:
-                    self._open_topic(topic_id)
-                    self._close_page(has_next=False)
-            self._write_index()
-        elif not self.started:
-            self._open_topic(None)
-            self._close_page(has_next=False)
+        super().finish()
         css = self.out_dir / CSS_PATH
         css.parent.mkdir(parents=True, exist_ok=True)
         css.write_text(_CSS, encoding="utf-8", newline="")
         self.written.append(css)
         return self.written
 
-    def _open_topic(self, topic: int | None) -> None:
+    def _begin_section(self, topic: int | None) -> None:
+        self._open_page(1)
+
+    def _end_section(self) -> None:
         if self.out is not None:
             self._close_page(has_next=False)
-        if topic in self.counts:
-            raise ValueError(f"records of topic {topic} are not contiguous")
-        self.started = True
-        self.topic = topic
-        self.counts[topic] = 0
-        self._open_page(1)
 
     def _page_path(self, topic: int | None, page: int) -> Path:
         if topic is None:
@@ -261,7 +238,7 @@ class HtmlWriter:
         root = "../../" if self.topic is not None else ""
         chat_name = escape(display_name(self.chat.name))
         if self.topic is not None:
-            title = escape(self._topic_title(self.topic))
+            title = escape(self.topic_title(self.topic))
             heading = (
                 f'<div class="chat_name">{chat_name}</div>'
                 f'<div class="topic_name">{title}</div>'
@@ -296,12 +273,9 @@ class HtmlWriter:
         self.out.close()
         self.out = None
 
-    def _topic_title(self, topic: int) -> str:
-        return topic_title(topic, self.topics.get(topic))
-
     def _write_index(self) -> None:
         path = self.out_dir / INDEX_FILE
-        order = list(self.topics) + [t for t in self.counts if t not in self.topics and t is not None]
+        order = self.index_order()
         rows = []
         for topic_id in order:
             marks = "".join(
@@ -310,7 +284,7 @@ class HtmlWriter:
             count = self.counts.get(topic_id, 0)
             rows.append(
                 f'<li class="topic"><a href="{TOPICS_DIR}/{topic_id}/{page_file(1)}">'
-                f"{escape(self._topic_title(topic_id))}</a>{marks}"
+                f"{escape(self.topic_title(topic_id))}</a>{marks}"
                 f' <span class="details">{count} message{"" if count == 1 else "s"}</span></li>\n'
             )
         chat_name = escape(display_name(self.chat.name))
@@ -334,14 +308,10 @@ class HtmlWriter:
         """Link to a message anywhere in the export, or None if it is not in it."""
         if msg_id in self.page_records:
             return f"#message{msg_id}"
-        found = self.locate(msg_id)
+        found = self.find(msg_id)
         if found is None:
             return None
         topic, page = found
-        if not self.forum:
-            topic = None
-        elif topic is None:
-            topic = 1
         if topic == self.topic and page == self.page:
             return f"#message{msg_id}"
         if topic == self.topic:

@@ -54,7 +54,7 @@ def render_json(
     topics: Sequence[TopicInfo] | None,
     records: Iterable[dict[str, Any]],
 ) -> list[Path]:
-    return write_records(JsonWriter(out_dir, chat, topics), records)
+    return write_records([JsonWriter(out_dir, chat, topics)], records)
 
 
 class JsonWriter:

@@ -47,10 +47,10 @@ from exporter.render.common import (
     service_text,
     snippet,
     topic_marks,
-    topic_title,
 )
 from exporter.render.model import ChatInfo, Locate, TopicInfo, bare_id, write_records
 from exporter.render.names import safe_filename, topic_stem
+from exporter.render.sections import Sections
 
 Record = dict[str, Any]
 
@@ -85,7 +85,7 @@ def render_markdown(
     *,
     zone: str = "UTC",
 ) -> list[Path]:
-    return write_records(MarkdownWriter(out_dir, chat, topics, locate, zone=zone), records)
+    return write_records([MarkdownWriter(out_dir, chat, topics, locate, zone=zone)], records)
 
 
 # --------------------------------------------------------------------------- text
@@ -205,7 +205,7 @@ class _File:
         self.recent: OrderedDict[int, Record] = OrderedDict()
 
 
-class MarkdownWriter:
+class MarkdownWriter(Sections):
     """The Markdown files of one export, written as records are added (see the module's contract)."""
 
     def __init__(
@@ -217,21 +217,13 @@ class MarkdownWriter:
         *,
         zone: str = "UTC",
     ) -> None:
-        self.out_dir = out_dir
-        self.chat = chat
-        self.forum = chat.is_forum
-        self.topics: dict[int, TopicInfo] = {t.id: t for t in topics or ()}
-        self.locate = locate
-        # The time zone the records' dates are in (exporter.render.local_time), named in the front matter.
-        self.zone = zone
-        self.written: list[Path] = []
-        self.counts: dict[int | None, int] = {}
+        super().__init__(out_dir, chat, topics, locate, zone)
         self.file: _File | None = None
 
     def add(self, rec: Record) -> None:
-        topic = (rec.get("topic_id") or 1) if self.forum else None
-        if self.file is None or topic != self.file.topic:
-            self._open(topic)
+        topic = self.section_of(rec)
+        if self.is_new_section(topic):
+            self.enter(topic)
         assert self.file is not None
         self.file.body.write(self._message(rec))
         self.file.count += 1
@@ -251,39 +243,19 @@ class MarkdownWriter:
             self.file.part.unlink(missing_ok=True)
             self.file = None
 
-    def finish(self) -> list[Path]:
-        self._close()
-        if self.forum:
-            for topic_id in self.topics:
-                if topic_id not in self.counts:
-                    self._open(topic_id)
-                    self._close()
-            self._write_index()
-        elif not self.counts:
-            self._open(None)
-            self._close()
-        return self.written
-
     # ------------------------------------------------------------------ files
-
-    def _topic_title(self, topic: int) -> str:
-        return topic_title(topic, self.topics.get(topic))
 
     def _stem(self, topic: int | None) -> str:
         if topic is None:
             return safe_filename(self.chat.name, fallback="chat").translate(_WIKI_STEM_UNSAFE)
-        return topic_stem(topic, self._topic_title(topic)).translate(_WIKI_STEM_UNSAFE)
+        return topic_stem(topic, self.topic_title(topic)).translate(_WIKI_STEM_UNSAFE)
 
-    def _open(self, topic: int | None) -> None:
-        self._close()
-        if topic in self.counts:
-            raise ValueError(f"records of topic {topic} are not contiguous")
-        self.counts[topic] = 0
+    def _begin_section(self, topic: int | None) -> None:
         stem = self._stem(topic)
         folder = self.out_dir if topic is None else self.out_dir / TOPICS_DIR
         self.file = _File(folder / f"{stem}.md", stem, topic)
 
-    def _close(self) -> None:
+    def _end_section(self) -> None:
         file = self.file
         if file is None:
             return
@@ -293,14 +265,14 @@ class MarkdownWriter:
         head = ["---", f"chat: {_yaml(self.chat.name)}", f"chat_id: {bare_id(self.chat.id)}"]
         head.append(f"chat_type: {_yaml(self.chat.type)}")
         if file.topic is not None:
-            head.append(f"topic: {_yaml(self._topic_title(file.topic))}")
+            head.append(f"topic: {_yaml(self.topic_title(file.topic))}")
             head.append(f"topic_id: {file.topic}")
         head.append(f"messages: {file.count}")
         if file.first_date:
             head.append(f"first_message: {file.first_date}")
             head.append(f"last_message: {file.last_date}")
             head.append(f"time_zone: {_yaml(self.zone)}")
-        title = self._topic_title(file.topic) if file.topic is not None else display_name(self.chat.name)
+        title = self.topic_title(file.topic) if file.topic is not None else display_name(self.chat.name)
         head += ["---", "", f"# {escape_md(title)}", "", ""]
         with file.path.open("w", encoding="utf-8", newline="") as out:
             out.write("\n".join(head))
@@ -312,7 +284,7 @@ class MarkdownWriter:
         self.written.append(file.path)
 
     def _write_index(self) -> None:
-        order = list(self.topics) + [t for t in self.counts if t not in self.topics and t is not None]
+        order = self.index_order()
         total = sum(self.counts.values())
         lines = [
             "---",
@@ -329,7 +301,7 @@ class MarkdownWriter:
         for topic_id in order:
             count = self.counts.get(topic_id, 0)
             marks = topic_marks(self.topics.get(topic_id))
-            label = _wiki_label(self._topic_title(topic_id)) or str(topic_id)
+            label = _wiki_label(self.topic_title(topic_id)) or str(topic_id)
             suffix = f" ({', '.join(marks)})" if marks else ""
             lines.append(
                 f"- [[{self._stem(topic_id)}|{label}]] — {count} message{'' if count == 1 else 's'}{suffix}"
@@ -347,10 +319,10 @@ class MarkdownWriter:
         label = _wiki_label(label) or f"message {target}"
         if target in file.recent:
             return f"[[#^msg-{target}|{label}]]"
-        found = self.locate(target)
+        found = self.find(target)
         if found is None:
             return None
-        topic = (found[0] or 1) if self.forum else None
+        topic = found[0]
         if topic == file.topic:
             return f"[[#^msg-{target}|{label}]]"
         return f"[[{self._stem(topic)}#^msg-{target}|{label}]]"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -80,12 +80,16 @@ class RecordWriter(Protocol):
     def close(self) -> None: ...
 
 
-def write_records(writer: RecordWriter, records: Iterable[dict[str, Any]]) -> list[Path]:
-    """Feed every record to ``writer`` and finish it; on any error its open file is closed."""
+def write_records(writers: Sequence[RecordWriter], records: Iterable[dict[str, Any]]) -> list[Path]:
+    """Feed every record to every writer (one read of the records for all), then finish them and
+    return their files; on any error every writer's open file is closed."""
     try:
+        adds = [writer.add for writer in writers]
         for record in records:
-            writer.add(record)
+            for add in adds:
+                add(record)
+        return [path for writer in writers for path in writer.finish()]
     except BaseException:
-        writer.close()
+        for writer in writers:
+            writer.close()
         raise
-    return writer.finish()
