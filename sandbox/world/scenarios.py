@@ -516,6 +516,11 @@ from .media_scenarios import MEDIA_SCENARIOS  # noqa: E402
 
 SCENARIOS.update(MEDIA_SCENARIOS)
 
+# So do the service actions (every kind Telegram Desktop's export writes).
+from .actions import ACTION_SCENARIOS  # noqa: E402
+
+SCENARIOS.update(ACTION_SCENARIOS)
+
 
 def build_scenario(name: str, seed: int = 1) -> World:
     scenario = SCENARIOS.get(name)
