@@ -28,6 +28,11 @@ does not know is shown as a note instead of a link.
 All message text is HTML-escaped; formatting becomes ``strong``/``em``/``u``/
 ``s``/``code``/``pre``/``blockquote`` and spoiler spans, and links are made only
 for http(s), mailto and tg targets.
+
+Over 400 lines: the paging, the links and the markup of each kind of message
+all read the open page's state (its records, its last day, the names cache);
+split apart, they would hand that state back and forth.  The stylesheet is in
+:mod:`.html_style`, the per-topic bookkeeping in :mod:`.sections`.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from exporter.render.common import (
     snippet,
     topic_marks,
 )
+from exporter.render.html_style import STYLESHEET
 from exporter.render.model import PAGE_SIZE, ChatInfo, Locate, TopicInfo, write_records
 from exporter.render.sections import Sections
 
@@ -210,7 +216,7 @@ class HtmlWriter(Sections):
         super().finish()
         css = self.out_dir / CSS_PATH
         css.parent.mkdir(parents=True, exist_ok=True)
-        css.write_text(_CSS, encoding="utf-8", newline="")
+        css.write_text(STYLESHEET, encoding="utf-8", newline="")
         self.written.append(css)
         return self.written
 
@@ -308,7 +314,7 @@ class HtmlWriter(Sections):
         """Link to a message anywhere in the export, or None if it is not in it."""
         if msg_id in self.page_records:
             return f"#message{msg_id}"
-        found = self.find(msg_id)
+        found = self.locate(msg_id)
         if found is None:
             return None
         topic, page = found
@@ -483,55 +489,3 @@ class HtmlWriter(Sections):
             out.append(f'<span class="reaction"{title}>{escape(reaction_label(reaction))}</span>')
         out.append("</div>")
         return "".join(out)
-
-
-_CSS = """\
-body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-       background: #e7ebf0; color: #000; }
-a { color: #168acd; text-decoration: none; }
-a:hover { text-decoration: underline; }
-.page_header { position: sticky; top: 0; background: #fff; border-bottom: 1px solid #dadce0;
-               padding: 10px 16px; z-index: 1; }
-.chat_name { font-weight: 600; font-size: 16px; }
-.topic_name { font-weight: 600; color: #3e6d8c; }
-.page_number, .details { color: #70777b; font-size: 12px; }
-.nav { font-size: 12px; }
-.history { max-width: 720px; margin: 0 auto; padding: 8px 12px 24px; }
-.pagination { display: block; text-align: center; padding: 10px; margin: 8px 0; background: #fff;
-              border-radius: 8px; }
-.message { margin: 6px 0; }
-.message.default { background: #fff; border-radius: 10px; padding: 8px 12px; overflow-wrap: anywhere; }
-.message:target { box-shadow: 0 0 0 2px #5eb5f7; }
-.message.service { text-align: center; }
-.message.service .body { display: inline-block; background: rgba(0, 0, 0, .2); color: #fff;
-                         border-radius: 12px; padding: 3px 10px; font-size: 13px; }
-.message.service .body a { color: #fff; text-decoration: underline; }
-.date { float: right; margin-left: 8px; }
-.edited { font-style: italic; }
-.from_name { font-weight: 600; color: #3a8ac6; }
-.forwarded, .reply_to { border-left: 2px solid #5eb5f7; padding-left: 8px; margin: 4px 0; }
-.text { white-space: pre-wrap; margin-top: 2px; }
-.signature { text-align: right; }
-.media { margin: 4px 0; padding: 6px 10px; background: #f2f6f9; border-radius: 8px; }
-.media .photo { display: block; max-width: 100%; max-height: 480px; margin-top: 4px; }
-.media_title { font-weight: 500; }
-.poll ul { margin: 4px 0; padding-left: 20px; }
-.poll li.chosen { font-weight: 600; }
-.question { font-weight: 600; }
-pre { white-space: pre-wrap; background: #f4f4f4; padding: 6px 8px; border-radius: 6px; margin: 4px 0; }
-code { background: #f4f4f4; padding: 0 3px; border-radius: 3px; }
-blockquote { margin: 4px 0; padding-left: 10px; border-left: 3px solid #5eb5f7; }
-blockquote.collapsed { max-height: 4.5em; overflow: hidden; }
-.spoiler { background: #9aa3ab; color: transparent; border-radius: 3px; }
-.spoiler:hover, .spoiler:focus { background: none; color: inherit; }
-.hashtag, .command, .link, .phone { color: #168acd; }
-.reactions { margin-top: 6px; }
-.reaction { display: inline-block; background: #e8f1f8; border-radius: 12px; padding: 1px 8px;
-            margin: 2px 4px 0 0; font-size: 13px; }
-.buttons { margin-top: 6px; }
-.button_row { display: flex; gap: 4px; margin-top: 4px; }
-.button { flex: 1; text-align: center; background: #e8f1f8; border-radius: 6px; padding: 4px; }
-.topics { max-width: 720px; margin: 12px auto; padding: 0 12px; list-style: none; }
-.topic { background: #fff; border-radius: 10px; padding: 10px 14px; margin: 6px 0; }
-.badge { font-size: 11px; background: #70777b; color: #fff; border-radius: 8px; padding: 0 6px; }
-"""

@@ -21,6 +21,9 @@ its header paragraph.  Replies link ``[[#^msg-ID]]`` inside the file and
 :data:`~exporter.render.model.Locate`) tells whether and in which topic a
 target exists, and a target not in the export is named, not linked.  Message
 text is escaped so nothing in it is read as Markdown, HTML or Obsidian syntax.
+
+A little over 400 lines: that escaping, and the writer that uses it for every
+piece of a message; the per-topic bookkeeping is in :mod:`.sections`.
 """
 
 from __future__ import annotations
@@ -319,7 +322,7 @@ class MarkdownWriter(Sections):
         label = _wiki_label(label) or f"message {target}"
         if target in file.recent:
             return f"[[#^msg-{target}|{label}]]"
-        found = self.find(target)
+        found = self.locate(target)
         if found is None:
             return None
         topic = found[0]

@@ -81,14 +81,6 @@ class Sections(ABC):
             self._end_section()
         return self.written
 
-    def find(self, msg_id: int) -> tuple[int | None, int] | None:
-        """(section, page) of a message anywhere in the export, or None when it is not in it."""
-        found = self.locate(msg_id)
-        if found is None:
-            return None
-        topic, page = found
-        return ((topic or GENERAL_TOPIC_ID) if self.forum else None), page
-
     def topic_title(self, topic: int) -> str:
         return topic_title(topic, self.topics.get(topic))
 
