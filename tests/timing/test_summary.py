@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from db.timing_report import FloodStats, RequestStats, TimingReport
 from exporter.export import Progress, export_chat
 from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
-from exporter.timing_summary import breakdown, headline
+from exporter.timing_summary import breakdown, duration_words, headline
 from sandbox.cluster import Cluster
 from sandbox.netmodel import NetworkModel, parse_fault
 from sandbox.world import ChatSpec, World, WorldSpec, build_world, expected_messages
@@ -200,12 +201,53 @@ async def test_details_turn_the_summary_into_the_breakdown_and_back(product: Pro
     await product.api.wait_for(lambda: summary.text == plain, timeout=10)
 
 
-async def stored_job(product: Product) -> Job:
-    """The admin's last job, once it has ended and stored its report."""
+async def stored_job(
+    product: Product, ended: Callable[[Job], bool] = lambda job: job.report is not None
+) -> Job:
+    """The admin's last job, once it has ended (by default: stored its report)."""
     queue = product.running.app.queue
     for _ in range(200):
         jobs = await queue.list_for_user(product.admin.id, limit=1)
-        if jobs and jobs[0].report is not None:
+        if jobs and ended(jobs[0]):
             return jobs[0]
         await asyncio.sleep(0.05)
-    raise AssertionError("the job never stored its report")
+    raise AssertionError("the job never ended")
+
+
+async def test_a_resumed_export_in_the_bot_says_what_an_earlier_run_saved(product: Product) -> None:
+    admin = product.admin
+    # Telegram's servers keep failing: the first run stops with what it read (PARTIAL). (A long
+    # flood wait would not do: Telethon remembers it and refuses the next run's requests itself.)
+    product.cluster.network.add_fault(parse_fault("messages.getHistory@8=500:INTERNAL_SERVER_ERROR*1000"))
+
+    async def export() -> Job:
+        product.say(admin, f"/export {CHANNEL}")
+        options = await product.reply(
+            admin.id, lambda m: (m.text or "").startswith("Export Summary channel") and m.reply_markup
+        )
+        product.press(admin, options, "▶ Export")
+        await product.archive(admin.id, count=len(product.api.documents_in(admin.id)) + 1)
+        return await stored_job(product, ended=lambda job: job.finished_at is not None)
+
+    first = await export()
+    # A run that stopped early ends failed; its report is in its delivery record.
+    assert first.report is None and first.delivery is not None
+    saved = TimingReport.from_dict(first.delivery["report"]).messages
+    assert 0 < saved < 3_000
+    product.cluster.network.faults.clear()
+    second = await export()
+    assert second.id != first.id, product.bot_texts(admin.id)
+    assert second.report is not None, product.bot_texts(admin.id)
+    report = TimingReport.from_dict(second.report)
+    assert (report.already_saved, report.fetched) == (saved, report.messages - saved)
+    # Speed is what this run read over this run's export time.
+    assert report.messages_per_second == pytest.approx(report.fetched / report.export_wall)
+    done = next(t for t in reversed(product.bot_texts(admin.id)) if t.startswith("Done: Summary channel"))
+    lines = done.splitlines()
+    assert lines[1] == (
+        f"{report.messages:,} messages in {duration_words(report.export_wall)} "
+        f"({report.messages_per_second:,.0f} a second)"
+    )
+    assert (
+        f"{saved:,} messages were already saved by an earlier run; this run read {report.fetched:,}." in lines
+    )
