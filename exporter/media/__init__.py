@@ -1,0 +1,74 @@
+"""The media engine: downloads files from Telegram, fast, resumable, and never frozen on one file.
+
+Contract (the media stage codes against this; everything named here is importable from
+``exporter.media``):
+
+``FileSpec`` (frozen) describes one file to fetch:
+- ``key``: stable identity of the bytes, e.g. ``"document:<id>"`` or ``"photo:<id>:<size type>"``
+  (``FileLocation.key``). Within one ``download_all`` a key is downloaded once; a second spec with
+  the same key gets the first one's outcome.
+- ``location``: ``FileLocation(kind "photo" | "document", id, access_hash, file_reference,
+  thumb_size)``, the fields of InputPhotoFileLocation / InputDocumentFileLocation. For a photo
+  ``thumb_size`` is the size type to fetch (its largest: "y", "w", ...); for a document "" is the file
+  itself and a type ("m") one of its thumbnails. ``location_of(photo_or_document, thumb)`` builds it
+  from Telethon's objects, with the DC and the exact size (see below), as ``(FileLocation, dc_id, size)``.
+- ``dc_id``: the DC the file lives on (Photo.dc_id / Document.dc_id); FILE_MIGRATE_X is followed anyway.
+- ``size``: the exact byte count (Document.size, PhotoSize.size, the largest of PhotoSizeProgressive.
+  sizes). The result must have exactly this many bytes, else the file is Unavailable("size ...").
+- ``dest``: the final path. Partial data lives beside it as ``<dest>.part`` (plus ``<dest>.part.json``
+  naming the file) and is renamed to ``dest`` once complete and checked; a rerun continues a ``.part``
+  of the same file from its last complete part. The directory must exist.
+- ``msg_ref``: ``MessageRef(peer, msg_id)`` of a message carrying the file, used to get a fresh
+  file reference after FILE_REFERENCE_EXPIRED (peer: anything Telethon resolves, typically the
+  InputPeer of the chat). None for custom emoji documents, which are refreshed through
+  messages.getCustomEmojiDocuments.
+
+Outcomes (``on_done(spec, outcome)`` gets exactly one per spec; sync or async):
+- ``Downloaded(path, size, sha256)``: ``path`` == ``spec.dest``, complete, size checked, SHA-256 hex
+  computed while streaming;
+- ``Unavailable(reason)``: Telegram will not give the file (LOCATION_INVALID, LOCATION_NOT_AVAILABLE,
+  VERSION_INVALID, FILE_ID_INVALID, a reference that could not be renewed, a size that does not match);
+  Desktop writes "(File unavailable, please try again later)" for these;
+- ``Stalled(reason)``: no byte of progress for ``MediaSettings.stall_seconds``; the rest goes on.
+
+``MediaDownloader(client, clock, settings=MediaSettings(), *, refresh=None, history=None,
+on_flood_wait=None)``:
+- ``client``: the connected Telethon client of the export. The engine opens media connections of its
+  own (one set per DC), so downloads never queue behind history requests;
+- ``clock``: the export's ``PhaseClock``: flood waits on upload.getFile are slept by the engine's own
+  ``FetchScheduler`` (never inside Telethon) and counted there as flood waits;
+- ``refresh``: ``async (spec) -> bytes | None`` returning a fresh file reference (None: the message or
+  the file is gone); by default the engine asks for the message itself through ``history`` (the
+  export's history FetchScheduler; the client when None);
+- use as ``async with MediaDownloader(...) as engine:``; ``await engine.download_all(specs, on_done)``
+  takes an iterable or async iterable of FileSpec, runs several files at once and several parts of
+  each, and returns when every spec has its outcome. Errors that end the whole export (the session
+  revoked, a flood wait longer than ``FetchScheduler.longest_wait``) are raised; partial files stay.
+- ``engine.progress``: ``MediaProgress`` counters (files and bytes done / total, unavailable, stalled,
+  parts fetched, bytes resumed, seconds) for progress lines and ETA; ``engine.expect(files, nbytes)``
+  announces totals up front when the caller knows them from message metadata.
+"""
+
+from __future__ import annotations
+
+from .spec import (
+    Downloaded,
+    FileLocation,
+    FileSpec,
+    MessageRef,
+    Outcome,
+    Stalled,
+    Unavailable,
+    location_of,
+)
+
+__all__ = [
+    "Downloaded",
+    "FileLocation",
+    "FileSpec",
+    "MessageRef",
+    "Outcome",
+    "Stalled",
+    "Unavailable",
+    "location_of",
+]
