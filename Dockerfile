@@ -1,5 +1,11 @@
 # telegram-export-bot: a slim image running as an unprivileged user, data on a volume.
-FROM python:3.11-slim
+#
+#   docker build -t telegram-export-bot .                       the product: bot, exporter, db
+#   docker build --target demo -t telegram-export-bot:demo .    adds the offline sandbox and bench
+#
+# The product image holds no sandbox/ (a fake Telegram with its private test key) and no bench/:
+# neither is needed to run the bot. tests/test_image.py repeats these steps without Docker.
+FROM python:3.11-slim AS product
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -15,8 +21,6 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY exporter ./exporter
 COPY db ./db
-COPY sandbox ./sandbox
-COPY bench ./bench
 RUN pip install .
 
 USER exporter
@@ -24,3 +28,18 @@ USER exporter
 VOLUME ["/data"]
 WORKDIR /data
 CMD ["python", "-m", "bot"]
+
+# The offline demo (python -m bot --sandbox): the product plus the sandbox Telegram and bench.
+FROM product AS demo
+USER root
+WORKDIR /app
+COPY sandbox ./sandbox
+COPY bench ./bench
+# The product's dependencies are installed already; this adds the two packages.
+RUN pip install --no-deps .
+USER exporter
+WORKDIR /data
+CMD ["python", "-m", "bot", "--sandbox"]
+
+# Without --target, docker builds the last stage: the product.
+FROM product

@@ -12,6 +12,7 @@ import sys
 from pydantic import ValidationError
 
 from db import DbError
+from exporter.errors import DemoNotInstalled, demo_imports
 from exporter.redaction import redact_secrets
 from exporter.settings import SettingsError, open_client
 
@@ -50,8 +51,12 @@ def main() -> int:
     level = logging.WARNING if args.sandbox else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.sandbox:
-        from .demo import run_demo
-
+        try:
+            with demo_imports():
+                from .demo import run_demo
+        except DemoNotInstalled as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return asyncio.run(run_demo(args.out))
     try:
         settings = BotSettings()

@@ -32,7 +32,7 @@ from db import CheckpointStore, DbError, open_database
 from .archive import DEFAULT_PART_SIZE
 from .client import SessionFileError
 from .completeness import empty_range_note, snapshot_note
-from .errors import RELOGIN, ExplainedError, duration, explain
+from .errors import RELOGIN, ExplainedError, demo_imports, duration, explain
 from .export import Progress, export_chat
 from .options import DEFAULT_FORMATS, FORMATS, ExportOptions
 from .qr_login import login_by_qr
@@ -349,8 +349,9 @@ async def _main(args: argparse.Namespace) -> int:
 @asynccontextmanager
 async def _offline_sandbox(scenario: str) -> AsyncIterator[Path]:
     """The demo: a sandbox Telegram in this process. Imported only here; the engine never needs it."""
-    from sandbox.cluster import Cluster
-    from sandbox.world import build_scenario
+    with demo_imports():
+        from sandbox.cluster import Cluster
+        from sandbox.world import build_scenario
 
     async with Cluster(build_scenario(scenario)) as cluster:
         with tempfile.TemporaryDirectory() as folder:

@@ -12,6 +12,8 @@ import errno
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from telethon import errors
@@ -57,6 +59,27 @@ class ExportAlreadyRunning(ExportError):
         super().__init__(
             f"This export is already running (work folder {folder} is in use): wait for it to finish."
         )
+
+
+class DemoNotInstalled(ExplainedError):
+    """The offline demo was asked for where only the product is installed (the default Docker image)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The offline demo is not installed here (the product image leaves the sandbox out): "
+            "build the image with `docker build --target demo .`, or run the demo from a clone."
+        )
+
+
+@contextmanager
+def demo_imports() -> Iterator[None]:
+    """Around the imports of the offline demo: where the sandbox is absent, one sentence, not a traceback."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "sandbox":
+            raise
+        raise DemoNotInstalled() from None
 
 
 def duration(seconds: float) -> str:
