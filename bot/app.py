@@ -23,13 +23,12 @@ from telethon import TelegramClient
 
 from db import ArchiveStore, CheckpointStore, SqliteJobQueue, UserStore, open_database
 from db.private import make_private, make_private_dir
-from exporter.jobs import ExportJobs
 from exporter.options import ExportOptions
 from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .context import App
 from .handlers import admin, details, errors, export, jobs, policy, settings, start
-from .jobs import JobQueue, WorkerPool
+from .jobs import ExportJobs, JobQueue, WorkerPool
 from .jobs.cleanup import sweep_archives, sweep_work_dirs
 from .jobs.runner import JobRunner, tell_restarted
 from .middlewares.access import AccessMiddleware

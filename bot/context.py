@@ -15,10 +15,9 @@ from aiogram import Bot
 from telethon import TelegramClient
 
 from db import CheckpointStore, Database, SharedChats, UserStore
-from exporter.jobs import ExportJobs
 
 from .callbacks import Buttons
-from .jobs import JobQueue, WorkerPool
+from .jobs import ExportJobs, JobQueue, WorkerPool
 from .settings import BotSettings
 
 

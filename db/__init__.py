@@ -21,7 +21,6 @@ from .jobs import (
     Job,
     JobKind,
     JobPart,
-    JobQueue,
     JobState,
     SqliteJobQueue,
 )
@@ -51,7 +50,6 @@ __all__ = [
     "JobKind",
     "JobNotFound",
     "JobPart",
-    "JobQueue",
     "JobState",
     "Migration",
     "MigrationError",

@@ -1,4 +1,4 @@
-"""The durable job queue: the job record, its state machine, and the SQLite queue.
+"""The durable job queue's storage: the job record, its state machine, and the SQLite queue.
 
 A job moves ``queued → running → done | failed | cancelled``; a running job
 can also go back to ``queued`` when its process dies or shuts down, keeping
@@ -10,6 +10,10 @@ oldest goes first), first come first served within one user, under a global
 and a per-user limit of running jobs. Each claim is one ``BEGIN IMMEDIATE``
 transaction, so workers on other connections or processes never claim the
 same job or overrun a limit.
+
+Storage only: what runs jobs (the worker pool, the runner) and the protocol
+the bot holds (``JobQueue``) live in ``bot.jobs``; ``SqliteJobQueue`` meets
+that protocol structurally, without importing it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiosqlite
 
@@ -149,80 +153,6 @@ def _parts_json(parts: Sequence[JobPart]) -> str:
 
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
-
-
-class JobQueue(Protocol):
-    """What the bot and the worker pool need from a queue; SQLite today, something distributed later."""
-
-    async def submit(
-        self,
-        user_id: int,
-        chat_id: int,
-        target: str,
-        *,
-        kind: JobKind = JobKind.FULL,
-        options: Mapping[str, Any] | None = None,
-        thread_id: int | None = None,
-    ) -> Job: ...
-
-    async def claim_next(self, worker: str) -> Job | None:
-        """Atomically take the next job in fair order within the running limits, or None."""
-        ...
-
-    async def heartbeat(self, job_id: int, progress: Mapping[str, Any] | None = None) -> bool:
-        """Record that the job is alive (and its latest progress); True when a cancel was requested.
-        Raises IllegalTransition when the job is no longer running: someone took it back."""
-        ...
-
-    async def complete(
-        self, job_id: int, report: Mapping[str, Any] | None, parts: Sequence[JobPart]
-    ) -> Job: ...
-
-    async def fail(self, job_id: int, error: str) -> Job: ...
-
-    async def cancel(self, job_id: int, by_user: int) -> Job:
-        """Queued: cancelled at once. Running: flagged; its worker ends it. Finished: IllegalTransition."""
-        ...
-
-    async def mark_cancelled(self, job_id: int) -> Job:
-        """The worker stopped a running job after a cancel request."""
-        ...
-
-    async def release(self, job_id: int) -> Job:
-        """Hand a running job back to the queue (shutdown): it resumes later from its work directory."""
-        ...
-
-    async def is_cancel_requested(self, job_id: int) -> bool: ...
-
-    async def position(self, job_id: int) -> int | None:
-        """1-based place among queued jobs in claim order (running limits aside); None if not queued."""
-        ...
-
-    async def get(self, job_id: int) -> Job | None: ...
-
-    async def list_for_user(self, user_id: int, limit: int = 10) -> list[Job]: ...
-
-    async def recover_after_restart(self) -> list[Job]:
-        """Hand back every job left running by a dead process; returns them in their new state."""
-        ...
-
-    async def set_peer(self, job_id: int, peer_id: int, title: str) -> Job: ...
-
-    async def set_parts_file_ids(self, job_id: int, file_ids: Mapping[str, str]) -> Job: ...
-
-    async def set_status_message(self, job_id: int, message_id: int) -> None: ...
-
-    async def set_work_dir(self, job_id: int, work_dir: Path) -> Job: ...
-
-    async def record_delivery(
-        self, job_id: int, delivery: Mapping[str, Any], parts: Sequence[JobPart] | None = None
-    ) -> Job:
-        """Record what is to be delivered (and, given, the archive parts) before sending any of it."""
-        ...
-
-    async def confirm_part(self, job_id: int, path: str, file_id: str | None, message_id: int | None) -> Job:
-        """Telegram has the part at ``path``: it is never sent again by this job."""
-        ...
 
 
 # Queued jobs in claim order: everyone's first job, then everyone's second, ...;
@@ -435,7 +365,7 @@ class SqliteJobQueue:
         )
         return [job_from_row(row) for row in rows]
 
-    async def set_peer(self, job_id: int, peer_id: int, title: str) -> Job:
+    async def set_peer(self, job_id: int, peer_id: int, title: str | None) -> Job:
         return await self._update(job_id, "peer_id = ?, peer_title = ?", (peer_id, title))
 
     async def set_parts_file_ids(self, job_id: int, file_ids: Mapping[str, str]) -> Job:

@@ -14,7 +14,15 @@ imported here (the context imports them to build the App); the runner and the
 sweeps are imported from their modules.
 """
 
+from .exports import ExportJobs
 from .pool import JobResult, RunJob, WorkerPool, default_worker_name
 from .queue import JobQueue
 
-__all__ = ["JobQueue", "JobResult", "RunJob", "WorkerPool", "default_worker_name"]
+__all__ = [
+    "ExportJobs",
+    "JobQueue",
+    "JobResult",
+    "RunJob",
+    "WorkerPool",
+    "default_worker_name",
+]

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from telethon import TelegramClient
 
-from bot.jobs import JobResult, WorkerPool
+from bot.jobs import ExportJobs, JobResult, WorkerPool
 from db import CheckpointStore, JobKind, JobState, SqliteJobQueue, open_database
 from db.jobs import Job, JobPart
-from exporter.jobs import ExportJobs
 from exporter.options import ExportOptions
 from sandbox.cluster import Cluster
 from sandbox.netmodel import parse_fault

@@ -1,4 +1,4 @@
-"""Running queued export jobs: the bridge from ``db``'s job queue to :func:`export_chat`.
+"""What turns a queued job into an export: the bridge from the job queue to :func:`export_chat`.
 
 A job carries what the user asked (target, kind, options); its work folder
 keeps the resumable store, so a job that a restart sent back to the queue
@@ -8,9 +8,11 @@ early continues that one's store instead of reading everything again.  It is
 per user: two users' exports of one chat would otherwise share one store, and
 the first to finish would delete it under the other, still running.
 
-Delivering the archive is the caller's part (the bot): the store is kept until
-then, and :meth:`ExportJobs.delivered` makes the next incremental export start
-after what the user has.
+Delivering the archive is the runner's part (``bot.jobs.runner``): the store
+is kept until then, and :meth:`ExportJobs.delivered` makes the next
+incremental export start after what the user has.  It lives beside the queue
+and the pool, not in ``exporter``: the engine knows only its options, target
+and store, never jobs.
 """
 
 from __future__ import annotations
@@ -23,14 +25,15 @@ from pathlib import Path
 
 from telethon import TelegramClient
 
-from db import CheckpointStore, JobKind, JobQueue
+from db import CheckpointStore, JobKind
 from db.jobs import Job
+from exporter.export import ExportResult, Progress, export_chat
+from exporter.options import ExportOptions
+from exporter.render.model import ChatInfo
+from exporter.targets import parse_target, resolve_target
+from exporter.workdir import default_work_dir
 
-from .export import ExportResult, Progress, export_chat
-from .options import ExportOptions
-from .render.model import ChatInfo
-from .targets import parse_target, resolve_target
-from .workdir import default_work_dir
+from .queue import JobQueue
 
 # In a work folder: the export in it is complete; the next export of the same chat starts afresh.
 FINISHED_MARK = "finished"
