@@ -39,11 +39,14 @@ PROCESSING = "processing"
 STORING = "storing"
 RENDERING = "rendering"
 PACKAGING = "packaging"
-PHASES = (PACING, DECODING, QUEUED, PROCESSING, STORING, RENDERING, PACKAGING)
+# Files downloading (exporter/media): while a file part is in flight. Below history's own Telegram
+# time in PRIORITY, so a moment both read messages and fetched files counts as reading messages.
+MEDIA = "media"
+PHASES = (PACING, DECODING, QUEUED, PROCESSING, STORING, RENDERING, PACKAGING, MEDIA)
 # Who gets a moment when several are active (exporter/accounting.py says why in this order).
-PRIORITY = (PROCESSING, STORING, DECODING, RENDERING, PACKAGING, FLOOD_WAIT, PACING, TELEGRAM, QUEUED)
+PRIORITY = (PROCESSING, STORING, DECODING, RENDERING, PACKAGING, FLOOD_WAIT, PACING, TELEGRAM, MEDIA, QUEUED)
 # The accounted split as the report lists it: in the order the data flows.
-FLOW = (TELEGRAM, FLOOD_WAIT, PACING, DECODING, QUEUED, PROCESSING, STORING, RENDERING, PACKAGING)
+FLOW = (TELEGRAM, FLOOD_WAIT, PACING, DECODING, QUEUED, PROCESSING, STORING, RENDERING, PACKAGING, MEDIA)
 # What stamped an answer's arrival (RequestStats.arrival_clock), least precise first: no wire stamps
 # (the whole call), our loop's read, the kernel's receive timestamp (exporter/wire.py).
 CALL = "call"
