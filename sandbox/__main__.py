@@ -15,6 +15,8 @@ from .cluster import Cluster
 from .netmodel import FILE_FLOOD_ERRORS, LIMIT_PRESETS, MBPS, NetworkModel, parse_fault
 from .world import SCENARIOS, FileFaults, FileSet, World, build_scenario, describe, expected_files
 from .world.files import UNAVAILABLE_ERRORS
+from .world.live import LiveForum
+from .world.model import Chat
 
 # How often the --control file is looked at: changes apply within this time.
 CONTROL_POLL_SECONDS = 0.1
@@ -66,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--logged-out", action="store_true", help="write a session that still has to log in (login tests)"
     )
+    serve.add_argument(
+        "--live-forum",
+        metavar="USERNAME",
+        help="this forum keeps receiving messages while it is read: one after every --live-every requests",
+    )
+    serve.add_argument("--live-every", type=int, default=5, metavar="N", help="see --live-forum (default 5)")
     serve.add_argument("--session-file", type=Path, required=True, help="where to write the client session")
     serve.add_argument(
         "--stats-file",
@@ -167,6 +175,11 @@ async def _serve(args: argparse.Namespace) -> int:
     if args.password:
         world.password = args.password
     world.takeout_confirmed = world.takeout_confirmed or args.takeout_confirmed
+    if args.live_forum:
+        forum = world.by_username(args.live_forum)
+        if not isinstance(forum, Chat) or forum.kind != "forum":
+            raise ValueError(f"--live-forum: the scenario has no forum @{args.live_forum.lstrip('@')}")
+        world.live = LiveForum(forum.peer_id, every=args.live_every)
     network = NetworkModel(
         latency=args.latency_ms / 1000,
         jitter=args.jitter_ms / 1000,
