@@ -1,6 +1,6 @@
 """What one export is asked to do, and the one JSON form of it.
 
-The user's choices (formats, range, topics, takeout, time zone) travel as JSON:
+The user's choices (formats, range, topics, takeout, time zone, media) travel as JSON:
 a queued job stores them, the plan's identity and the manifest record them, and
 the work folder is named by them.  :meth:`ExportOptions.to_json` and
 :meth:`ExportOptions.from_json` are that one form; the defaults are the
@@ -22,6 +22,14 @@ from .errors import ExportError
 FORMATS = ("json", "html", "md")
 DEFAULT_FORMATS = ("json", "html")
 
+# The kinds of files an export may download, as Telegram Desktop's export settings name them
+# (export_settings.h, MediaSettings::Type): photos, videos, voice messages, round video messages,
+# stickers, GIFs, files (music and every other document).
+MEDIA_TYPES = ("photos", "videos", "voice", "round", "stickers", "gifs", "files")
+# Desktop's defaults (export_settings.h): photos only, files up to 8 MiB.
+DEFAULT_MEDIA = ("photos",)
+DEFAULT_MAX_FILE_SIZE = 8 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class ExportOptions:
@@ -36,6 +44,10 @@ class ExportOptions:
     # messages are read. Topics not listed are read whole (they are new since then).
     after: tuple[tuple[int | None, int], ...] = ()
     takeout: bool = False
+    # The kinds of files downloaded (of MEDIA_TYPES) and the largest file downloaded, in bytes; custom
+    # emoji and contacts' vCards are saved whatever these say, as Desktop saves them.
+    media: tuple[str, ...] = DEFAULT_MEDIA
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
     # The zone result.json, HTML and Markdown dates are written in (exporter.render.local_time). Not
     # part of identity(): the store keeps UTC, so an export resumed under another zone renders in it.
     time_zone: str = "UTC"
@@ -81,6 +93,11 @@ class ExportOptions:
         if unknown or not self.formats:
             choices = ", ".join(FORMATS)
             raise ExportError(f"Unknown format {', '.join(unknown) or '(none)'}: choose from {choices}.")
+        strange = sorted(set(self.media) - set(MEDIA_TYPES))
+        if strange:
+            raise ExportError(f"Unknown media {', '.join(strange)}: choose from {', '.join(MEDIA_TYPES)}.")
+        if self.max_file_size < 1:
+            raise ExportError("The largest file size must be at least one byte.")
         if self.since and self.until and self.since >= self.until:
             raise ExportError("The start date is not before the end date: nothing would be exported.")
         if self.until and self.until.timestamp() <= 0:
@@ -109,5 +126,7 @@ _CHOICES: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "topics": (lambda t: list(t) if t is not None else None, tuple),
     "after": (lambda a: [[topic, max_id] for topic, max_id in a] or None, lambda a: tuple(map(tuple, a))),
     "takeout": (bool, bool),
+    "media": (list, tuple),
+    "max_file_size": (int, int),
     "time_zone": (str, str),
 }

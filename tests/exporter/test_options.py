@@ -21,6 +21,8 @@ CHOSEN = ExportOptions(
     topics=(1, 7),
     after=((None, 40), (7, 55)),
     takeout=True,
+    media=("photos", "videos", "voice"),
+    max_file_size=50_000_000,
     time_zone="Europe/Berlin",
 )
 
@@ -71,6 +73,8 @@ def test_identity_is_the_manifest_shape_without_the_zone() -> None:
         "topics": None,
         "after": None,
         "takeout": False,
+        "media": ["photos"],
+        "max_file_size": 8 * 1024 * 1024,
     }
     assert CHOSEN.identity()["after"] == [[None, 40], [7, 55]]
     assert ExportOptions(time_zone="Asia/Tokyo").identity() == ExportOptions().identity()
@@ -84,6 +88,8 @@ def test_identity_is_the_manifest_shape_without_the_zone() -> None:
         (ExportOptions(since=CHOSEN.until, until=CHOSEN.since), "not before the end date"),
         (ExportOptions(until=dt.datetime(1970, 1, 1, tzinfo=dt.UTC)), "before 1970"),
         (ExportOptions(min_id=5, max_id=6), "No message id lies between"),
+        (ExportOptions(media=("photos", "podcasts")), "Unknown media podcasts"),
+        (ExportOptions(max_file_size=0), "at least one byte"),
     ],
 )
 def test_options_that_would_export_nothing_are_refused(options: ExportOptions, says: str) -> None:
