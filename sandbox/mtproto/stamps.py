@@ -88,7 +88,11 @@ def accepted(listener: socket.socket | None, fileno: int) -> StampedSocket | Non
 def listening_socket(host: str, port: int) -> socket.socket:
     """A bound TCP socket for ``asyncio.start_server(sock=...)``: stamped where Linux stamps."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = StampingListener(family, socket.SOCK_STREAM) if KERNEL_STAMPS else socket.socket(family)
+    # IPPROTO_TCP, as getaddrinfo gives asyncio.start_server: asyncio turns Nagle's algorithm off
+    # (TCP_NODELAY) only on sockets that say so, and accepted ones inherit it.  With proto 0 the
+    # sandbox held small answers back until the client's delayed ACK (up to 20 ms, measured).
+    kind = StampingListener if KERNEL_STAMPS else socket.socket
+    listener = kind(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host, port))
     listener.setblocking(False)

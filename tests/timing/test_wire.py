@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import re
+import socket
 import time
 import tomllib
 from pathlib import Path
@@ -10,6 +13,7 @@ from pathlib import Path
 import pytest
 import telethon
 from telethon import TelegramClient
+from telethon.network.connection.connection import Connection
 from telethon.tl import functions as F
 from telethon.tl import types as T
 
@@ -46,6 +50,76 @@ def test_a_changed_telethon_fails_loudly() -> None:
     client = TelegramClient.__new__(TelegramClient)
     with pytest.raises(wire.WireHookError):
         wire.install(client)
+
+
+def test_our_connect_ends_as_telethons_does() -> None:
+    """WireConnection._connect opens its own socket, then repeats the end of Telethon's _connect."""
+    source = inspect.getsource(Connection._connect)
+    tail = source[source.index("self._codec = ") :].split()
+    assert (
+        tail == "self._codec = self.packet_codec(self) self._init_conn() await self._writer.drain()".split()
+    )
+
+
+async def test_a_late_read_still_knows_when_the_bytes_arrived() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    ours = await wire.open_stamped("127.0.0.1", listener.getsockname()[1])
+    if not wire.KERNEL_STAMPS:
+        # Off Linux x86-64/arm64: Telethon's own socket, and arrivals are read time.
+        listener.close()
+        assert ours is None
+        return
+    assert ours is not None
+    theirs, _address = await asyncio.get_running_loop().sock_accept(listener)
+    try:
+        theirs.send(b"answer")
+        sent = time.perf_counter()
+        # Our loop reads 50 ms late: the stamp is the kernel's, not the read's.
+        await asyncio.sleep(0.05)
+        assert ours.recv(100) == b"answer"
+        arrived = ours.take_arrival()
+        assert arrived is not None
+        assert abs(arrived - sent) < 0.005, f"stamped {1000 * (arrived - sent):.1f} ms after the send"
+        # Once: a chunk fed without a recv of ours (a moved asyncio seam) gets no stale stamp.
+        assert ours.take_arrival() is None
+    finally:
+        for sock in (ours, theirs, listener):
+            sock.close()
+
+
+async def test_answers_are_stamped_by_the_kernel_where_it_can(connect: ClientFactory) -> None:
+    client = await connect()
+    clock = PhaseClock()
+    scheduler = FetchScheduler(client, clock)
+    for _ in range(3):
+        await scheduler(_history())
+    connection = client._sender._connection
+    stamped = isinstance(connection._wire_socket, wire.StampedSocket)
+    assert stamped == wire.KERNEL_STAMPS
+    # As on the socket Telethon opens: small requests are not held back (Nagle's algorithm off).
+    assert connection._writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    assert clock.report(messages=0).requests.arrival_clock == (wire.KERNEL if stamped else wire.READ)
+
+
+async def test_where_the_kernel_gives_no_stamps_the_report_says_read_time(
+    connect: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wire, "KERNEL_STAMPS", False)
+    client = await connect()
+    clock = PhaseClock()
+    await FetchScheduler(client, clock)(_history())
+    assert clock.report(messages=0).requests.arrival_clock == wire.READ
+
+
+async def test_a_local_address_to_bind_keeps_telethons_own_socket(connect: ClientFactory) -> None:
+    client = await connect(local_addr="127.0.0.1")
+    assert client._sender._connection._wire_socket is None
+    clock = PhaseClock()
+    await FetchScheduler(client, clock)(_history())
+    assert clock.report(messages=0).requests.arrival_clock == wire.READ
 
 
 @pytest.fixture
