@@ -51,6 +51,10 @@ on_flood_wait=None)``:
 
 from __future__ import annotations
 
+from .engine import MediaDownloader, OnDone
+from .progress import MediaProgress
+from .references import RefreshReference, message_refresher
+from .settings import MediaSettings
 from .spec import (
     Downloaded,
     FileLocation,
@@ -66,9 +70,15 @@ __all__ = [
     "Downloaded",
     "FileLocation",
     "FileSpec",
+    "MediaDownloader",
+    "MediaProgress",
+    "MediaSettings",
     "MessageRef",
+    "OnDone",
     "Outcome",
+    "RefreshReference",
     "Stalled",
     "Unavailable",
     "location_of",
+    "message_refresher",
 ]
