@@ -128,6 +128,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "phases": {k: round(v, 3) for k, v in report.phases.items()},
                 "request_p50": report.requests.p50,
                 "request_p95": report.requests.p95,
+                "arrival_clock": report.requests.arrival_clock,
                 "accounted": {k: round(v, 3) for k, v in accounted.items()},
             }
         wall = time.perf_counter() - wall0

@@ -31,7 +31,8 @@ def timing_table(results: list[Any]) -> list[str]:
         return []
     lines = [
         "\nRequest time, ours as reported vs the sandbox's own clock (docs/benchmarks.md):",
-        f"  {'scenario':<20}{'p50 ours':>10}{'truth':>8}{'p95 ours':>10}{'truth':>8}{'accounted':>11}",
+        f"  {'scenario':<20}{'p50 ours':>10}{'truth':>8}{'p95 ours':>10}{'truth':>8}{'accounted':>11}"
+        "  arrivals stamped by",
     ]
     for row in rows:
         e = row.extra
@@ -42,5 +43,6 @@ def timing_table(results: list[Any]) -> list[str]:
         lines.append(
             f"  {row.scenario:<20}{1000 * e['request_p50']:>8.1f}ms{1000 * e['truth_p50']:>6.1f}ms"
             f"{1000 * e['request_p95']:>8.1f}ms{1000 * e['truth_p95']:>6.1f}ms{claimed:>10.1%}"
+            f"  {e.get('arrival_clock') or '?'}"
         )
     return lines
