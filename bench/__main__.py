@@ -179,8 +179,12 @@ async def run_contestant(scenario: Scenario, contestant: str, folder: Path) -> R
             args += ["--max-messages", str(limit)]
         if contestant == "ours" and scenario.ours_topics:
             args += ["--topics", ",".join(map(str, scenario.ours_topics))]
+        # Each in a session of its own, as another program would be: Linux's autogroup shares the
+        # CPU between sessions, so spinners in the bench's own session would only compete with it.
         spinners = [
-            await asyncio.create_subprocess_exec(sys.executable, "-c", "while True: pass")
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-c", "while True: pass", start_new_session=True
+            )
             for _ in range(scenario.busy_cores)
         ]
         try:
