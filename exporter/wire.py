@@ -16,20 +16,27 @@ is gone, and tests/timing/test_wire.py checks each one):
   the result and resolving the caller's future (``_process_message``) is
   timed as decoding.
 
-What "arrived" measures.  A busy event loop reads a socket late (measured: a
-loop held 2 ms at a time while Telethon decoded 100-message pages read answers
-6 ms after they came, at 0 ms latency), and a process the OS does not schedule
-reads later still.  The kernel knows better: with ``SO_TIMESTAMPNS`` it stamps
-each packet as it receives it and, for TCP, returns with every ``recvmsg`` "the
-reception time of the last packet passed to the user in this call" (socket(7)).
-asyncio's transport reads with ``sock.recv`` (``_SelectorSocketTransport.
-_read_ready__data_received`` in Python 3.11), so on Linux the connection opens
-a ``StampedSocket`` whose ``recv`` is a ``recvmsg`` that keeps that stamp, and
-a packet arrived when the kernel received the chunk holding its last byte
-(clock ``"kernel"``).  Through a proxy, over TLS, with a local address to bind
-or off Linux, it is when our loop read that chunk (clock ``"read"``: a busy loop
-reads late by at most its longest stretch without yielding, charged to the
-wire).  Each timing says which clock stamped it.
+What "arrived" measures.  A busy event loop reads a socket late (measured: with
+the loop held 3 ms at a time while Telethon decoded 100-message pages, answers
+were read 6 to 7 ms after they came, at the median, at 50 ms latency), and a
+process the OS does not schedule reads later still.  The kernel knows better:
+with ``SO_TIMESTAMPNS`` it stamps each packet as it receives it and, for TCP,
+returns with every ``recvmsg`` "the reception time of the last packet passed to
+the user in this call" (socket(7)).  asyncio's transport reads with
+``sock.recv`` (``_SelectorSocketTransport._read_ready__data_received`` in
+Python 3.11), so on Linux the connection opens a ``StampedSocket`` whose
+``recv`` is a ``recvmsg`` that keeps that stamp, and a packet arrived when the
+kernel received the chunk holding its last byte (clock ``"kernel"``).  Through a
+proxy (MTProxy, SOCKS, HTTP), over TLS, with a local address to bind or off Linux,
+it is when our loop read that chunk (clock ``"read"``).  Each timing says which
+clock stamped it.
+
+What the kernel cannot tell: TCP merges segments that wait in the receive queue
+into one (tcp_try_coalesce, which keeps the newest stamp), so answers that
+arrive while nobody reads carry the stamp of the last of them.  The error is at
+most how long the loop (or the whole process, off the CPU) did not read, and
+only for answers that had a later one behind them; read time is that late for
+every answer.
 """
 
 from __future__ import annotations
@@ -323,11 +330,15 @@ class ArrivalClock:
 
 
 def _connection_class(base: type[Connection], log: WireLog) -> type[Connection]:
+    # A connection class with a _connect of its own (MTProxy's waits for the proxy to refuse a
+    # codec) keeps it, and Telethon's socket.
+    own_socket = base._connect is Connection._connect
+
     class WireConnection(base):  # type: ignore[valid-type, misc]
         # Telethon's signature (the sender passes timeout=).
         async def _connect(self, timeout: float | None = None, ssl: Any = None) -> None:  # noqa: ASYNC109
             self._wire_socket: StampedSocket | None = None
-            if not (self._proxy or ssl or self._local_addr):
+            if own_socket and not (self._proxy or ssl or self._local_addr):
                 self._wire_socket = await asyncio.wait_for(open_stamped(self._ip, self._port), timeout)
             if self._wire_socket is None:
                 await super()._connect(timeout=timeout, ssl=ssl)

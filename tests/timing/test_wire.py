@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import telethon
 from telethon import TelegramClient
+from telethon.network.connection import ConnectionTcpFull
 from telethon.network.connection.connection import Connection
 from telethon.tl import functions as F
 from telethon.tl import types as T
@@ -151,3 +152,20 @@ async def test_wire_time_is_the_sandbox_time_even_with_a_slow_parse(
     assert abs(report.requests.max - max(t["seconds"] for t in truth)) < 0.005
     assert 0.05 <= report.requests.p50 < 0.06
     assert clock.phases[DECODING] >= 5 * 0.03
+
+
+class OwnConnect(ConnectionTcpFull):
+    """A connection class with a _connect of its own, as MTProxy's (it waits for the proxy's verdict)."""
+
+    async def _connect(self, timeout: float | None = None, ssl: object = None) -> None:
+        self.own_connect_ran = True
+        await super()._connect(timeout=timeout, ssl=ssl)
+
+
+async def test_a_connection_class_that_connects_its_own_way_keeps_it(connect: ClientFactory) -> None:
+    client = await connect(connection=OwnConnect)
+    connection = client._sender._connection
+    assert connection.own_connect_ran and connection._wire_socket is None
+    clock = PhaseClock()
+    await FetchScheduler(client, clock)(_history())
+    assert clock.report(messages=0).requests.arrival_clock == wire.READ
