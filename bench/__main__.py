@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .eta import eta_table
 from .timing import sandbox_request_percentiles, timing_table
 
 MAX_CONCURRENCY = 32  # ours: most requests in flight (exporter.options.ExportOptions.max_concurrency)
@@ -68,6 +69,14 @@ SCENARIOS = {
     s.name: s
     for s in [
         *TIMING_SCENARIOS,
+        Scenario(
+            "forum-large-50ms",
+            "forum-large",
+            "@big_forum_sandbox",
+            "150 topics, 100,000 messages, 50 ms per request: the time estimate's error (the demo's forum)",
+            latency_ms=50,
+            contestants=("ours",),
+        ),
         Scenario(
             "forum-130ms",
             "bench-forum",
@@ -261,6 +270,7 @@ def table(results: list[Result], cpu_bound: float) -> str:
                 f"{row.cpu_us_per_message:>12.1f}{row.peak_rss_mb:>8.0f} MB  {versus}{note}"
             )
     lines += timing_table(results)
+    lines += eta_table(results)
     lines.append(
         "\n(first N): a slow contestant read only its first N messages; its rate is measured on those."
         "\nrefused: requests the sandbox refused with FLOOD_WAIT; asked s: the seconds those asked for."

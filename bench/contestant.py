@@ -23,18 +23,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from telethon import TelegramClient
 from telethon.tl import functions as F
 from telethon.tl import types as T
 
-from exporter import export as export_module
 from exporter.client import SessionFile, build_client
-from exporter.export import export_chat
+from exporter.export import Progress, export_chat
 from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
-from exporter.timing import PhaseClock
+
+from .eta import eta_errors
 
 CONTESTANTS = ("telethon-default", "sequential", "bare", "ours")
 
@@ -84,16 +84,6 @@ async def bare(client: TelegramClient, entity: Any, topics: list[int] | None, li
     return seen
 
 
-class _KeptClock(PhaseClock):
-    """The export's clock, kept for the wall-time split (the report carries busy times only)."""
-
-    kept: ClassVar[list[PhaseClock]] = []
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.kept.append(self)
-
-
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     # The common approaches keep Telethon's default of sleeping through flood waits up to 60 s;
     # ours handles them itself (build_client's default of 0).
@@ -114,12 +104,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             messages = await bare(client, entity, topics, args.max_messages)
         else:
             target = await resolve_target(client, parse_target(args.target))
-            export_module.PhaseClock = _KeptClock  # type: ignore[misc]
+            # What the progress message showed while reading: the time estimate's error (bench/eta.py).
+            reading: list[tuple[float, int, int | None, float | None]] = []
+
+            def on_progress(progress: Progress) -> None:
+                if progress.phase == "fetching":
+                    reading.append((progress.elapsed, progress.done, progress.total, progress.eta))
+
             with tempfile.TemporaryDirectory() as out:
                 options = ExportOptions(formats=("json", "html"), topics=tuple(topics) if topics else None)
-                result = await export_chat(client, target, options, Path(out))
+                result = await export_chat(client, target, options, Path(out), on_progress=on_progress)
             report = result.report
-            accounted = _KeptClock.kept[-1].accounted()
             messages = report.messages
             extra = {
                 "complete": result.complete,
@@ -129,7 +124,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "request_p50": report.requests.p50,
                 "request_p95": report.requests.p95,
                 "arrival_clock": report.requests.arrival_clock,
-                "accounted": {k: round(v, 3) for k, v in accounted.items()},
+                "accounted": {k: round(v, 3) for k, v in report.accounted.items()},
+                **eta_errors(reading, report.wall),
             }
         wall = time.perf_counter() - wall0
         cpu = time.process_time() - cpu0

@@ -36,7 +36,8 @@ def describe(progress: Progress, title: str) -> str:
             lines.append(f"{progress.done:,} messages")
         speed = f"{progress.rate:,.0f} msg/s"
         if progress.eta is not None:
-            speed += f", about {progress.eta:,.0f} s left"
+            # Reading only: writing and packing the files follow, each shown as its own step.
+            speed += f", about {progress.eta:,.0f} s of reading left"
         lines.append(speed)
         if progress.active_topics:
             streams = Counter(progress.active_topics)

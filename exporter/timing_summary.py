@@ -25,6 +25,7 @@ PLAIN_PHASES = {
     "storing": "saving them to disk",
     "rendering": "writing the export files",
     "packaging": "packing the archive",
+    "media": "downloading the media files",
     DELIVERY: "sending the archive",
     UNACCOUNTED: "no phase (the process was not running, or starting)",
 }

@@ -167,7 +167,10 @@ async def test_the_first_estimate_is_not_the_first_seconds_rate(
     for progress in estimated:
         if progress.done >= progress.total / 4:
             left = end - progress.elapsed
-            # The last stream reads alone, slower than the mean: the estimate runs short by that tail.
+            # Every stream takes its turn (exporter/scheduler.py), so none is left to read alone at
+            # the end, slower than the mean, as it was when the estimate ran up to 1 s short. The
+            # second of slack is for the machine: this export is CPU-bound (the sandbox shares its
+            # process), and other processes taking the cores moved its rate by 15-20 % within a run.
             assert abs(progress.eta - left) <= 0.15 * left + 1.0, (progress.done, progress.eta, left)
 
 
