@@ -5,6 +5,14 @@ rendering reads them back in id order (per topic for forums).  That keeps
 memory flat, makes ordering and de-duplication the database's job, and lets
 an export be rendered again.
 
+Files (the media stage): ``media_refs`` holds, per message, the files its record names (captured
+with the page, in the page's transaction) and, once the stage has decided, what each record field
+says (``value``: a path in the archive or Telegram Desktop's sentence; ``file``: the file it
+waits for); ``media_files`` holds each
+file once, by Telegram's identity, with where it goes and how its download ended;
+``emoji_documents`` the custom emoji documents asked for. Their queries are in
+:mod:`db.media_store`. Every table is created if missing, so a store of an older version opens.
+
 Writes run on the event loop's own thread, each a short transaction (a page
 and its stream's cursor): handing them to a writer thread cost more than the
 writes themselves, in hand-offs of the GIL between the loop and that thread
@@ -22,6 +30,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -46,10 +55,70 @@ CREATE TABLE IF NOT EXISTS streams (
     done INTEGER NOT NULL DEFAULT 0,
     expected INTEGER
 );
+CREATE TABLE IF NOT EXISTS media_refs (
+    msg_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    topic_id INTEGER,
+    kind TEXT NOT NULL,
+    flags INTEGER NOT NULL,
+    file_key TEXT,
+    dc_id INTEGER NOT NULL,
+    loc_kind TEXT NOT NULL,
+    file_id INTEGER NOT NULL,
+    access_hash INTEGER NOT NULL,
+    file_reference BLOB NOT NULL,
+    thumb_size TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    full_size INTEGER NOT NULL,
+    mime TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    date INTEGER NOT NULL,
+    content BLOB,
+    ref_chat INTEGER,
+    file TEXT,
+    value TEXT,
+    PRIMARY KEY (msg_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS media_refs_by_topic ON media_refs (topic_id, msg_id) WHERE topic_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS media_files (
+    ord INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    path_fold TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    dc_id INTEGER NOT NULL,
+    loc_kind TEXT NOT NULL,
+    file_id INTEGER NOT NULL,
+    access_hash INTEGER NOT NULL,
+    file_reference BLOB NOT NULL,
+    thumb_size TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content BLOB,
+    msg_id INTEGER,
+    ref_chat INTEGER,
+    sha256 TEXT,
+    reason TEXT
+);
+CREATE TABLE IF NOT EXISTS emoji_documents (
+    id INTEGER PRIMARY KEY,
+    found INTEGER NOT NULL,
+    dc_id INTEGER NOT NULL,
+    access_hash INTEGER NOT NULL,
+    file_reference BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    mime TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    flags INTEGER NOT NULL
+);
 """
 
 # (id, topic_id, unix date, record as UTF-8 JSON)
 Row = tuple[int, int | None, int, bytes]
+# A file a record names: the columns of media_refs but ``value`` (exporter.media.capture.RefRow).
+RefRow = tuple[Any, ...]
+_VALUES = "SELECT msg_id, role, value FROM media_refs WHERE value IS NOT NULL"
+_INSERT_REFS = "INSERT OR IGNORE INTO media_refs VALUES (" + ",".join("?" * 20) + ", NULL, NULL)"
 
 
 @dataclass(frozen=True)
@@ -152,8 +221,17 @@ class ExportStore:
             raise RuntimeError("export store is closed")
         return self._connection
 
-    def put_page(self, rows: Sequence[Row], *, stream: str, cursor: int, expected: int | None = None) -> int:
-        """Store a page and move its stream's cursor, atomically; returns the rows newly stored."""
+    def put_page(
+        self,
+        rows: Sequence[Row],
+        *,
+        stream: str,
+        cursor: int,
+        expected: int | None = None,
+        refs: Sequence[RefRow] = (),
+    ) -> int:
+        """Store a page (and the files its records name) and move its stream's cursor, atomically;
+        returns the rows newly stored."""
         connection = self.connection
         before = connection.total_changes
         # One transaction: after a crash a stream's cursor never points past what is stored,
@@ -161,6 +239,8 @@ class ExportStore:
         with connection:
             _insert_messages(connection, rows)
             inserted = connection.total_changes - before
+            if refs:
+                connection.executemany(_INSERT_REFS, refs)
             connection.execute(
                 "UPDATE streams SET cursor = ?, expected = COALESCE(expected, ?) WHERE key = ?",
                 (cursor, expected, stream),
@@ -278,6 +358,15 @@ class StoreReader:
         gaps = {"missing_ids": missing, "ranges": ranges, "ranges_listed": len(ranges)}
         ordered = sorted(counts.values(), key=lambda c: (c.topic_id is not None, c.topic_id or 0))
         return StoreOverview(ordered, gaps, page_starts)
+
+    def media_values(self) -> Iterator[tuple[int, str, str]]:
+        """(msg_id, record field, value) of every file the media stage has decided, by message id."""
+        return iter(self._connection.execute(f"{_VALUES} ORDER BY msg_id, seq"))
+
+    def topic_media_values(self, topic_id: int | None) -> Iterator[tuple[int, str, str]]:
+        """The same for one topic's messages (None: messages outside forums)."""
+        where, args = _topic_filter(topic_id)
+        return iter(self._connection.execute(f"{_VALUES} AND {where} ORDER BY msg_id, seq", args))
 
     def topic_of(self, msg_id: int) -> tuple[bool, int | None]:
         """(stored?, topic id) of a message."""

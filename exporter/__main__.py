@@ -5,6 +5,8 @@ stopped early (a PARTIAL archive with what was read), 2 nothing to deliver: bad
 input or settings, a full disk or unwritable folder, a damaged or busy work
 folder, a session to log in again (one line says what to do; what was fetched
 stays in the work folder, and --restart discards it).
+
+Over 400 lines: the parser is one list of the flags and their help, read top to bottom.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from telethon import TelegramClient, errors
 
@@ -34,7 +36,16 @@ from .client import SessionFileError
 from .completeness import empty_range_note, snapshot_note
 from .errors import RELOGIN, ExplainedError, demo_imports, duration, explain
 from .export import Progress, export_chat
-from .options import DEFAULT_FORMATS, FORMATS, ExportOptions
+from .media.progress import human_bytes
+from .media.selection import file_size, media_kinds
+from .options import (
+    DEFAULT_FORMATS,
+    DEFAULT_MAX_FILE_SIZE,
+    DEFAULT_MEDIA,
+    FORMATS,
+    MEDIA_TYPES,
+    ExportOptions,
+)
 from .qr_login import login_by_qr
 from .redaction import redact_client_secrets, redact_secrets
 from .render.local_time import UnknownTimeZone, machine_zone, zone_info
@@ -44,6 +55,7 @@ from .timing_summary import breakdown, headline
 from .workdir import default_work_dir, discard
 
 APP_DATABASE = "app.sqlite"
+T = TypeVar("T")
 
 
 def _date(text: str) -> dt.datetime:
@@ -64,6 +76,18 @@ def _formats(text: str) -> tuple[str, ...]:
             f"unknown format {','.join(unknown) or text!r}: use {','.join(FORMATS)}"
         )
     return chosen
+
+
+def _checked(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from a parser whose ValueError says what is wrong."""
+
+    def check(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return check
 
 
 # Message and topic ids are 32-bit in Telegram's schema (int id in message#…).
@@ -153,6 +177,21 @@ def _parser() -> argparse.ArgumentParser:
         "default: this machine's, as in Telegram Desktop's export",
     )
     export.add_argument(
+        "--media",
+        type=_checked(media_kinds),
+        default=DEFAULT_MEDIA,
+        help=f"kinds of files to download: none, all, or comma-separated from {','.join(MEDIA_TYPES)} "
+        f"(default: {','.join(DEFAULT_MEDIA)}, as Telegram Desktop); custom emoji and contacts' "
+        "vCards are always saved",
+    )
+    export.add_argument(
+        "--max-file-size",
+        type=_checked(file_size),
+        default=DEFAULT_MAX_FILE_SIZE,
+        help=f"largest file to download, e.g. 50MB (KB and MB of 1024; default: "
+        f"{DEFAULT_MAX_FILE_SIZE >> 20}MB, as Telegram Desktop)",
+    )
+    export.add_argument(
         "--incremental",
         action="store_true",
         help="only messages newer than your last complete export of this chat (per topic for forums)",
@@ -194,7 +233,7 @@ class TerminalProgress:
         if progress.phase == "done":
             return
         now = time.monotonic()
-        final = progress.phase != "fetching"
+        final = progress.phase not in ("fetching", "media")
         if not final and now - self.last < (0.2 if self.tty else 5.0):
             return
         self.last = now
@@ -207,6 +246,14 @@ class TerminalProgress:
 
 
 def describe_progress(progress: Progress) -> str:
+    media = progress.media
+    if progress.phase == "media" and media is not None:
+        line = (
+            f"media: {media.files_done:,}/{media.files_total:,} files, "
+            f"{human_bytes(media.bytes_done)} of {human_bytes(media.bytes_total)}, {human_bytes(media.speed)}/s"
+        )
+        eta = media.eta()
+        return line + (f", ETA {duration(eta)}" if eta is not None else "")
     if progress.phase != "fetching":
         return f"{progress.phase}… ({progress.done:,} messages)"
     parts = []
@@ -282,6 +329,8 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         last=args.last,
         topics=args.topics,
         takeout=args.takeout,
+        media=args.media,
+        max_file_size=args.max_file_size,
         part_size=args.part_size * 1024 * 1024,
         time_zone=args.timezone or machine_zone(),
     )

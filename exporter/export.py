@@ -1,17 +1,19 @@
-"""One export from start to archive: plan → fetch → store → render → package.
+"""One export from start to archive: plan → fetch → store → media → render → package.
 
 Each step has its module: ``options`` (what is asked), ``plan`` (which id
 ranges or topics to read), ``fetch`` (reading them concurrently into the
-per-export store, which orders and de-duplicates), rendering reads the store
+per-export store, which orders and de-duplicates), ``media.stage`` (choosing,
+naming and downloading the files the messages hold), rendering reads the store
 back in order, ``manifest`` (what the archive holds against what Telegram
 promised), ``archive`` (zip parts), ``workdir`` (the resumable work folder and
 its lock) and ``errors`` (one sentence per fault).  This module tells the story
 that calls them.
 
 Resuming: the plan and each range's cursor live in the store next to the
-messages.  Run an export again with the same work folder after a crash, a kill
-or a lost connection and it continues where it stopped; rendering and
-packaging simply run again from the store.
+messages, and each file's name and outcome next to them.  Run an export again
+with the same work folder after a crash, a kill or a lost connection and it
+continues where it stopped; rendering and packaging simply run again from the
+store.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .completeness import count_mismatch, with_header_topics
 from .errors import DiskFull, ExportError, WorkStoreDamaged, is_disk_full
 from .fetch import fetch
 from .manifest import make_manifest
+from .media.stage import MEDIA_DIR, media_stage
 from .options import ExportOptions
 from .render import render_formats
 from .render.local_time import LocalTime
@@ -119,6 +122,7 @@ async def _export_locked(
             name = workdir.export_name(target.chat)
             store.set_meta("name", name)
         reason = await fetch(client, run, target, options)
+        media = await media_stage(client, run, target, options, work_dir / MEDIA_DIR)
     except ExportError:
         store.close()
         if not resuming:
@@ -126,6 +130,7 @@ async def _export_locked(
         raise
     finally:
         store.close()
+    reason = reason or media.reason
     complete = reason is None
 
     run.emit("rendering")
@@ -137,7 +142,15 @@ async def _export_locked(
 
     run.emit("packaging")
     manifest = make_manifest(
-        run, options, render_dir, files, complete, reason, clock.report(run.done, run.already_saved), overview
+        run,
+        options,
+        render_dir,
+        files,
+        complete,
+        reason,
+        clock.report(run.done, run.already_saved),
+        overview,
+        media,
     )
     mismatch = count_mismatch(manifest) if complete else None
     if mismatch is not None:
@@ -147,7 +160,7 @@ async def _export_locked(
     # An incomplete export is delivered too (never lose what was read), but its name says so.
     destination = workdir.reserve(out_dir / (f"{name}.zip" if complete else f"{name}.PARTIAL.zip"))
     parts, seconds = await asyncio.to_thread(
-        archive.package, render_dir, files, manifest, destination, options.part_size
+        archive.package, render_dir, files, manifest, destination, options.part_size, media.files
     )
     clock.add(PACKAGING, seconds)
     clock.finish()

@@ -1,8 +1,9 @@
 """Reading the planned id ranges concurrently into the per-export store.
 
-Each range is one stream of pages; a page and its range's cursor are written in
-one transaction, so a crash, a kill or a lost connection loses nothing and the
-next run continues each range from its cursor.  The store orders and
+Each range is one stream of pages; a page (with the files its messages hold,
+for the media stage) and its range's cursor are written in one transaction, so
+a crash, a kill or a lost connection loses nothing and the next run continues
+each range from its cursor.  The store orders and
 de-duplicates; a Bloom filter in front of it (exporter.dedupe) skips the lookup
 for ids never seen.
 """
@@ -19,11 +20,12 @@ import orjson
 from telethon import TelegramClient, errors
 from telethon.tl import types as T
 
-from db.store import StreamRow
+from db.store import Row, StreamRow
 
 from .dedupe import SeenFilter, capacity_for
 from .errors import ExportError, explain, is_disk_full
 from .eta import LimitedSince, RateWindow
+from .media.capture import RefRow, file_refs
 from .migrated import read_plan_row
 from .options import ExportOptions
 from .plan import load_or_make_plan
@@ -40,19 +42,23 @@ def _unix(value: Any) -> int:
     return int(value.timestamp()) if isinstance(value, dt.datetime) else int(value or 0)
 
 
-def _rows(
-    run: ExportRun, messages: list[Any], topic_id: int | None
-) -> list[tuple[int, int | None, int, bytes]]:
-    """Messages → store rows; a forum history pass assigns each message its topic."""
-    names, dumps, rows = run.names, orjson.dumps, []
+def _rows(run: ExportRun, messages: list[Any], topic_id: int | None) -> tuple[list[Row], list[RefRow]]:
+    """Messages → store rows, and the files their records name (exporter.media.capture); a forum
+    history pass assigns each message its topic."""
+    names, dumps = run.names, orjson.dumps
+    rows: list[Row] = []
+    refs: list[RefRow] = []
     assign = run.chat.is_forum and topic_id is None
     after = run.after
     for m in messages:
         topic = topic_of(m, is_forum=True) if assign else topic_id
         if assign and m.id <= after.get(topic, 0):
             continue  # incremental: this topic was delivered up to a later id than the pass starts at
-        rows.append((m.id, topic, _unix(m.date), dumps(to_record(m, names=names, topic_id=topic))))
-    return rows
+        date = _unix(m.date)
+        record = to_record(m, names=names, topic_id=topic)
+        rows.append((m.id, topic, date, dumps(record)))
+        refs += file_refs(m, record, topic, date)
+    return rows, refs
 
 
 async def _fetch_stream(run: ExportRun, send: Any, row: StreamRow, peer: Any) -> None:
@@ -73,10 +79,10 @@ async def _fetch_stream(run: ExportRun, send: Any, row: StreamRow, peer: Any) ->
             with clock.phase(PROCESSING):
                 run.names.add_users(page.users)
                 run.names.add_chats(page.chats)
-                rows = _rows(run, messages, row.topic_id)
+                rows, refs = _rows(run, messages, row.topic_id)
             with clock.phase(STORING):
                 inserted = store.put_page(
-                    rows, stream=row.key, cursor=page.messages[-1].id, expected=page.count
+                    rows, stream=row.key, cursor=page.messages[-1].id, expected=page.count, refs=refs
                 )
             run.done += inserted
             run.emit()

@@ -2,7 +2,11 @@
 
 ``manifest.json`` sits next to the rendered files in every archive: the chat,
 whether the export is complete and why not, the counts expected and written
-(per topic in forums), the options, the timing report and each file's checksum.
+(per topic in forums), the options, the timing report and each file's checksum;
+``media`` lists every downloaded file with its size and SHA-256 (checked against
+the document's size while it streamed in), every chosen file that is not in the
+archive with the reason, and how many references got each of Telegram Desktop's
+sentences (files the settings left out, or Telegram had nothing to load for).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from db.store import StoreOverview
 from db.timing_report import TimingReport
 
 from . import archive
+from .media.stage import MediaResult
 from .options import ExportOptions
 from .run import ExportRun
 
@@ -28,6 +33,7 @@ def make_manifest(
     reason: str | None,
     report: TimingReport,
     overview: StoreOverview,
+    media: MediaResult | None = None,
 ) -> dict[str, Any]:
     counts = {c.topic_id: c for c in overview.counts}
     expected = run.topic_counts
@@ -77,5 +83,17 @@ def make_manifest(
         "time_zone": options.time_zone,
         "timing": report.to_dict(),
         "files": archive.file_checksums(files_root, files),
+        "media": _media(media or MediaResult()),
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _media(media: MediaResult) -> dict[str, Any]:
+    return {
+        "downloaded": len(media.written),
+        "bytes": sum(f["size"] for f in media.written.values()),
+        "files": media.written,
+        # Chosen, but not in this archive: Telegram refused them, they stalled, or the export stopped.
+        "not_downloaded": media.missing,
+        "sentences": media.sentences,
     }

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .archive import DEFAULT_PART_SIZE
 from .errors import ExportError
+from .media.settings import MediaSettings
 
 FORMATS = ("json", "html", "md")
 DEFAULT_FORMATS = ("json", "html")
@@ -62,6 +63,8 @@ class ExportOptions:
     # The Bloom filter in front of the store (see exporter.dedupe); tests shrink it.
     bloom_error_rate: float = 0.001
     bloom_capacity: int | None = None
+    # How the media engine downloads (parts, connections, when a file has stalled).
+    media_settings: MediaSettings = field(default_factory=MediaSettings)
 
     def to_json(self) -> dict[str, Any]:
         """The user's choices as JSON; an unset choice is null."""

@@ -11,6 +11,7 @@ from db.store import ExportStore
 
 from .dedupe import SeenFilter
 from .eta import LimitedSince, RateWindow, remaining_seconds, steady_rate
+from .media.progress import MediaProgress
 from .records import NameBook
 from .render.model import ChatInfo, TopicInfo
 from .scheduler import FloodWait
@@ -32,6 +33,8 @@ class Progress:
     measured_since: LimitedSince | None = None
     # Of ``done``, the messages an earlier run of this export had saved.
     already_saved: int = 0
+    # While the media stage downloads (phase "media"): files and bytes done of the total.
+    media: MediaProgress | None = None
 
     @property
     def rate(self) -> float:
@@ -80,6 +83,8 @@ class ExportRun:
     # Where the export writes: a new plan checks there is room for it.
     work_dir: Path = Path()
     out_dir: Path = Path()
+    # The media engine's counters once the media stage downloads.
+    media: MediaProgress | None = None
 
     def emit(self, phase: str = "fetching") -> None:
         if self.listener is None:
@@ -92,7 +97,16 @@ class ExportRun:
             since = self.rates.measured_since(elapsed)
         self.listener(
             Progress(
-                phase, self.done, self.total, elapsed, active, flood, self.limited, since, self.already_saved
+                phase,
+                self.done,
+                self.total,
+                elapsed,
+                active,
+                flood,
+                self.limited,
+                since,
+                self.already_saved,
+                self.media,
             )
         )
 

@@ -10,6 +10,11 @@ one at a time in the order its module docstring states and writes as it goes;
 :func:`~exporter.render.model.write_records` feeds them.  What they are told
 about the chat is in :mod:`.model`; the HTML and Markdown writers share their
 per-topic bookkeeping (:mod:`.sections`) and their wording (:mod:`.common`).
+
+Files: the records stored at fetch time hold Desktop's "not included" sentence where a file goes;
+the media stage decides each file's value (its path in the archive, or the sentence that says why
+it is not there) and :func:`resolved` puts those values into the records before any writer sees
+them, so every format shows the same.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 from db.private import make_private_dir
 from db.store import StoreReader
 
+from ..media.capture import EMOJI_PREFIX
 from .html import HtmlWriter, render_html
 from .json import JsonWriter, render_json
 from .local_time import LocalTime
@@ -61,11 +67,12 @@ def render_formats(
             for writer in writers:
                 writer.close()
             raise
-        return write_records(writers, map(local.localize, reader.records()))
+        return write_records(writers, map(local.localize, resolved(reader.records(), reader.media_values())))
     # Forums: JSON wants ascending id over the whole chat, HTML and Markdown one topic after another.
     files: list[Path] = []
     if "json" in formats:
-        files += render_json(out_dir, chat, topics, map(local.localize, reader.records()))
+        records = resolved(reader.records(), reader.media_values())
+        files += render_json(out_dir, chat, topics, map(local.localize, records))
     if "html" in formats:
         files += render_html(
             out_dir, chat, topics, _topic_ordered(reader, topics, local), locate, zone=local.name
@@ -102,4 +109,41 @@ def _topic_ordered(
     reader: StoreReader, topics: list[TopicInfo], local: LocalTime
 ) -> Iterator[dict[str, Any]]:
     for topic in topics:
-        yield from map(local.localize, reader.topic_records(topic.id))
+        records = resolved(reader.topic_records(topic.id), reader.topic_media_values(topic.id))
+        yield from map(local.localize, records)
+
+
+def resolved(
+    records: Iterator[dict[str, Any]], values: Iterator[tuple[int, str, str]]
+) -> Iterator[dict[str, Any]]:
+    """The records with the media stage's values in their file fields: ``photo``, ``file``,
+    ``thumbnail``, ``contact_vcard`` and custom emoji's ``document_id`` (in the text and the
+    reactions, as Desktop writes them). Both come in ascending message id, so one pass merges them."""
+    value = next(values, None)
+    for record in records:
+        msg_id = record["id"]
+        while value is not None and value[0] < msg_id:
+            value = next(values, None)
+        emoji: dict[str, str] = {}
+        while value is not None and value[0] == msg_id:
+            role = value[1]
+            if role.startswith(EMOJI_PREFIX):
+                emoji[role[len(EMOJI_PREFIX) :]] = value[2]
+            else:
+                record[role] = value[2]
+            value = next(values, None)
+        if emoji:
+            _emoji_paths(record, emoji)
+        yield record
+
+
+def _emoji_paths(record: dict[str, Any], paths: dict[str, str]) -> None:
+    text = record.get("text")
+    parts = [
+        *record.get("text_entities", ()),
+        *(text if isinstance(text, list) else ()),
+        *record.get("reactions", ()),
+    ]
+    for part in parts:
+        if isinstance(part, dict) and part.get("type") == "custom_emoji":
+            part["document_id"] = paths.get(part["document_id"], part["document_id"])

@@ -1,0 +1,362 @@
+"""The media stage: after fetching, before rendering, every file the records name is chosen, named,
+downloaded once, and its outcome stored for the renderers.
+
+1. Custom emoji documents are asked for (messages.getCustomEmojiDocuments, 100 ids a request as
+   Desktop asks: kMaxEmojiPerRequest).
+2. The naming pass walks the stored files in the order Telegram Desktop parses and loads them
+   (exporter.media.naming): messages in slices of 100 (kMessagesSliceLimit), each slice's files
+   numbered in message order, then the slice's new custom emoji (Desktop resolves them after
+   parsing the slice, from a sorted set, 100 at a time from its end); then each file, in load order
+   (a message's emoji, its file, its thumbnail), is pointed at a file already written (same
+   Telegram identity: stored once), left out with Desktop's sentence (exporter.media.selection),
+   or given a free path. The pass is one transaction: a kill during it leaves nothing half named.
+3. The chosen files are downloaded by the engine (exporter.media.MediaDownloader), streamed from
+   the store; a vCard's bytes came with its message and are written at once. Each outcome is
+   stored as it comes, so a rerun asks only for what is missing (the engine continues ``.part``
+   files).
+4. Every reference gets its final value: the path, or Desktop's unavailable sentence when the
+   download failed or stalled; the renderers put the values into the records.
+
+An error that ends the whole export (the session revoked, a flood wait too long) stops the stage:
+what was downloaded stays, the rest is unavailable in this archive, and the export is incomplete,
+so running it again continues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from telethon import TelegramClient, errors
+from telethon.tl import functions as F
+from telethon.tl import types as T
+
+from db.media_store import DOWNLOADED, PENDING, STALLED, UNAVAILABLE, EmojiDocument, FileRow, MediaStore, Ref
+from db.private import make_private_dir, private_opener
+
+from ..errors import explain
+from ..migrated import MIGRATED_ID_SHIFT
+from ..options import ExportOptions
+from ..render.local_time import zone_info
+from ..run import ExportRun
+from ..scheduler import FetchScheduler
+from ..targets import ResolvedTarget
+from .capture import EMOJI, PAID_PREFIX, THUMBNAIL, VCARD, document_facts
+from .engine import MediaDownloader
+from .naming import Counters, numbered, thumbnail_path
+from .progress import MediaProgress
+from .selection import FILE_UNAVAILABLE, Selection, unavailable
+from .settings import MediaSettings
+from .spec import Downloaded, FileLocation, FileSpec, MessageRef, Outcome, Stalled
+
+MEDIA_DIR = "media"
+# export_api_wrap.cpp: kMessagesSliceLimit (messages a slice), kMaxEmojiPerRequest.
+SLICE = 100
+EMOJI_PER_REQUEST = 100
+_PLAN_KEY = "media_plan"
+_UINT64 = (1 << 64) - 1
+
+
+@dataclass
+class MediaResult:
+    """What the stage leaves for packaging and the manifest."""
+
+    # (file on disk, path in the archive) of every file written, by path.
+    files: list[tuple[Path, str]] = field(default_factory=list)
+    # path -> {"size", "sha256"} of each file written.
+    written: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Files chosen but not in the archive: path, first message, why.
+    missing: list[dict[str, Any]] = field(default_factory=list)
+    # References per sentence they got (files left out by the settings, or with nothing to load).
+    sentences: dict[str, int] = field(default_factory=dict)
+    progress: MediaProgress | None = None
+    # Why the stage stopped before every file had its outcome (the export is then incomplete).
+    reason: str | None = None
+
+
+async def media_stage(
+    client: TelegramClient,
+    run: ExportRun,
+    target: ResolvedTarget,
+    options: ExportOptions,
+    media_dir: Path,
+) -> MediaResult:
+    """Choose, name and download the files of the stored records (see the module's docstring)."""
+    media = MediaStore(run.store.connection)
+    result = MediaResult()
+    if not media.has_refs():
+        return result
+    make_private_dir(media_dir)
+    # Emoji documents and fresh file references are history requests: paced and flood-checked
+    # like the messages were (the engine sends file parts through a scheduler of its own).
+    history = FetchScheduler(
+        client,
+        run.clock,
+        on_flood_wait=run.on_flood_wait,
+        initial_concurrency=1,
+        max_concurrency=4,
+        longest_wait=options.longest_flood_wait,
+    )
+    try:
+        if run.store.get_meta(_PLAN_KEY) is None:
+            await _ask_emoji(history, media)
+            name_files(media, Selection.of(options), options.time_zone)
+        await _download(client, run, target, media, media_dir, history, options.media_settings, result)
+    except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, TimeoutError) as exc:
+        result.reason = explain(exc)
+    finally:
+        media.settle(FILE_UNAVAILABLE, unavailable(emoji=True))
+    _collect(media, media_dir, result)
+    return result
+
+
+# -- 1. custom emoji
+
+
+async def _ask_emoji(send: Any, media: MediaStore) -> None:
+    unknown = media.unknown_emoji()
+    for start in range(0, len(unknown), EMOJI_PER_REQUEST):
+        batch = unknown[start : start + EMOJI_PER_REQUEST]
+        try:
+            documents = await send(F.messages.GetCustomEmojiDocumentsRequest(batch))
+        except errors.RPCError:
+            documents = []  # Desktop marks the whole batch unavailable and goes on
+        found = {d.id: d for d in documents if isinstance(d, T.Document)}
+        media.put_emoji([_emoji_document(i, found.get(i)) for i in batch])
+
+
+def _emoji_document(document_id: int, document: T.Document | None) -> EmojiDocument:
+    if document is None:
+        return EmojiDocument(document_id, False)
+    flags, name = document_facts(document)
+    return EmojiDocument(
+        document_id,
+        True,
+        document.dc_id,
+        document.access_hash,
+        document.file_reference,
+        document.size,
+        document.mime_type or "",
+        name,
+        flags,
+    )
+
+
+# -- 2. the naming pass
+
+
+def _slices(ids: Iterator[int]) -> Iterator[tuple[int, int]]:
+    """(first, last) id of each slice of SLICE messages; an upgraded group's (negative) ids are a
+    history of their own, read before the supergroup's (export_api_wrap.cpp: splits)."""
+    first = last = None
+    count = 0
+    for msg_id in ids:
+        if first is not None and (count == SLICE or (last is not None and last < 0 <= msg_id)):
+            yield first, last  # type: ignore[misc]
+            first, count = None, 0
+        if first is None:
+            first = msg_id
+        last = msg_id
+        count += 1
+    if first is not None:
+        yield first, last  # type: ignore[misc]
+
+
+def _from_top(ids: list[int]) -> Iterator[int]:
+    """Desktop's order of resolving emoji: a flat_set<uint64> taken EMOJI_PER_REQUEST at a time from
+    its end, each batch in ascending order."""
+    ordered = sorted(ids, key=lambda i: i & _UINT64)
+    while ordered:
+        batch, ordered = ordered[-EMOJI_PER_REQUEST:], ordered[:-EMOJI_PER_REQUEST]
+        yield from batch
+
+
+class _Namer:
+    def __init__(self, media: MediaStore, selection: Selection, zone: dt.tzinfo) -> None:
+        self.media, self.selection, self.zone = media, selection, zone
+        self.counters = Counters()
+        self.emoji_paths: dict[int, str] = {}
+        self.emoji_seen: set[int] = set()
+
+    def suggest(self, refs: list[Ref]) -> dict[tuple[int, int], str]:
+        """The suggested path of each file of a slice, counting as Desktop counts."""
+        suggested: dict[tuple[int, int], str] = {}
+        counters, zone = self.counters, self.zone
+        main = ""
+        for ref in refs:
+            if ref.kind == EMOJI:
+                continue
+            if ref.role == THUMBNAIL:
+                suggested[ref.msg_id, ref.seq] = thumbnail_path(main)
+            elif ref.role == VCARD:
+                suggested[ref.msg_id, ref.seq] = counters.contact()
+            elif ref.kind == "photos":
+                main = suggested[ref.msg_id, ref.seq] = counters.photo(ref.date, zone)
+            else:
+                main = suggested[ref.msg_id, ref.seq] = counters.document(
+                    ref.file_name, ref.mime, ref.flags, ref.date, zone
+                )
+        new = {ref.file_id for ref in refs if ref.kind == EMOJI} - self.emoji_seen
+        self.emoji_seen |= new
+        for document_id in _from_top(list(new)):
+            document = self.media.emoji(document_id)
+            if document is not None and document.found:
+                # Parsed with the chat's counters and no date (ApiWrap::resolveCustomEmoji).
+                name = counters.document(document.file_name, document.mime, document.flags, 0, None)
+                self.emoji_paths[document_id] = name
+        return suggested
+
+    def decide(self, ref: Ref, suggested: str) -> None:
+        media = self.media
+        if ref.role.startswith(PAID_PREFIX):
+            return  # counted only: Desktop downloads no paid media
+        emoji = ref.kind == EMOJI
+        key, full_size, row = ref.file_key, ref.full_size, None
+        if emoji:
+            document = media.emoji(ref.file_id)
+            if document is None or not document.found:
+                media.decide(ref.msg_id, ref.seq, value=unavailable(emoji=True))
+                return
+            key, full_size = f"document:{document.id}", document.size
+            suggested = self.emoji_paths[document.id]
+            row = FileRow(
+                0, key, "", PENDING, document.dc_id, "document", document.id, document.access_hash,
+                document.file_reference, "", document.size, None, None, None, None, None,
+            )  # fmt: skip
+        elif key is None and ref.content is None:
+            media.decide(ref.msg_id, ref.seq, value=unavailable(emoji=False))
+            return
+        if key is not None and media.file_path(key) is not None:
+            media.decide(ref.msg_id, ref.seq, file=key)
+            return
+        if ref.content is None:
+            sentence = self.selection.skipped(ref.kind, full_size, emoji=emoji)
+            if sentence is not None:
+                media.decide(ref.msg_id, ref.seq, value=sentence)
+                return
+        if row is None:
+            # A vCard has no location: Desktop's cache never finds it, each is its own file.
+            key = key or f"content:{ref.msg_id}:{ref.seq}"
+            row = FileRow(
+                0, key, "", PENDING, ref.dc_id, ref.loc_kind, ref.file_id, ref.access_hash,
+                ref.file_reference, ref.thumb_size, ref.size, ref.content, ref.msg_id, ref.ref_chat,
+                None, None,
+            )  # fmt: skip
+        path = suggested
+        attempt = 0
+        while media.path_taken(path):
+            attempt += 1
+            path = numbered(suggested, attempt)
+        media.add_file(replace(row, path=path))
+        media.decide(ref.msg_id, ref.seq, file=row.key)
+
+
+def name_files(media: MediaStore, selection: Selection, time_zone: str) -> None:
+    """The naming pass, in one transaction with the mark that it is done."""
+    namer = _Namer(media, selection, zone_info(time_zone))
+    connection = media.connection
+    with connection:
+        for first, last in _slices(media.message_ids()):
+            refs = media.refs_between(first, last)
+            if not refs:
+                continue
+            suggested = namer.suggest(refs)
+            for ref in refs:
+                # Emoji take their document's path; paid media none.
+                namer.decide(ref, suggested.get((ref.msg_id, ref.seq), ""))
+        connection.execute(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)", (_PLAN_KEY, f'{{"time_zone": "{time_zone}"}}')
+        )
+
+
+# -- 3. downloads
+
+
+async def _download(
+    client: TelegramClient,
+    run: ExportRun,
+    target: ResolvedTarget,
+    media: MediaStore,
+    media_dir: Path,
+    history: FetchScheduler,
+    settings: MediaSettings,
+    result: MediaResult,
+) -> None:
+    if not media.has_pending():
+        return
+    # What the engine fetches (a vCard's bytes are written here, at once).
+    files, nbytes = media.to_fetch()
+    async with MediaDownloader(
+        client, run.clock, settings, history=history, on_flood_wait=run.on_flood_wait
+    ) as engine:
+        engine.expect(files, nbytes)
+        result.progress = run.media = engine.progress
+
+        async def specs() -> AsyncIterator[FileSpec]:
+            for row in media.pending():
+                dest = media_dir / row.path
+                make_private_dir(dest.parent)
+                if row.content is not None:
+                    sha = await asyncio.to_thread(_write, dest, row.content)
+                    media.finish(row.key, DOWNLOADED, sha256=sha)
+                    continue
+                location = FileLocation(
+                    row.loc_kind,
+                    row.file_id,
+                    row.access_hash,
+                    row.file_reference,
+                    row.thumb_size,  # type: ignore[arg-type]
+                )
+                yield FileSpec(row.key, location, row.dc_id, row.size, dest, _message_ref(row, target))
+
+        def done(spec: FileSpec, outcome: Outcome) -> None:
+            status, sha256, reason = _status(outcome)
+            media.finish(spec.key, status, sha256=sha256, reason=reason)
+            run.emit("media")
+
+        await engine.download_all(specs(), done)
+    run.emit("media")
+
+
+def _message_ref(row: FileRow, target: ResolvedTarget) -> MessageRef | None:
+    if row.msg_id is None:
+        return None  # a custom emoji: the engine asks for its document again
+    if row.ref_chat is not None:
+        return MessageRef(T.InputPeerChat(row.ref_chat), row.msg_id + MIGRATED_ID_SHIFT)
+    return MessageRef(target.input_peer, row.msg_id)
+
+
+def _status(outcome: Outcome) -> tuple[str, str | None, str | None]:
+    if isinstance(outcome, Downloaded):
+        return DOWNLOADED, outcome.sha256, None
+    if isinstance(outcome, Stalled):
+        return STALLED, None, outcome.reason
+    return UNAVAILABLE, None, outcome.reason
+
+
+def _write(dest: Path, content: bytes) -> str:
+    partial = dest.with_name(dest.name + ".part")
+    with open(partial, "wb", opener=private_opener) as out:
+        out.write(content)
+    os.replace(partial, dest)
+    return hashlib.sha256(content).hexdigest()
+
+
+# -- what the archive and the manifest say
+
+
+def _collect(media: MediaStore, media_dir: Path, result: MediaResult) -> None:
+    for row in media.files(DOWNLOADED):
+        result.files.append((media_dir / row.path, row.path))
+        result.written[row.path] = {"size": row.size, "sha256": row.sha256}
+    for row in media.files(UNAVAILABLE, STALLED, PENDING):
+        why = row.reason or "not downloaded: the export stopped first"
+        status = "stalled" if row.status == STALLED else "unavailable"
+        result.missing.append({"path": row.path, "message_id": row.msg_id, "status": status, "reason": why})
+    result.sentences = media.references()
