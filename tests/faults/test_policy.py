@@ -35,8 +35,8 @@ async def one_answer(product: Product, user: User, text: str, chat: object | Non
     before = len(product.bot_texts(where))
     product.say(user, text, chat=chat)
     await product.api.wait_for(lambda: len(product.bot_texts(where)) > before, timeout=20)
-    # A second answer (or a traceback's error message) would arrive right after the first.
-    await asyncio.sleep(0.3)
+    # A second answer (or an error message) would come from the same handler: wait until it is done.
+    await product.settled()
     answers = product.bot_texts(where)[before:]
     assert len(answers) == 1, answers
     return answers[0]

@@ -74,6 +74,7 @@ async def test_the_bot_token_and_api_hash_never_reach_the_log(
         progress = {"match": lambda params: "Exporting" in params.get("text", "")}
         api.inject("editMessageText", 500, "Internal Server Error", times=2, **progress)
         await start_export(product, admin, "@daily_digest_sandbox")
+        # Real time on purpose: the blips are spread over the export as it runs.
         for _ in range(6):
             api.drop_connections()
             await asyncio.sleep(0.3)
@@ -122,7 +123,7 @@ async def test_login_logout_and_stats_refuse_groups_and_topics(product: Product)
             assert refusal.text == f"Send /{name} to me in a private chat."
             if where is not None:
                 assert refusal.thread_id == topic.id
-        await asyncio.sleep(0.5)  # anything else the bot would post arrives by now
+        await product.settled()  # the bot is done with every command: nothing else will come
         texts = product.bot_texts(chat)
         assert len(texts) == 3, texts  # one refusal each, no QR code, no account, no stats
         assert not any(m.file for m in api.messages_in(chat) if m.outgoing)
@@ -143,7 +144,7 @@ async def test_the_two_step_password_is_taken_only_in_the_private_chat(
         cluster.accept_login_token(token)
         await product.reply(admin.id, lambda m: "two-step password" in (m.text or ""), timeout=15)
         in_group = product.say(admin, "correct horse", group)
-        await asyncio.sleep(0.5)
+        await product.settled()
         assert in_group.deleted_at is None and not product.bot_texts(group.id)
         assert not await running.app.client.is_user_authorized()
         secret = product.say(admin, "correct horse")

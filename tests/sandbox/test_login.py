@@ -37,11 +37,21 @@ async def test_two_step_password(connect: ClientFactory, world: World) -> None:
     assert await client.is_user_authorized()
 
 
+async def _listening(client: TelegramClient) -> None:
+    """QRLogin.wait listens for updateLoginToken with an event handler, added when the task first
+    runs: the scan must come after that, or the login never completes."""
+    for _ in range(1_000):
+        if client.list_event_handlers():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("QRLogin.wait never started listening")
+
+
 async def _qr_login(cluster: Cluster, client: TelegramClient) -> asyncio.Task:
     qr = await client.qr_login()
     assert qr.url.startswith("tg://login?token=")
     waiting = asyncio.create_task(qr.wait(timeout=10))
-    await asyncio.sleep(0.05)
+    await _listening(client)
     cluster.accept_login_token(qr.token)  # the phone scans the code
     return waiting
 
@@ -73,7 +83,7 @@ async def test_qr_token_accepted_by_another_logged_in_client(
     client = await connect(logged_in=False, receive_updates=True)
     qr = await client.qr_login()
     waiting = asyncio.create_task(qr.wait(timeout=10))
-    await asyncio.sleep(0.05)
+    await _listening(client)
     await phone(F.auth.AcceptLoginTokenRequest(qr.token))
     assert (await waiting).id == world.me.id
 
