@@ -146,7 +146,8 @@ async def _totals(connection: aiosqlite.Connection) -> Totals:
         "SELECT COALESCE(SUM(json_extract(part.value, '$.size')), 0) "
         "FROM jobs, json_each(jobs.parts) AS part WHERE jobs.state = 'done'",
     )
-    return Totals(*(int(value) for value in counts), bytes=int(size[0]))
+    done, failed, cancelled, queued, running, messages = (int(value) for value in counts)
+    return Totals(done, failed, cancelled, queued, running, messages, bytes=int(size[0]))
 
 
 async def _days(connection: aiosqlite.Connection, today: date, count: int) -> list[DayStats]:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 # Sending the archive: the bot's last phase, after the export (the exporter never delivers).
 DELIVERY = "delivery"
@@ -116,7 +119,10 @@ class TimingReport:
 DERIVED = ("fetched", "export_wall", "messages_per_second", "shares")
 
 
-def _load(kind: type, data: dict[str, Any]) -> Any:
+Loaded = TypeVar("Loaded", bound="DataclassInstance")
+
+
+def _load(kind: type[Loaded], data: dict[str, Any]) -> Loaded:
     hints = get_type_hints(kind)
     values: dict[str, Any] = {}
     for item in dataclasses.fields(kind):
@@ -124,8 +130,9 @@ def _load(kind: type, data: dict[str, Any]) -> Any:
             continue
         value = data[item.name]
         nested = hints[item.name]
-        if dataclasses.is_dataclass(nested) and isinstance(value, dict):
-            value = _load(nested, value)  # type: ignore[arg-type]
+        # A hint is a class here, never an instance: the isinstance check tells mypy so.
+        if isinstance(nested, type) and dataclasses.is_dataclass(nested) and isinstance(value, dict):
+            value = _load(nested, value)
         elif isinstance(value, dict):
             value = dict(value)
         values[item.name] = value

@@ -176,8 +176,8 @@ def explain_known(exc: BaseException, *, path: Path | None = None) -> str | None
             return str(WorkStoreDamaged(path, str(exc)))
         return f"A local database is damaged ({exc}): delete the export's work folder to start it over."
     if isinstance(exc, OSError) and exc.errno in _PATH_ERRORS:
-        where = exc.filename or path or "the output folder"
-        return f"{where} {_PATH_ERRORS[exc.errno]}."
+        named = exc.filename or path or "the output folder"
+        return f"{named} {_PATH_ERRORS[exc.errno]}."
     if isinstance(exc, ValueError) and _GAVE_UP.match(str(exc)):
         return _server_trouble()
     if isinstance(exc, ConnectionError | TimeoutError | OSError):

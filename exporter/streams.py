@@ -120,7 +120,6 @@ async def _topic_pass(
 ) -> int:
     """One walk down the topic list into ``topics``; returns Telegram's latest topic count."""
     offset_date, offset_id, offset_topic = None, 0, 0
-    count = 0
     while True:
         result = await send(
             F.messages.GetForumTopicsRequest(
@@ -133,7 +132,7 @@ async def _topic_pass(
         )
         users += result.users
         chats += result.chats
-        count = result.count
+        count: int = result.count
         page = [t for t in result.topics if isinstance(t, T.ForumTopic)]
         topics.update((t.id, t) for t in page)
         # A page may be short in the middle of the list: only an empty one (or one that does not

@@ -24,9 +24,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from db.timing_report import FloodStats, RequestStats, TimingReport
+from db.timing_report import UNACCOUNTED, FloodStats, RequestStats, TimingReport
 
-from .accounting import FLOOD_WAIT, TELEGRAM, UNACCOUNTED, exclusive_seconds
+from .accounting import FLOOD_WAIT, TELEGRAM, exclusive_seconds
 
 if TYPE_CHECKING:
     from .wire import WireTiming

@@ -163,9 +163,11 @@ def topic_of(msg: tl.TypeMessage, *, is_forum: bool) -> int | None:
     """
     if not is_forum:
         return None
+    # Telethon's objects are untyped: ``Any`` says so, and the TL schema makes the ids ints.
+    topic: int = GENERAL_TOPIC_ID
+    header: Any = getattr(msg, "reply_to", None)
     if type(msg) is _MessageService and type(msg.action) is _MessageActionTopicCreate:
-        return msg.id
-    header = getattr(msg, "reply_to", None)
-    if type(header) is _ReplyHeader and header.forum_topic:
-        return header.reply_to_top_id or header.reply_to_msg_id or GENERAL_TOPIC_ID
-    return GENERAL_TOPIC_ID
+        topic = msg.id
+    elif type(header) is _ReplyHeader and header.forum_topic:
+        topic = header.reply_to_top_id or header.reply_to_msg_id or GENERAL_TOPIC_ID
+    return topic

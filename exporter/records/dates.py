@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from datetime import date as _date
-from datetime import datetime
 
 _DAY_PREFIX: dict[int, str] = {}
 _HOUR_MINUTE = [f"T{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
@@ -12,11 +12,11 @@ _EPOCH_ORDINAL = _date(1970, 1, 1).toordinal()
 
 
 def unix_time(value: datetime | int) -> int:
-    if type(value) is int:
+    if isinstance(value, int):
         return value
     if value.tzinfo is None:
         # Telethon always gives aware UTC datetimes; naive ones are taken as UTC too.
-        return int((value - datetime(1970, 1, 1)).total_seconds())
+        value = value.replace(tzinfo=UTC)
     return int(value.timestamp())
 
 

@@ -240,7 +240,7 @@ def _media_game(rec: Record, media: Any, names: NameBook, msg: Any) -> None:
     bot = msg.via_bot_id
     if not bot:
         fwd = msg.fwd_from
-        origin = fwd.from_id if fwd is not None else None
+        origin: Any = fwd.from_id if fwd is not None else None
         sender = msg.from_id or msg.peer_id
         if type(origin) is tl.PeerUser:
             bot = origin.user_id

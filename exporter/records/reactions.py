@@ -35,15 +35,15 @@ def reaction_list(reactions: Any, names: NameBook) -> list[dict[str, Any]]:
         by_key[key] = entry
     for recent in reactions.recent_reactions or ():
         key = _reaction_key(recent.reaction)
-        entry = by_key.get(key)
-        if entry is None:
-            entry = by_key[key] = {"type": key[0], "count": 0}
+        found = by_key.get(key)
+        if found is None:
+            found = by_key[key] = {"type": key[0], "count": 0}
             if key[0] == "emoji":
-                entry["emoji"] = key[1]
+                found["emoji"] = key[1]
             elif key[0] == "custom_emoji":
-                entry["document_id"] = key[1]
+                found["document_id"] = key[1]
         name, pid = names.lookup(recent.peer_id)
-        entry.setdefault("recent", []).append(
+        found.setdefault("recent", []).append(
             {"from": name, "from_id": pid, "date": iso_date(unix_time(recent.date))}
         )
     return list(by_key.values())

@@ -93,7 +93,7 @@ def reply_target(rec: Record) -> int | None:
     first message when it replies to nothing else; that is membership, not a
     reply, and showing it on every message would be noise.
     """
-    target = rec.get("reply_to_message_id")
+    target: int | None = rec.get("reply_to_message_id")
     if target is None or target == rec.get("topic_id"):
         return None
     return target
@@ -145,10 +145,10 @@ def media_label(rec: Record) -> str | None:
     elif "todo_list" in rec:
         return "To-do list: " + plain_text(rec["todo_list"]["title"])
     elif "game_title" in rec:
-        return "Game: " + rec["game_title"]
+        return f"Game: {rec['game_title']}"
     elif "invoice_information" in rec:
         # Desktop writes the invoice as a string of JSON text (exporter.records.desktop_nested).
-        return "Invoice: " + json.loads(rec["invoice_information"]).get("title", "")
+        return f"Invoice: {json.loads(rec['invoice_information']).get('title', '')}"
     elif "paid_stars_amount" in rec:
         return f"Paid media: {rec['paid_stars_amount']} stars"
     elif "giveaway_information" in rec or "giveaway_results" in rec:
@@ -288,7 +288,8 @@ def service_link_target(rec: Record) -> int | None:
     """The message a service message refers to (the pinned one, the game, the invoice)."""
     for key in ("message_id", "game_message_id", "invoice_message_id"):
         if key in rec and "reply_to_peer_id" not in rec:
-            return rec[key]
+            target: int = rec[key]
+            return target
     return None
 
 

@@ -123,11 +123,11 @@ _SIMPLE_TAGS = {
 
 def format_text(text: str | list[Any]) -> str:
     """HTML of a record's ``text`` (a string, or strings and entity objects)."""
-    if type(text) is str:
+    if isinstance(text, str):
         return escape(text)
     out: list[str] = []
     for part in text:
-        if type(part) is str:
+        if isinstance(part, str):
             out.append(escape(part))
             continue
         kind = part.get("type")

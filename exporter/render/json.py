@@ -108,7 +108,7 @@ class JsonWriter:
         self._batch = []
 
 
-def _encode(value: dict) -> bytes:
+def _encode(value: dict[str, Any]) -> bytes:
     """Indented JSON; what orjson refuses (a lone surrogate, an int past 64 bits) goes through
     the json module, with non-ASCII escaped so that the result is still valid UTF-8."""
     try:
