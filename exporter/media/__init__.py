@@ -15,9 +15,12 @@ Contract (the media stage codes against this; everything named here is importabl
 - ``dc_id``: the DC the file lives on (Photo.dc_id / Document.dc_id); FILE_MIGRATE_X is followed anyway.
 - ``size``: the exact byte count (Document.size, PhotoSize.size, the largest of PhotoSizeProgressive.
   sizes). The result must have exactly this many bytes, else the file is Unavailable("size ...").
-- ``dest``: the final path. Partial data lives beside it as ``<dest>.part`` (plus ``<dest>.part.json``
-  naming the file) and is renamed to ``dest`` once complete and checked; a rerun continues a ``.part``
-  of the same file from its last complete part. The directory must exist.
+- ``dest``: the final path (overwritten). Partial data lives beside it as ``<dest>.part`` with its log
+  ``<dest>.part.log`` (which parts are whole, and of which file); once complete and checked it is
+  renamed to ``dest`` and the log removed. A rerun continues a ``.part`` of the same key and size:
+  every part that reached the disk is kept (partfile.py). An archive must leave both out; they stay
+  only beside files that ended Stalled or Unavailable, or when the export stopped. The directory
+  must exist.
 - ``msg_ref``: ``MessageRef(peer, msg_id)`` of a message carrying the file, used to get a fresh
   file reference after FILE_REFERENCE_EXPIRED (peer: anything Telethon resolves, typically the
   InputPeer of the chat). None for custom emoji documents, which are refreshed through
@@ -45,8 +48,16 @@ on_flood_wait=None)``:
   each, and returns when every spec has its outcome. Errors that end the whole export (the session
   revoked, a flood wait longer than ``FetchScheduler.longest_wait``) are raised; partial files stay.
 - ``engine.progress``: ``MediaProgress`` counters (files and bytes done / total, unavailable, stalled,
-  parts fetched, bytes resumed, seconds) for progress lines and ETA; ``engine.expect(files, nbytes)``
-  announces totals up front when the caller knows them from message metadata.
+  parts fetched, bytes resumed, seconds), ``eta()`` and ``summary()`` ("media: 1.2 GB in 3 min,
+  6.8 MB/s; ..."); ``engine.expect(files, nbytes)`` announces totals up front when the caller knows
+  them from message metadata (each key once).
+- ``MediaSettings``: part size, connections per DC, bytes in flight per connection, parts per file,
+  files at once, ``stall_seconds``; settings.py says why each default is what it is.
+
+Timing: the engine's requests are timed in its own ``MediaClock`` (engine.clock); the export's clock
+gets its flood waits and pacing, and a ``media`` phase for the time a file part was in flight.
+``python -m exporter.media`` downloads the files of given messages with the engine (or with
+Telethon's download_media, ``--telethon``) and prints each outcome and the summary.
 """
 
 from __future__ import annotations

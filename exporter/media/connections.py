@@ -27,9 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telethon import TelegramClient
+from telethon.network.connection.connection import Connection
 from telethon.network.mtprotosender import MTProtoSender
 from telethon.tl import functions as F
 from telethon.tl.alltlobjects import LAYER
+
+from .. import wire
 
 
 class SeamError(RuntimeError):
@@ -44,6 +47,16 @@ def check_seams(client: TelegramClient) -> None:
     ]
     if missing:
         raise SeamError(f"Telethon's client has no {', '.join(missing)}; exporter/media needs updating")
+
+
+def _plain_connection(client: TelegramClient) -> type[Connection]:
+    """The client's connection class without exporter/wire.py's hook. The hook keeps every packet it
+    read until a hooked sender decodes it; ours are not hooked, so each 1 MiB part stayed in its log
+    (measured: 280 MB peak RSS downloading a 200 MB file, 75 MB without)."""
+    cls: type[Connection] = client._connection
+    if cls.__module__ == wire.__name__:
+        return cls.__bases__[0]
+    return cls
 
 
 class ByteBudget:
@@ -167,7 +180,7 @@ class MediaConnections:
             key = dc.connections[0].sender.auth_key if dc.connections else None
         sender = MTProtoSender(key, loggers=client._log)
         await sender.connect(
-            client._connection(
+            _plain_connection(client)(
                 host, port, dc_id, loggers=client._log, proxy=client._proxy, local_addr=client._local_addr
             )
         )

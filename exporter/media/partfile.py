@@ -12,7 +12,7 @@ Resuming reads every logged part back once and checks its CRC-32, so a part the 
 power cut after the process logged it) is fetched again rather than trusted. SHA-256 runs over the
 parts in file order while they come: parts that arrive ahead of a missing one wait in memory (at most
 ``keep`` of them) or are read back from disk when their turn comes. Memory stays at a few parts
-whatever the file's size.
+whatever the file's size. Both files are the owner's alone (0600), as every file of an export.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import json
 import os
 import zlib
 from pathlib import Path
+
+from db.private import private_opener
 
 from .spec import Downloaded
 
@@ -72,11 +74,11 @@ class PartFile:
         logged = self._read_log(log)
         if logged is None:
             # Nothing of this file yet (or another file's leftovers): start afresh.
-            self._fd = os.open(data, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-            self._log = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+            self._fd = private_opener(data, os.O_RDWR | os.O_CREAT | os.O_TRUNC)
+            self._log = private_opener(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
             os.write(self._log, (self._header() + "\n").encode())
             return
-        self._fd = os.open(data, os.O_RDWR | os.O_CREAT, 0o644)
+        self._fd = private_opener(data, os.O_RDWR | os.O_CREAT)
         for index in sorted(logged):
             chunk = os.pread(self._fd, self._length(index), index * self.part_size)
             if len(chunk) != self._length(index) or zlib.crc32(chunk) != logged[index]:
@@ -87,7 +89,7 @@ class PartFile:
                 self._sha.update(chunk)
                 self._hashed += 1
         # Rewrite the log with the parts that passed, so a bad line never survives another run.
-        self._log = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        self._log = private_opener(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
         lines = [self._header()] + [f"{i} {logged[i]}" for i in sorted(self.done)]
         os.write(self._log, ("\n".join(lines) + "\n").encode())
 

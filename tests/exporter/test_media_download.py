@@ -89,6 +89,7 @@ def check_bytes(outcome: Outcome, f: FileTruth) -> None:
     assert isinstance(outcome, Downloaded), (f, outcome)
     assert (outcome.size, outcome.sha256) == (f.size, f.sha256)
     assert outcome.path.stat().st_size == f.size
+    assert outcome.path.stat().st_mode & 0o777 == 0o600, "the owner's alone, as every file of an export"
     assert not outcome.path.with_name(outcome.path.name + ".part").exists()
     assert not outcome.path.with_name(outcome.path.name + ".part.log").exists()
 
@@ -105,7 +106,10 @@ async def test_every_file_of_media_small_is_byte_identical(
     send = client._sender.send
 
     def spy(request: object, ordered: bool = False) -> object:
-        sent_home.append(type(request).__name__)
+        inner = request
+        while hasattr(inner, "query"):  # invokeWithoutUpdates(...) and other wrappers
+            inner = inner.query
+        sent_home.append(type(inner).__name__)
         return send(request, ordered)
 
     client._sender.send = spy
