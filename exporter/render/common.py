@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
+from exporter.records import FILE_UNAVAILABLE
 from exporter.render.model import TopicInfo
 
 Record = dict[str, Any]
@@ -168,12 +170,32 @@ def media_label(rec: Record) -> str | None:
     return kind + (" · " + ", ".join(details) if details else "")
 
 
+def file_url(path: str) -> str | None:
+    """A relative URL for a file of the archive (``photos/photo_1@….jpg``), or None when ``path`` is
+    not one: absolute, with a ``..``, ``.`` or empty segment, a backslash or a control character.
+
+    Everything but letters, digits, ``-._~``, ``/`` and ``@`` is percent-encoded, so a name with
+    spaces, brackets or ``#`` links right in browsers and Markdown readers alike, and a ``:`` can
+    never start a scheme (``javascript:``, ``data:``)."""
+    if not path or path.startswith("/") or "\\" in path or any(ch < " " or ch == "\x7f" for ch in path):
+        return None
+    if any(segment in ("", ".", "..") for segment in path.split("/")):
+        return None
+    return quote(path, safe="/@")
+
+
 def media_missing_reason(rec: Record) -> str | None:
-    """Desktop's reason string when the message's main file was not downloaded."""
+    """Why the message's main file (photo or document) is not in the archive, in Desktop's words;
+    None when it is there or the message has none.  A value that is neither Desktop's sentence nor a
+    safe relative path (:func:`file_url`) counts as unavailable."""
     for key in ("photo", "file"):
-        value = rec.get(key)
-        if isinstance(value, str) and value.startswith("("):
-            return value.strip("()")
+        if key in rec:
+            value = rec[key]
+            if isinstance(value, str) and value.startswith("("):
+                return value.strip("()")
+            if is_file_path(value) and file_url(value) is not None:
+                return None
+            return FILE_UNAVAILABLE.strip("()")
     return None
 
 

@@ -25,6 +25,14 @@ the same way, and becomes ``messagesN.html#message<ID>`` (or
 ``../<topic>/messagesN.html#message<ID>`` across topics).  A target ``locate``
 does not know is shown as a note instead of a link.
 
+Files the media stage put into the archive are shown where the message is, by
+relative links (``../../`` from topic pages), so the folder works wherever it is
+unzipped and from ``file://``: photos and stickers as pictures, loaded lazily and
+with their width and height so the page does not jump; videos, round videos,
+voice and music with the browser's players (nothing loaded before a tap); GIFs
+as silent looping videos; other files as links with their size.  A file not in
+the archive shows Desktop's sentence saying why (and its thumbnail, if that is).
+
 All message text is HTML-escaped; formatting becomes ``strong``/``em``/``u``/
 ``s``/``code``/``pre``/``blockquote`` and spoiler spans, and links are made only
 for http(s), mailto and tg targets.
@@ -46,10 +54,10 @@ from urllib.parse import quote
 from exporter.render.common import (
     day_label,
     display_name,
+    file_url,
     full_date,
     is_file_path,
     media_label,
-    media_missing_reason,
     poll_lines,
     reaction_label,
     reply_target,
@@ -59,6 +67,7 @@ from exporter.render.common import (
     snippet,
     topic_marks,
 )
+from exporter.render.html_media import SERVICE_PHOTO, media_block
 from exporter.render.html_style import STYLESHEET
 from exporter.render.model import PAGE_SIZE, ChatInfo, Locate, TopicInfo, write_records
 from exporter.render.sections import Sections
@@ -324,9 +333,13 @@ class HtmlWriter(Sections):
             return f"{page_file(page)}#message{msg_id}"
         return f"../{topic}/{page_file(page)}#message{msg_id}"
 
-    def _file_href(self, path: str) -> str:
-        root = "../../" if self.topic is not None else ""
-        return escape(root + quote(path))
+    def _file_href(self, path: Any) -> str | None:
+        """The escaped relative URL of a file of the archive from the open page; None when the
+        record holds Desktop's sentence (or anything that is not a safe relative path) instead."""
+        url = file_url(path) if is_file_path(path) else None
+        if url is None:
+            return None
+        return escape("../../" + url if self.topic is not None else url)
 
     # ------------------------------------------------------------------ messages
 
@@ -361,6 +374,13 @@ class HtmlWriter(Sections):
             href = self._href(target)
             if href is not None:
                 text += f' <a href="{href}">(view message)</a>'
+        photo = self._file_href(rec.get("photo"))
+        if photo is not None:
+            # A new group photo, as Desktop shows it under the service line (kServiceMessagePhotoSize).
+            text += (
+                f'<a class="service_photo" href="{photo}"><img src="{photo}" width="{SERVICE_PHOTO}" '
+                f'height="{SERVICE_PHOTO}" loading="lazy" alt="Photo"></a>'
+            )
         return (
             self._day(rec)
             + f'<div class="message service" id="message{msg_id}">'
@@ -437,20 +457,7 @@ class HtmlWriter(Sections):
         label = media_label(rec)
         if label is None:
             return ""
-        out = [f'<div class="media"><div class="media_title">{escape(label)}</div>']
-        photo = rec.get("photo")
-        if is_file_path(photo):
-            href = self._file_href(photo)
-            out.append(f'<a href="{href}"><img class="photo" src="{href}" alt="Photo"></a>')
-        elif is_file_path(rec.get("file")):
-            name = rec.get("file_name") or "Open file"
-            out.append(f'<a href="{self._file_href(rec["file"])}">{escape(name)}</a>')
-        else:
-            reason = media_missing_reason(rec)
-            if reason:
-                out.append(f'<div class="details">{escape(reason)}</div>')
-        out.append("</div>")
-        return "".join(out)
+        return media_block(rec, label, self._file_href)
 
     def _poll(self, poll: dict[str, Any]) -> str:
         total = poll.get("total_voters") or 0

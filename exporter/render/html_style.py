@@ -30,9 +30,25 @@ a:hover { text-decoration: underline; }
 .forwarded, .reply_to { border-left: 2px solid #5eb5f7; padding-left: 8px; margin: 4px 0; }
 .text { white-space: pre-wrap; margin-top: 2px; }
 .signature { text-align: right; }
-.media { margin: 4px 0; padding: 6px 10px; background: #f2f6f9; border-radius: 8px; }
-.media .photo { display: block; max-width: 100%; max-height: 480px; margin-top: 4px; }
+.media { margin: 4px 0; padding: 6px 10px; background: #f2f6f9; border-radius: 8px;
+         width: fit-content; max-width: 100%; box-sizing: border-box; }
 .media_title { font-weight: 500; }
+/* Width and height come from the message (scaled to fit); on a narrow screen the picture shrinks and
+   keeps its shape, so nothing is wider than the page and nothing moves while files load. */
+.media img, .media video { display: block; max-width: 100%; height: auto; margin-top: 4px;
+                           border-radius: 6px; background: #dfe5ea; }
+.media .sticker { background: none; }
+/* A round video is a circle, as in Telegram; pointed at or played, a rounded square, so the
+   browser's controls along its bottom edge are not cut off. */
+.media video.round { border-radius: 50%; object-fit: cover; transition: border-radius .2s; }
+.media video.round:hover, .media video.round:focus { border-radius: 12px; }
+.media audio { display: block; width: 100%; max-width: 360px; margin-top: 4px; }
+.media a.file { display: flex; align-items: center; gap: 8px; font-weight: 500; }
+.media .thumb { width: 48px; height: 48px; object-fit: cover; margin: 0; flex: none; }
+.media .missing { margin-top: 4px; }
+.spoiler_media img, .spoiler_media video { filter: blur(24px); }
+.spoiler_media:hover img, .spoiler_media:hover video { filter: none; }
+.service_photo img { display: block; margin: 6px auto 0; border-radius: 50%; object-fit: cover; }
 .poll ul { margin: 4px 0; padding-left: 20px; }
 .poll li.chosen { font-weight: 600; }
 .question { font-weight: 600; }

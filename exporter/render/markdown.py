@@ -38,6 +38,7 @@ from typing import IO, Any
 
 from exporter.render.common import (
     display_name,
+    file_url,
     is_file_path,
     media_label,
     media_missing_reason,
@@ -76,6 +77,8 @@ _INDENT = re.compile(r"^(?: {4,}| *\t[ \t]*)", re.MULTILINE)
 _WIKI_LABEL_UNSAFE = str.maketrans({ch: " " for ch in "[]|#^<>`*_~=$%&\\\n\r"})
 _WIKI_STEM_UNSAFE = str.maketrans({ch: "_" for ch in "[]|#^"})
 _LANGUAGE = re.compile(r"[^\w+#.-]")
+# Files readers show as pictures: photos (always JPEG) and stickers of these types.
+_PICTURES = frozenset({"image/webp", "image/png", "image/jpeg"})
 _BACKTICKS = re.compile(r"`+")
 
 
@@ -219,9 +222,13 @@ class MarkdownWriter(Sections):
         locate: Locate,
         *,
         zone: str = "UTC",
+        files_root: str = "../",
     ) -> None:
         super().__init__(out_dir, chat, topics, locate, zone)
         self.file: _File | None = None
+        # From out_dir to the folder the records' file paths start in: the export's own, one up
+        # from its markdown/ (exporter.render.MARKDOWN_DIR).
+        self.files_root = files_root
 
     def add(self, rec: Record) -> None:
         topic = self.section_of(rec)
@@ -410,11 +417,28 @@ class MarkdownWriter(Sections):
         label = media_label(rec)
         if label is None:
             return ""
-        root = "../" if self.forum else ""
-        photo = rec.get("photo")
-        if is_file_path(photo):
-            return f"![{escape_md(label)}](<{_url(root + photo)}>)"
-        if is_file_path(rec.get("file")):
-            return f"[{escape_md(label)}](<{_url(root + rec['file'])}>)"
-        reason = media_missing_reason(rec)
-        return f"*\\[{escape_md(label)}{' — ' + escape_md(reason) if reason else ''}\\]*"
+        title = escape_md(label)
+        key = next((k for k in ("photo", "file", "contact_vcard") if k in rec), None)
+        url = self._file_url(rec[key]) if key is not None else None
+        if url is None:
+            # No file (a location, a contact without its vCard) or not in the archive: say why.
+            reason = media_missing_reason(rec)
+            return f"*\\[{title}{' — ' + escape_md(reason) if reason else ''}\\]*"
+        kind = rec.get("media_type")
+        if key == "photo" or (kind == "sticker" and rec.get("mime_type") in _PICTURES):
+            return f"![{title}]({url})"
+        thumb = self._file_url(rec.get("thumbnail"))
+        if thumb is not None and kind in ("video_file", "video_message", "animation"):
+            # The video's thumbnail, a link to the video: what a reader sees of it in Telegram.
+            return f"[![{title}]({thumb})]({url})"
+        return f"[{title}]({url})"
+
+    def _file_url(self, path: Any) -> str | None:
+        """The link to a file of the archive from the open Markdown file, or None when the record
+        holds Desktop's sentence (or anything that is not a safe relative path) instead."""
+        url = file_url(path) if is_file_path(path) else None
+        if url is None:
+            return None
+        return (
+            self.files_root + ("../" if self.file is not None and self.file.topic is not None else "") + url
+        )
