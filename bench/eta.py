@@ -27,10 +27,11 @@ def eta_errors(
     for quarter in QUARTERS:
         key = f"{quarter:.0%}"
         at = next((s for s in samples if s[1] >= quarter * total), None)
-        if at is None or at[3] is None or reading_end <= at[0]:
+        eta = at[3] if at is not None else None
+        if at is None or eta is None or reading_end <= at[0]:
             errors[key] = to_export_end[key] = None
             continue
-        elapsed, _, _, eta = at
+        elapsed = at[0]
         errors[key] = round((eta - (reading_end - elapsed)) / (reading_end - elapsed), 4)
         to_export_end[key] = round((eta - (export_end - elapsed)) / (export_end - elapsed), 4)
     return {"eta_error": errors, "eta_error_export": to_export_end, "reading_seconds": round(reading_end, 2)}
