@@ -168,6 +168,19 @@ async def test_a_wait_before_any_answer_paces_at_one_a_second(sim: SimulatedTime
     assert limits == [2, 3, 3]
 
 
+async def test_a_refusal_right_after_a_wait_keeps_pacing_at_the_floor(sim: SimulatedTime) -> None:
+    """Nothing got through between two waits: no rate can be measured from that, and pacing must
+    not stop (a rate of 0 would turn it off)."""
+    telegram = SimulatedTelegram(sim, floods={1: 1, 2: 1}, latency=0.01)
+    scheduler = FetchScheduler(telegram, ScriptedClock(), sleep=sim.sleep)
+    for n in range(3):
+        await scheduler(n)
+    assert sim.slept[:2] == [1, 1]
+    # Paced at one a second, plus the ramp: the pages after the second wait were held back.
+    assert scheduler.rate == pytest.approx(1.0 + 3 * 0.1)
+    assert len(sim.slept) == 4 and all(0 < pause <= 1 for pause in sim.slept[2:])
+
+
 async def test_nothing_is_sent_while_a_wait_is_slept_and_a_second_refusal_shares_it(
     sim: SimulatedTime,
 ) -> None:
