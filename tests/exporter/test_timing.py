@@ -71,7 +71,7 @@ def most_in_flight(timings: list[dict], method: str = "messages.getHistory") -> 
 async def test_slow_processing_does_not_inflate_request_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Eight shards read at once while a slow converter holds the event loop 0.1 s a page: answers
+    """Eight shards read at once while a slow converter holds the event loop 0.05 s a page: answers
     arrive while the loop is busy, and none is charged for the wait.  The sandbox runs in its own
     process, as Telegram would: in this one the busy loop would delay its answers for real."""
     original = fetch_module.to_record
