@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.dispatcher.dispatcher import DEFAULT_BACKOFF_CONFIG
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand
 from aiogram.utils.backoff import BackoffConfig
@@ -91,7 +92,7 @@ async def running_bot(
     client: TelegramClient,
     *,
     session: AiohttpSession | None = None,
-    backoff: BackoffConfig | None = None,
+    backoff: BackoffConfig = DEFAULT_BACKOFF_CONFIG,
 ) -> AsyncIterator[RunningBot]:
     # Before anything logs: the token is in every Bot API URL.
     api_hash = settings.tg_api_hash.get_secret_value() if settings.tg_api_hash else None
@@ -129,8 +130,9 @@ async def running_bot(
         await bot.set_my_commands(COMMANDS)
         # Even without KEEP_ARCHIVES: archives that could not be sent and abandoned work stores remain.
         sweeper = asyncio.create_task(_sweep_forever(app, ArchiveStore(database)))
-        options = {"backoff_config": backoff} if backoff else {}
-        polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, **options))
+        polling = asyncio.create_task(
+            dispatcher.start_polling(bot, handle_signals=False, backoff_config=backoff)
+        )
         yield RunningBot(app, dispatcher, polling)
         if not polling.done():
             await dispatcher.stop_polling()

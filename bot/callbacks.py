@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiogram.filters import Filter
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 
 if TYPE_CHECKING:
     from .context import App
@@ -80,8 +80,20 @@ class ButtonPress(Filter):
         self.kinds = kinds
 
     async def __call__(self, query: CallbackQuery, app: App) -> bool | dict[str, Any]:
-        found = app.buttons.resolve(query.from_user.id, query.data)
+        data = query.data or ""
+        found = app.buttons.resolve(query.from_user.id, data)
         if found is None or found[0].kind not in self.kinds:
             return False
         session, choice = found
-        return {"button": session, "choice": choice, "token": query.data.split(":", 2)[1]}
+        return {"button": session, "choice": choice, "token": data.split(":", 2)[1]}
+
+
+def pressed_message(query: CallbackQuery) -> Message:
+    """The message whose live button was pressed. Telegram leaves it out only for messages sent in
+    inline mode, which this bot never sends, and gives an InaccessibleMessage for one deleted or
+    otherwise out of the bot's reach (core.telegram.org/bots/api#callbackquery): rare within a
+    token's 30 minutes (``TOKEN_TTL``); the errors router then answers in that chat."""
+    message = query.message
+    if not isinstance(message, Message):
+        raise LookupError(f"the message of a live button is gone: {message!r}")
+    return message

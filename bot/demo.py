@@ -91,7 +91,7 @@ async def _show_details(api: BotAPIServer, transcript: Transcript, queue: JobQue
         for m in api.messages_in(person.id)
         if m.outgoing and (m.text or "").startswith(("Done:", "Incomplete:"))
     )
-    details = next(b["callback_data"] for row in summary.reply_markup["inline_keyboard"] for b in row)
+    details = summary.button_data()[0]
     print("  you tap: Details", flush=True)
     api.press_button(person, summary, details)
     await _wait(api, transcript, lambda: "p50" in (summary.text or ""), 30)
@@ -102,7 +102,8 @@ def _save(documents: list[SentDocument], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     saved = []
     for document in documents:
-        target = out_dir / document.file_name
+        # The bot names every part it sends; the stored file's own name stands in otherwise.
+        target = out_dir / (document.file_name or document.path.name)
         shutil.copyfile(document.path, target)
         saved.append(target)
     return saved

@@ -30,6 +30,7 @@ from exporter.redaction import redact_secrets
 
 from ..charts import stats_chart
 from ..context import App
+from ..middlewares.access import sender_id
 from .policy import PEER_ID_LIMIT, cancel_waiting
 from .private import IN_A_GROUP, IN_PRIVATE, only_in_private
 
@@ -112,7 +113,7 @@ async def allow(message: Message, command: CommandObject, app: App) -> None:
     user_id = await _target_user(message, command)
     if user_id is None:
         return
-    changed = await app.users.allow(user_id, message.from_user.id)
+    changed = await app.users.allow(user_id, sender_id(message))
     await message.answer(f"User {user_id} may export now." if changed else f"User {user_id} already could.")
 
 
@@ -121,14 +122,14 @@ async def deny(message: Message, command: CommandObject, app: App) -> None:
     if user_id is None:
         return
     try:
-        changed = await app.users.deny(user_id, message.from_user.id)
+        changed = await app.users.deny(user_id, sender_id(message))
     except RoleError as exc:
         await message.answer(str(exc))
         return
     stopped = await cancel_waiting(
         app,
         lambda job: job.user_id == user_id,
-        message.from_user.id,
+        sender_id(message),
         "An admin removed your access to this bot, so this was cancelled",
     )
     await message.answer(

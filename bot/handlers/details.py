@@ -7,7 +7,7 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
-from ..callbacks import ButtonPress, ButtonSession
+from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 
 DETAILS = "details"
@@ -34,7 +34,7 @@ async def toggle(query: CallbackQuery, app: App, button: ButtonSession, choice: 
         return
     back = SUMMARY if choice == DETAILS else DETAILS
     try:
-        await query.message.edit_text(record[choice], reply_markup=toggle_markup(app, token, back))
+        await pressed_message(query).edit_text(record[choice], reply_markup=toggle_markup(app, token, back))
     except TelegramBadRequest:
         # Pressed twice before the first edit showed: the text is already there.
         pass

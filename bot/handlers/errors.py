@@ -17,7 +17,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Message
 from telethon import errors
 
 from exporter.errors import ExplainedError, duration, explain
@@ -50,7 +50,9 @@ async def on_error(event: ErrorEvent, bot: Bot) -> bool:
             await update.message.answer(sentence)
         elif update.callback_query is not None and update.callback_query.message is not None:
             message = update.callback_query.message
-            thread = message.message_thread_id if getattr(message, "is_topic_message", None) else None
+            thread = None
+            if isinstance(message, Message) and message.is_topic_message:
+                thread = message.message_thread_id
             await bot.send_message(message.chat.id, sentence, message_thread_id=thread)
     except TelegramAPIError as exc:
         # Telegram itself is failing (often the very error above): the log has it all.

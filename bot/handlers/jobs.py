@@ -12,10 +12,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from db import IllegalTransition, JobState
 from db.jobs import Job
 
-from ..callbacks import ButtonPress, ButtonSession
+from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..delivery import DeliveryError, Destination, send_part, tell
 from ..jobs.runner import DELIVERY_FAILED, STOPPED_EARLY
+from ..middlewares.access import sender_id
 from ..text import fit_lines
 from .private import IN_A_GROUP, only_in_private
 
@@ -44,7 +45,7 @@ async def status(message: Message, command: CommandObject, app: App, is_admin: b
     if is_admin and (command.args or "").strip().lower() == "all":
         await _status_of_everyone(message, app)
         return
-    jobs = await _current(app, message.from_user.id)
+    jobs = await _current(app, sender_id(message))
     if not jobs:
         await message.answer("You have no export running or queued. /history shows past ones.")
         return
@@ -67,7 +68,8 @@ async def _status_of_everyone(message: Message, app: App) -> None:
 
 
 async def cancel(message: Message, command: CommandObject, app: App, is_admin: bool) -> None:
-    jobs = await _current(app, message.from_user.id)
+    user_id = sender_id(message)
+    jobs = await _current(app, user_id)
     wanted_text = (command.args or "").strip().lstrip("#")
     if wanted_text.isdecimal():
         wanted = int(wanted_text)
@@ -80,13 +82,13 @@ async def cancel(message: Message, command: CommandObject, app: App, is_admin: b
         return
     job = jobs[0]
     try:
-        await app.queue.cancel(job.id, message.from_user.id)
+        await app.queue.cancel(job.id, user_id)
     except IllegalTransition:
         await message.answer(f"#{job.id} has already finished.")
         return
     await message.answer(f"Cancelling #{job.id} {_title(job)}.")
-    if job.user_id != message.from_user.id:
-        await _tell_owner(app, job, message.from_user.id)
+    if job.user_id != user_id:
+        await _tell_owner(app, job, user_id)
 
 
 async def _tell_owner(app: App, job: Job, admin_id: int) -> None:
@@ -96,9 +98,8 @@ async def _tell_owner(app: App, job: Job, admin_id: int) -> None:
 
 
 async def history(message: Message, app: App) -> None:
-    jobs = [
-        job for job in await app.queue.list_for_user(message.from_user.id, limit=HISTORY_SIZE) if job.finished
-    ]
+    user_id = sender_id(message)
+    jobs = [job for job in await app.queue.list_for_user(user_id, limit=HISTORY_SIZE) if job.finished]
     if not jobs:
         await message.answer("No finished exports yet.")
         return
@@ -111,7 +112,7 @@ async def history(message: Message, app: App) -> None:
             + (f", {messages:,} messages" if messages else "")
         )
         if _can_resend(job):
-            token = app.buttons.open(message.from_user.id, "resend", job_id=job.id)
+            token = app.buttons.open(user_id, "resend", job_id=job.id)
             rows.append(
                 [
                     InlineKeyboardButton(
@@ -150,7 +151,8 @@ async def resend_archive(query: CallbackQuery, app: App, button: ButtonSession) 
         await query.answer("That archive is gone: /export the chat again.", show_alert=True)
         return
     await query.answer("Sending…")
-    where = Destination(query.message.chat.id, query.message.message_thread_id)
+    message = pressed_message(query)
+    where = Destination(message.chat.id, message.message_thread_id)
     captions = (job.delivery or {}).get("captions") or [_title(job)] * len(job.parts)
     for part, text in zip(job.parts, captions, strict=True):
         try:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from ..callbacks import ButtonSession
+from ..callbacks import ButtonSession, pressed_message
 from ..context import App
+from ..middlewares.access import sender_id
 
 PAGE_SIZE = 8
 # The most recent dialogs of the exporting account an admin picks from.
@@ -24,7 +25,7 @@ async def recent_chats(app: App) -> list[tuple[str, str]]:
 
 async def show(message: Message, app: App, kind: str, chats: list[tuple[str, str]], question: str) -> None:
     """The first page of ``chats`` under ``question``; presses come to the ``kind`` buttons' handler."""
-    token = app.buttons.open(message.from_user.id, kind, chats=chats, question=question)
+    token = app.buttons.open(sender_id(message), kind, chats=chats, question=question)
     text, markup = _page(app, token, chats, question, 0)
     await message.answer(text, reply_markup=markup)
 
@@ -34,11 +35,12 @@ async def chosen(
 ) -> str | None:
     """The marked id of the chat a press picked (its buttons are closed then), or None after turning
     the page (or for a choice no button offers)."""
-    chats, question = button.data["chats"], button.data["question"]
+    chats: list[tuple[str, str]] = button.data["chats"]
+    question: str = button.data["question"]
     number = choice[1:]
     if choice.startswith("p") and number.isdecimal():
         text, markup = _page(app, token, chats, question, int(number))
-        await query.message.edit_text(text, reply_markup=markup)
+        await pressed_message(query).edit_text(text, reply_markup=markup)
     elif choice.startswith("c") and number.isdecimal() and int(number) < len(chats):
         app.buttons.close(token)
         return chats[int(number)][0]

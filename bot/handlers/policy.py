@@ -21,9 +21,10 @@ from telethon import utils
 from db import IllegalTransition, Job
 from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_target
 
-from ..callbacks import ButtonPress, ButtonSession
+from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..delivery import Destination, tell
+from ..middlewares.access import sender_id
 from ..text import fit_lines
 from . import picker
 from .private import IN_A_GROUP, only_in_private
@@ -39,7 +40,9 @@ PEER_ID_LIMIT = 2**53
 
 def peer_id_of(target: ResolvedTarget) -> int:
     """The marked id of the resolved chat (the entity, as Saved Messages' input peer is just "self")."""
-    return utils.get_peer_id(target.entity)
+    # Telethon is untyped; its marked ids are ints.
+    peer_id: int = utils.get_peer_id(target.entity)
+    return peer_id
 
 
 async def may_export(app: App, user_id: int, target: ResolvedTarget) -> bool:
@@ -65,7 +68,7 @@ async def share(message: Message, command: CommandObject, app: App, is_admin: bo
         return
     text = (command.args or "").strip()
     if text or message.chat.type != "private":
-        await _share_target(message, app, text or str(message.chat.id), message.from_user.id)
+        await _share_target(message, app, text or str(message.chat.id), sender_id(message))
         return
     chats = await picker.recent_chats(app)
     if not chats:
@@ -81,7 +84,7 @@ async def on_share_pick(
 ) -> None:
     target = await picker.chosen(query, app, button, choice, token)
     if target is not None and is_admin:
-        await _share_target(query.message, app, target, query.from_user.id, edit=True)
+        await _share_target(pressed_message(query), app, target, query.from_user.id, edit=True)
     await query.answer()
 
 
@@ -126,7 +129,7 @@ async def on_share_confirm(
         text = await _share(app, data["peer_id"], data["title"], data["chat_kind"], query.from_user.id)
     else:
         text = f"{data['title']} stays private."
-    await query.message.edit_text(text)
+    await pressed_message(query).edit_text(text)
     await query.answer()
 
 
@@ -154,7 +157,7 @@ async def unshare(message: Message, command: CommandObject, app: App, is_admin: 
         stopped = await cancel_waiting(
             app,
             lambda job: job.target == str(peer_id) and not app.is_admin(job.user_id),
-            message.from_user.id,
+            sender_id(message),
             f"An admin stopped sharing {title}, so this was cancelled",
         )
         await message.reply(

@@ -15,8 +15,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from db.user_settings import UserSettings
 from exporter.render.local_time import UnknownTimeZone, zone_info
 
-from ..callbacks import ButtonPress, ButtonSession
+from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
+from ..middlewares.access import sender_id
 from .private import IN_A_GROUP, only_in_private
 
 # One button each, three to a row: UTC and the zones of the most populous Telegram regions.
@@ -49,7 +50,7 @@ def _screen(current: str) -> str:
 
 
 async def settings(message: Message, command: CommandObject, app: App) -> None:
-    user_id = message.from_user.id
+    user_id = sender_id(message)
     store = UserSettings(app.database)
     typed = (command.args or "").strip()
     if typed:
@@ -80,8 +81,7 @@ async def pick_zone(query: CallbackQuery, app: App, button: ButtonSession, choic
         return
     zone = COMMON_ZONES[int(choice)]
     await UserSettings(app.database).set_time_zone(button.owner, zone)
-    if query.message is not None:
-        await query.message.edit_text(f"Time zone set to {zone}: your next archives use it.")
+    await pressed_message(query).edit_text(f"Time zone set to {zone}: your next archives use it.")
     await query.answer()
 
 

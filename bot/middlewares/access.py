@@ -21,6 +21,15 @@ REFUSAL = (
 )
 
 
+def sender_id(message: Message) -> int:
+    """The id of who sent ``message``, in a handler. Telegram leaves ``from`` out only for messages sent
+    on behalf of a chat (channel posts, anonymous admins; core.telegram.org/bots/api#message), and
+    this middleware drops every event without a person before any handler runs."""
+    if message.from_user is None:
+        raise LookupError("a message without a sender got past the access check")
+    return message.from_user.id
+
+
 class AccessMiddleware(BaseMiddleware):
     def __init__(self, users: UserStore, admin_ids: list[int]) -> None:
         self.users = users
