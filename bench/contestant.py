@@ -112,7 +112,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     reading.append((progress.elapsed, progress.done, progress.total, progress.eta))
 
             with tempfile.TemporaryDirectory() as out:
-                options = ExportOptions(formats=("json", "html"), topics=tuple(topics) if topics else None)
+                # No files: the other contestants download none, and the bench compares reading.
+                options = ExportOptions(
+                    formats=("json", "html"), topics=tuple(topics) if topics else None, media=()
+                )
                 result = await export_chat(client, target, options, Path(out), on_progress=on_progress)
             report = result.report
             messages = report.messages
