@@ -23,10 +23,9 @@ from exporter.options import DEFAULT_FORMATS, FORMATS, ExportOptions
 from exporter.streams import list_topics
 from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_target
 
-from ..callbacks import ButtonPress, ButtonSession, pressed_message
+from ..callbacks import ButtonPress, ButtonSession
 from ..context import App
-from ..middlewares.access import sender_id
-from . import picker
+from . import media_row, picker
 from .policy import NOT_SHARED, may_export, peer_id_of
 
 TOPICS_SHOWN = 24
@@ -71,7 +70,9 @@ async def export_in_group(message: Message, app: App) -> None:
             "Add that account to the group, then send /export again."
         )
         return
-    await _submit(app, sender_id(message), message.chat.id, thread_id, target, _default_choice(app), message)
+    await _submit(
+        app, message.from_user.id, message.chat.id, thread_id, target, _default_choice(app), message
+    )
 
 
 def _default_choice(app: App) -> dict[str, Any]:
@@ -80,7 +81,7 @@ def _default_choice(app: App) -> dict[str, Any]:
 
 
 async def _show_picker(message: Message, app: App) -> None:
-    if app.is_admin(sender_id(message)):
+    if app.is_admin(message.from_user.id):
         chats = await picker.recent_chats(app)
         empty = "The exporting account has no chats yet. Send /export @name or a t.me link."
     else:
@@ -96,16 +97,16 @@ async def _offer(
     message: Message, app: App, target_text: str, *, edit: bool = False, owner: int | None = None
 ) -> None:
     """The options screen for one chat: defaults set, one tap to export."""
-    owner = owner or sender_id(message)
     try:
         target = await resolve_target(app.client, parse_target(target_text))
     except TargetError as exc:
         await (message.edit_text(str(exc)) if edit else message.answer(str(exc)))
         return
-    if not await may_export(app, owner, target):
+    if not await may_export(app, owner or message.from_user.id, target):
         await (message.edit_text(NOT_SHARED) if edit else message.answer(NOT_SHARED))
         return
     choice = _default_choice(app)
+    choice.update(await media_row.remembered(app, owner or message.from_user.id))
     topics: list[tuple[int, str]] = []
     if target.is_forum:
         found, _, _ = await list_topics(app.client, target.input_peer)
@@ -113,7 +114,7 @@ async def _offer(
         if target.topic_id is not None:
             choice["topics"] = [target.topic_id]
     token = app.buttons.open(
-        owner, "options", target=target_text, title=target.chat.name or "chat",
+        owner or message.from_user.id, "options", target=target_text, title=target.chat.name or "chat",
         chat_kind=target.chat.type, topics=topics, choice=choice,
     )  # fmt: skip
     text, markup = _options_screen(app, token, app.buttons.get(token))
@@ -137,6 +138,7 @@ def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, 
     lines.append(
         f"Takeout: {'on (Telegram may ask you to confirm in another app)' if choice['takeout'] else 'off'}"
     )
+    lines.append(media_row.summary(choice))
     rows = [[_button(app, token, "▶ Export", "go")]]
     rows.append(
         [_button(app, token, f"{'✅' if f in formats else '▫️'} {f.upper()}", f"f{f}") for f in FORMATS]
@@ -145,6 +147,7 @@ def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, 
     if data["topics"]:
         rows.append([_button(app, token, "Choose topics…", "topics")])
     rows.append([_button(app, token, f"Takeout: {'on' if choice['takeout'] else 'off'} ↻", "takeout")])
+    rows += media_row.rows(choice, lambda text, value: _button(app, token, text, value))
     rows.append([_button(app, token, "Cancel", "close")])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -171,7 +174,7 @@ def _topics_screen(app: App, token: str, session: ButtonSession) -> tuple[str, I
 async def on_picker(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
     target = await picker.chosen(query, app, button, choice, token)
     if target is not None:
-        await _offer(pressed_message(query), app, target, edit=True, owner=query.from_user.id)
+        await _offer(query.message, app, target, edit=True, owner=query.from_user.id)
     await query.answer()
 
 
@@ -182,7 +185,7 @@ async def on_options(query: CallbackQuery, app: App, button: ButtonSession, choi
 async def _on_options(
     query: CallbackQuery, app: App, token: str, session: ButtonSession, choice: str
 ) -> None:
-    data, message = session.data, pressed_message(query)
+    data, message = session.data, query.message
     picked = data["choice"]
     screen = _options_screen
     if choice == "close":
@@ -208,6 +211,8 @@ async def _on_options(
         picked["range"] = RANGES[(RANGES.index(picked["range"]) + 1) % len(RANGES)]
     elif choice == "takeout":
         picked["takeout"] = not picked["takeout"]
+    elif await media_row.tap(app, session.owner, picked, choice):
+        pass  # the screen is drawn again below
     elif choice in ("topics", "tall") or (choice.startswith("t") and choice[1:].isdecimal()):
         screen = _topics_screen
         ids = [topic_id for topic_id, _ in data["topics"]]
@@ -234,7 +239,12 @@ def _options_for(picked: dict[str, Any]) -> tuple[JobKind, ExportOptions]:
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7 if picked["range"] == "7d" else 30)
     topics = tuple(picked["topics"]) if picked["topics"] is not None else None
     options = ExportOptions(
-        formats=tuple(picked["formats"]), since=since, topics=topics, takeout=picked["takeout"]
+        formats=tuple(picked["formats"]),
+        since=since,
+        topics=topics,
+        takeout=picked["takeout"],
+        media=tuple(picked["media"]),
+        max_file_size=picked["max_file_size"],
     )
     return (JobKind.INCREMENTAL if picked["range"] == "new" else JobKind.FULL), options
 
@@ -250,6 +260,9 @@ async def _submit(
     *,
     edit: bool = False,
 ) -> None:
+    if "media" not in picked:
+        # Asked in a group, with no screen: the files the user last chose on one.
+        picked = {**picked, **await media_row.remembered(app, user_id)}
     kind, options = _options_for(picked)
     # Dates in the user's zone (/settings), fixed when the job is queued.
     options = replace(options, time_zone=await UserSettings(app.database).time_zone(user_id))
@@ -271,12 +284,8 @@ async def _submit(
     text = f"Export of {title} queued" + (
         f" (place {position} in the queue)." if position and position > 1 else "."
     )
-    if edit:
-        await message.edit_text(text)
-        status_id = message.message_id
-    else:
-        status_id = (await message.reply(text)).message_id
-    await app.queue.set_status_message(job.id, status_id)
+    status = await (message.edit_text(text) if edit else message.reply(text))
+    await app.queue.set_status_message(job.id, status.message_id)
     if app.pool is not None:
         app.pool.wake()
 

@@ -1,4 +1,5 @@
-"""/settings: the time zone a user's archives date their messages in.
+"""/settings: the time zone a user's archives date their messages in (and, for reference, the files
+they download, which the export screen's media rows change: bot.handlers.media_row).
 
 Telegram Desktop writes dates in the exporting computer's local time
 (export_output_json.cpp, SerializeDate); the bot's computer is not the user's,
@@ -18,6 +19,7 @@ from exporter.render.local_time import UnknownTimeZone, zone_info
 from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..middlewares.access import sender_id
+from . import media_row
 from .private import IN_A_GROUP, only_in_private
 
 # One button each, three to a row: UTC and the zones of the most populous Telegram regions.
@@ -41,11 +43,11 @@ COMMON_ZONES = (
 _PER_ROW = 3
 
 
-def _screen(current: str) -> str:
+def _screen(current: str, media: str) -> str:
     return (
         f"Time zone: {current}. Dates in your archives are written in it, as Telegram Desktop writes "
         "the computer's local time.\nPick one, or send /settings followed by a zone name such as "
-        "/settings America/Mexico_City."
+        f"/settings America/Mexico_City.\n{media} (the /export screen changes it)."
     )
 
 
@@ -71,7 +73,8 @@ async def settings(message: Message, command: CommandObject, app: App) -> None:
         for start in range(0, len(COMMON_ZONES), _PER_ROW)
     ]
     await message.answer(
-        _screen(await store.time_zone(user_id)), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows)
+        _screen(await store.time_zone(user_id), media_row.summary(await media_row.remembered(app, user_id))),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
     )
 
 
