@@ -23,8 +23,9 @@ from exporter.options import DEFAULT_FORMATS, FORMATS, ExportOptions
 from exporter.streams import list_topics
 from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_target
 
-from ..callbacks import ButtonPress, ButtonSession
+from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
+from ..middlewares.access import sender_id
 from . import media_row, picker
 from .policy import NOT_SHARED, may_export, peer_id_of
 
@@ -70,9 +71,7 @@ async def export_in_group(message: Message, app: App) -> None:
             "Add that account to the group, then send /export again."
         )
         return
-    await _submit(
-        app, message.from_user.id, message.chat.id, thread_id, target, _default_choice(app), message
-    )
+    await _submit(app, sender_id(message), message.chat.id, thread_id, target, _default_choice(app), message)
 
 
 def _default_choice(app: App) -> dict[str, Any]:
@@ -81,7 +80,7 @@ def _default_choice(app: App) -> dict[str, Any]:
 
 
 async def _show_picker(message: Message, app: App) -> None:
-    if app.is_admin(message.from_user.id):
+    if app.is_admin(sender_id(message)):
         chats = await picker.recent_chats(app)
         empty = "The exporting account has no chats yet. Send /export @name or a t.me link."
     else:
@@ -97,16 +96,17 @@ async def _offer(
     message: Message, app: App, target_text: str, *, edit: bool = False, owner: int | None = None
 ) -> None:
     """The options screen for one chat: defaults set, one tap to export."""
+    owner = owner or sender_id(message)
     try:
         target = await resolve_target(app.client, parse_target(target_text))
     except TargetError as exc:
         await (message.edit_text(str(exc)) if edit else message.answer(str(exc)))
         return
-    if not await may_export(app, owner or message.from_user.id, target):
+    if not await may_export(app, owner, target):
         await (message.edit_text(NOT_SHARED) if edit else message.answer(NOT_SHARED))
         return
     choice = _default_choice(app)
-    choice.update(await media_row.remembered(app, owner or message.from_user.id))
+    choice.update(await media_row.remembered(app, owner))
     topics: list[tuple[int, str]] = []
     if target.is_forum:
         found, _, _ = await list_topics(app.client, target.input_peer)
@@ -114,7 +114,7 @@ async def _offer(
         if target.topic_id is not None:
             choice["topics"] = [target.topic_id]
     token = app.buttons.open(
-        owner or message.from_user.id, "options", target=target_text, title=target.chat.name or "chat",
+        owner, "options", target=target_text, title=target.chat.name or "chat",
         chat_kind=target.chat.type, topics=topics, choice=choice,
     )  # fmt: skip
     text, markup = _options_screen(app, token, app.buttons.get(token))
@@ -174,7 +174,7 @@ def _topics_screen(app: App, token: str, session: ButtonSession) -> tuple[str, I
 async def on_picker(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
     target = await picker.chosen(query, app, button, choice, token)
     if target is not None:
-        await _offer(query.message, app, target, edit=True, owner=query.from_user.id)
+        await _offer(pressed_message(query), app, target, edit=True, owner=query.from_user.id)
     await query.answer()
 
 
@@ -185,7 +185,7 @@ async def on_options(query: CallbackQuery, app: App, button: ButtonSession, choi
 async def _on_options(
     query: CallbackQuery, app: App, token: str, session: ButtonSession, choice: str
 ) -> None:
-    data, message = session.data, query.message
+    data, message = session.data, pressed_message(query)
     picked = data["choice"]
     screen = _options_screen
     if choice == "close":
@@ -284,8 +284,12 @@ async def _submit(
     text = f"Export of {title} queued" + (
         f" (place {position} in the queue)." if position and position > 1 else "."
     )
-    status = await (message.edit_text(text) if edit else message.reply(text))
-    await app.queue.set_status_message(job.id, status.message_id)
+    if edit:
+        await message.edit_text(text)
+        status_id = message.message_id
+    else:
+        status_id = (await message.reply(text)).message_id
+    await app.queue.set_status_message(job.id, status_id)
     if app.pool is not None:
         app.pool.wake()
 
