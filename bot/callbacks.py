@@ -95,5 +95,5 @@ def pressed_message(query: CallbackQuery) -> Message:
     token's 30 minutes (``TOKEN_TTL``); the errors router then answers in that chat."""
     message = query.message
     if not isinstance(message, Message):
-        raise LookupError(f"the message of a live button is gone: {message!r}")
+        raise TypeError(f"the message of a live button is gone: {message!r}")
     return message

@@ -62,9 +62,7 @@ def summary_text(result: ExportResult) -> str:
     topics = manifest.get("topics")
     if topics:
         lines.append(f"{len(topics)} topics, each kept as its own topic")
-    for note in (empty_range_note(manifest), snapshot_note(manifest)):
-        if note:
-            lines.append(note)
+    lines += [note for note in (empty_range_note(manifest), snapshot_note(manifest)) if note]
     if not result.complete:
         lines.append("")
         lines.append(f"Why it is incomplete: {result.reason}")

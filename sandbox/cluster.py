@@ -85,8 +85,9 @@ class Cluster:
     async def start(self) -> Cluster:
         started: list[DataCentre] = []
         try:
+            # One at a time, so that ``started`` holds the ones to stop if the next fails.
             for dc in self.dcs.values():
-                started.append(await dc.start())
+                started.append(await dc.start())  # noqa: PERF401
         except BaseException:
             for dc in started:
                 await dc.stop()

@@ -351,13 +351,14 @@ class NetworkModel:
 
 def _list(value: object) -> list[object]:
     if not isinstance(value, list):
-        raise ValueError(f"expected a list, got {value!r}")
+        # apply() promises ValueError for anything wrong in a control file.
+        raise ValueError(f"expected a list, got {value!r}")  # noqa: TRY004
     return value
 
 
 def _dict(value: object) -> dict[str, int | str]:
     if not isinstance(value, dict):
-        raise ValueError(f"expected an object, got {value!r}")
+        raise ValueError(f"expected an object, got {value!r}")  # noqa: TRY004
     return value
 
 

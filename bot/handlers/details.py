@@ -3,6 +3,8 @@ summary and the timing breakdown, both kept in the job's delivery record."""
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
@@ -33,11 +35,9 @@ async def toggle(query: CallbackQuery, app: App, button: ButtonSession, choice: 
         await query.answer("Those details are gone: /history lists the export.", show_alert=True)
         return
     back = SUMMARY if choice == DETAILS else DETAILS
-    try:
+    # Pressed twice before the first edit showed: the text is already there.
+    with contextlib.suppress(TelegramBadRequest):
         await pressed_message(query).edit_text(record[choice], reply_markup=toggle_markup(app, token, back))
-    except TelegramBadRequest:
-        # Pressed twice before the first edit showed: the text is already there.
-        pass
     await query.answer()
 
 

@@ -190,7 +190,7 @@ class JobRunner:
     async def _finish(self, job: Job, parts: list[JobPart]) -> JobResult:
         app, record = self.app, job.delivery or {}
         if record["complete"]:
-            last_ids = {topic: max_id for topic, max_id in record["last_ids"]}
+            last_ids = dict(record["last_ids"])
             await app.exports.delivered(job, record["chat_id"], last_ids)
             await _drop_work_dir(job)
         if not app.settings.keep_archives:

@@ -14,6 +14,7 @@ machine's zone has no IANA name).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -60,10 +61,8 @@ def machine_zone() -> str:
     if localtime.is_symlink():
         target = str(localtime.resolve())
         candidates.append(target.partition("zoneinfo/")[2])
-    try:
+    with contextlib.suppress(OSError):
         candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
-    except OSError:
-        pass
     for name in candidates:
         if name:
             try:

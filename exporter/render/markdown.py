@@ -74,8 +74,8 @@ _LINE_START = re.compile(r"^([ \t]*)(?:([-+])|(\d+)(?=[.)]))", re.MULTILINE)
 _INDENT = re.compile(r"^(?: {4,}| *\t[ \t]*)", re.MULTILINE)
 # A wiki link's label cannot hold link syntax, and Markdown readers without
 # wiki links show it raw, so markup characters go too.
-_WIKI_LABEL_UNSAFE = str.maketrans({ch: " " for ch in "[]|#^<>`*_~=$%&\\\n\r"})
-_WIKI_STEM_UNSAFE = str.maketrans({ch: "_" for ch in "[]|#^"})
+_WIKI_LABEL_UNSAFE = str.maketrans(dict.fromkeys("[]|#^<>`*_~=$%&\\\n\r", " "))
+_WIKI_STEM_UNSAFE = str.maketrans(dict.fromkeys("[]|#^", "_"))
 _LANGUAGE = re.compile(r"[^\w+#.-]")
 # Files readers show as pictures: photos (always JPEG) and stickers of these types.
 _PICTURES = frozenset({"image/webp", "image/png", "image/jpeg"})

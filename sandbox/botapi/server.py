@@ -19,6 +19,7 @@ call, message (with its edit history) and file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -345,10 +346,8 @@ class BotAPIServer:
                 log_lines = "\n".join(f"  {c.method} -> {c.status}" for c in self.calls)
                 raise TimeoutError(f"condition not met within {timeout} s; calls so far:\n{log_lines}")
             changed = self._changed
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), remaining)
-            except TimeoutError:
-                pass
 
     async def wait_for_call(
         self,

@@ -25,6 +25,7 @@ opaque and per bot); nothing depends on the value.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,10 +153,8 @@ class UpdateQueue:
         if now >= self._next_conflict_at:
             self._next_conflict_at = now + self.conflict_delay
         else:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), self.conflict_delay)
-            except TimeoutError:
-                pass
         raise BotApiError(409, description)
 
     def _confirm(self, offset: int) -> None:

@@ -17,6 +17,7 @@ stamped when it was read, as before.  The exporter has its own copy of the readi
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import socket
 import struct
@@ -69,10 +70,9 @@ class StampingListener(socket.socket):
         fd, address = self._accept()  # type: ignore[attr-defined]
         connection = StampedSocket(self.family, self.type, self.proto, fileno=fd)
         self.accepted[fd] = connection
-        try:
+        # Without stamps take_arrival falls back to the read time.
+        with contextlib.suppress(OSError):
             connection.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
-        except OSError:
-            pass  # no stamps: take_arrival falls back to the read time
         # As socket.socket.accept: blocking unless the listener has a timeout (asyncio sets its own).
         if socket.getdefaulttimeout() is None and self.gettimeout():
             connection.setblocking(True)

@@ -188,9 +188,11 @@ def message_files(world: World, chat: Chat, msg_id: int, *, thumbnails: bool = T
         if isinstance(e, T.MessageEntityCustomEmoji)
     ]
     reactions = getattr(message, "reactions", None)
-    for count in reactions.results if reactions is not None else ():
-        if isinstance(count.reaction, T.ReactionCustomEmoji):
-            emoji.append(count.reaction.document_id)
+    emoji += [
+        count.reaction.document_id
+        for count in (reactions.results if reactions is not None else ())
+        if isinstance(count.reaction, T.ReactionCustomEmoji)
+    ]
     parts += [(document_id, "", "") for document_id in dict.fromkeys(emoji)]
     faults = world.file_faults
     for file_id, thumb, name in parts:

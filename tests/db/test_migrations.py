@@ -239,9 +239,8 @@ async def test_a_locked_database_is_reported_and_untouched(
     db = await open_database(db_path)
     await db.close()
     before = fingerprint(db_path.parent)
-    with hold(db_path):
-        with pytest.raises(DatabaseLocked) as refused:
-            await open_database(db_path, busy_timeout=0.2)
+    with hold(db_path), pytest.raises(DatabaseLocked) as refused:
+        await open_database(db_path, busy_timeout=0.2)
     assert "another copy of the bot" in str(refused.value)
     assert fingerprint(db_path.parent) == before
     async with await open_database(db_path) as db:

@@ -111,9 +111,11 @@ def member_problems(name: str) -> list[str]:
     problems = []
     if path.is_absolute() or ".." in path.parts or "\\" in name or ":" in name or "\x00" in name:
         problems.append(f"{name!r} leaves the archive")
-    for part in path.parts:
-        if not any(unicodedata.category(ch)[0] in "LNPS" for ch in part.rsplit(".", 1)[0]):
-            problems.append(f"{name!r} has a component with nothing visible in it")
+    problems += [
+        f"{name!r} has a component with nothing visible in it"
+        for part in path.parts
+        if not any(unicodedata.category(ch)[0] in "LNPS" for ch in part.rsplit(".", 1)[0])
+    ]
     return problems
 
 

@@ -81,9 +81,7 @@ async def test_a_backup_tool_runs_to_the_end_and_agrees_with_the_world(
 ) -> None:
     truth = {c["peer_id"]: c for c in describe(world)["chats"] if c["exportable"]}
     listed = seen["messages"]
-    assert {peer: n for peer, n in listed.items()} == {
-        peer: c["message_count"] for peer, c in truth.items() if peer in listed
-    }
+    assert dict(listed) == {peer: c["message_count"] for peer, c in truth.items() if peer in listed}
     private = [c for c in world.chats.values() if c.kind in ("private", "saved")]
     assert all(seen["outgoing"][c.peer_id] > 0 for c in private if len(c.slots) > 20)
     me = world.me.id

@@ -14,12 +14,12 @@ from sandbox.world import World
 
 
 async def media_messages(client: TelegramClient, world: World) -> list:
-    found = []
-    for username in ("daily_digest_sandbox", "py_meetup_sandbox", "project_forum_sandbox"):
-        async for message in client.iter_messages(username, limit=None, wait_time=0):
-            if isinstance(message.media, T.MessageMediaDocument | T.MessageMediaPhoto):
-                found.append(message)
-    return found
+    return [
+        message
+        for username in ("daily_digest_sandbox", "py_meetup_sandbox", "project_forum_sandbox")
+        async for message in client.iter_messages(username, limit=None, wait_time=0)
+        if isinstance(message.media, T.MessageMediaDocument | T.MessageMediaPhoto)
+    ]
 
 
 def expected_bytes(world: World, message: object) -> bytes:
