@@ -44,6 +44,11 @@ async def test_a_topic_with_nothing_newer_is_counted_in_one_request() -> None:
     assert topic.skips == [0]
 
 
+async def test_a_topic_with_nothing_before_the_snapshot_counts_none() -> None:
+    assert await topic_count_below(Topic([]), PEER, 7, high=1_000) == (0, 0)
+    assert await topic_count_below(Topic(range(500, 520)), PEER, 7, high=400) == (0, 20)
+
+
 async def test_newer_messages_within_the_first_page_are_left_out() -> None:
     topic = Topic(range(1, 251))
     assert await topic_count_below(topic, PEER, 7, high=231) == (230, 20)
