@@ -52,6 +52,22 @@ class FloodStats:
 
 
 @dataclass
+class MediaStats:
+    """The media stage's files: those written into the archive (``files``, ``bytes``), the bytes
+    fetched from Telegram in this run over the ``seconds`` the downloads took, the bytes an earlier
+    run had fetched (``resumed``), and the chosen files Telegram would not give (``unavailable``,
+    of which ``stalled`` made no progress)."""
+
+    files: int = 0
+    bytes: int = 0
+    fetched: int = 0
+    resumed: int = 0
+    seconds: float = 0.0
+    unavailable: int = 0
+    stalled: int = 0
+
+
+@dataclass
 class TimingReport:
     """What an export cost, phase by phase; the bot, /stats and the manifest read this."""
 
@@ -67,6 +83,7 @@ class TimingReport:
     # The wall time split: the seconds each phase had to itself (exporter/accounting.py), in the
     # order the data flows, then UNACCOUNTED; they add up to ``wall``. Empty in reports older than it.
     accounted: dict[str, float] = field(default_factory=dict)
+    media: MediaStats = field(default_factory=MediaStats)
 
     @property
     def fetched(self) -> int:

@@ -22,7 +22,7 @@ import asyncio
 import shutil
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +148,7 @@ async def _export_locked(
         files,
         complete,
         reason,
-        clock.report(run.done, run.already_saved),
+        replace(clock.report(run.done, run.already_saved), media=media.stats()),
         overview,
         media,
     )
@@ -168,7 +168,13 @@ async def _export_locked(
         shutil.rmtree(work_dir, ignore_errors=True)
     run.emit("done")
     return ExportResult(
-        target.chat, parts, manifest, clock.report(run.done, run.already_saved), complete, reason, last_ids
+        target.chat,
+        parts,
+        manifest,
+        replace(clock.report(run.done, run.already_saved), media=media.stats()),
+        complete,
+        reason,
+        last_ids,
     )
 
 

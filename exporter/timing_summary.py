@@ -12,6 +12,7 @@ from __future__ import annotations
 from db.timing_report import DELIVERY, UNACCOUNTED, TimingReport
 
 from .accounting import FLOOD_WAIT, TELEGRAM
+from .media.progress import human_bytes
 from .timing import PACING
 
 # What each part of the wall time is, said for people; a phase not named here is shown by its name.
@@ -76,6 +77,19 @@ def headline(report: TimingReport) -> list[str]:
     why = reason(report)
     if why:
         lines.append(why)
+    media = report.media
+    if media.files or media.unavailable:
+        speed = media.fetched / media.seconds if media.seconds > 0 else 0.0
+        line = (
+            f"media: {human_bytes(media.fetched)} in {duration_words(media.seconds)}, {human_bytes(speed)}/s"
+        )
+        if media.resumed:
+            line += f" ({human_bytes(media.resumed)} more fetched by an earlier run)"
+        line += f"; {media.files:,} files in the archive"
+        if media.unavailable:
+            # Desktop's sentence stands in the archive where each belongs; the manifest names them.
+            line += f", {media.unavailable:,} file{'s' if media.unavailable != 1 else ''} unavailable"
+        lines.append(line)
     if report.already_saved:
         # This run's speed counts only what this run read; say where the rest came from.
         lines.append(

@@ -39,6 +39,7 @@ from telethon.tl import types as T
 
 from db.media_store import DOWNLOADED, PENDING, STALLED, UNAVAILABLE, EmojiDocument, FileRow, MediaStore, Ref
 from db.private import make_private_dir, private_opener
+from db.timing_report import MediaStats
 
 from ..errors import explain
 from ..migrated import MIGRATED_ID_SHIFT
@@ -78,6 +79,20 @@ class MediaResult:
     progress: MediaProgress | None = None
     # Why the stage stopped before every file had its outcome (the export is then incomplete).
     reason: str | None = None
+
+    def stats(self) -> MediaStats:
+        """For the timing report: "media: 1.2 GB in 3 min, 6.8 MB/s", and the files unavailable."""
+        progress = self.progress or MediaProgress()
+        stalled = sum(1 for m in self.missing if m["status"] == "stalled")
+        return MediaStats(
+            files=len(self.written),
+            bytes=sum(f["size"] for f in self.written.values()),
+            fetched=progress.bytes_fetched,
+            resumed=progress.bytes_resumed,
+            seconds=progress.seconds,
+            unavailable=len(self.missing),
+            stalled=stalled,
+        )
 
 
 async def media_stage(

@@ -24,6 +24,7 @@ from exporter.media.selection import EMOJI_UNAVAILABLE, FILE_TOO_LARGE
 from exporter.options import MEDIA_TYPES, ExportOptions
 from exporter.records import FILE_NOT_INCLUDED, FILE_UNAVAILABLE
 from exporter.targets import parse_target, resolve_target
+from exporter.timing_summary import headline
 from sandbox.cluster import Cluster
 from sandbox.world import FileTruth, World, build_scenario, expected_messages, message_files
 
@@ -295,3 +296,6 @@ async def test_refused_stalled_and_expiring_files_end_in_a_delivered_archive(
     # Files whose references expired were renewed, files on DC 4 fetched there (FILE_MIGRATE).
     assert expired > 10 and other_dc > 10
     assert result.report.accounted.get("media", 0) > 0
+    # The summary counts them.
+    assert result.report.media.unavailable == len(missing)
+    assert f"{len(missing)} files unavailable" in " ".join(headline(result.report))
