@@ -67,7 +67,7 @@ from exporter.render.common import (
     snippet,
     topic_marks,
 )
-from exporter.render.html_media import SERVICE_PHOTO, media_block
+from exporter.render.html_media import SERVICE_PHOTO, Href, custom_emoji, media_block
 from exporter.render.html_style import STYLESHEET
 from exporter.render.model import PAGE_SIZE, ChatInfo, Locate, TopicInfo, write_records
 from exporter.render.sections import Sections
@@ -126,12 +126,12 @@ _SIMPLE_TAGS = {
     "cashtag": ('<span class="hashtag">', "</span>"),
     "bot_command": ('<span class="command">', "</span>"),
     "phone": ('<span class="phone">', "</span>"),
-    "custom_emoji": ('<span class="custom_emoji">', "</span>"),
 }
 
 
-def format_text(text: str | list[Any]) -> str:
-    """HTML of a record's ``text`` (a string, or strings and entity objects)."""
+def format_text(text: str | list[Any], files: Href | None = None) -> str:
+    """HTML of a record's ``text`` (a string, or strings and entity objects); ``files`` links the
+    custom emoji the media stage saved (their ``document_id`` then holds the file's path)."""
     if isinstance(text, str):
         return escape(text)
     out: list[str] = []
@@ -153,6 +153,8 @@ def format_text(text: str | list[Any]) -> str:
             out.append(f"<blockquote{css}>{body}</blockquote>")
         elif kind in ("text_link", "link", "email", "mention", "mention_name"):
             out.append(_link(kind, part, body))
+        elif kind == "custom_emoji":
+            out.append(custom_emoji(part.get("document_id"), body, files))
         else:
             out.append(body)
     return "".join(out)
@@ -410,7 +412,7 @@ class HtmlWriter(Sections):
         elif type(text) is str:
             body = f'<div class="text">{escape(text)}</div>'
         else:
-            body = f'<div class="text">{format_text(text)}</div>'
+            body = f'<div class="text">{format_text(text, self._file_href)}</div>'
         if rec.keys() <= _PLAIN_KEYS:
             return f"{head}</div>{body}</div>\n"
 
@@ -493,6 +495,11 @@ class HtmlWriter(Sections):
         for reaction in reactions:
             who = ", ".join(display_name(r.get("from")) for r in reaction.get("recent", ()))
             title = f' title="{escape(who)}"' if who else ""
-            out.append(f'<span class="reaction"{title}>{escape(reaction_label(reaction))}</span>')
+            label = escape(reaction_label(reaction))
+            if reaction.get("type") == "custom_emoji":
+                # The emoji's own picture (or a link to its animation) instead of a stand-in mark.
+                symbol, count = label.split(" ", 1)
+                label = f"{custom_emoji(reaction.get('document_id'), symbol, self._file_href)} {count}"
+            out.append(f'<span class="reaction"{title}>{label}</span>')
         out.append("</div>")
         return "".join(out)

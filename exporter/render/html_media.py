@@ -31,6 +31,8 @@ _PHOTO_BOX = 480
 _STICKER_BOX = 192
 _ROUND = 240
 SERVICE_PHOTO = 60
+# Custom emoji sit in the text like emoji: a line's height.
+_EMOJI = 20
 # Sticker files a browser shows as a picture; animated .tgs (Lottie) ones are offered as files.
 _INLINE_IMAGES = frozenset({"image/webp", "image/png", "image/jpeg"})
 
@@ -110,3 +112,19 @@ def _missing(rec: Record, href: Href) -> str:
         out.append(f'<img class="photo" src="{thumb}"{_box(rec, _PHOTO_BOX)} loading="lazy" alt="">')
     out.append(f'<div class="missing details">{escape(reason)}</div>')
     return "".join(out)
+
+
+def custom_emoji(document: Any, text: str, href: Href | None) -> str:
+    """A custom emoji in a text or a reaction: its picture when the media stage saved a static one
+    (WebP), a link to its file when it is an animation browsers cannot play (.tgs), as Telegram
+    Desktop's export links it; else the emoji it stands for. ``text`` is already escaped."""
+    # Saved, ``document_id`` holds the file's path (in a folder); otherwise Telegram's number.
+    src = href(document) if href is not None and isinstance(document, str) and "/" in document else None
+    if src is None:
+        return f'<span class="custom_emoji">{text}</span>'
+    if document.lower().endswith((".webp", ".png")):
+        return (
+            f'<img class="custom_emoji" src="{src}" width="{_EMOJI}" height="{_EMOJI}" '
+            f'loading="lazy" alt="{text}">'
+        )
+    return f'<a class="custom_emoji" href="{src}">{text}</a>'

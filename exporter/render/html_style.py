@@ -59,6 +59,7 @@ blockquote.collapsed { max-height: 4.5em; overflow: hidden; }
 .spoiler { background: #9aa3ab; color: transparent; border-radius: 3px; }
 .spoiler:hover, .spoiler:focus { background: none; color: inherit; }
 .hashtag, .command, .link, .phone { color: #168acd; }
+img.custom_emoji { display: inline-block; vertical-align: -4px; margin: 0 1px; }
 .reactions { margin-top: 6px; }
 .reaction { display: inline-block; background: #e8f1f8; border-radius: 12px; padding: 1px 8px;
             margin: 2px 4px 0 0; font-size: 13px; }

@@ -300,3 +300,38 @@ def test_markdown_topic_files_link_two_folders_up(tmp_path: Path) -> None:
     (target,) = markdown_targets(path.read_text(encoding="utf-8"))
     assert target == f"../../{PHOTO}"
     resolves(path, target, tmp_path)
+
+
+def test_custom_emoji_show_their_saved_picture_or_link_their_animation(tmp_path: Path) -> None:
+    """document_id holds the saved file's path (as Desktop writes it), or Telegram's number if not saved."""
+    static, animated = "stickers/sticker (3).webp", "stickers/AnimatedSticker.tgs"
+    text = [
+        {"type": "custom_emoji", "text": "😎", "document_id": static},
+        " and ",
+        {"type": "custom_emoji", "text": "🔥", "document_id": animated},
+        {"type": "custom_emoji", "text": "🐍", "document_id": "5368324170671202300"},
+    ]
+    reactions = [
+        {"type": "custom_emoji", "count": 8, "document_id": static},
+        {"type": "custom_emoji", "count": 2, "document_id": "5368324170671202301"},
+    ]
+    records = [history.message(1, "", reactions=reactions) | {"text": text}]
+    (tmp_path / "stickers").mkdir()
+    for name in (static, animated):
+        (tmp_path / name).write_bytes(b"x")
+    chat = ChatInfo(id=1, name="Chat", type="private_supergroup")
+    render_html(tmp_path, chat, None, iter(records), history.locator(records))
+    page = tmp_path / "messages.html"
+    html = Elements(page.read_text(encoding="utf-8"))
+    pictures = html.of(1, "img")
+    # In the text with the emoji it stands for; in a reaction, which has none, with the stand-in mark.
+    picture = "stickers/sticker%20%283%29.webp"
+    assert [(i["src"], i["alt"], i["width"]) for i in pictures] == [
+        (picture, "😎", "20"),
+        (picture, "◆", "20"),
+    ]
+    (link,) = html.of(1, "a")
+    assert link["href"] == "stickers/AnimatedSticker.tgs"
+    for element in [*pictures, link]:
+        resolves(page, element.get("src") or element["href"], tmp_path)  # type: ignore[arg-type]
+    assert " and 🔥🐍" in html.text[1] and "◆ 2" in html.text[1]
