@@ -13,11 +13,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
+from exporter.archive import CLOUD_UPLOAD_LIMIT, LOCAL_UPLOAD_LIMIT, part_size_for
 from exporter.options import DEFAULT_FORMATS
 from exporter.settings import TelegramSettings
-
-CLOUD_UPLOAD_LIMIT_MB = 50
-LOCAL_UPLOAD_LIMIT_MB = 2000
 
 
 def _ids(value: object) -> object:
@@ -32,7 +30,8 @@ class BotSettings(TelegramSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     data_dir: Path = Path("data")
-    # A local Bot API server (telegram-bot-api --local) lifts uploads from 50 MB to 2000 MB.
+    # A local Bot API server (telegram-bot-api --local) lifts uploads from 50 MB to 2000 MiB a file,
+    # and archive parts grow with it (README, "A local Bot API server").
     bot_api_url: str | None = None
     max_jobs: int = 2
     max_jobs_per_user: int = 1
@@ -60,14 +59,13 @@ class BotSettings(TelegramSettings):
         return value
 
     @property
-    def upload_limit_mb(self) -> int:
-        return LOCAL_UPLOAD_LIMIT_MB if self.bot_api_url else CLOUD_UPLOAD_LIMIT_MB
+    def upload_limit(self) -> int:
+        """Bytes one upload may have: the cloud Bot API's, or a local server's (exporter.archive)."""
+        return LOCAL_UPLOAD_LIMIT if self.bot_api_url else CLOUD_UPLOAD_LIMIT
 
     @property
     def part_size_bytes(self) -> int:
-        # "50 MB" may be decimal (https://core.telegram.org/bots/api#sending-files): one decimal MB
-        # below it leaves room for the multipart envelope.
-        return (self.upload_limit_mb - 1) * 1_000_000
+        return part_size_for(self.upload_limit)
 
     @property
     def database_path(self) -> Path:

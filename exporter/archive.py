@@ -1,9 +1,10 @@
 """The archive: one zip of everything rendered, the downloaded files and ``manifest.json``, cut into parts.
 
 Parts are plain byte slices of the zip (``NAME.zip.001``, ``.002``, …) so that
-each fits one Bot API upload (49,000,000 bytes by default) and the whole comes back with
-common tools: ``cat NAME.zip.0* > NAME.zip`` (``copy /b`` on Windows), or open
-``NAME.zip.001`` in 7-Zip.  A zip that fits in one part is sent as ``NAME.zip``.
+each fits one Bot API upload and the whole comes back with common tools: ``cat NAME.zip.0* >
+NAME.zip`` (``copy /b`` on Windows), or open ``NAME.zip.001`` in 7-Zip.  A zip that fits in one
+part is sent as ``NAME.zip``.  A file larger than a part (a 200 MB video) is cut like everything
+else: parts are slices of the zip's bytes, not of its members.
 """
 
 from __future__ import annotations
@@ -19,9 +20,26 @@ from pathlib import Path
 
 from db.private import make_private, make_private_dir, private_opener
 
-# The Bot API takes "up to 50 MB" (https://core.telegram.org/bots/api#sending-files), which may mean
-# 50,000,000 bytes for the whole request: a million bytes stay free for the multipart envelope.
-DEFAULT_PART_SIZE = 49_000_000
+# The Bot API's upload limits (https://core.telegram.org/bots/api#sending-files: "up to 50 MB", and
+# "up to 2000 MB" through a local server). Cloud: read as 50,000,000 bytes for the whole request (the
+# stricter reading; users report 50 MiB files refused). Local: telegram-bot-api's HTTP reader refuses
+# a file over 2000 MiB (tdnet/td/net/HttpReader.h: MAX_FILE_SIZE = 2000 << 20).
+CLOUD_UPLOAD_LIMIT = 50_000_000
+LOCAL_UPLOAD_LIMIT = 2000 << 20
+# The most a sendDocument request carries besides the part, as aiogram 3 builds its multipart form
+# (chat_id, message_thread_id, caption, "attach://" and the file, each with a boundary and headers):
+# measured 766 bytes with the longest ids, so 1 KiB, plus a caption of 1024 characters of 4 UTF-8
+# bytes each and a file name of 255 bytes (NAME_MAX; archive names are safe names, nothing escaped).
+# The longest request measured was 5,117 bytes over its part (tests/bot/test_big_archives.py).
+UPLOAD_ENVELOPE = 1024 + 4 * 1024 + 255
+
+
+def part_size_for(upload_limit: int) -> int:
+    """The largest part whose sendDocument request stays within ``upload_limit`` bytes."""
+    return upload_limit - UPLOAD_ENVELOPE
+
+
+DEFAULT_PART_SIZE = part_size_for(CLOUD_UPLOAD_LIMIT)
 MANIFEST = "manifest.json"
 _CHUNK = 1024 * 1024
 
