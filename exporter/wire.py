@@ -189,9 +189,9 @@ def log_of(send: Any) -> WireLog | None:
 
 def install(client: TelegramClient) -> WireLog:
     """Hook ``client`` (before it connects); returns its log."""
-    sender = getattr(client, "_sender", None)
-    state = getattr(sender, "_state", None)
-    base = getattr(client, "_connection", None)
+    sender: Any = getattr(client, "_sender", None)
+    state: Any = getattr(sender, "_state", None)
+    base: Any = getattr(client, "_connection", None)
     seams_present = (
         state is not None
         and hasattr(state, "encrypt_message_data")
@@ -214,7 +214,7 @@ def install(client: TelegramClient) -> WireLog:
     current: dict[str, Any] = {}
 
     def encrypting(data: bytes) -> bytes:
-        encrypted = encrypt(data)
+        encrypted: bytes = encrypt(data)
         log.packed(encrypted, data)
         return encrypted
 
@@ -225,7 +225,8 @@ def install(client: TelegramClient) -> WireLog:
         return message
 
     async def processing(message: Any) -> None:
-        if current.get("message") is not message:
+        decrypted_here = current.get("message") is message
+        if not decrypted_here:
             await process(message)
             return
         # The answered requests leave the pending table inside; the caller resumes only after we return.
@@ -316,12 +317,12 @@ class ArrivalClock:
             else:
                 self._chunks.append((self._fed, arrived, KERNEL))
 
-        reader.feed_data = feed_data  # type: ignore[method-assign]
+        reader.feed_data = feed_data  # type: ignore[method-assign, assignment]
 
     def last_byte_read(self) -> tuple[float, str]:
         """Arrival of the last byte taken from the stream (``_buffer``: asyncio's unread bytes), and
         which clock stamped it."""
-        consumed = self._fed - len(self._reader._buffer)
+        consumed = self._fed - len(self._reader._buffer)  # type: ignore[attr-defined]
         while len(self._chunks) > 1 and self._chunks[0][0] < consumed:
             self._chunks.popleft()
         if not self._chunks:
@@ -334,7 +335,7 @@ def _connection_class(base: type[Connection], log: WireLog) -> type[Connection]:
     # codec) keeps it, and Telethon's socket.
     own_socket = base._connect is Connection._connect
 
-    class WireConnection(base):  # type: ignore[valid-type, misc]
+    class WireConnection(base):  # type: ignore[misc]
         # Telethon's signature (the sender passes timeout=).
         async def _connect(self, timeout: float | None = None, ssl: Any = None) -> None:  # noqa: ASYNC109
             self._wire_socket: StampedSocket | None = None
@@ -361,7 +362,7 @@ def _connection_class(base: type[Connection], log: WireLog) -> type[Connection]:
             super()._send(data)
 
         async def _recv(self) -> bytes:
-            packet = await super()._recv()
+            packet: bytes = await super()._recv()
             log.read(packet, *self._wire_arrivals.last_byte_read())
             return packet
 

@@ -156,10 +156,10 @@ class Connection:
             self._fed += len(data)
             self._chunks.append((self._fed, sock.take_arrival() if sock is not None else time.perf_counter()))
 
-        reader.feed_data = feed_data  # type: ignore[method-assign]
+        reader.feed_data = feed_data  # type: ignore[method-assign, assignment]
 
     def last_byte_received(self) -> float:
-        consumed = self._fed - len(self.reader._buffer)
+        consumed = self._fed - len(self.reader._buffer)  # type: ignore[attr-defined]
         while len(self._chunks) > 1 and self._chunks[0][0] < consumed:
             self._chunks.popleft()
         return self._chunks[0][1] if self._chunks else time.perf_counter()
