@@ -113,3 +113,21 @@ async def test_a_media_choice_is_kept_beside_the_time_zone(tmp_path: Path) -> No
         assert await settings.time_zone(1) == "Europe/Berlin"
         await settings.set_media(2, MediaChoice((), MB))
         assert await settings.time_zone(2) == "UTC" and await settings.media(2) == MediaChoice((), MB)
+
+
+async def test_an_export_asked_for_in_a_group_downloads_what_the_user_last_chose(
+    product: Product, world: World
+) -> None:
+    group = world.by_username("media_small_sandbox")
+    app = product.running.app
+    await app.shared.share(group.peer_id, group.title, "public_supergroup", product.admin.id)
+    await UserSettings(app.database).set_media(product.member.id, MediaChoice(("photos", "voice"), 50 * MB))
+    chat = product.api.add_chat("supergroup", group.title, chat_id=group.peer_id, members=[product.member])
+    product.say(product.member, "/export", chat=chat.id)
+    messages = await product.archive(chat.id, timeout=120)
+    (job,) = await app.queue.list_for_user(product.member.id)
+    assert job.options["media"] == ["photos", "voice"] and job.options["max_file_size"] == 50 * MB
+    voice = [m for m in messages if m.get("media_type") == "voice_message"]
+    videos = [m for m in messages if m.get("media_type") == "video_file"]
+    assert voice and all(m["file"].startswith("voice_messages/") for m in voice)
+    assert videos and all(m["file"] == NOT_INCLUDED for m in videos)
