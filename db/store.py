@@ -265,7 +265,8 @@ class ExportStore:
         return await asyncio.to_thread(read)
 
     def count(self) -> int:
-        return self.connection.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        (count,) = self.connection.execute("SELECT COUNT(*) FROM messages").fetchone()
+        return int(count)
 
     def add_streams(self, streams: Sequence[StreamRow]) -> None:
         with self.connection:
@@ -317,16 +318,16 @@ class StoreReader:
     def ids(self) -> list[int]:
         return [msg_id for (msg_id,) in self._connection.execute("SELECT id FROM messages")]
 
-    def records(self) -> Iterator[dict]:
+    def records(self) -> Iterator[dict[str, Any]]:
         """Every record of the chat in ascending id order."""
         return self._records("SELECT record FROM messages ORDER BY id", ())
 
-    def topic_records(self, topic_id: int | None) -> Iterator[dict]:
+    def topic_records(self, topic_id: int | None) -> Iterator[dict[str, Any]]:
         """The records of one topic (None: messages outside forums) in ascending id order."""
         where, args = _topic_filter(topic_id)
         return self._records(f"SELECT record FROM messages WHERE {where} ORDER BY id", args)
 
-    def _records(self, query: str, args: tuple) -> Iterator[dict]:
+    def _records(self, query: str, args: tuple[int, ...]) -> Iterator[dict[str, Any]]:
         loads = orjson.loads
         for (record,) in self._connection.execute(query, args):
             yield loads(record)

@@ -341,7 +341,8 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         return 2
     target = await resolve_target(client, spec)
     async with AsyncExitStack() as stack:
-        checkpoints = me = None
+        checkpoints: CheckpointStore | None = None
+        me: int | None = None
         if args.incremental:
             database = await stack.enter_async_context(await open_database(args.data_dir / APP_DATABASE))
             checkpoints = CheckpointStore(database)
@@ -355,7 +356,7 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         result = await export_chat(
             client, target, options, args.out, on_progress=TerminalProgress(sys.stderr)
         )
-        if checkpoints is not None and result.complete and result.last_ids:
+        if checkpoints is not None and me is not None and result.complete and result.last_ids:
             await checkpoints.record_exported(me, target.chat.id, result.last_ids, None)
     print("\n".join(headline(result.report)))
     if args.verbose:

@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from db.private import make_private, make_private_dir, private_opener
 
@@ -68,7 +69,7 @@ def file_checksums(root: Path, files: Iterable[Path]) -> dict[str, str]:
 def write_zip(
     root: Path,
     files: Iterable[Path],
-    manifest: dict,
+    manifest: dict[str, Any],
     destination: Path,
     media: Sequence[tuple[Path, str]] = (),
 ) -> Path:
@@ -137,7 +138,7 @@ def split(archive: Path, part_size: int = DEFAULT_PART_SIZE) -> list[ArchivePart
 def package(
     root: Path,
     files: list[Path],
-    manifest: dict,
+    manifest: dict[str, Any],
     destination: Path,
     part_size: int,
     media: Sequence[tuple[Path, str]] = (),

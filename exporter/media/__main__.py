@@ -87,7 +87,7 @@ async def main(args: argparse.Namespace) -> int:
         )
 
         def done(spec: FileSpec, outcome: Outcome) -> None:
-            line = {"key": spec.key, "outcome": type(outcome).__name__}
+            line: dict[str, str | int] = {"key": spec.key, "outcome": type(outcome).__name__}
             if isinstance(outcome, Downloaded):
                 line |= {"path": str(outcome.path), "size": outcome.size, "sha256": outcome.sha256}
             else:

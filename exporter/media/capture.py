@@ -236,7 +236,7 @@ def file_refs(message: Any, record: dict[str, Any], topic_id: int | None, date: 
             refs.add(VCARD, CONTACT, size=len(vcard), content=vcard, mime="text/vcard")
     elif mtype is tl.MessageMediaPaidMedia:
         for n, extended in enumerate(media.extended_media or ()):
-            inner = getattr(extended, "media", None)
+            inner: Any = getattr(extended, "media", None)
             if type(inner) is tl.MessageMediaPhoto and inner.photo is not None:
                 refs.add(f"{PAID_PREFIX}{n}", "photos")
             elif type(inner) is tl.MessageMediaDocument and type(inner.document) is tl.Document:

@@ -202,7 +202,9 @@ async def _fetch_part(engine: MediaDownloader, state: FileState, index: int) -> 
         if not isinstance(result, T.upload.File):
             # We never set cdn_supported, so Telegram has no reason to send upload.fileCdnRedirect.
             raise Refused(f"unexpected answer {type(result).__name__}")
-        return result.bytes
+        # Telethon is untyped; upload.file's bytes are bytes.
+        data: bytes = result.bytes
+        return data
 
 
 async def _renew_reference(engine: MediaDownloader, state: FileState, generation: int, name: str) -> None:

@@ -11,6 +11,15 @@ from telethon.tl import types as T
 FileKind = Literal["photo", "document"]
 
 
+def file_kind(text: str) -> FileKind:
+    """A location kind read back from the work store, which keeps it as text (db/ knows no FileKind)."""
+    if text == "photo":
+        return "photo"
+    if text == "document":
+        return "document"
+    raise ValueError(f"not a file location kind: {text!r}")
+
+
 @dataclass(frozen=True)
 class FileLocation:
     """The fields of InputPhotoFileLocation / InputDocumentFileLocation, storable as they are."""
@@ -77,7 +86,9 @@ def _photo_size_bytes(size: object) -> int | None:
     """Bytes upload.getFile serves for a photo size; None for sizes that are not fetched (stripped,
     path and cached sizes travel inside the Photo object itself: core.telegram.org/api/files)."""
     if isinstance(size, T.PhotoSize):
-        return size.size
+        # Telethon is untyped; the TL schema makes the size an int.
+        nbytes: int = size.size
+        return nbytes
     if isinstance(size, T.PhotoSizeProgressive):
         # the sizes of the progressive prefixes; the whole file is the last, largest one
         return max(size.sizes) if size.sizes else None
@@ -102,8 +113,8 @@ def location_of(media: T.Photo | T.Document, thumb: str = "") -> tuple[FileLocat
             location = FileLocation("document", media.id, media.access_hash, media.file_reference)
             return location, media.dc_id, media.size
         for size in media.thumbs or ():
-            nbytes = _photo_size_bytes(size)
-            if nbytes is not None and size.type == thumb:
+            thumb_bytes = _photo_size_bytes(size)
+            if thumb_bytes is not None and size.type == thumb:
                 location = FileLocation("document", media.id, media.access_hash, media.file_reference, thumb)
-                return location, media.dc_id, nbytes
+                return location, media.dc_id, thumb_bytes
     return None

@@ -54,7 +54,7 @@ from .naming import Counters, numbered, thumbnail_path
 from .progress import MediaProgress
 from .selection import FILE_UNAVAILABLE, Selection, unavailable
 from .settings import MediaSettings
-from .spec import Downloaded, FileLocation, FileSpec, MessageRef, Outcome, Stalled
+from .spec import Downloaded, FileLocation, FileSpec, MessageRef, Outcome, Stalled, file_kind
 
 MEDIA_DIR = "media"
 # export_api_wrap.cpp: kMessagesSliceLimit (messages a slice), kMaxEmojiPerRequest.
@@ -322,11 +322,7 @@ async def _download(
                     media.finish(row.key, DOWNLOADED, sha256=sha)
                     continue
                 location = FileLocation(
-                    row.loc_kind,
-                    row.file_id,
-                    row.access_hash,
-                    row.file_reference,
-                    row.thumb_size,  # type: ignore[arg-type]
+                    file_kind(row.loc_kind), row.file_id, row.access_hash, row.file_reference, row.thumb_size
                 )
                 yield FileSpec(row.key, location, row.dc_id, row.size, dest, _message_ref(row, target))
 
