@@ -1,4 +1,5 @@
-"""Where incremental exports left off: per user, chat and forum topic, the highest message id delivered.
+"""Where incremental exports left off: per user, chat and forum topic, the highest message id delivered,
+and the files delivered (so the next incremental export does not download them again).
 
 Resuming an interrupted export uses the per-export store, not this table: a
 checkpoint moves only once an export was delivered.
@@ -37,4 +38,24 @@ class CheckpointStore:
                 "max_id = MAX(max_id, excluded.max_id), job_id = excluded.job_id, "
                 "exported_at = excluded.exported_at",
                 [(user_id, peer_id, topic, max_id, job_id, now) for topic, max_id in max_ids.items()],
+            )
+
+    async def exported_files(self, user_id: int, peer_id: int) -> dict[str, str]:
+        """File identity → its path in the archive that delivered it to this user."""
+        rows = await self._db.fetchall(
+            "SELECT file_key, path FROM exported_files WHERE user_id = ? AND peer_id = ?", (user_id, peer_id)
+        )
+        return {row["file_key"]: row["path"] for row in rows}
+
+    async def record_files(
+        self, user_id: int, peer_id: int, files: Mapping[str, str], job_id: int | None
+    ) -> None:
+        """Record the files a delivered archive held; a file already recorded keeps its first path,
+        where the earliest archive holds it."""
+        now = self._db.now()
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "INSERT OR IGNORE INTO exported_files (user_id, peer_id, file_key, path, job_id, exported_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(user_id, peer_id, key, path, job_id, now) for key, path in files.items()],
             )

@@ -241,6 +241,13 @@ class MediaStore:
         )
         return (FileRow(*row) for row in rows)
 
+    def earlier_references(self) -> int:
+        """References pointed at a file of an earlier archive."""
+        return self.connection.execute(
+            "SELECT COUNT(*) FROM media_refs r JOIN media_files f ON f.key = r.file WHERE f.status = ?",
+            (EARLIER,),
+        ).fetchone()[0]
+
     def references(self) -> dict[str, int]:
         """How many references got each value that is not a path (Desktop's sentences)."""
         rows = self.connection.execute(

@@ -343,21 +343,29 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
     async with AsyncExitStack() as stack:
         checkpoints: CheckpointStore | None = None
         me: int | None = None
+        earlier: dict[str, str] = {}
         if args.incremental:
             database = await stack.enter_async_context(await open_database(args.data_dir / APP_DATABASE))
             checkpoints = CheckpointStore(database)
             me = (await client.get_me()).id
             after = await checkpoints.last_exported(me, target.chat.id)
+            earlier = await checkpoints.exported_files(me, target.chat.id)
             options = replace(options, after=tuple(sorted(after.items(), key=lambda item: item[0] or 0)))
             if not after:
                 print("No earlier export of this chat: exporting all of it.", file=sys.stderr)
         if args.restart:
             discard(default_work_dir(args.out, target.chat, options))
         result = await export_chat(
-            client, target, options, args.out, on_progress=TerminalProgress(sys.stderr)
+            client,
+            target,
+            options,
+            args.out,
+            on_progress=TerminalProgress(sys.stderr),
+            earlier_files=earlier.items(),
         )
         if checkpoints is not None and me is not None and result.complete and result.last_ids:
             await checkpoints.record_exported(me, target.chat.id, result.last_ids, None)
+            await checkpoints.record_files(me, target.chat.id, result.files, None)
     print("\n".join(headline(result.report)))
     if args.verbose:
         print("\n".join(breakdown(result.report)))

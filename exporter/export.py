@@ -22,6 +22,7 @@ import asyncio
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,9 @@ class ExportResult:
     reason: str | None = None
     # Highest message id per topic (None outside forums): where the next incremental export starts.
     last_ids: dict[int | None, int] = field(default_factory=dict)
+    # Telegram's identity of each file in this archive → its path there: what the next incremental
+    # export need not download again (see export_chat's ``earlier_files``).
+    files: dict[str, str] = field(default_factory=dict)
 
 
 async def export_chat(
@@ -73,8 +77,13 @@ async def export_chat(
     work_dir: Path | None = None,
     on_progress: ProgressListener | None = None,
     keep_work_dir: bool = False,
+    earlier_files: Iterable[tuple[str, str]] = (),
 ) -> ExportResult:
     """Export one chat into ``out_dir``.
+
+    ``earlier_files``: for an incremental export, the files earlier archives of this chat hold
+    (``ExportResult.files`` of each): records point at their paths instead of downloading them again,
+    and new files take other names, so the archives can be unzipped into one folder.
 
     ``work_dir`` keeps the resumable store: pass the same folder again after an
     interruption to continue.  It is deleted once the archive is written, unless
@@ -87,7 +96,15 @@ async def export_chat(
     with workdir.locked(work_dir):
         try:
             return await _export_locked(
-                client, target, options, out_dir, work_dir, on_progress, resuming, keep_work_dir
+                client,
+                target,
+                options,
+                out_dir,
+                work_dir,
+                on_progress,
+                resuming,
+                keep_work_dir,
+                earlier_files,
             )
         except (OSError, sqlite3.Error) as exc:
             # What was fetched stays in the work folder: the next run continues from it.
@@ -109,6 +126,7 @@ async def _export_locked(
     on_progress: ProgressListener | None,
     resuming: bool,
     keep_work_dir: bool,
+    earlier_files: Iterable[tuple[str, str]],
 ) -> ExportResult:
     clock = PhaseClock()
     store_path = work_dir / STORE_FILE
@@ -122,7 +140,7 @@ async def _export_locked(
             name = workdir.export_name(target.chat)
             store.set_meta("name", name)
         reason = await fetch(client, run, target, options)
-        media = await media_stage(client, run, target, options, work_dir / MEDIA_DIR)
+        media = await media_stage(client, run, target, options, work_dir / MEDIA_DIR, earlier_files)
     except ExportError:
         store.close()
         if not resuming:
@@ -175,6 +193,7 @@ async def _export_locked(
         complete,
         reason,
         last_ids,
+        media.keys,
     )
 
 

@@ -96,4 +96,6 @@ def _media(media: MediaResult) -> dict[str, Any]:
         # Chosen, but not in this archive: Telegram refused them, they stalled, or the export stopped.
         "not_downloaded": media.missing,
         "sentences": media.sentences,
+        # Incremental exports: references to files an earlier archive holds (same paths there).
+        "in_earlier_archives": media.earlier,
     }

@@ -28,7 +28,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,17 @@ from telethon import TelegramClient, errors
 from telethon.tl import functions as F
 from telethon.tl import types as T
 
-from db.media_store import DOWNLOADED, PENDING, STALLED, UNAVAILABLE, EmojiDocument, FileRow, MediaStore, Ref
+from db.media_store import (
+    DOWNLOADED,
+    EARLIER,
+    PENDING,
+    STALLED,
+    UNAVAILABLE,
+    EmojiDocument,
+    FileRow,
+    MediaStore,
+    Ref,
+)
 from db.private import make_private_dir, private_opener
 from db.timing_report import MediaStats
 
@@ -61,6 +71,7 @@ MEDIA_DIR = "media"
 SLICE = 100
 EMOJI_PER_REQUEST = 100
 _PLAN_KEY = "media_plan"
+CONTENT_PREFIX = "content:"
 _UINT64 = (1 << 64) - 1
 
 
@@ -72,6 +83,10 @@ class MediaResult:
     files: list[tuple[Path, str]] = field(default_factory=list)
     # path -> {"size", "sha256"} of each file written.
     written: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Telegram's identity -> path of each file written (a vCard's identity is its path).
+    keys: dict[str, str] = field(default_factory=dict)
+    # References to files an earlier archive of an incremental export holds.
+    earlier: int = 0
     # Files chosen but not in the archive: path, first message, why.
     missing: list[dict[str, Any]] = field(default_factory=list)
     # References per sentence they got (files left out by the settings, or with nothing to load).
@@ -101,8 +116,10 @@ async def media_stage(
     target: ResolvedTarget,
     options: ExportOptions,
     media_dir: Path,
+    earlier: Iterable[tuple[str, str]] = (),
 ) -> MediaResult:
-    """Choose, name and download the files of the stored records (see the module's docstring)."""
+    """Choose, name and download the files of the stored records (see the module's docstring);
+    ``earlier``: (identity, path) of the files earlier archives of an incremental export hold."""
     media = MediaStore(run.store.connection)
     result = MediaResult()
     if not media.has_refs():
@@ -121,7 +138,7 @@ async def media_stage(
     try:
         if run.store.get_meta(_PLAN_KEY) is None:
             await _ask_emoji(history, media)
-            name_files(media, Selection.of(options), options.time_zone)
+            name_files(media, Selection.of(options), options.time_zone, earlier)
         await _download(client, run, target, media, media_dir, history, options.media_settings, result)
     except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, TimeoutError) as exc:
         result.reason = explain(exc)
@@ -257,7 +274,7 @@ class _Namer:
                 return
         if row is None:
             # A vCard has no location: Desktop's cache never finds it, each is its own file.
-            key = key or f"content:{ref.msg_id}:{ref.seq}"
+            key = key or f"{CONTENT_PREFIX}{ref.msg_id}:{ref.seq}"
             row = FileRow(
                 0, key, "", PENDING, ref.dc_id, ref.loc_kind, ref.file_id, ref.access_hash,
                 ref.file_reference, ref.thumb_size, ref.size, ref.content, ref.msg_id, ref.ref_chat,
@@ -272,11 +289,18 @@ class _Namer:
         media.decide(ref.msg_id, ref.seq, file=row.key)
 
 
-def name_files(media: MediaStore, selection: Selection, time_zone: str) -> None:
-    """The naming pass, in one transaction with the mark that it is done."""
+def name_files(
+    media: MediaStore, selection: Selection, time_zone: str, earlier: Iterable[tuple[str, str]] = ()
+) -> None:
+    """The naming pass, in one transaction with the mark that it is done. Files of ``earlier``
+    archives come first: references point at them, and their paths are taken."""
     namer = _Namer(media, selection, zone_info(time_zone))
     connection = media.connection
     with connection:
+        for key, path in earlier:
+            media.add_file(
+                FileRow(0, key, path, EARLIER, 0, "", 0, 0, b"", "", 0, None, None, None, None, None)
+            )
         for first, last in _slices(media.message_ids()):
             refs = media.refs_between(first, last)
             if not refs:
@@ -366,8 +390,12 @@ def _collect(media: MediaStore, media_dir: Path, result: MediaResult) -> None:
     for row in media.files(DOWNLOADED):
         result.files.append((media_dir / row.path, row.path))
         result.written[row.path] = {"size": row.size, "sha256": row.sha256}
+        # A vCard has no identity on Telegram: its path stands for it, so a later archive's vCards
+        # take other names.
+        result.keys[f"path:{row.path}" if row.key.startswith(CONTENT_PREFIX) else row.key] = row.path
     for row in media.files(UNAVAILABLE, STALLED, PENDING):
         why = row.reason or "not downloaded: the export stopped first"
         status = "stalled" if row.status == STALLED else "unavailable"
         result.missing.append({"path": row.path, "message_id": row.msg_id, "status": status, "reason": why})
     result.sentences = media.references()
+    result.earlier = media.earlier_references()
