@@ -13,7 +13,7 @@ from db import open_database
 from db.user_settings import MediaChoice, UserSettings
 from exporter.options import MEDIA_TYPES
 from sandbox.botapi import Message
-from sandbox.world import World, build_scenario
+from sandbox.world import Chat, World, build_scenario
 from tests.bot.conftest import Product
 
 NOT_INCLUDED = "(File not included. Change data exporting settings to download.)"
@@ -22,6 +22,12 @@ NOT_INCLUDED = "(File not included. Change data exporting settings to download.)
 @pytest.fixture
 def world() -> World:
     return build_scenario("media-small")
+
+
+def media_group(world: World) -> Chat:
+    chat = world.by_username("media_small_sandbox")
+    assert isinstance(chat, Chat)
+    return chat
 
 
 def buttons(message: Message) -> list[str]:
@@ -81,7 +87,7 @@ async def test_all_files_up_to_50_mb_reach_the_archive_and_are_remembered(produc
 
 async def test_no_media_downloads_nothing_and_hides_the_size_row(product: Product, world: World) -> None:
     member = product.member
-    group = world.by_username("media_small_sandbox")
+    group = media_group(world)
     # Members export the chats an admin shared (tests/faults/test_policy.py).
     await product.running.app.shared.share(group.peer_id, group.title, "public_supergroup", product.admin.id)
     product.say(member, "/export @media_small_sandbox")
@@ -118,7 +124,7 @@ async def test_a_media_choice_is_kept_beside_the_time_zone(tmp_path: Path) -> No
 async def test_an_export_asked_for_in_a_group_downloads_what_the_user_last_chose(
     product: Product, world: World
 ) -> None:
-    group = world.by_username("media_small_sandbox")
+    group = media_group(world)
     app = product.running.app
     await app.shared.share(group.peer_id, group.title, "public_supergroup", product.admin.id)
     await UserSettings(app.database).set_media(product.member.id, MediaChoice(("photos", "voice"), 50 * MB))

@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from sandbox.world import build_scenario
+from sandbox.world import Chat, build_scenario
 from sandbox.world.pictures import jpeg, picture, webp
 from sandbox.world.truth import expected_files
 
@@ -45,6 +45,7 @@ def test_only_pictures_of_a_known_size_are_made() -> None:
 def test_media_small_files_open_as_the_pictures_their_messages_describe() -> None:
     world = build_scenario("media-small")
     chat = world.by_username("media_small_sandbox")
+    assert isinstance(chat, Chat)
     checked = {"photo": 0, "thumbnail": 0, "sticker": 0}
     for spec in expected_files(world, chat, thumbnails=True):
         if spec.kind not in ("photo", "sticker") and not spec.thumb:
