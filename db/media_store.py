@@ -243,10 +243,11 @@ class MediaStore:
 
     def earlier_references(self) -> int:
         """References pointed at a file of an earlier archive."""
-        return self.connection.execute(
+        (count,) = self.connection.execute(
             "SELECT COUNT(*) FROM media_refs r JOIN media_files f ON f.key = r.file WHERE f.status = ?",
             (EARLIER,),
-        ).fetchone()[0]
+        ).fetchone()
+        return int(count)
 
     def references(self) -> dict[str, int]:
         """How many references got each value that is not a path (Desktop's sentences)."""

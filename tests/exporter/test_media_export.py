@@ -299,3 +299,32 @@ async def test_refused_stalled_and_expiring_files_end_in_a_delivered_archive(
     # The summary counts them.
     assert result.report.media.unavailable == len(missing)
     assert f"{len(missing)} files unavailable" in " ".join(headline(result.report))
+
+
+@pytest.mark.parametrize("world", [build_scenario("small")], ids=["small"])
+async def test_a_forums_files_sit_in_the_same_folders_at_the_archive_root(
+    client: TelegramClient, world: World, tmp_path: Path
+) -> None:
+    forum = world.by_username("project_forum_sandbox")
+    target = await resolve_target(client, parse_target("@project_forum_sandbox"))
+    result = await export_chat(
+        client, target, ExportOptions(formats=("json", "html"), time_zone="UTC"), tmp_path
+    )
+    (part,) = result.parts
+    with zipfile.ZipFile(part.path) as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    by_id = {m["id"]: m for m in json.loads(files["result.json"])["messages"]}
+    photos = vcards = 0
+    for msg_id, topic_id in expected_messages(world, forum):
+        record = by_id[msg_id]
+        assert record["topic_id"] == topic_id
+        main = next((f for f in message_files(world, forum, msg_id) if f.thumb == ""), None)
+        if main is not None and main.kind == "photo":
+            # Desktop's defaults download photos: in photos/ beside result.json, whatever the topic.
+            assert record["photo"].startswith("photos/photo_")
+            assert hashlib.sha256(files[record["photo"]]).hexdigest() == main.sha256
+            photos += 1
+        if "contact_vcard" in record:
+            assert record["contact_vcard"].startswith("contacts/") and record["contact_vcard"] in files
+            vcards += 1
+    assert photos and vcards
