@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
+
+from db import store as store_module
 from db.store import ExportStore, StoreReader, StreamRow
 
 
@@ -59,3 +63,81 @@ def test_records_come_back_in_id_order_however_pages_interleave(tmp_path: Path) 
         by_topic = {t: [r["id"] for r in reader.topic_records(t)] for t in (1, 2, 3, 4)}
     assert every == [1, 2, 3, 4, 5, 6, 7, 8, 21, 22, 23, 24, 30, 40]
     assert by_topic == {1: [1, 4, 21, 23], 2: [2, 3, 5, 8, 22, 24], 3: [6, 40], 4: [7, 30]}
+
+
+def test_insert_statements_are_built_for_each_page_size_and_split_at_200_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fresh process: no statement built yet (the cache would hide how they are built).
+    monkeypatch.setattr(store_module, "_INSERTS", {})
+    store = ExportStore(tmp_path / "store.sqlite")
+    store.add_streams([StreamRow("a", None, 0, 0, "all", 0)])
+    assert store.put_page(rows(list(range(1, 451))), stream="a", cursor=450) == 450
+    assert sorted(store_module._INSERTS) == [50, 200]
+    store.close()
+    with StoreReader(tmp_path / "store.sqlite") as reader:
+        assert [r["id"] for r in reader.records()] == list(range(1, 451))
+
+
+def test_streams_meta_and_ids_come_back_as_they_were_stored(tmp_path: Path) -> None:
+    store = ExportStore(tmp_path / "store.sqlite")
+    streams = [StreamRow("t5", 5, 10, 900, "topic 5", 10, expected=40), StreamRow("h", None, 0, 0, "all", 0)]
+    store.add_streams(streams)
+    store.add_streams([StreamRow("h", None, 1, 2, "again", 7)])  # a stream is added once
+    assert store.streams() == streams
+    store.finish_stream("t5")
+    assert [(s.key, s.done) for s in store.streams()] == [("t5", True), ("h", False)]
+    assert store.get_meta("plan") is None
+    store.set_meta("plan", {"max_id": 7, "topics": [1, 5]})
+    store.set_meta("plan", {"max_id": 8, "topics": [1, 5]})
+    assert store.get_meta("plan") == {"max_id": 8, "topics": [1, 5]}
+    store.put_page(rows([3, 1], 5) + rows([2]), stream="h", cursor=3)
+    assert sorted(asyncio.run(store.stored_ids())) == [1, 2, 3]
+    store.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        store.count()
+    store.close()  # closing twice is harmless
+    with StoreReader(tmp_path / "store.sqlite") as reader:
+        assert sorted(reader.ids()) == [1, 2, 3]
+        assert [reader.topic_of(i) for i in (1, 2, 4)] == [(True, 5), (True, None), (False, None)]
+        assert [r["id"] for r in reader.topic_records(None)] == [2]
+        assert [r["id"] for r in reader.topic_records(5)] == [1, 3]
+
+
+def ref(msg_id: int, seq: int, topic: int | None) -> tuple[object, ...]:
+    """A media_refs row as the media stage captures it (db/store.py SCHEMA, file and value unset)."""
+    return (msg_id, seq, "photo", topic, "photo", 0, f"k{msg_id}", 2, "photo", msg_id, 1, b"r", "", 10, 10,
+            "image/jpeg", "", 0, None, None)  # fmt: skip
+
+
+def test_file_refs_are_stored_with_their_page_and_their_values_read_by_topic(tmp_path: Path) -> None:
+    store = ExportStore(tmp_path / "store.sqlite")
+    store.add_streams([StreamRow("a", None, 0, 0, "all", 0)])
+    refs = [ref(1, 0, None), ref(2, 0, 4), ref(2, 1, 4)]
+    store.put_page(rows([1]) + rows([2], 4), stream="a", cursor=2, refs=refs)
+    (stored,) = store.connection.execute("SELECT COUNT(*) FROM media_refs").fetchone()
+    assert stored == 3
+    with store.connection:
+        store.connection.execute("UPDATE media_refs SET value = 'photos/' || msg_id || '_' || seq")
+    store.close()
+    with StoreReader(tmp_path / "store.sqlite") as reader:
+        assert list(reader.media_values()) == [(1, "photo", "photos/1_0"), (2, "photo", "photos/2_0"),
+                                               (2, "photo", "photos/2_1")]  # fmt: skip
+        assert list(reader.topic_media_values(None)) == [(1, "photo", "photos/1_0")]
+        assert [v for _, _, v in reader.topic_media_values(4)] == ["photos/2_0", "photos/2_1"]
+
+
+def test_the_overview_lists_messages_outside_topics_first_then_topics_by_id(tmp_path: Path) -> None:
+    store = ExportStore(tmp_path / "store.sqlite")
+    store.add_streams([StreamRow("a", None, 0, 0, "all", 0)])
+    # An upgraded group's messages (no topic, ids shifted below zero) before a forum's topics,
+    # topic 9 seen before topic 3.
+    store.put_page(
+        rows([-999_999_990, -999_999_980]) + rows([1, 4], 9) + rows([2, 3], 3), stream="a", cursor=4
+    )
+    store.close()
+    with StoreReader(tmp_path / "store.sqlite") as reader:
+        overview = reader.overview(page_size=100)
+    assert [c.topic_id for c in overview.counts] == [None, 3, 9]
+    # The step from the shifted ids to the forum's own is no gap; the one between the group's is.
+    assert overview.gaps["missing_ids"] == 9
