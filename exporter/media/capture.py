@@ -203,10 +203,14 @@ def file_refs(message: Any, record: dict[str, Any], topic_id: int | None, date: 
     """The rows of one raw message whose record is ``record`` (custom emoji are taken from the
     record: Desktop looks for them in the text parts it kept and in the reactions)."""
     cls = type(message)
+    emoji: list[str] = []
     if cls is tl.Message:
         media = message.media
-        if media is None and not message.entities and message.reactions is None:
-            return []
+        # The record's lists are read only when Telegram's say there is a custom emoji.
+        if _has_custom_emoji(message.entities, message.reactions):
+            emoji = _emoji_ids(record)
+        if not emoji and (media is None or type(media) not in _FILE_MEDIA):
+            return []  # most messages end here
     elif cls is tl.MessageService:
         action = message.action
         if type(action) not in (tl.MessageActionChatEditPhoto, tl.MessageActionSuggestProfilePhoto):
@@ -218,7 +222,7 @@ def file_refs(message: Any, record: dict[str, Any], topic_id: int | None, date: 
     peer = message.peer_id
     ref_chat = peer.chat_id if type(peer) is tl.PeerChat and record["id"] < 0 else None
     refs = _Refs(record["id"], topic_id, date, ref_chat)
-    for document_id in _emoji_ids(record):
+    for document_id in emoji:
         refs.add(EMOJI_PREFIX + document_id, EMOJI, document_id=int(document_id))
     if cls is tl.MessageService:
         refs.photo(PHOTO, message.action.photo, ttl=False)
@@ -242,6 +246,23 @@ def file_refs(message: Any, record: dict[str, Any], topic_id: int | None, date: 
             elif type(inner) is tl.MessageMediaDocument and type(inner.document) is tl.Document:
                 refs.document(inner.document, ttl=True, role_prefix=f"{PAID_PREFIX}{n}")
     return refs.rows
+
+
+_FILE_MEDIA = frozenset(
+    {tl.MessageMediaPhoto, tl.MessageMediaDocument, tl.MessageMediaContact, tl.MessageMediaPaidMedia}
+)
+_CUSTOM_EMOJI = tl.MessageEntityCustomEmoji
+_CUSTOM_REACTION = tl.ReactionCustomEmoji
+
+
+def _has_custom_emoji(entities: list[Any] | None, reactions: Any) -> bool:
+    for entity in entities or ():
+        if type(entity) is _CUSTOM_EMOJI:
+            return True
+    if reactions is None:
+        return False
+    results = reactions.results or ()
+    return any(type(r.reaction) is _CUSTOM_REACTION for r in (*results, *(reactions.recent_reactions or ())))
 
 
 def _emoji_ids(record: dict[str, Any]) -> list[str]:
