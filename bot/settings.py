@@ -33,6 +33,9 @@ class BotSettings(TelegramSettings):
     # A local Bot API server (telegram-bot-api --local) lifts uploads from 50 MB to 2000 MiB a file,
     # and archive parts grow with it (README, "A local Bot API server").
     bot_api_url: str | None = None
+    # Before an export whose files would make more archive parts than this, the bot says so and
+    # offers fewer files (bot/handlers/size_warning.py; ten parts are 500 MB through the cloud API).
+    warn_above_parts: int = Field(default=10, ge=1)
     max_jobs: int = 2
     max_jobs_per_user: int = 1
     # Exports one non-admin may have queued or running at once: each spends the one account's flood budget.

@@ -26,7 +26,7 @@ from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_
 from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..middlewares.access import sender_id
-from . import media_row, picker
+from . import media_row, picker, size_warning
 from .policy import NOT_SHARED, may_export, peer_id_of
 
 TOPICS_SHOWN = 24
@@ -191,14 +191,29 @@ async def _on_options(
     if choice == "close":
         app.buttons.close(token)
         await message.edit_text("Nothing exported.")
-    elif choice == "go":
-        app.buttons.close(token)
+    elif choice == "go" or size_warning.is_answer(choice):
+        size_warning.apply(picked, choice)
         try:
             target = await resolve_target(app.client, parse_target(data["target"]))
         except TargetError as exc:
+            app.buttons.close(token)
             await message.edit_text(str(exc))
-        else:
+            await query.answer()
+            return
+        # "▶ Export" first estimates the archive; an answer to the warning exports as it says.
+        kind, options = _options_for(picked)
+        warning = (
+            await size_warning.check(app, query.from_user.id, target, kind, options)
+            if choice == "go"
+            else None
+        )
+        if warning is None:
+            app.buttons.close(token)
             await _submit(app, query.from_user.id, message.chat.id, None, target, picked, message, edit=True)
+        else:
+            text, answers = warning
+            rows = [[_button(app, token, label, value)] for label, value in answers]
+            await message.edit_text(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
         await query.answer()
         return
     elif choice.startswith("f") and choice[1:] in FORMATS:

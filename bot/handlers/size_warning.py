@@ -1,0 +1,101 @@
+"""The warning before a big export: the chosen files would make more archive parts than
+``warn_above_parts``, so the bot says how many and offers fewer files, one tap each.
+
+Parts are what the user has to download and join (``cat NAME.zip.0* > NAME.zip``), 50 MB each
+through the cloud Bot API; a video collection chosen with "All files" easily makes dozens. The size
+is estimated before anything is exported, from the newest messages (exporter.estimate: two history
+pages, the files the settings choose, scaled to the chat's message count), so the warning comes at
+once. The smaller choices are estimated from the same pages: photos only (when more than photos was
+chosen) and no media. A choice made here is for this export; the media row remembers its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telethon import errors
+
+from db import JobKind
+from exporter.estimate import ArchiveEstimate, HistorySample, sample_history
+from exporter.media.progress import human_bytes
+from exporter.media.selection import Selection
+from exporter.options import ExportOptions
+from exporter.targets import ResolvedTarget
+
+from ..context import App
+
+log = logging.getLogger(__name__)
+# Button data of the warning's answers (the options screen's own are other letters).
+ANYWAY = "xgo"
+SMALLER = {"xphotos": ("photos",), "xnone": ()}
+BACK = "back"
+# The estimate is two history requests; a Telegram slower than this gets no warning, not a wait.
+ESTIMATE_SECONDS = 15.0
+
+
+def is_answer(choice: str) -> bool:
+    return choice == ANYWAY or choice in SMALLER
+
+
+def apply(picked: dict[str, Any], choice: str) -> None:
+    """A smaller choice replaces the files chosen for this export."""
+    if choice in SMALLER:
+        picked["media"] = list(SMALLER[choice])
+
+
+async def check(
+    app: App, user_id: int, target: ResolvedTarget, kind: JobKind, options: ExportOptions
+) -> tuple[str, list[tuple[str, str]]] | None:
+    """The warning's text and its (label, choice) buttons, or None: few enough parts, no files
+    chosen, or no estimate (Telegram refused or was slow; the export is not held up for it)."""
+    if not options.media:
+        return None
+    min_id = 0
+    if kind == JobKind.INCREMENTAL:
+        after = await app.checkpoints.last_exported(user_id, target.chat.id)
+        min_id = min(after.values(), default=0)
+    try:
+        async with asyncio.timeout(ESTIMATE_SECONDS):
+            sample = await sample_history(app.client, target.input_peer, since=options.since, min_id=min_id)
+    except (errors.RPCError, ConnectionError, TimeoutError) as exc:
+        log.warning("no size estimate for %s: %r", target.chat.id, exc)
+        return None
+    part_size = app.settings.part_size_bytes
+    chosen = sample.estimate(Selection.of(options))
+    parts = chosen.parts(part_size)
+    if parts <= app.settings.warn_above_parts:
+        return None
+    lines = [
+        f"A big archive: about {human_bytes(chosen.bytes)}, in {parts} parts of up to "
+        f"{human_bytes(part_size)}, each a download of its own.",
+        _basis(chosen),
+        "",
+        "Fewer files make fewer parts:",
+    ]
+    buttons = [("▶ Export anyway", ANYWAY)]
+    for choice, kinds in SMALLER.items():
+        if set(kinds) >= set(options.media):
+            continue  # not smaller than what was chosen
+        smaller = _estimate(sample, kinds, options)
+        label = f"{'Photos only' if kinds else 'No media'}: about {human_bytes(smaller.bytes)}"
+        count = smaller.parts(part_size)
+        label += f", {count} part{'s' if count > 1 else ''}"
+        lines.append(label)
+        buttons.append((label, choice))
+    buttons.append(("◀ Back", BACK))
+    return "\n".join(lines), buttons
+
+
+def _estimate(sample: HistorySample, kinds: tuple[str, ...], options: ExportOptions) -> ArchiveEstimate:
+    return sample.estimate(Selection(frozenset(kinds), options.max_file_size))
+
+
+def _basis(estimate: ArchiveEstimate) -> str:
+    if estimate.whole:
+        return f"Counted from the files of all {estimate.messages:,} messages."
+    return (
+        f"Estimated from the newest {estimate.sampled:,} of {estimate.messages:,} messages: "
+        "their files, scaled to the rest."
+    )
