@@ -47,7 +47,7 @@ class ServerState:
     takeouts: dict[int, str] = field(default_factory=dict)
     # When the account was first asked to confirm a takeout (TAKEOUT_INIT_DELAY counts from it).
     takeout_asked_at: float | None = None
-    srp_challenges: dict[int, object] = field(default_factory=dict)
+    srp_challenges: dict[int, api.auth.SrpChallenge] = field(default_factory=dict)
 
 
 class Cluster:
@@ -187,7 +187,9 @@ class Cluster:
     # the request path
 
     async def dispatch(self, ctx: CallContext, request: TLRequest) -> object:
-        method = method_name(type(request))
+        # A class is hashable, but mypy checks the Hashable protocol on its unbound __hash__: `type` says so.
+        request_type: type = type(request)
+        method = method_name(request_type)
         self.calls[method] += 1
         self.request_log.append(method)
         if self.world.live is not None:

@@ -28,6 +28,7 @@ import time
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from .mtproto.tl import RpcError
 
@@ -150,11 +151,11 @@ def parse_fault(spec: str) -> Fault:
         where, what = spec.split("=", 1)
         method, _, nth = where.partition("@")
         what, _, times = what.partition("*")
-        common = {"method": method, "nth": int(nth or 1), "times": int(times or 1)}
+        calls, count = int(nth or 1), int(times or 1)
         if what == "drop":
-            return Fault(drop_connection=True, **common)
+            return Fault(method, calls, drop_connection=True, times=count)
         code, message = what.split(":", 1)
-        return Fault(error=RpcError(int(code), message), **common)
+        return Fault(method, calls, error=RpcError(int(code), message), times=count)
     except ValueError as exc:
         raise ValueError(
             f"bad fault {spec!r}: expected METHOD[@N]=CODE:MESSAGE[*TIMES] or METHOD[@N]=drop[*TIMES], "
@@ -356,7 +357,7 @@ def _list(value: object) -> list[object]:
     return value
 
 
-def _dict(value: object) -> dict[str, int | str]:
+def _dict(value: object) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"expected an object, got {value!r}")  # noqa: TRY004
     return value

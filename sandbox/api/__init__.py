@@ -64,6 +64,14 @@ class Call:
     def user_id(self) -> int | None:
         return self.ctx.user_id
 
+    @property
+    def me(self) -> int:
+        """The logged-in account's id, for the handlers of methods that need a login: the cluster
+        refuses those before login (Cluster.dispatch), so None here would be a sandbox bug."""
+        if self.ctx.user_id is None:
+            raise RpcError(401, "AUTH_KEY_UNREGISTERED")
+        return self.ctx.user_id
+
     def chat_for_peer(self, peer: object) -> Chat | None:
         """The chat an InputPeer/InputChannel names, checked like Telegram checks it."""
         return resolve_peer(self.world, peer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from telethon.extensions import BinaryReader
 from telethon.tl import functions as F
@@ -71,7 +72,7 @@ def get_split_ranges(call: Call, request: F.messages.GetSplitRangesRequest) -> l
 _COMMON_BOX_PEERS = (T.InputPeerUser, T.InputPeerChat, T.InputPeerSelf)
 
 
-def within_range(request: object, result: object, min_id: int, max_id: int) -> None:
+def within_range(request: object, result: Any, min_id: int, max_id: int) -> None:
     """invokeWithMessagesRange: a history of the common message box answers only messages whose
     ids lie in the range (both ends, guess: inclusive).  guess: the page is cut after the
     offset/limit slice, like min_id/max_id (api/offsets), and ``count`` stays the whole chat's;
@@ -85,7 +86,7 @@ def within_range(request: object, result: object, min_id: int, max_id: int) -> N
         result.messages = [m for m in messages if min_id <= _message_id(m) <= max_id]
 
 
-def _message_id(message: object) -> int:
+def _message_id(message: Any) -> int:
     if isinstance(message, Raw):  # history pages carry messages serialized once
         return BinaryReader(message.data).tgread_object().id
     return message.id

@@ -211,8 +211,8 @@ def export_authorization(
     if request.dc_id not in call.cluster.dcs:
         raise RpcError(400, "DC_ID_INVALID")
     token = os.urandom(32)
-    call.cluster.state.exported_auth[token] = call.user_id
-    return T.auth.ExportedAuthorization(id=call.user_id, bytes=token)
+    call.cluster.state.exported_auth[token] = call.me
+    return T.auth.ExportedAuthorization(id=call.me, bytes=token)
 
 
 @rpc(F.auth.ImportAuthorizationRequest, public=True)

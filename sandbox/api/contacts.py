@@ -58,7 +58,9 @@ def get_top_peers(call: Call, request: F.contacts.GetTopPeersRequest) -> T.conta
     world = call.world
     readable = [chat for chat in world.chats.values() if unreadable_reason(chat) is None]
     total = sum(len(chat.slots) for chat in readable) or 1
-    categories, user_ids, chat_ids = [], set(), set()
+    categories: list[T.TopPeerCategoryPeers] = []
+    user_ids: set[int] = set()
+    chat_ids: set[int] = set()
     for flag, category, kinds in _TOP_CATEGORIES:
         if not getattr(request, flag):
             continue

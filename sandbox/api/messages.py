@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telethon import utils
 from telethon.tl import functions as F
@@ -21,7 +21,7 @@ from . import (
     topic_message_count,
     users_and_chats,
 )
-from .paging import MAX_LIMIT, page
+from .paging import MAX_LIMIT, Ids, page
 
 if TYPE_CHECKING:
     from ..world import Chat, Topic, World
@@ -74,13 +74,13 @@ class Page:
         return users_and_chats(self.world, self.user_ids, self.chat_ids)
 
 
-def messages_result(world: World, chat: Chat | None, msg_ids: list[int], count: int) -> object:
+def messages_result(world: World, chat: Chat, msg_ids: list[int], count: int) -> object:
     """The result type Telegram uses: channelMessages for channels, else messages or a slice."""
     result = Page(world, chat)
     for msg_id in msg_ids:
         result.add(chat, msg_id)
     users, chats = result.peers()
-    if chat is not None and chat.kind in CHANNEL_KINDS:
+    if chat.kind in CHANNEL_KINDS:
         return T.messages.ChannelMessages(
             pts=world.pts, count=count, messages=result.messages, topics=[], chats=chats, users=users
         )
@@ -91,7 +91,7 @@ def messages_result(world: World, chat: Chat | None, msg_ids: list[int], count: 
     )
 
 
-def history_page(world: World, chat: Chat, ids: object, request: object) -> list[int]:
+def history_page(world: World, chat: Chat, ids: Ids, request: Any) -> list[int]:
     slots = page(
         ids,
         offset_id=request.offset_id,

@@ -15,7 +15,7 @@ def get_users(call: Call, request: F.users.GetUsersRequest) -> list[T.User]:
     users = []
     for wanted in request.id:
         if isinstance(wanted, T.InputUserSelf):
-            users.append(world.users[call.user_id].tl())
+            users.append(world.users[call.me].tl())
         elif isinstance(wanted, T.InputUser):
             user = world.users.get(wanted.user_id)
             if user is not None and user.access_hash == wanted.access_hash:
@@ -28,11 +28,12 @@ def get_full_user(call: Call, request: F.users.GetFullUserRequest) -> T.users.Us
     world = call.world
     wanted = request.id
     if isinstance(wanted, T.InputUserSelf):
-        user = world.users[call.user_id]
+        user = world.users[call.me]
     else:
-        user = world.users.get(getattr(wanted, "user_id", 0))
-        if user is None or user.access_hash != getattr(wanted, "access_hash", None):
+        found = world.users.get(getattr(wanted, "user_id", 0))
+        if found is None or found.access_hash != getattr(wanted, "access_hash", None):
             raise RpcError(400, "USER_ID_INVALID")
+        user = found
     full = T.UserFull(
         id=user.id,
         settings=T.PeerSettings(),

@@ -23,6 +23,7 @@ from telethon.extensions import BinaryReader
 from telethon.helpers import generate_key_data_from_nonce
 from telethon.tl import functions as F
 from telethon.tl import types as T
+from telethon.tl.tlobject import TLObject
 
 from .transport import TransportError
 
@@ -89,7 +90,7 @@ class Handshake:
         self._key = key
         self._pending: _Pending | None = None
 
-    def answer(self, request: object) -> tuple[object, AuthKey | None]:
+    def answer(self, request: object) -> tuple[TLObject, AuthKey | None]:
         if isinstance(request, F.ReqPqMultiRequest | F.ReqPqRequest):
             return self._res_pq(request), None
         if isinstance(request, F.ReqDHParamsRequest):

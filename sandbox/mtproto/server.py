@@ -368,8 +368,10 @@ class DataCentre:
             inner = request
             while isinstance(inner, _WRAPPERS):
                 inner = inner.query
+            # A class is hashable, but mypy checks the Hashable protocol on its unbound __hash__.
+            inner_type: type = type(inner)
             self.request_timings.append(
-                RequestTiming(method_name(type(inner)), msg_id, received, time.perf_counter())
+                RequestTiming(method_name(inner_type), msg_id, received, time.perf_counter())
             )
         finally:
             session.done.pop(msg_id).set()

@@ -275,7 +275,7 @@ CHANNEL: dict[str, Maker] = {
 FORUM: dict[str, Maker] = {
     "topic_icon": lambda p: Shown(
         T.MessageActionTopicEdit(icon_emoji_id=5_368_324_170_671_202_286),
-        reply_to=p.world.shared.topic_header(p.chat.peer_id, p.world.topic_of(p.chat, p.msg_id)),
+        reply_to=p.world.shared.topic_header(p.chat.peer_id, p.world.forum_topic_of(p.chat, p.msg_id)),
     ),
 }
 

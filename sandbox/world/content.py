@@ -199,6 +199,8 @@ def formatted_text(world: World, h: int) -> tuple[str, list, set[int]]:
     users = world.contact_ids
     target = world.users[users[h % len(users)]] if users else world.me
     named = next((world.users[u] for u in users if world.users[u].username), world.me)
+    if named.username is None:
+        raise ValueError("a formatted text mentions a username: the world needs one")
     n = h % 1000
     emoji = _EMOJI[(h >> 10) % len(_EMOJI)]
     url = f"https://example.org/docs/{n}"
@@ -380,8 +382,11 @@ def sticker_index(chat: Chat, msg_id: int) -> int:
 
 
 def file_plan(world: World, chat: Chat, msg_id: int, variant: str, rank: int) -> FilePlan | None:
-    if variant not in FILE_MEDIA:
-        return None
+    return media_plan(world, chat, msg_id, variant, rank) if variant in FILE_MEDIA else None
+
+
+def media_plan(world: World, chat: Chat, msg_id: int, variant: str, rank: int) -> FilePlan:
+    """The file of a message whose variant is one of FILE_MEDIA."""
     if variant == "sticker":
         return sticker_plan(world, sticker_index(chat, msg_id))
     h = h64(chat.key ^ SALT_MEDIA, msg_id)
@@ -513,7 +518,7 @@ def geo_media(h: int) -> T.MessageMediaGeo:
 
 
 def _reactions(h: int) -> T.MessageReactions:
-    results = []
+    results: list[T.ReactionCount] = []
     for i in range(1 + h % 3):
         emoticon = _REACTIONS[(h >> (3 + 3 * i)) % len(_REACTIONS)]
         if all(r.reaction.emoticon != emoticon for r in results):
@@ -705,19 +710,27 @@ def _service(world: World, chat: Chat, tag: str, topic: int | None, h: int, c: C
             action = T.MessageActionChannelCreate(chat.title)
     elif tag == "migrate_to":
         # the basic group's last message points to its supergroup (TL: messageActionChatMigrateTo)
+        successor = chat.migrated_to
+        if successor is None:
+            return False
         _set_sender(world, chat.member_ids[0], c)
-        action = T.MessageActionChatMigrateTo(chat.migrated_to.bare_id)
-        c.chats.add(chat.migrated_to.peer_id)
+        action = T.MessageActionChatMigrateTo(successor.bare_id)
+        c.chats.add(successor.peer_id)
     elif tag == "migrate_from":
         # the supergroup's first message names the group (TL: messageActionChannelMigrateFrom)
+        origin = chat.migrated_from
+        if origin is None:
+            return False
         _set_sender(world, chat.member_ids[0], c)
-        action = T.MessageActionChannelMigrateFrom(chat.migrated_from.title, chat.migrated_from.bare_id)
-        c.chats.add(chat.migrated_from.peer_id)
+        action = T.MessageActionChannelMigrateFrom(origin.title, origin.bare_id)
+        c.chats.add(origin.peer_id)
     elif tag == "topic_create":
         t = chat.topics[msg_id]
         action = T.MessageActionTopicCreate(t.initial_title, t.icon_color, icon_emoji_id=t.icon_emoji_id)
         _set_sender(world, t.creator_id, c)
     elif tag == "topic_edit":
+        if topic is None:
+            return False
         action = T.MessageActionTopicEdit(title=chat.topics[topic].title)
         header = reply_header(world, chat, topic, None)
     elif tag == "topic_close":
@@ -905,7 +918,7 @@ def _rich_body(
     if variant == "sticker":
         kw["media"] = world.shared.sticker(world, sticker_index(chat, msg_id))
     elif variant in FILE_MEDIA:
-        kw["media"] = media_tl(file_plan(world, chat, msg_id, variant, rank), kw["date"])
+        kw["media"] = media_tl(media_plan(world, chat, msg_id, variant, rank), kw["date"])
         if (h2 >> 50) % 3 == 0:
             text = plain_text(h2 >> 3)
     elif variant == "poll":
@@ -987,7 +1000,7 @@ def encode(world: World, c: Composed) -> bytes:
         _MESSAGE_CID,
         _pack("<IIi", flags, 0, kw["id"]),
         b"" if x is None else known(id(x)) or x._bytes(),
-        known(id(kw["peer_id"])),
+        known(id(kw["peer_id"])) or kw["peer_id"]._bytes(),
     ]
     x = get("saved_peer_id")
     if x is not None:
@@ -1048,7 +1061,7 @@ def _plain_refs(
     date = _date(chat, msg_id, h)
     sender = _sender(chat, h)
     flags = _F_OUT if _out(world, chat, h, sender) else 0
-    peer = shared.known_bytes(id(chat.peer))
+    peer = shared.known_bytes(id(chat.peer)) or chat.peer._bytes()
     if sender is not None:
         flags |= _F_FROM
         parts = [_MESSAGE_CID, b"", shared.user_bytes(sender), peer]
@@ -1060,8 +1073,9 @@ def _plain_refs(
         flags |= _F_SAVED_PEER
         parts.append(peer)
     target = _plain_target(world, chat, msg_id, topic, h)
-    if (topic is not None and topic != 1) or target is not None:
-        header = reply_header(world, chat, topic, target)
+    # None exactly when the message is in General (or outside forums) and replies to nothing.
+    header = reply_header(world, chat, topic, target)
+    if header is not None:
         flags |= _F_REPLY
         parts.append(shared.known_bytes(id(header)) or header._bytes())
     parts.append(_pack("<i", date))

@@ -288,7 +288,8 @@ class World:
         for c in chats:
             self.shared.add(c.peer)
         self._names: dict[str, UserInfo | Chat] = {}
-        for named in (*users.values(), *chats):
+        everyone: list[UserInfo | Chat] = [*users.values(), *chats]
+        for named in everyone:
             if named.username:
                 self._names[named.username.lower()] = named
         # functools' LRU cache is written in C: much cheaper per call than one kept by hand
@@ -356,6 +357,13 @@ class World:
         if chat.kind != "forum":
             return None
         return content.topic_for(chat, msg_id, h64(chat.key, msg_id))
+
+    def forum_topic_of(self, chat: Chat, msg_id: int) -> int:
+        """The topic of a message of ``chat``, which must be a forum."""
+        topic = self.topic_of(chat, msg_id)
+        if topic is None:
+            raise ValueError(f"{chat.title} is not a forum")
+        return topic
 
     def add_messages(self, peer_id: int, count: int, topic_id: int | None = None) -> list[int]:
         """Append ``count`` new messages (forums: to ``topic_id``, General if None); returns their ids."""

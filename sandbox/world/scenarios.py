@@ -5,11 +5,11 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .content import M63, SALT_BOX, h64, world_key
 from .hostile import CHAT_TITLES, make_hostile
-from .ids import ArrayIds, PeriodicIds
+from .ids import ArrayIds, IdSet, PeriodicIds
 from .live import LiveForum
 from .model import BOX_KINDS, CHANNEL_KINDS, KINDS, Chat, Topic, UserInfo, World
 
@@ -94,7 +94,7 @@ class _Builder:
     def user(self, contact: bool = False, **fixed) -> UserInfo:
         h = self._hash()
         name, slug = _NAMES[h % len(_NAMES)]
-        made = {
+        made: dict[str, Any] = {
             "id": self._new_id(100_000_000, 7_000_000_000),
             "access_hash": h64(h, 1) & M63,
             "first_name": name,
@@ -178,7 +178,7 @@ class _Builder:
             # guess: deletions leave 1–2 holes in every 23–39 ids
             period = 23 + key % 17
             holes = {1 + (key >> 8) % (period - 1), 1 + (key >> 16) % (period - 1)}
-            slots = PeriodicIds(cs.messages, period, holes)
+            slots: IdSet = PeriodicIds(cs.messages, period, holes)
         else:
             slots = ArrayIds()
         chat = Chat(
@@ -289,7 +289,7 @@ class _Builder:
                 renamed.add(tid)
         per_topic: dict[int, list[int]] = {tid: [] for tid in chat.topics}
         for msg_id in chat.slots:
-            per_topic[world.topic_of(chat, msg_id)].append(msg_id)
+            per_topic[world.forum_topic_of(chat, msg_id)].append(msg_id)
         for tid, topic in chat.topics.items():
             ids = per_topic[tid]
             topic.ids = ArrayIds(ids)
@@ -418,7 +418,10 @@ def _live_forum(seed: int) -> World:
             ],
         )
     )
-    world.live = LiveForum(world.by_username("live_forum_sandbox").peer_id)
+    forum = world.by_username("live_forum_sandbox")
+    if not isinstance(forum, Chat):
+        raise TypeError(f"@live_forum_sandbox names {forum!r}, not the scenario's forum")
+    world.live = LiveForum(forum.peer_id)
     return world
 
 
