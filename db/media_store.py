@@ -232,6 +232,16 @@ class MediaStore:
                 (DOWNLOADED, EARLIER, emoji_unavailable, unavailable),
             )
 
+    def all_unavailable(self, unavailable: str, emoji_unavailable: str) -> None:
+        """Every reference says "unavailable" for now (an export that stopped before naming its
+        files); the naming pass gives each its real value later."""
+        with self.connection:
+            self.connection.execute(
+                "UPDATE media_refs SET value = CASE WHEN role LIKE 'emoji:%' THEN ? ELSE ? END "
+                "WHERE role NOT LIKE 'paid:%'",
+                (emoji_unavailable, unavailable),
+            )
+
     # -- the manifest
 
     def files(self, *statuses: str) -> Iterator[FileRow]:

@@ -140,7 +140,9 @@ async def _export_locked(
             name = workdir.export_name(target.chat)
             store.set_meta("name", name)
         reason = await fetch(client, run, target, options)
-        media = await media_stage(client, run, target, options, work_dir / MEDIA_DIR, earlier_files)
+        media = await media_stage(
+            client, run, target, options, work_dir / MEDIA_DIR, earlier_files, fetched_all=reason is None
+        )
     except ExportError:
         store.close()
         if not resuming:

@@ -117,12 +117,23 @@ async def media_stage(
     options: ExportOptions,
     media_dir: Path,
     earlier: Iterable[tuple[str, str]] = (),
+    *,
+    fetched_all: bool = True,
 ) -> MediaResult:
     """Choose, name and download the files of the stored records (see the module's docstring);
-    ``earlier``: (identity, path) of the files earlier archives of an incremental export hold."""
+    ``earlier``: (identity, path) of the files earlier archives of an incremental export hold.
+
+    Only once every message is stored (``fetched_all``): Desktop numbers files in message order, so
+    a message fetched later could take a number already given. The PARTIAL archive of an export that
+    stopped early says its files are unavailable ("please try again later"): the next run fetches
+    the rest, then names and downloads them all."""
     media = MediaStore(run.store.connection)
     result = MediaResult()
     if not media.has_refs():
+        return result
+    if not fetched_all:
+        media.all_unavailable(FILE_UNAVAILABLE, unavailable(emoji=True))
+        result.sentences = media.references()
         return result
     make_private_dir(media_dir)
     # Emoji documents and fresh file references are history requests: paced and flood-checked

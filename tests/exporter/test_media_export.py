@@ -328,3 +328,30 @@ async def test_a_forums_files_sit_in_the_same_folders_at_the_archive_root(
             assert record["contact_vcard"].startswith("contacts/") and record["contact_vcard"] in files
             vcards += 1
     assert photos and vcards
+
+
+async def test_an_export_that_stopped_early_names_its_files_only_once_all_messages_are_in(
+    client: TelegramClient, cluster: Cluster, tmp_path: Path
+) -> None:
+    from sandbox.netmodel import parse_fault
+
+    target = await resolve_target(client, parse_target("@" + GROUP))
+    options = ExportOptions(formats=("json",), time_zone="UTC", media=MEDIA_TYPES, max_file_size=4000 * MIB)
+    work = tmp_path / "work"
+    cluster.network.add_fault(parse_fault("messages.getHistory@3=420:FLOOD_WAIT_3600*1000"))
+    partial = await export_chat(client, target, options, tmp_path / "partial", work_dir=work)
+    assert not partial.complete
+    with zipfile.ZipFile(partial.parts[0].path) as zf:
+        stopped = records({name: zf.read(name) for name in zf.namelist()})
+    assert 0 < len(stopped) < 160
+    # Not yet named: Desktop numbers files in message order, and the rest of the messages is missing.
+    fields = [r[f] for r in stopped.values() for f in ("photo", "file", "thumbnail") if f in r]
+    assert fields and set(fields) == {FILE_UNAVAILABLE}
+    assert not [name for name in zf.namelist() if "/" in name and not name.startswith("contacts")]
+
+    cluster.network.faults.clear()
+    resumed = await export_chat(client, target, options, tmp_path / "resumed", work_dir=work)
+    whole, files = await export(client, tmp_path / "whole", media=MEDIA_TYPES, max_file_size=4000 * MIB)
+    assert resumed.complete and whole.complete
+    with zipfile.ZipFile(resumed.parts[0].path) as zf:
+        assert zf.read("result.json") == files["result.json"]
