@@ -177,6 +177,7 @@ async def run_contestant(scenario: Scenario, contestant: str, folder: Path) -> R
     elif scenario.rate:
         command += ["--rate", str(scenario.rate), "--burst", str(scenario.burst)]
     server = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    assert server.stdout is not None  # asked for with PIPE
     try:
         ready = await asyncio.wait_for(server.stdout.readline(), 120)
         if not ready.startswith(b"sandbox ready"):

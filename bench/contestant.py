@@ -56,7 +56,9 @@ async def iterate(
     client: TelegramClient, entity: Any, topics: list[int] | None, limit: int | None, **kw: Any
 ) -> int:
     seen = 0
-    for topic in topics or [None]:
+    # None: the whole history, outside forums.
+    wanted: list[int | None] = [*topics] if topics else [None]
+    for topic in wanted:
         async for _ in client.iter_messages(entity, limit=None, reply_to=topic, **kw):
             seen += 1
             if limit and seen >= limit:
@@ -67,7 +69,8 @@ async def iterate(
 async def bare(client: TelegramClient, entity: Any, topics: list[int] | None, limit: int | None) -> int:
     seen = 0
     peer = await client.get_input_entity(entity)
-    for topic in topics or [None]:
+    wanted: list[int | None] = [*topics] if topics else [None]
+    for topic in wanted:
         offset = 0
         while True:
             if topic is None:
@@ -87,8 +90,8 @@ async def bare(client: TelegramClient, entity: Any, topics: list[int] | None, li
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     # The common approaches keep Telethon's default of sleeping through flood waits up to 60 s;
     # ours handles them itself (build_client's default of 0).
-    options = {} if args.name == "ours" else {"flood_sleep_threshold": 60}
-    client = build_client(SessionFile.load(args.session_file), **options)
+    sleeping = {} if args.name == "ours" else {"flood_sleep_threshold": 60}
+    client = build_client(SessionFile.load(args.session_file), **sleeping)
     async with client:
         entity = await client.get_entity(args.target)
         topics = args.topics

@@ -72,6 +72,7 @@ async def main() -> None:
             str(session_path),
             stdout=asyncio.subprocess.PIPE,
         )
+        assert server.stdout is not None  # asked for with PIPE
         try:
             await server.stdout.readline()
             describe = await asyncio.create_subprocess_exec(
