@@ -112,13 +112,15 @@ async def sample_history(
             )
         )  # fmt: skip
         found = [m for m in page.messages if not isinstance(m, T.MessageEmpty)]
-        if count is None:
-            # messages.messages has no count: it is every message there is.
-            count = getattr(page, "count", len(found))
+        # messages.messages has no count: it is every message there is. A page may hold fewer than
+        # asked with more to come (messages hidden in a country), so the count says where the end is.
+        count = getattr(page, "count", None)
         in_range = [m for m in found if since is None or m.date >= since]
         messages += in_range
-        if len(in_range) < len(found) or len(found) < PAGE:
-            # Past the range's start, or at the chat's first message: every message was read.
+        # The count may be the chat's whatever min_id asks: a short page above min_id is the end.
+        short_above = min_id > 0 and len(found) < PAGE
+        if count is None or not found or len(in_range) < len(found) or len(messages) >= count or short_above:
+            # Every message there is, or past the range's start: all of the range was read.
             return HistorySample(messages, len(messages))
         offset_id = min(m.id for m in found)
     return HistorySample(messages, max(count or 0, len(messages)))
