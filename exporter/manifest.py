@@ -82,7 +82,12 @@ def make_manifest(
         # Dates are local to this zone, without a suffix, as in Telegram Desktop's export.
         "time_zone": options.time_zone,
         "timing": report.to_dict(),
-        "files": archive.file_checksums(files_root, files),
+        # Every file of the archive: the rendered ones read back here, the downloaded ones as
+        # their SHA-256 was computed while they streamed in.
+        "files": {
+            **archive.file_checksums(files_root, files),
+            **{path: entry["sha256"] for path, entry in (media or MediaResult()).written.items()},
+        },
         "media": _media(media or MediaResult()),
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
