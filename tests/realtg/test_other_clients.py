@@ -140,3 +140,59 @@ async def test_an_unknown_method_is_refused_and_the_connection_stays(cluster: Cl
         assert me.id == cluster.world.me.id and isinstance(refused, errors.InputMethodInvalidError)
         assert (await client.get_me()).id == cluster.world.me.id
     assert cluster.stats()["connections"] == 1
+
+
+async def test_what_tools_ask_about_people_members_and_replies_agrees_with_the_world(
+    client: TelegramClient, world: World
+) -> None:
+    """The finer questions tools ask: a contact's full profile, photos and stories; a group's admins,
+    bots, contacts and members found by name; the message a reply points at; a channel's updates."""
+    group = world.by_username("py_meetup_sandbox")
+    assert group is not None
+    members = list(dict.fromkeys(group.member_ids))
+    # As a tool starts: the dialogs and the contacts (Telethon learns their access hashes).
+    await client.get_dialogs(limit=None)
+    await client(F.contacts.GetContactsRequest(hash=0))
+    contact = await client.get_input_entity(world.contact_ids[0])
+    channel = await client.get_input_entity(group.peer_id)
+    full = await client(F.users.GetFullUserRequest(contact))
+    assert full.full_user.id == world.contact_ids[0] and [u.id for u in full.users] == [world.contact_ids[0]]
+    with pytest.raises(errors.UserIdInvalidError):
+        await client(F.users.GetFullUserRequest(T.InputUser(contact.user_id, contact.access_hash + 1)))
+    [user] = await client(F.users.GetUsersRequest([contact]))
+    assert user.id == world.contact_ids[0]
+    assert await client.get_profile_photos(contact) == []
+    stories = await client(F.stories.GetPeerStoriesRequest(contact))
+    assert stories.stories.peer == T.PeerUser(world.contact_ids[0]) and stories.stories.stories == []
+
+    def ids(found: list[object]) -> list[int]:
+        return sorted(u.id for u in found)  # type: ignore[attr-defined]
+
+    # The creator is the first member after the account (sandbox/api/participants.py).
+    assert ids(await client.get_participants(channel, filter=T.ChannelParticipantsAdmins())) == [members[1]]
+    bots = [uid for uid in members if world.users[uid].bot]
+    assert bots and ids(await client.get_participants(channel, filter=T.ChannelParticipantsBots())) == bots
+    contacts = sorted(uid for uid in members if world.users[uid].contact)
+    assert ids(await client.get_participants(channel, filter=T.ChannelParticipantsContacts(q=""))) == contacts
+    someone = world.users[members[-1]]
+    named = ids(await client.get_participants(channel, search=someone.first_name))
+    assert someone.id in named and all(someone.first_name.casefold() in world.users[u].first_name.casefold()
+                                       + " " + (world.users[u].last_name or "").casefold()
+                                       + " " + (world.users[u].username or "").casefold() for u in named)  # fmt: skip
+    with pytest.raises(errors.ChatAdminRequiredError):
+        await client.get_participants(channel, filter=T.ChannelParticipantsKicked(q=""))
+
+    # A reply's target, asked for by the reply (InputMessageReplyTo), and the pinned message.
+    reply = next(i for i in group.slots if getattr(world.message(group, i).reply_to, "reply_to_msg_id", None))
+    target = world.message(group, reply).reply_to.reply_to_msg_id
+    found = await client(F.channels.GetMessagesRequest(channel, [T.InputMessageReplyTo(reply)]))
+    assert [m.id for m in found.messages] == [target]
+    pinned = await client(F.channels.GetMessagesRequest(channel, [T.InputMessagePinned()]))
+    # guess (sandbox/api/messages.py): nothing is pinned in the sandbox's chats.
+    assert [type(m) for m in pinned.messages] == [T.MessageEmpty]
+
+    # Catching up on a channel after a reconnect: nothing happened meanwhile.
+    difference = await client(
+        F.updates.GetChannelDifferenceRequest(channel, T.ChannelMessagesFilterEmpty(), 1, 100)
+    )
+    assert isinstance(difference, T.updates.ChannelDifferenceEmpty) and difference.pts == world.pts
