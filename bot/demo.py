@@ -80,12 +80,16 @@ async def _wait(api: BotAPIServer, transcript: Transcript, predicate: Callable[[
 
 
 async def _show_details(api: BotAPIServer, transcript: Transcript, queue: JobQueue, person: User) -> None:
-    """Once the job has ended (its timing report then holds the delivery too), tap "Details"."""
-    for _ in range(300):
-        jobs = await queue.list_for_user(DEMO_USER_ID, limit=1)
-        if jobs and jobs[0].finished_at is not None:
-            break
-        await asyncio.sleep(0.1)
+    """Once the job has ended (every part sent; its timing report then holds the delivery too),
+    tap "Details"."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 600
+    while not (jobs := await queue.list_for_user(DEMO_USER_ID, limit=1)) or jobs[0].finished_at is None:
+        if loop.time() > deadline:
+            raise TimeoutError("the demo's export did not end in time")
+        transcript.flush()
+        await asyncio.sleep(0.2)
+    transcript.flush()
     summary = next(
         m
         for m in api.messages_in(person.id)
@@ -183,6 +187,9 @@ async def run_demo(out: str) -> int:
     print("\nArchive saved:")
     for path in saved:
         print(f"  {path} ({path.stat().st_size:,} bytes)")
+    if len(saved) > 1:
+        name = saved[0].name.split(".zip")[0]
+        print(f"Join the parts first: cat '{out_dir / name}.zip.0'* > '{out_dir / name}.zip'")
     print("Open result.json or index.html inside it; manifest.json lists every file with its checksum.")
     return 0
 
