@@ -58,6 +58,10 @@ from telethon.tl.core import MessageContainer, RpcResult
 
 # Answers nobody took (requests outside the scheduler) are forgotten after this many.
 _KEPT = 4096
+# Packets read but not decoded through the hook: the hooked sender decodes each right after its
+# connection read it (Telethon reads one ahead), so more than a few are other senders' (Telethon's
+# exported senders share the connection class, not the hooked MTProtoState) or the handshake's.
+_UNDECODED = 64
 
 # Which clock stamped an arrival (WireTiming.clock, db.timing_report.RequestStats.arrival_clock).
 KERNEL = "kernel"
@@ -102,7 +106,9 @@ class WireLog:
         self._packets: dict[int, tuple[bytes, list[int]]] = {}
         # msg_ids of acks and pings get no rpc_result: trimmed like the answers.
         self._sent: OrderedDict[int, float] = OrderedDict()
-        self._arrived: dict[int, tuple[bytes, float, str]] = {}
+        # id(packet) -> (its length, arrival, clock): the packet itself is not kept, or every 1 MiB
+        # file part an unhooked sender read would stay here (280 MB measured for a 200 MB file).
+        self._arrived: OrderedDict[int, tuple[int, float, str]] = OrderedDict()
         self._answers: OrderedDict[int, tuple[Any, WireTiming]] = OrderedDict()
 
     def take(self, request: Any) -> WireTiming | None:
@@ -128,19 +134,20 @@ class WireLog:
                 self._sent.popitem(last=False)
 
     def read(self, packet: bytes, arrived: float, clock: str) -> None:
-        if len(self._arrived) > _KEPT:
-            # Packets that never reached decryption (the handshake's plain ones).
-            self._arrived.clear()
-        self._arrived[id(packet)] = (packet, arrived, clock)
+        self._arrived[id(packet)] = (len(packet), arrived, clock)
+        while len(self._arrived) > _UNDECODED:
+            self._arrived.popitem(last=False)
 
     def decoded(
         self, packet: bytes, message: Any, states: dict[int, Any], decode_started: float, decoded: float
     ) -> None:
         """``states``: Telethon's pending request states of the msg_ids ``message`` answers."""
         kept = self._arrived.pop(id(packet), None)
-        if kept is None or kept[0] is not packet or message is None:
+        # The packet is alive while it is decrypted, so its id is its own; the length guards
+        # against a stale entry (a packet another sender read, since freed) whose id it took.
+        if kept is None or kept[0] != len(packet) or message is None:
             return
-        _packet, arrived, clock = kept
+        _length, arrived, clock = kept
         for req_msg_id in _answered(message.obj):
             sent = self._sent.pop(req_msg_id, None)
             state = states.get(req_msg_id)
