@@ -1,4 +1,10 @@
-"""python -m bot: run the bot (settings from .env); python -m bot --sandbox: the offline demo."""
+"""python -m bot: run the bot (settings from .env); python -m bot --sandbox: the offline demo.
+
+A start that cannot work ends at once with one sentence and exit code 2, never a traceback or a
+process that looks up but does nothing: every missing or wrong setting named together, a data
+folder this user cannot write, a bot token Telegram refuses, a Bot API or Telegram that cannot be
+reached. The settings are checked before aiogram is imported (5 s of CPU on a slow machine).
+"""
 
 from __future__ import annotations
 
@@ -9,30 +15,68 @@ import os
 import signal
 import sys
 
-from pydantic import ValidationError
-
 from db import DbError
-from exporter.errors import DemoNotInstalled, demo_imports
+from exporter.errors import DemoNotInstalled, demo_imports, explain
 from exporter.redaction import redact_secrets
-from exporter.settings import SettingsError, open_client
+from exporter.settings import SettingsError, check_writable, connect, open_client, read_settings
 
-from .app import running_bot
-from .settings import BotSettings
+from .settings import NO_ADMIN, BotSettings, DeployedBotSettings
+
+# getMe's deadline at start-up; aiohttp's own is 60 s (aiogram's default request timeout).
+BOT_API_DEADLINE = 20
+
+
+async def check_bot_api(settings: BotSettings) -> str:
+    """One getMe before anything else: a refused token or an unreachable Bot API is one sentence."""
+    from aiogram.exceptions import TelegramNetworkError, TelegramNotFound, TelegramUnauthorizedError
+
+    from .app import make_bot
+
+    bot = make_bot(settings)
+    where = settings.bot_api_url or "https://api.telegram.org"
+    try:
+        me = await bot.get_me(request_timeout=BOT_API_DEADLINE)
+    except (TelegramUnauthorizedError, TelegramNotFound):
+        # api.telegram.org answers 401 for a revoked token and 404 for one that never existed.
+        raise SettingsError(
+            f"The Bot API at {where} refused BOT_TOKEN: copy the token again from @BotFather "
+            "(/mybots → your bot → API Token) into .env."
+        ) from None
+    except TelegramNetworkError as exc:
+        raise SettingsError(
+            f"The Bot API at {where} could not be reached ({exc.message}): check this machine's network"
+            + (" and BOT_API_URL" if settings.bot_api_url else "")
+            + ", then start the bot again."
+        ) from None
+    finally:
+        await bot.session.close()
+    return me.username or me.first_name
 
 
 async def serve(settings: BotSettings) -> None:
+    from .app import running_bot
+
+    name = await check_bot_api(settings)
     client = open_client(settings, receive_updates=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with running_bot(settings, client) as running:
-        if not await client.is_user_authorized():
-            logging.warning("the user client is not logged in: an admin must send /login to the bot")
-        await asyncio.wait(
-            {running.polling, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
-        )
-    await client.disconnect()
+    try:
+        await connect(client)
+        # Only now: a start that fails above prints its one sentence alone.
+        logging.info("running as @%s", name)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with running_bot(settings, client) as running:
+            if not await client.is_user_authorized():
+                logging.warning("the user client is not logged in: an admin must send /login to the bot")
+            await asyncio.wait(
+                {running.polling, asyncio.ensure_future(stop.wait())},
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+    finally:
+        # A failed first connection was closed already (connect); Telethon would log that again.
+        if client.is_connected():
+            await client.disconnect()
 
 
 def main() -> int:
@@ -59,16 +103,19 @@ def main() -> int:
             return 2
         return asyncio.run(run_demo(args.out))
     try:
-        settings = BotSettings()
-    except ValidationError as exc:
-        missing = ", ".join(str(error["loc"][0]).upper() for error in exc.errors())
-        print(f"error: settings missing or wrong: {missing}. See .env.example.", file=sys.stderr)
-        return 2
-    try:
+        settings = read_settings(DeployedBotSettings)
+        redact_secrets(settings.bot_token.get_secret_value(), settings.tg_api_hash.get_secret_value())
+        check_writable(settings.data_dir, "data folder", "set DATA_DIR to another folder", ["app.sqlite"])
+        if not settings.admin_ids:
+            logging.warning(NO_ADMIN)
         asyncio.run(serve(settings))
     except (SettingsError, DbError) as exc:
         # A damaged or locked session file or application database: one sentence, not a traceback.
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except PermissionError as exc:
+        # A data folder this user may write but not make private (someone else's, mode 777).
+        print(f"error: {explain(exc)}", file=sys.stderr)
         return 2
     return 0
 

@@ -7,6 +7,7 @@ declared once, read from the same ``.env``, handed to ``open_client`` as they ar
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,29 @@ from exporter.settings import TelegramSettings
 def _ids(value: object) -> object:
     """ADMIN_IDS=1,2,3 (a comma-separated list, as people write it in .env)."""
     if isinstance(value, str):
-        return [int(part) for part in value.replace(" ", "").split(",") if part]
+        parts = [part for part in value.replace(" ", "").split(",") if part]
+        if not all(part.isdecimal() for part in parts):
+            raise ValueError("must be Telegram user ids (numbers) separated by commas")
+        return [int(part) for part in parts]
+    return value
+
+
+# A token as @BotFather gives it: the bot's id, a colon, the secret (core.telegram.org/bots/api
+# #authorizing-your-bot: "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"). aiogram's validate_token
+# checks only digits, a colon and no spaces, and raises inside Bot() after the database is open;
+# the secret's alphabet is the one exporter.redaction masks. Quotes come with docker --env-file,
+# which keeps them as part of the value.
+_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
+
+
+def _token(value: object) -> object:
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(text, str) and not _TOKEN.fullmatch(text):
+        quoted = len(text) > 1 and text[0] == text[-1] and text[0] in "\"'"
+        raise ValueError(
+            "is not a bot token as @BotFather gives it (digits, a colon, then letters, digits, - and _)"
+            + (": remove the quotes around it" if quoted else "")
+        )
     return value
 
 
@@ -53,6 +76,7 @@ class BotSettings(TelegramSettings):
     shutdown_grace: float = 5.0
 
     _split_ids = field_validator("admin_ids", "allowed_user_ids", mode="before")(_ids)
+    _checked_token = field_validator("bot_token", mode="before")(_token)
 
     @field_validator("default_formats", mode="before")
     @classmethod
@@ -77,3 +101,19 @@ class BotSettings(TelegramSettings):
     @property
     def archives_dir(self) -> Path:
         return self.data_dir / "archives"
+
+
+class DeployedBotSettings(BotSettings):
+    """``python -m bot`` against real Telegram: the user client's app id and hash are required too,
+    so a first start names every missing setting at once (the tests and the demo use a sandbox
+    session instead)."""
+
+    tg_api_id: int
+    tg_api_hash: SecretStr
+
+
+NO_ADMIN = (
+    "ADMIN_IDS is empty, so nobody may use this bot yet: send /start to the bot from your own "
+    "Telegram account (it answers with your user id), put that id in ADMIN_IDS in .env and start "
+    "the bot again."
+)

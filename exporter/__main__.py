@@ -1,4 +1,4 @@
-"""python -m exporter login | export: the export engine from a terminal.
+"""python -m exporter login | chats | export: the export engine from a terminal.
 
 Exit codes: 0 a complete export (or a successful login), 1 an export that
 stopped early (a PARTIAL archive with what was read), 2 nothing to deliver: bad
@@ -6,7 +6,8 @@ input or settings, a full disk or unwritable folder, a damaged or busy work
 folder, a session to log in again (one line says what to do; what was fetched
 stays in the work folder, and --restart discards it).
 
-Over 400 lines: the parser is one list of the flags and their help, read top to bottom.
+Over 400 lines: the parser is one list of the flags and their help, read top to bottom, and each
+command's runner is a few lines that call the engine.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from telethon import TelegramClient, errors
 from db import CheckpointStore, DbError, open_database
 
 from .archive import DEFAULT_PART_SIZE
+from .chat_list import DEFAULT_COUNTED, list_chats, table
 from .client import SessionFileError
 from .completeness import empty_range_note, snapshot_note
 from .errors import RELOGIN, ExplainedError, demo_imports, duration, explain
@@ -49,7 +51,14 @@ from .options import (
 from .qr_login import login_by_qr
 from .redaction import redact_client_secrets, redact_secrets
 from .render.local_time import UnknownTimeZone, machine_zone, zone_info
-from .settings import SettingsError, TelegramSettings, open_client
+from .settings import (
+    SettingsError,
+    TelegramCredentials,
+    TelegramSettings,
+    connect,
+    open_client,
+    read_settings,
+)
 from .targets import parse_target, resolve_target
 from .timing_summary import breakdown, headline
 from .workdir import default_work_dir, discard
@@ -125,29 +134,63 @@ def _message_id(text: str) -> int:
     return int(text)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m exporter", description=__doc__)
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """Options of every command. Each command takes them too (`export @x --sandbox`), without
+    defaults there, so one given before the command is not overwritten by the command's default."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
     parser.add_argument(
         "--session-file",
         type=Path,
+        default=default(None),
         help="session file of the offline sandbox (python -m sandbox serve writes it)",
     )
     parser.add_argument(
         "--sandbox",
         action="store_true",
+        default=default(False),
         help="run against an offline sandbox Telegram started in this process",
     )
-    parser.add_argument("--scenario", default="small", help="the sandbox's scenario (default: small)")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--scenario", default=default("small"), help="the sandbox's scenario (default: small)"
+    )
 
-    login = commands.add_parser("login", help="log the user client in (phone code or QR, then 2FA)")
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m exporter", description=__doc__)
+    _global_options(parser, defaults=True)
+    commands = parser.add_subparsers(dest="command", required=True)
+    everywhere = argparse.ArgumentParser(add_help=False)
+    _global_options(everywhere, defaults=False)
+
+    login = commands.add_parser(
+        "login", help="log the user client in (phone code or QR, then 2FA)", parents=[everywhere]
+    )
     login.add_argument("--qr", action="store_true", help="show a QR code to scan with a logged-in phone")
     login.add_argument("--phone", help="phone number in international format (asked if missing)")
 
-    export = commands.add_parser("export", help="export one chat (or forum) into a zip archive")
+    chats = commands.add_parser(
+        "chats", help="list the chats the account can see: id, kind, messages, title", parents=[everywhere]
+    )
+    chats.add_argument(
+        "--counts",
+        type=_message_id,
+        default=DEFAULT_COUNTED,
+        metavar="N",
+        help=f"count the messages of the newest N chats, one request each (default: {DEFAULT_COUNTED})",
+    )
+
+    export = commands.add_parser(
+        "export", help="export one chat (or forum) into a zip archive", parents=[everywhere]
+    )
     export.add_argument("target", help="t.me link, @username, numeric id, or 'me' for Saved Messages")
     export.add_argument(
-        "--out", type=Path, default=Path("exports"), help="folder for the archive (default: exports)"
+        "--out",
+        type=Path,
+        default=Path("exports"),
+        help="folder for the archive (default: exports, in the current folder)",
     )
     export.add_argument(
         "--format",
@@ -282,7 +325,7 @@ def describe_progress(progress: Progress) -> str:
 async def _login(client: TelegramClient, args: argparse.Namespace) -> int:
     import segno
 
-    await client.connect()
+    await connect(client)
     if await client.is_user_authorized():
         me = await client.get_me()
         print(f"Already logged in as {me.first_name} (id {me.id}).")
@@ -335,9 +378,7 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         time_zone=args.timezone or machine_zone(),
     )
     spec = parse_target(args.target)
-    await client.connect()
-    if not await client.is_user_authorized():
-        print(f"The user client is not logged in, or {RELOGIN}.", file=sys.stderr)
+    if not await _logged_in(client):
         return 2
     target = await resolve_target(client, spec)
     async with AsyncExitStack() as stack:
@@ -383,16 +424,37 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _logged_in(client: TelegramClient) -> bool:
+    await connect(client)
+    if await client.is_user_authorized():
+        return True
+    print(f"The user client is not logged in, or {RELOGIN}.", file=sys.stderr)
+    return False
+
+
+async def _chats(client: TelegramClient, args: argparse.Namespace) -> int:
+    if not await _logged_in(client):
+        return 2
+    rows, note = await list_chats(client, args.counts)
+    print("\n".join(table(rows)))
+    print(note + " Export one with: python -m exporter export ID", file=sys.stderr)
+    return 0
+
+
 async def _main(args: argparse.Namespace) -> int:
     async with AsyncExitStack() as stack:
         session_file = args.session_file
         if args.sandbox:
             session_file = await stack.enter_async_context(_offline_sandbox(args.scenario))
-        client = open_client(TelegramSettings(), session_file, receive_updates=args.command == "login")
+        # Without a sandbox session, real Telegram: the app's id and hash are required.
+        model = TelegramSettings if session_file else TelegramCredentials
+        client = open_client(read_settings(model), session_file, receive_updates=args.command == "login")
         redact_client_secrets(client)
         try:
             if args.command == "login":
                 return await _login(client, args)
+            if args.command == "chats":
+                return await _chats(client, args)
             return await _export(client, args)
         finally:
             await client.disconnect()
@@ -409,9 +471,13 @@ async def _offline_sandbox(scenario: str) -> AsyncIterator[Path]:
     """The demo: a sandbox Telegram in this process. Imported only here; the engine never needs it."""
     with demo_imports():
         from sandbox.cluster import Cluster
-        from sandbox.world import build_scenario
+        from sandbox.world import UnknownScenario, build_scenario
 
-    async with Cluster(build_scenario(scenario)) as cluster:
+    try:
+        world = build_scenario(scenario)
+    except UnknownScenario as exc:
+        raise SettingsError(f"--scenario: {exc}") from None
+    async with Cluster(world) as cluster:
         with tempfile.TemporaryDirectory() as folder:
             path = cluster.write_session_file(Path(folder) / "sandbox-session.json")
             print(f"offline sandbox Telegram running (scenario {scenario!r})", file=sys.stderr)

@@ -1,27 +1,54 @@
-"""How the exporter reaches Telegram: read once at start-up, by the entry points only."""
+"""How the exporter reaches Telegram: read once at start-up, by the entry points only.
+
+Every mistake found here is a :class:`SettingsError` whose message is one
+sentence for the person starting the program: all missing or wrong settings at
+once, a folder this user cannot write, a Telegram that cannot be reached.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import sqlite3
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from telethon import TelegramClient
+from telethon.errors import InvalidBufferError, InvalidChecksumError, SecurityError
 
 from . import wire
 from .client import SessionFile, build_client
+
+# The first connection's deadline. Telethon tries 5 times with 10 s of timeout each (its
+# connection_retries and timeout defaults), about a minute of silence where nothing answers;
+# a connection that works takes well under a second (the sandbox at 130 ms latency: 0.6 s).
+CONNECT_DEADLINE = 30.0
 
 
 class TelegramSettings(BaseSettings):
     """The user client's credentials (``.env`` or the environment); the bot's settings extend these."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty value (`TG_API_ID=` as .env.example has it, or docker --env-file passing it on) is
+    # "not set": the default applies, and a required setting is named as missing.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     tg_api_id: int | None = None
     tg_api_hash: SecretStr | None = None
     tg_session_path: Path = Path("data/user.session")
+
+
+class TelegramCredentials(TelegramSettings):
+    """The settings for real Telegram (no sandbox session file): the app's id and hash are required."""
+
+    tg_api_id: int
+    tg_api_hash: SecretStr
 
 
 class SettingsError(ValueError):
@@ -36,6 +63,137 @@ class SessionDamaged(SettingsError):
         )
 
 
+S = TypeVar("S", bound=BaseSettings)
+
+# What a person should read for pydantic's error types; anything else gets pydantic's own words.
+_PROBLEMS = {
+    "missing": "is not set",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "bool_parsing": "must be true or false",
+}
+
+
+def read_settings(model: type[S], **values: Any) -> S:
+    """``model()`` from the environment and ``.env``, or one SettingsError naming every problem."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"][:1]).upper()
+        if error["type"] == "value_error":
+            # Our own validators' sentences (never the value: it may be a secret).
+            problem = str(error.get("ctx", {}).get("error", error["msg"]))
+        else:
+            problem = _PROBLEMS.get(error["type"], error["msg"][:1].lower() + error["msg"][1:])
+        problems.append(f"{name} {problem}")
+    env = Path.cwd() / ".env"
+    where = (
+        f"they are read from the environment and {env} (.env.example explains each)"
+        if env.is_file()
+        else f"there is no .env in {Path.cwd()}: copy .env.example to .env there and fill it in"
+    )
+    return f"Settings to fix: {'; '.join(dict.fromkeys(problems))} — {where}."
+
+
+class FolderNotWritable(SettingsError):
+    def __init__(self, folder: Path, what: str, detail: str, elsewhere: str) -> None:
+        uid = os.getuid()
+        super().__init__(
+            f"The {what} {folder} cannot be written by this user (uid {uid}): {detail}. Give it to this "
+            f"user (`sudo chown -R {uid} {folder}`; under Docker, the host folder mounted there), "
+            f"or {elsewhere}."
+        )
+
+
+def check_writable(folder: Path, what: str, elsewhere: str, files: Iterable[str] = ()) -> None:
+    """Before anything is opened there: ``folder`` (made if missing) and ``files`` already in it can
+    be written by this process, or one sentence says what to run. SQLite alone would say only
+    "unable to open database file"."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise FolderNotWritable(folder, what, exc.strerror or str(exc), elsewhere) from None
+    for name in files:
+        path = folder / name
+        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+            owner = path.stat().st_uid
+            raise FolderNotWritable(folder, what, f"{name} in it belongs to uid {owner}", elsewhere)
+
+
+class TelegramUnreachable(SettingsError):
+    def __init__(self, address: str, detail: str) -> None:
+        super().__init__(
+            f"Telegram could not be reached at {address} ({detail}): check this machine's network "
+            "(a firewall or proxy in the way?), then try again."
+        )
+
+
+class _LastAttempt(logging.Handler):
+    """Telethon logs why each connection attempt failed and raises only "failed 5 time(s)"."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.message: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.message = record.getMessage()
+
+
+async def connect(client: TelegramClient) -> None:
+    """The first connection to Telegram, or TelegramUnreachable with the reason in one sentence.
+
+    Telethon's warnings about each failed attempt are held back meanwhile (the sentence carries the
+    last one): a person starting the program reads one line, not six."""
+    network = logging.getLogger("telethon.network")
+    attempts, propagate = _LastAttempt(), network.propagate
+    network.addHandler(attempts)
+    network.propagate = False
+    try:
+        try:
+            await asyncio.wait_for(client.connect(), CONNECT_DEADLINE)
+        except BaseException:
+            await _give_up(client)
+            raise
+    except TimeoutError:
+        raise TelegramUnreachable(_address(client), f"no answer in {CONNECT_DEADLINE:.0f} s") from None
+    except EOFError:
+        # asyncio.IncompleteReadError: something answered that is not Telegram (measured here: an
+        # egress proxy's 95 bytes where Telegram's first reply is due).
+        raise TelegramUnreachable(
+            _address(client), "the other end answered and hung up: that is not Telegram"
+        ) from None
+    except (OSError, InvalidBufferError, InvalidChecksumError, SecurityError) as exc:
+        detail = attempts.message or str(exc) or type(exc).__name__
+        raise TelegramUnreachable(_address(client), detail.partition(" failed: ")[2] or detail) from None
+    finally:
+        network.removeHandler(attempts)
+        network.propagate = propagate
+
+
+def _address(client: TelegramClient) -> str:
+    # A new session learns Telegram's first address inside connect(): read it afterwards.
+    session = client.session
+    return f"{session.server_address}:{session.port}"
+
+
+async def _give_up(client: TelegramClient) -> None:
+    """After a failed first connection: nothing left running, and the error Telethon keeps in its
+    ``disconnected`` future taken, or asyncio prints it as a traceback at exit."""
+    await client.disconnect()
+    ended = client.disconnected
+    if ended.done() and not ended.cancelled():
+        ended.exception()
+
+
 def open_client(
     settings: TelegramSettings, session_file: Path | None = None, **options: object
 ) -> TelegramClient:
@@ -48,7 +206,9 @@ def open_client(
             "in .env (see .env.example), or pass --session-file for the offline sandbox."
         )
     path = settings.tg_session_path
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Telethon adds .session to a path without it; SQLite says only "unable to open database file".
+    name = path.name if path.suffix == ".session" else path.name + ".session"
+    check_writable(path.parent, "session folder", "set TG_SESSION_PATH to a file elsewhere", [name])
     options.setdefault("flood_sleep_threshold", 0)
     options.setdefault("raise_last_call_error", True)
     try:

@@ -6,6 +6,8 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 
+from ..middlewares.access import sender_id
+
 HELP = """I export Telegram chats — channels, groups, private chats, and forums topic by topic — into an archive \
 with result.json (Telegram Desktop's format, plus topics), HTML pages and, if you like, Markdown.
 
@@ -28,7 +30,9 @@ ADMIN_HELP = (
 
 
 async def start(message: Message, is_admin: bool) -> None:
-    await message.answer(HELP + (ADMIN_HELP if is_admin else ""))
+    # The id is what ADMIN_IDS and /allow take; people rarely know their own.
+    you = f"\n\nYour Telegram user id: {sender_id(message)}"
+    await message.answer(HELP + (ADMIN_HELP if is_admin else "") + you)
 
 
 async def stale_button(query: CallbackQuery) -> None:
