@@ -165,3 +165,41 @@ def test_each_moment_goes_to_the_first_active_phase_by_priority() -> None:
         UNACCOUNTED: pytest.approx(5.5),  # 0.5 to 1, 6 to 11
     }
     assert exclusive_seconds({TELEGRAM: []}, (TELEGRAM,), 0.0, 2.0) == {TELEGRAM: 0.0, UNACCOUNTED: 2.0}
+
+
+def test_phases_add_up_over_many_reports_and_an_empty_report_is_zeros(hand: HandClock) -> None:
+    clock = PhaseClock()
+    empty = clock.report(messages=0)
+    assert (empty.requests.count, empty.requests.max, empty.requests.arrival_clock) == (0, 0.0, "")
+    assert empty.already_saved == 0
+    clock.add("rendering", 1.0)
+    clock.add("rendering", 0.5)
+    for _ in range(2):
+        clock.pacing_started()
+        hand.now += 0.25
+        clock.pacing_finished()
+        token = clock.request_started()
+        hand.now += 1.0
+        clock.request_finished(
+            token, WireTiming(hand.now - 0.9, hand.now - 0.5, hand.now - 0.4, hand.now - 0.2, "kernel")
+        )
+    assert clock.phases["rendering"] == pytest.approx(1.5)
+    assert clock.phases[PACING] == pytest.approx(0.5)
+    assert clock.phases[DECODING] == pytest.approx(0.4) and clock.phases[QUEUED] == pytest.approx(0.8)
+    clock.finish()
+    hand.now += 50.0  # the split is of the time until the finish, however late it is asked for
+    assert sum(clock.accounted().values()) == pytest.approx(clock.wall)
+
+
+def test_the_95th_percentile_is_not_the_slowest_request(hand: HandClock) -> None:
+    clock = PhaseClock()
+    for k in range(1, 41):
+        token = clock.request_started()
+        hand.now += k / 100
+        clock.request_finished(token)
+    requests = clock.report(messages=0).requests
+    assert (requests.p50, requests.p95, requests.max) == (
+        pytest.approx(0.20),
+        pytest.approx(0.38),
+        pytest.approx(0.40),
+    )
