@@ -153,3 +153,29 @@ async def test_cloud_and_local_default_limits(make_api: ApiFactory) -> None:
     finally:
         await cloud_bot.session.close()
         await local_bot.session.close()
+
+
+def jpeg(width: int, height: int) -> bytes:
+    """SOI, a JFIF header, a Huffman table (C4: in the SOF range but no frame) and a baseline frame."""
+    jfif = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    table = b"\xff\xc4" + struct.pack(">H", 5) + b"\x00\x00\x00"
+    frame = b"\xff\xc0" + struct.pack(">HBHH", 11, 8, height, width) + b"\x01\x01\x11\x00"
+    return b"\xff\xd8" + jfif + table + frame + b"\xff\xd9"
+
+
+async def test_photos_in_jpeg_and_gif_get_their_sizes_and_captions_can_be_edited(
+    api: BotAPIServer, bot: Bot
+) -> None:
+    alice = api.add_user("Alice")
+    photo = await bot.send_photo(alice.id, BufferedInputFile(jpeg(640, 480), "camera.jpg"), caption="Before")
+    assert photo.photo is not None and (photo.photo[-1].width, photo.photo[-1].height) == (640, 480)
+    gif = b"GIF89a" + struct.pack("<HH", 7, 5) + b"\x00" * 24
+    animated = await bot.send_photo(alice.id, BufferedInputFile(gif, "tiny.gif"))
+    assert animated.photo is not None and (animated.photo[-1].width, animated.photo[-1].height) == (7, 5)
+    with pytest.raises(TelegramBadRequest, match="IMAGE_PROCESS_FAILED"):
+        await bot.send_photo(alice.id, BufferedInputFile(b"\xff\xd8\xff\xd9", "broken.jpg"))
+    edited = await bot.edit_message_caption(chat_id=alice.id, message_id=photo.message_id, caption="After")
+    assert edited.caption == "After" and api.messages_in(alice.id)[0].caption == "After"
+    text = await bot.send_message(alice.id, "no media here")
+    with pytest.raises(TelegramBadRequest, match="there is no caption in the message to edit"):
+        await bot.edit_message_caption(chat_id=alice.id, message_id=text.message_id, caption="x")
