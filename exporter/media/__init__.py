@@ -32,7 +32,8 @@ Outcomes (``on_done(spec, outcome)`` gets exactly one per spec; sync or async):
 - ``Unavailable(reason)``: Telegram will not give the file (LOCATION_INVALID, LOCATION_NOT_AVAILABLE,
   VERSION_INVALID, FILE_ID_INVALID, a reference that could not be renewed, a size that does not match);
   Desktop writes "(File unavailable, please try again later)" for these;
-- ``Stalled(reason)``: no byte of progress for ``MediaSettings.stall_seconds``; the rest goes on.
+- ``Stalled(reason)``: overtaken and no progress for ``MediaSettings.stall_seconds`` (stalls.py); the
+  rest goes on. What reached the disk stays in ``.part`` for the next run.
 
 ``MediaDownloader(client, clock, settings=MediaSettings(), *, refresh=None, history=None,
 on_flood_wait=None)``:

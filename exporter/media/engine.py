@@ -4,8 +4,8 @@ Flow: specs are taken one by one (an iterable or async iterable, so a caller can
 store); each new key gets a task while fewer than ``files_at_once`` run; a key seen before gets the
 first one's outcome. Every part takes room in its DC's byte budget (MediaConnections.slot), then
 goes through the media FetchScheduler (flood waits slept and counted, pacing after them) to a media
-connection. A watchdog gives up on files whose parts are on the wire and unanswered for
-``stall_seconds``; everything else goes on. An error that concerns the whole export (the session
+connection. A watchdog gives up on files that stalled (stalls.py: a part overtaken by later ones
+and unanswered for ``stall_seconds``); everything else goes on. An error that concerns the whole export (the session
 revoked, a flood wait too long to sleep) cancels the rest and is raised; ``.part`` files stay for
 the next run.
 """
@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
-from telethon import TelegramClient
+from telethon import TelegramClient, errors
 
 from ..scheduler import FetchScheduler, FloodWait
 from ..timing import PhaseClock
@@ -29,6 +29,7 @@ from .progress import MediaProgress
 from .references import Caller, RefreshReference, message_refresher
 from .settings import MediaSettings
 from .spec import Downloaded, FileSpec, Outcome, Stalled, Unavailable
+from .stalls import WireOrder
 
 OnDone = Callable[[FileSpec, Outcome], Awaitable[None] | None]
 # The scheduler may hold fewer after flood waits; before them the byte budgets are the only limit.
@@ -70,6 +71,7 @@ class MediaDownloader:
         # Where each request in the scheduler goes: (DC, expected bytes, its file), by id().
         self._routes: dict[int, tuple[int, int, FileState]] = {}
         self._watched: set[FileState] = set()
+        self._order = WireOrder()
         # Called after each part is on disk (tests and the bench watch resumable progress with it).
         self.on_part: Callable[[FileSpec, int], None] | None = None
 
@@ -100,11 +102,17 @@ class MediaDownloader:
     async def _send(self, request: Any) -> Any:
         """The scheduler's way out: the request is on the wire from here until it returns."""
         dc_id, nbytes, state = self._routes[id(request)]
-        state.sent()
+        seq = self._order.sent(dc_id)
+        state.clock.sent(id(request), dc_id, seq)
         try:
-            return await self.connections.send(dc_id, request, nbytes)
+            result = await self.connections.send(dc_id, request, nbytes)
+        except errors.RPCError:
+            self._order.answered(dc_id, seq)
+            raise
         finally:
-            state.returned()
+            state.clock.returned(id(request))
+        self._order.answered(dc_id, seq)
+        return result
 
     def part_written(self, spec: FileSpec, index: int) -> None:
         if self.on_part is not None:
@@ -124,7 +132,9 @@ class MediaDownloader:
             await asyncio.sleep(min(1.0, limit / 10))
             now = time.monotonic()
             for state in list(self._watched):
-                if state.idle(now) >= limit:
+                why = state.clock.stalled(now, self._order, limit)
+                if why is not None:
+                    state.stall_reason = why
                     state.stalled.set()
 
     # -- files
