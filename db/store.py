@@ -369,6 +369,11 @@ class StoreReader:
         where, args = _topic_filter(topic_id)
         return iter(self._connection.execute(f"{_VALUES} AND {where} ORDER BY msg_id, seq", args))
 
+    def record(self, msg_id: int) -> dict[str, Any] | None:
+        """One stored record by id (the HTML's reply previews across pages), or None."""
+        row = self._connection.execute("SELECT record FROM messages WHERE id = ?", (msg_id,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
     def topic_of(self, msg_id: int) -> tuple[bool, int | None]:
         """(stored?, topic id) of a message."""
         row = self._connection.execute("SELECT topic_id FROM messages WHERE id = ?", (msg_id,)).fetchone()
