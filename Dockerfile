@@ -24,7 +24,11 @@ COPY db ./db
 RUN pip install .
 
 USER exporter
-# The database, the user client's session and the archives live here; mount it to keep them.
+# The database, the user client's session and the archives live here; mount a volume to keep them.
+# A named volume (compose.yaml, README) starts with this folder's owner, exporter: Docker copies the
+# image's ownership and mode to a new volume, but not to a host folder bound here (moby:
+# copyExistingContents → copyOwnership, skipped for bind mounts). If exporter cannot write a host
+# folder bound here, the bot stops at once and names the chown to run (exporter.settings.check_writable).
 VOLUME ["/data"]
 WORKDIR /data
 CMD ["python", "-m", "bot"]

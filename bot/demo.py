@@ -56,7 +56,7 @@ class Transcript:
             shown = self.seen.get(message.message_id, 0)
             for index, version in enumerate(message.versions[shown:], start=shown):
                 who = "bot" if message.outgoing else "you"
-                verb = "edits" if index else "says"
+                verb = "edits" if index else ("says" if message.outgoing else "send")
                 text = version.text or ""
                 if message.file is not None and index == 0:
                     text = (

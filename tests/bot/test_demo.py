@@ -21,7 +21,7 @@ def test_offline_demo_ends_with_the_archive_saved(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "you says: /export @big_forum_sandbox" in result.stdout
+    assert "you send: /export @big_forum_sandbox" in result.stdout
     assert "bot says: Done: Big Forum" in result.stdout
     assert "Archive saved:" in result.stdout
     # With the forum's photos the archive is larger than one part (49 MiB): join them, as the demo says.
