@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .eta import eta_table
+from .media import MEDIA_SPECS, MediaRun, media_table, media_targets
+from .media import rate as media_rate
 from .timing import sandbox_request_percentiles, timing_table
 
 MAX_CONCURRENCY = 32  # ours: most requests in flight (exporter.options.ExportOptions.max_concurrency)
@@ -43,6 +45,8 @@ class Scenario:
     ours_topics: tuple[int, ...] | None = None
     # Processes that keep a core busy each while the contestant runs (the machine is not quiet).
     busy_cores: int = 0
+    # A media scenario (bench/media.py): its files, network and contestants measure bytes, not messages.
+    media: MediaRun | None = None
 
 
 TIMING_DESCRIPTION = (
@@ -65,10 +69,15 @@ TIMING_SCENARIOS = [
 ]
 
 
+MEDIA_SCENARIOS = [Scenario(**spec) for spec in MEDIA_SPECS]
+MEDIA_RUNS = {s.name: s.media for s in MEDIA_SCENARIOS if s.media is not None}
+
+
 SCENARIOS = {
     s.name: s
     for s in [
         *TIMING_SCENARIOS,
+        *MEDIA_SCENARIOS,
         Scenario(
             "forum-large-50ms",
             "forum-large",
@@ -176,14 +185,19 @@ async def run_contestant(scenario: Scenario, contestant: str, folder: Path) -> R
         command += ["--limits", scenario.limits]
     elif scenario.rate:
         command += ["--rate", str(scenario.rate), "--burst", str(scenario.burst)]
+    if scenario.media:
+        command += scenario.media.serve_args()
     server = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
     assert server.stdout is not None  # asked for with PIPE
     try:
         ready = await asyncio.wait_for(server.stdout.readline(), 120)
         if not ready.startswith(b"sandbox ready"):
             raise RuntimeError(f"the sandbox did not start for {scenario.name}")
-        args = [sys.executable, "-m", "bench.contestant", contestant, "--session-file", str(session)]
+        module = "bench.media" if scenario.media else "bench.contestant"
+        args = [sys.executable, "-m", module, contestant, "--session-file", str(session)]
         args += ["--target", scenario.target]
+        if scenario.media:
+            args += scenario.media.contestant_args(contestant)
         limit = scenario.prefix.get(contestant)
         if limit:
             args += ["--max-messages", str(limit)]
@@ -211,7 +225,10 @@ async def run_contestant(scenario: Scenario, contestant: str, folder: Path) -> R
         server.terminate()
         await server.wait()
     stats = json.loads(stats_file.read_text())
-    history = sum(v for k, v in stats.items() if k in ("rpc:messages.getHistory", "rpc:messages.getReplies"))
+    counted = (
+        ("rpc:upload.getFile",) if scenario.media else ("rpc:messages.getHistory", "rpc:messages.getReplies")
+    )
+    history = sum(v for k, v in stats.items() if k in counted)
     floods = sum(v for k, v in stats.items() if k.startswith("flood_wait:"))
     flood_seconds = sum(v for k, v in stats.items() if k.startswith("flood_wait_seconds:"))
     extra = {
@@ -252,6 +269,8 @@ def table(results: list[Result], cpu_bound: float) -> str:
         by_scenario.setdefault(result.scenario, []).append(result)
     for name, rows in by_scenario.items():
         scenario = SCENARIOS[name]
+        if scenario.media:
+            continue  # in media_table
         limit, why = bound(scenario, cpu_bound)
         lines.append(f"\n{name}: {scenario.description}  (bound {limit:,.0f} msg/s: {why})")
         lines.append(
@@ -272,6 +291,7 @@ def table(results: list[Result], cpu_bound: float) -> str:
             )
     lines += timing_table(results)
     lines += eta_table(results)
+    lines += media_table(results, MEDIA_RUNS)
     lines.append(
         "\n(first N): a slow contestant read only its first N messages; its rate is measured on those."
         "\nrefused: requests the sandbox refused with FLOOD_WAIT; asked s: the seconds those asked for."
@@ -280,7 +300,7 @@ def table(results: list[Result], cpu_bound: float) -> str:
 
 
 def check_targets(results: list[Result], cpu_bound: float) -> list[str]:
-    """Issue 6's targets for ours, each against the scenarios of this run that measure it."""
+    """Issues 6 and 14's targets for ours, each against the scenarios of this run that measure it."""
     found = {(r.scenario, r.contestant): r for r in results}
     lines = []
 
@@ -340,7 +360,7 @@ def check_targets(results: list[Result], cpu_bound: float) -> list[str]:
             ok = ok and growth <= 1.25
             line += f", {small.peak_rss_mb:.0f} MB for {small.messages:,} ({growth:.2f}×, flat)"
         lines.append(f"{line}: {verdict(ok)}")
-    return lines
+    return lines + media_targets(results, MEDIA_RUNS)
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -348,23 +368,29 @@ async def main_async(args: argparse.Namespace) -> int:
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        # The CPU bound: bare Telethon parsing at 0 ms on this machine, measured in this run.
-        calibration_scenario = SCENARIOS["smoke"] if chosen == ["smoke"] else SCENARIOS["cpu"]
-        calibration = await run_contestant(calibration_scenario, "bare", folder)
-        # Its CPU per message, not its rate: one page at a time also waits for the server.
-        cpu_bound = 1e6 / calibration.cpu_us_per_message
-        print(f"CPU bound (bare Telethon parsing, {calibration.messages:,} messages): {cpu_bound:,.0f} msg/s, "
-              f"{calibration.cpu_us_per_message:.1f} µs CPU per message", flush=True)  # fmt: skip
+        # The CPU bound: bare Telethon parsing at 0 ms on this machine, measured in this run (media
+        # scenarios are bound by bandwidth and need none).
+        cpu_bound = float("inf")
+        if any(SCENARIOS[name].media is None for name in chosen):
+            calibration_scenario = SCENARIOS["smoke"] if chosen == ["smoke"] else SCENARIOS["cpu"]
+            calibration = await run_contestant(calibration_scenario, "bare", folder)
+            # Its CPU per message, not its rate: one page at a time also waits for the server.
+            cpu_bound = 1e6 / calibration.cpu_us_per_message
+            print(f"CPU bound (bare Telethon parsing, {calibration.messages:,} messages): {cpu_bound:,.0f} msg/s, "
+                  f"{calibration.cpu_us_per_message:.1f} µs CPU per message", flush=True)  # fmt: skip
         for name in chosen:
             scenario = SCENARIOS[name]
             for contestant in scenario.contestants:
                 result = await run_contestant(scenario, contestant, folder)
-                print(f"  {name}/{contestant}: {result.rate:,.0f} msg/s", flush=True)
+                speed = (
+                    f"{media_rate(result) / 1e6:.1f} MB/s" if scenario.media else f"{result.rate:,.0f} msg/s"
+                )
+                print(f"  {name}/{contestant}: {speed}", flush=True)
                 results.append(result)
     print(table(results, cpu_bound))
     targets = check_targets(results, cpu_bound)
     if targets:
-        print("\nTargets (issue 6):\n" + "\n".join(f"  {line}" for line in targets))
+        print("\nTargets (issues 6 and 14):\n" + "\n".join(f"  {line}" for line in targets))
     if args.json:
         payload = {
             "machine": {
@@ -372,10 +398,13 @@ async def main_async(args: argparse.Namespace) -> int:
                 "platform": platform.platform(),
                 "python": platform.python_version(),
             },
-            "cpu_bound_msg_per_s": cpu_bound,
+            "cpu_bound_msg_per_s": cpu_bound if cpu_bound != float("inf") else None,
             "targets": targets,
             "results": [
-                asdict(r) | {"msg_per_s": r.rate, "cpu_us_per_message": r.cpu_us_per_message} for r in results
+                asdict(r)
+                | {"msg_per_s": r.rate, "cpu_us_per_message": r.cpu_us_per_message}
+                | ({"media_bytes_per_s": media_rate(r)} if r.scenario in MEDIA_RUNS else {})
+                for r in results
             ],
         }
         args.json.write_text(json.dumps(payload, indent=1))

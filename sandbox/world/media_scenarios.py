@@ -170,6 +170,20 @@ def _media_many(seed: int) -> World:
     return world
 
 
+def _media_2gb(seed: int) -> World:
+    """Four videos of 500 MB (2,000,000,000 bytes) among text: the bench's largest memory point."""
+    world = build_world(
+        WorldSpec(
+            seed=seed,
+            contacts=2,
+            chats=[ChatSpec("channel", "Two Gigabytes", username="media_2gb_sandbox", messages=40)],
+        )
+    )
+    (chat,) = world.chats.values()
+    attach(world, chat, MediaMix(weights={"text": 1}, big=(500_000_000,) * 4))
+    return world
+
+
 MEDIA_SCENARIOS: dict[str, Scenario] = {
     "media": Scenario(
         "a media-heavy account: 4,000 messages of photos (and every other kind of file), a channel of "
@@ -187,4 +201,5 @@ MEDIA_SCENARIOS: dict[str, Scenario] = {
     ),
     "media-large": Scenario("one 200 MB video", _media_large),
     "media-many": Scenario("4,000 small photos", _media_many),
+    "media-2gb": Scenario("four 500 MB videos: 2 GB in one chat", _media_2gb),
 }
