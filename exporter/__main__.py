@@ -38,6 +38,7 @@ from .client import SessionFileError
 from .completeness import empty_range_note, snapshot_note
 from .errors import RELOGIN, ExplainedError, demo_imports, duration, explain
 from .export import Progress, export_chat
+from .filters import FilterSyntaxError, describe, parse
 from .media.progress import human_bytes
 from .media.selection import file_size, media_kinds
 from .options import (
@@ -235,6 +236,12 @@ def _parser() -> argparse.ArgumentParser:
         f"{DEFAULT_MAX_FILE_SIZE >> 20}MB, as Telegram Desktop)",
     )
     export.add_argument(
+        "--filter",
+        metavar="QUERY",
+        help="keep only the messages matching QUERY, e.g. 'from:@alice has:photo,video after:2024-01-01 "
+        "-\"giveaway\"' (space = and, | or 'or', -x = not; docs/filters.md); dates in --timezone",
+    )
+    export.add_argument(
         "--incremental",
         action="store_true",
         help="only messages newer than your last complete export of this chat (per topic for forums)",
@@ -363,6 +370,13 @@ async def _login(client: TelegramClient, args: argparse.Namespace) -> int:
 
 
 async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
+    if args.filter is not None:
+        try:
+            words = describe(parse(args.filter))
+        except FilterSyntaxError as exc:
+            print(f"error: --filter: {exc}.\n{exc.caret()}", file=sys.stderr)
+            return 2
+        print(f"filter: {words}", file=sys.stderr)
     options = ExportOptions(
         formats=args.formats,
         since=args.since,
@@ -376,6 +390,7 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         max_file_size=args.max_file_size,
         part_size=args.part_size * 1024 * 1024,
         time_zone=args.timezone or machine_zone(),
+        filter=args.filter,
     )
     spec = parse_target(args.target)
     if not await _logged_in(client):

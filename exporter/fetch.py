@@ -25,6 +25,7 @@ from db.store import Row, StreamRow
 from .dedupe import SeenFilter, capacity_for
 from .errors import ExportError, explain, is_disk_full
 from .eta import LimitedSince, RateWindow
+from .filters.resolve import bound_filter
 from .media.capture import RefRow, file_refs
 from .migrated import read_plan_row
 from .options import ExportOptions
@@ -49,13 +50,15 @@ def _rows(run: ExportRun, messages: list[Any], topic_id: int | None) -> tuple[li
     rows: list[Row] = []
     refs: list[RefRow] = []
     assign = run.chat.is_forum and topic_id is None
-    after = run.after
+    after, keep = run.after, run.keep
     for m in messages:
         topic = topic_of(m, is_forum=True) if assign else topic_id
         if assign and m.id <= after.get(topic, 0):
             continue  # incremental: this topic was delivered up to a later id than the pass starts at
         date = _unix(m.date)
         record = to_record(m, names=names, topic_id=topic)
+        if keep is not None and not keep(record, m):
+            continue  # filtered out: never stored, so neither rendered nor its files downloaded
         rows.append((m.id, topic, date, dumps(record)))
         refs += file_refs(m, record, topic, date)
     return rows, refs
@@ -114,6 +117,8 @@ async def fetch(
                 longest_wait=options.longest_flood_wait,
             )
             streams = await load_or_make_plan(run, scheduler, target, options)
+            if options.filter is not None:
+                run.keep = await bound_filter(client, run, options)
         except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, OSError) as exc:
             raise ExportError(explain(exc)) from exc
         capacity = options.bloom_capacity or capacity_for(run.total)

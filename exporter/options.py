@@ -18,6 +18,7 @@ from typing import Any
 
 from .archive import DEFAULT_PART_SIZE
 from .errors import ExportError
+from .filters import FilterSyntaxError, parse
 from .media.settings import MediaSettings
 
 FORMATS = ("json", "html", "md")
@@ -52,6 +53,9 @@ class ExportOptions:
     # The zone result.json, HTML and Markdown dates are written in (exporter.render.local_time). Not
     # part of identity(): the store keeps UTC, so an export resumed under another zone renders in it.
     time_zone: str = "UTC"
+    # A filter in the language of exporter.filters (docs/filters.md): only the messages it matches
+    # are kept, and `complete` means every message matching it. Dates in it are in ``time_zone``.
+    filter: str | None = None
     part_size: int = DEFAULT_PART_SIZE
     # Regular chats: one concurrent id range per this many messages, at most max_shards.
     shard_messages: int = 5_000
@@ -88,7 +92,9 @@ class ExportOptions:
 
     @property
     def bounded(self) -> bool:
-        return bool(self.since or self.until or self.min_id or self.max_id or self.last or self.after)
+        return bool(
+            self.since or self.until or self.min_id or self.max_id or self.last or self.after or self.filter
+        )
 
     def check(self) -> None:
         """Refuse what would fail later or export nothing and call it complete."""
@@ -107,6 +113,11 @@ class ExportOptions:
             raise ExportError("The end date is before 1970: no Telegram message is that old.")
         if self.max_id and self.min_id + 1 >= self.max_id:
             raise ExportError("No message id lies between the smallest and the largest id given.")
+        if self.filter is not None:
+            try:
+                parse(self.filter)
+            except FilterSyntaxError as exc:
+                raise ExportError(f"The filter does not parse: {exc}.") from None
 
 
 def _date(value: str) -> dt.datetime:
@@ -132,4 +143,5 @@ _CHOICES: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "media": (list, tuple),
     "max_file_size": (int, int),
     "time_zone": (str, str),
+    "filter": (_same, str),
 }

@@ -11,6 +11,7 @@ from db.store import ExportStore
 
 from .dedupe import SeenFilter
 from .eta import LimitedSince, RateWindow, remaining_seconds, steady_rate
+from .filters import Predicate
 from .media.progress import MediaProgress
 from .records import NameBook
 from .render.model import ChatInfo, TopicInfo
@@ -85,6 +86,8 @@ class ExportRun:
     out_dir: Path = Path()
     # The media engine's counters once the media stage downloads.
     media: MediaProgress | None = None
+    # An export with a filter keeps only the messages this says yes to (exporter.filters).
+    keep: Predicate | None = None
 
     def emit(self, phase: str = "fetching") -> None:
         if self.listener is None:
