@@ -85,9 +85,12 @@ class ExportOptions:
 
     def identity(self) -> dict[str, Any]:
         """What the manifest records, and what must match when an export is resumed: the
-        choices but the time zone (rendering reads the store again in whatever zone is asked)."""
+        choices (the filter only when there is one) but the time zone (rendering reads the store again in whatever zone is asked)."""
         choices = self.to_json()
         del choices["time_zone"]
+        if choices["filter"] is None:
+            # Work folders are named by this dict's hash: exports without a filter keep their names.
+            del choices["filter"]
         return choices
 
     @property
