@@ -54,6 +54,7 @@ _MEDIA_TYPES = {
 }
 # Desktop's entity types for a link in the text (export_data_types.cpp: TextPart::Type::Url, TextUrl).
 _LINK_ENTITIES = frozenset(("link", "text_link"))
+_CHANNEL_BASE = 1_000_000_000_000
 
 
 class FilterBindError(ValueError):
@@ -89,9 +90,9 @@ def desktop_peer_id(marked: int) -> str:
     """A Bot API style id (users positive, groups -N, channels -100N) → Desktop's "user…"/"chat…"/"channel…"."""
     if marked > 0:
         return f"user{marked}"
-    text = str(-marked)
-    if text.startswith("100") and len(text) > 10:
-        return f"channel{text[3:]}"
+    # Channels are -(10^12 + id) in the Bot API's form (Telethon's utils.resolve_id does the same).
+    if marked <= -_CHANNEL_BASE:
+        return f"channel{-marked - _CHANNEL_BASE}"
     return f"chat{-marked}"
 
 

@@ -82,7 +82,8 @@ def _atoms(world: World, chat: Chat) -> list[str]:
         f'"{word.upper()}"',
     ]
     if chat.topics:
-        topic = max(chat.topics.values(), key=lambda t: len(t.ids))
+        # The busiest topic but General, whose title is the same in every forum.
+        topic = max((t for t in chat.topics.values() if t.id != 1), key=lambda t: len(t.ids))
         atoms += [f"topic:{topic.id}", f'topic:"{topic.title}"']
     return atoms
 
