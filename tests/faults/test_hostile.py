@@ -9,12 +9,14 @@ every archive member stays inside the archive under a visible name.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import unicodedata
 import zipfile
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
 
 import pytest
 from telethon import TelegramClient
@@ -27,8 +29,10 @@ from sandbox.world.hostile import TEXTS
 from tests.bot.conftest import Product
 
 DANGEROUS_SCHEMES = ("javascript:", "data:", "vbscript:", "file:")
-LIVE_TAGS = frozenset({"script", "iframe", "object", "embed", "svg", "form", "img", "base"})
+LIVE_TAGS = frozenset({"script", "iframe", "object", "embed", "svg", "form", "base"})
 URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "background", "poster"})
+# Tags a browser loads without a click: allowed only for a file of the archive itself.
+LOADING_TAGS = frozenset({"img", "video", "audio", "source"})
 
 
 @pytest.fixture
@@ -44,8 +48,11 @@ def _scheme_of(url: str) -> str:
 class LiveMarkup(HTMLParser):
     """Collects what a browser would run or follow, and the text it would show."""
 
-    def __init__(self) -> None:
+    def __init__(self, page: str = "", members: frozenset[str] = frozenset()) -> None:
         super().__init__(convert_charrefs=True)
+        # The page's folder inside the archive and the archive's files: what a media tag may load.
+        self.folder = posixpath.dirname(page)
+        self.members = members
         self.problems: list[str] = []
         self.text: list[str] = []
         self.anchors: Counter[str] = Counter()
@@ -60,6 +67,15 @@ class LiveMarkup(HTMLParser):
                 self.problems.append(f"<{tag} {name}={value!r}>")
             if name == "id" and value and value.startswith("message"):
                 self.anchors[value] += 1
+            if tag in LOADING_TAGS and name in ("src", "poster") and not self._in_archive(value or ""):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+
+    def _in_archive(self, url: str) -> bool:
+        """A relative URL naming one of the archive's own files (percent-encoded, never leaving it)."""
+        if not url or ":" in url.split("/", 1)[0] or url.startswith(("/", "\\")):
+            return False
+        path = posixpath.normpath(posixpath.join(self.folder, unquote(url)))
+        return not path.startswith("../") and path in self.members
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
@@ -148,7 +164,7 @@ async def test_hostile_content_is_exported_whole_and_inert(
                     assert message["contact_information"]["first_name"] == sent.media.first_name
             anchors: Counter[str] = Counter()
             for name in (n for n in names if n.endswith(".html")):
-                page = LiveMarkup()
+                page = LiveMarkup(name, frozenset(names))
                 page.feed(archive.read(name).decode())
                 assert page.problems == [], (name, page.problems[:5])
                 anchors += page.anchors
