@@ -14,21 +14,7 @@ import re
 from dataclasses import dataclass
 
 # The kinds of has:, in the order the words list them.
-HAS_KINDS = (
-    "photo",
-    "video",
-    "gif",
-    "voice",
-    "round",
-    "audio",
-    "file",
-    "sticker",
-    "link",
-    "poll",
-    "geo",
-    "contact",
-    "media",
-)
+HAS_KINDS = tuple("photo video gif voice round audio file sticker link poll geo contact media".split())
 FLAGS = ("pinned", "fwd", "edited")
 _VALUE_KEYS = ("from", "has", "after", "before", "on", "last", "id", "topic", "mentions", "reaction", "ext")
 _COMPARED = ("size", "views")
@@ -152,6 +138,8 @@ class _Token:
     # and the value's text when it was quoted (topic:"Release notes").
     split: int | None = None
     quoted_value: bool = False
+    # A word with a backslash in it is never a keyword (or, not) nor a flag (pinned): \or is a word.
+    escaped: bool = False
 
 
 def _tokens(query: str) -> list[_Token]:
@@ -198,6 +186,7 @@ def _quoted(query: str, start: int) -> tuple[str, int]:
 def _word(query: str, start: int) -> tuple[_Token, int]:
     chars: list[str] = []
     split: int | None = None
+    escaped = False
     i = start
     while i < len(query) and query[i] not in _SPECIAL:
         c = query[i]
@@ -205,6 +194,7 @@ def _word(query: str, start: int) -> tuple[_Token, int]:
             if i + 1 >= len(query):
                 raise FilterSyntaxError(query, i + 1, "a character after the backslash")
             chars.append(query[i + 1])
+            escaped = True
             i += 2
             continue
         if split is None and c in ":<>=":
@@ -215,7 +205,7 @@ def _word(query: str, start: int) -> tuple[_Token, int]:
                 return _Token("word", "".join(chars) + ":" + text, start, split, True), end
         chars.append(c)
         i += 1
-    return _Token("word", "".join(chars), start, split), i
+    return _Token("word", "".join(chars), start, split, escaped=escaped), i
 
 
 # --- the parser -------------------------------------------------------------------------------
@@ -230,6 +220,10 @@ def parse(query: str) -> Node:
         # Only an unmatched ")" stops a disjunction before the end.
         raise FilterSyntaxError(query, token.position, "a term or the end, not an unmatched “)”")
     return node
+
+
+def _keyword(token: _Token, word: str) -> bool:
+    return token.kind == "word" and token.text == word and not token.escaped
 
 
 class _Parser:
@@ -247,7 +241,7 @@ class _Parser:
         return token
 
     def _is_or(self, token: _Token) -> bool:
-        return token.kind == "|" or (token.kind == "word" and token.text == "or" and token.split is None)
+        return token.kind == "|" or _keyword(token, "or")
 
     def disjunction(self) -> Node:
         items = [self.conjunction()]
@@ -267,7 +261,7 @@ class _Parser:
 
     def unary(self) -> Node:
         token = self.peek()
-        if token.kind == "-" or (token.kind == "word" and token.text == "not" and token.split is None):
+        if token.kind == "-" or _keyword(token, "not"):
             self.take()
             following = self.peek()
             if following.kind in ("end", ")", "|"):
@@ -296,7 +290,7 @@ class _Parser:
     def term(self, token: _Token) -> Node:
         text, split = token.text, token.split
         if split is None:
-            if text in FLAGS:
+            if text in FLAGS and not token.escaped:
                 return Flag(text)
             return Text(text.casefold(), text, False)
         key = text[:split].casefold()
