@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import errno
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -263,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # UnknownScenario and bad --fault specs
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `describe | head`: the reader has what it wanted. Python would print a traceback, and
+        # another at exit flushing stdout, unless stdout is pointed elsewhere (Python docs, signal:
+        # "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             print(

@@ -33,7 +33,7 @@ from telethon.sessions import StringSession
 
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import SANDBOX_API_HASH, SANDBOX_API_ID, Cluster
-from tests.test_startup import DEADLINE, finish, telethon_session
+from tests.test_startup import DEADLINE, finish, stopped_in_the_end, telethon_session
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -356,16 +356,17 @@ async def test_a_named_volume_is_the_image_users_and_the_bot_runs_in_it(
             cwd=volume, env=env, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
         )  # fmt: skip
-        ended = asyncio.create_task(finish(bot))
-        admin = api.add_user("Admin", user_id=424242)
-        await api.wait_for(lambda: api.calls_to("getUpdates") or ended.done(), timeout=DEADLINE)
-        assert not ended.done(), ended.result().err
-        api.send_text(admin, admin.id, "/start")
-        answer = await api.wait_for(
-            lambda: next((m.text for m in api.messages_in(admin.id) if m.outgoing), None), timeout=30
-        )
-        bot.send_signal(signal.SIGTERM)
-        stopped = await ended
+        with stopped_in_the_end(bot):
+            ended = asyncio.create_task(finish(bot))
+            admin = api.add_user("Admin", user_id=424242)
+            await api.wait_for(lambda: api.calls_to("getUpdates") or ended.done(), timeout=DEADLINE)
+            assert not ended.done(), ended.result().err
+            api.send_text(admin, admin.id, "/start")
+            answer = await api.wait_for(
+                lambda: next((m.text for m in api.messages_in(admin.id) if m.outgoing), None), timeout=30
+            )
+            bot.send_signal(signal.SIGTERM)
+            stopped = await ended
     assert answer.endswith("Your Telegram user id: 424242") and "/stats" in answer
     assert stopped.code == 0 and "Traceback" not in stopped.err, stopped.err
     assert (volume / "app.sqlite").stat().st_uid == IMAGE_UID

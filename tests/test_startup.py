@@ -10,11 +10,13 @@ the sandbox's, or a loopback port where nothing listens: never the internet.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from telethon.sessions import SQLiteSession, StringSession
 
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import SANDBOX_API_HASH, SANDBOX_API_ID, Cluster
+from sandbox.world import SCENARIOS
 
 # Python, aiogram and Telethon take 5 s of CPU to import on a busy 2-core machine: generous, but a
 # process that hangs (the old empty-token case waited for ever) still fails here.
@@ -45,8 +48,13 @@ class Ended:
 
 
 async def start(*args: str, cwd: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    """``python -m ARGS`` in ``cwd`` with only ``env`` as settings, no terminal, a session of its own."""
+    """``python -m ARGS`` in ``cwd`` with only ``env`` as settings, no terminal, a session of its own.
+    Without a session of the test's, one that points at a closed loopback port: a new session would
+    go to Telegram's own address."""
     clean = {k: v for k, v in os.environ.items() if k not in SETTINGS and not k.startswith("TG_")}
+    if "TG_SESSION_PATH" not in env:
+        nowhere = telethon_session(cwd / "nowhere.session", "127.0.0.1", closed_port())
+        env = {**env, "TG_SESSION_PATH": str(nowhere)}
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", *args,
         cwd=cwd, env={**clean, **env},
@@ -69,6 +77,17 @@ async def finish(process: asyncio.subprocess.Process, deadline: float = DEADLINE
 
 async def run(*args: str, cwd: Path, env: dict[str, str]) -> Ended:
     return await finish(await start(*args, cwd=cwd, env=env))
+
+
+@contextlib.contextmanager
+def stopped_in_the_end(process: asyncio.subprocess.Process) -> Iterator[None]:
+    """A test that fails half-way leaves no bot behind: its process group is killed."""
+    try:
+        yield
+    finally:
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def one_sentence(ended: Ended, *words: str) -> str:
@@ -213,21 +232,46 @@ async def test_the_real_bot_starts_tells_a_stranger_its_id_and_stops_on_sigterm(
         "ALLOWED_USER_IDS": "424243",
     }
     bot = await start("bot", cwd=tmp_path, env=env)
-    ended = asyncio.create_task(finish(bot))
-    owner, member = api.add_user("Owner", user_id=424242), api.add_user("Member", user_id=424243)
-    await api.wait_for(lambda: api.calls_to("getUpdates") or ended.done(), timeout=DEADLINE)
-    assert not ended.done(), ended.result().err
-    answers = {}
-    for user in (owner, member):
-        api.send_text(user, user.id, "/start")
-        answers[user.id] = await api.wait_for(
-            lambda user=user: next((m.text for m in api.messages_in(user.id) if m.outgoing), None), timeout=30
-        )
-    # Not an admin or allowed yet: the refusal carries the id to put in ADMIN_IDS.
-    assert "424242" in answers[owner.id], answers[owner.id]
-    # Allowed: the help, and the id too.
-    assert "/export" in answers[member.id] and answers[member.id].endswith("Your Telegram user id: 424243")
-    bot.send_signal(signal.SIGTERM)
-    stopped = await ended
+    with stopped_in_the_end(bot):
+        ended = asyncio.create_task(finish(bot))
+        owner, member = api.add_user("Owner", user_id=424242), api.add_user("Member", user_id=424243)
+        await api.wait_for(lambda: api.calls_to("getUpdates") or ended.done(), timeout=DEADLINE)
+        assert not ended.done(), ended.result().err
+        answers = {}
+        for user in (owner, member):
+            api.send_text(user, user.id, "/start")
+            answers[user.id] = await api.wait_for(
+                lambda user=user: next((m.text for m in api.messages_in(user.id) if m.outgoing), None),
+                timeout=30,
+            )
+        # Not an admin or allowed yet: the refusal carries the id to put in ADMIN_IDS.
+        assert "424242" in answers[owner.id], answers[owner.id]
+        # Allowed: the help, and the id too.
+        assert "/export" in answers[member.id], answers[member.id]
+        assert answers[member.id].endswith("Your Telegram user id: 424243"), answers[member.id]
+        bot.send_signal(signal.SIGTERM)
+        stopped = await ended
     assert stopped.code == 0, stopped.err
     assert "ADMIN_IDS is empty" in stopped.err and "Traceback" not in stopped.err
+
+
+async def test_an_unknown_sandbox_scenario(tmp_path: Path) -> None:
+    ended = await run(
+        "sandbox", "serve", "--scenario", "nope", "--session-file", "s.json", cwd=tmp_path, env={}
+    )
+    assert ended.code == 2 and "Traceback" not in ended.err
+    assert ended.lines == [f"sandbox: unknown scenario 'nope'; valid: {', '.join(SCENARIOS)}"]
+    assert not (tmp_path / "s.json").exists()
+
+
+def test_the_sandbox_describe_into_a_reader_that_stops_early(tmp_path: Path) -> None:
+    """`python -m sandbox describe | head`: the reader leaves before the first byte is written."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "describe"],
+        cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=DEADLINE)
+    assert process.returncode == 0 and err == b"", err.decode()
