@@ -121,7 +121,7 @@ def _brute(world: World, chat: Chat, query: str) -> list[int]:
     return Brute(world, chat, ZONE, time.time(), users).ids(parse(query))
 
 
-@pytest.mark.parametrize("kind", ["forum", "channel"])
+@pytest.mark.parametrize("kind", ["forum", "channel", "private"])
 async def test_each_term_and_random_combinations_keep_exactly_the_matching_messages(
     client: TelegramClient, world: World, tmp_path: Path, kind: str
 ) -> None:
