@@ -18,7 +18,9 @@ from collections import Counter
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
 
+from exporter.errors import duration
 from exporter.export import Progress
+from exporter.media.progress import MediaProgress, human_bytes
 
 log = logging.getLogger(__name__)
 BAR = 16
@@ -49,9 +51,28 @@ def describe(progress: Progress, title: str) -> str:
             lines.append(f"Telegram is the limit: it allows this account about {progress.rate:,.0f} msg/s.")
         if progress.flood_wait:
             lines.append(f"Telegram asked us to wait {progress.flood_wait.seconds} s; continuing after that.")
+    elif progress.phase == "media" and progress.media is not None:
+        lines += _media_lines(progress.media)
     else:
         lines.append(f"{progress.done:,} messages read; {progress.phase}…")
     return "\n".join(lines)
+
+
+def _media_lines(media: MediaProgress) -> list[str]:
+    """The media stage's bar (by bytes: one video outweighs a thousand photos), files and bytes
+    done of the total, the download speed and, once a byte came, the time left at that speed."""
+    share = min(1.0, media.bytes_done / media.bytes_total) if media.bytes_total else 0.0
+    filled = round(share * BAR)
+    done = (
+        f"{media.files_done:,} of {media.files_total:,} files, "
+        f"{human_bytes(media.bytes_done)} of {human_bytes(media.bytes_total)}"
+    )
+    speed = f"{human_bytes(media.speed)}/s"
+    eta = media.eta()
+    if eta is not None:
+        # Never "about 0 s": the last file is still coming.
+        speed += f", about {duration(max(1.0, eta))} of downloading left"
+    return [f"{'█' * filled}{'░' * (BAR - filled)} {share:.0%}", done, speed]
 
 
 class StatusMessage:
