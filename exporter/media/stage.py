@@ -170,8 +170,11 @@ async def _ask_emoji(send: Any, media: MediaStore) -> None:
         batch = unknown[start : start + EMOJI_PER_REQUEST]
         try:
             documents = await send(F.messages.GetCustomEmojiDocumentsRequest(batch))
-        except errors.RPCError:
-            documents = []  # Desktop marks the whole batch unavailable and goes on
+        except errors.BadRequestError:
+            # A 400 is about these ids: Desktop marks the whole batch unavailable and goes on. Any
+            # other error (401 session revoked, a flood wait over the limit) ends the stage before
+            # the plan is stored, so a rerun asks for this batch again.
+            documents = []
         found = {d.id: d for d in documents if isinstance(d, T.Document)}
         media.put_emoji([_emoji_document(i, found.get(i)) for i in batch])
 

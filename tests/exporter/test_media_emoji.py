@@ -1,0 +1,61 @@
+"""Custom emoji documents asked for by the media stage: a 400 marks the batch unavailable for good,
+an error that ends the export (401, a flood wait over the limit) leaves the batch to be asked again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telethon import errors
+
+from db.media_store import MediaStore
+from db.store import ExportStore
+from exporter.media.capture import EMOJI, EMOJI_PREFIX
+from exporter.media.stage import _ask_emoji
+from tests.exporter.test_media_naming import ref
+
+EMOJI_ID = 777
+
+
+def emoji_store(tmp_path: Path) -> tuple[ExportStore, MediaStore]:
+    store = ExportStore(tmp_path / "store.sqlite")
+    with store.connection:
+        store.connection.execute("INSERT INTO messages VALUES (1, NULL, 1700000000, x'7b7d')")
+        store.connection.execute(
+            f"INSERT INTO media_refs VALUES ({','.join('?' * 20)}, NULL, NULL)",
+            ref(1, 0, EMOJI_PREFIX + str(EMOJI_ID), EMOJI, file_id=EMOJI_ID),
+        )
+    return store, MediaStore(store.connection)
+
+
+def refusing(error: Exception) -> Any:
+    async def send(request: object) -> object:
+        raise error
+
+    return send
+
+
+async def test_a_bad_request_marks_the_batch_unavailable(tmp_path: Path) -> None:
+    store, media = emoji_store(tmp_path)
+    await _ask_emoji(refusing(errors.BadRequestError(None, "DOCUMENT_INVALID")), media)
+    emoji = media.emoji(EMOJI_ID)
+    assert emoji is not None and not emoji.found
+    assert media.unknown_emoji() == []
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [errors.AuthKeyUnregisteredError(None), errors.FloodWaitError(None, capture=3600)],
+    ids=["session-revoked", "flood-wait-too-long"],
+)
+async def test_an_error_that_ends_the_export_is_asked_again_next_run(
+    tmp_path: Path, error: Exception
+) -> None:
+    store, media = emoji_store(tmp_path)
+    with pytest.raises(type(error)):
+        await _ask_emoji(refusing(error), media)
+    assert media.emoji(EMOJI_ID) is None
+    assert media.unknown_emoji() == [EMOJI_ID]
+    store.close()
