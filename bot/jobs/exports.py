@@ -10,7 +10,10 @@ the first to finish would delete it under the other, still running.
 
 Delivering the archive is the runner's part (``bot.jobs.runner``): the store
 is kept until then, and :meth:`ExportJobs.delivered` makes the next
-incremental export start after what the user has.  It lives beside the queue
+incremental export start after what the user has, and point at the files the
+user's archives of the chat already hold instead of downloading them again.
+Those files are listed in the work folder (``FILES_RECORD``) when the export
+ends, so a delivery resumed after a restart records them too.  It lives beside the queue
 and the pool, not in ``exporter``: the engine knows only its options, target
 and store, never jobs.
 """
@@ -18,6 +21,7 @@ and store, never jobs.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -27,6 +31,7 @@ from telethon import TelegramClient
 
 from db import CheckpointStore, JobKind
 from db.jobs import Job
+from db.private import private_opener
 from exporter.export import ExportResult, Progress, export_chat
 from exporter.options import ExportOptions
 from exporter.render.model import ChatInfo
@@ -37,6 +42,9 @@ from .queue import JobQueue
 
 # In a work folder: the export in it is complete; the next export of the same chat starts afresh.
 FINISHED_MARK = "finished"
+# In a work folder: the files of the complete export's archive (Telegram's identity -> path in it),
+# recorded for the user once the archive is delivered.
+FILES_RECORD = "files.json"
 
 
 class ExportJobs:
@@ -63,6 +71,9 @@ class ExportJobs:
         if job.kind == JobKind.INCREMENTAL:
             after = await self.checkpoints.last_exported(job.user_id, target.chat.id)
             options = replace(options, after=tuple(sorted(after.items(), key=lambda item: item[0] or 0)))
+            earlier = await self.checkpoints.exported_files(job.user_id, target.chat.id)
+        else:
+            earlier = {}  # an archive of its own: every file in it
         work_dir = self.work_dir_for(job.user_id, target.chat, options)
         if job.work_dir != work_dir:
             await self.queue.set_work_dir(job.id, work_dir)
@@ -79,8 +90,10 @@ class ExportJobs:
             work_dir=work_dir,
             on_progress=on_progress,
             keep_work_dir=True,
+            earlier_files=earlier.items(),
         )
         if result.complete:
+            await asyncio.to_thread(_write_files, work_dir / FILES_RECORD, result.files)
             finished.touch()
         return result
 
@@ -92,3 +105,22 @@ class ExportJobs:
         """The user has the archive of a complete export: the next incremental one starts after it."""
         if last_ids:
             await self.checkpoints.record_exported(job.user_id, chat_id, dict(last_ids), job.id)
+        if job.work_dir is not None:
+            files = await asyncio.to_thread(_read_files, Path(job.work_dir) / FILES_RECORD)
+            await self.checkpoints.record_files(job.user_id, chat_id, files, job.id)
+
+
+def _write_files(path: Path, files: Mapping[str, str]) -> None:
+    # File names of the user's chat: for the user only, as the work folder around it.
+    with open(path, "w", encoding="utf-8", opener=private_opener) as out:
+        json.dump(files, out)
+
+
+def _read_files(path: Path) -> dict[str, str]:
+    """The files of a delivered archive; none for a job that ended before they were listed."""
+    try:
+        with open(path, encoding="utf-8") as source:
+            files: dict[str, str] = json.load(source)
+    except FileNotFoundError:
+        return {}
+    return files
