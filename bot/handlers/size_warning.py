@@ -49,8 +49,13 @@ async def check(
     app: App, user_id: int, target: ResolvedTarget, kind: JobKind, options: ExportOptions
 ) -> tuple[str, list[tuple[str, str]]] | None:
     """The warning's text and its (label, choice) buttons, or None: few enough parts, no files
-    chosen, or no estimate (Telegram refused or was slow; the export is not held up for it)."""
+    chosen, topics chosen (the sample is the whole forum's), or no estimate (Telegram refused or was
+    slow; the export is not held up for it)."""
     if not options.media:
+        return None
+    if options.topics:
+        # The sample is the newest messages of the whole forum (messages.getHistory), not of the
+        # chosen topics: their files could be none of those sampled, so no warning, not a wrong one.
         return None
     min_id = 0
     if kind == JobKind.INCREMENTAL:
