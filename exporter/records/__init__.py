@@ -6,7 +6,9 @@ ones Telegram Desktop's machine-readable export writes for one message (see
 key order.  Every renderer reads records, so the formats never disagree.
 
 One extension key is added: ``topic_id`` (int) on every message of a forum
-export; Desktop tools ignore unknown keys.
+export; Desktop tools ignore unknown keys.  One more, :data:`FORWARDED_DATE`, is
+for the HTML and Markdown only (Desktop's HTML shows when a forwarded message was
+first sent, its JSON does not): ``result.json`` leaves it out.
 
 Input is a *raw* TL message as found in ``messages.getHistory`` /
 ``messages.getReplies`` results (Telethon's ``_finish_init`` not called), so only
@@ -41,6 +43,7 @@ from .text import text_parts
 __all__ = [
     "FILE_NOT_INCLUDED",
     "FILE_UNAVAILABLE",
+    "FORWARDED_DATE",
     "GENERAL_TOPIC_ID",
     "NameBook",
     "iso_date",
@@ -52,6 +55,8 @@ __all__ = [
 Record = dict[str, Any]
 
 GENERAL_TOPIC_ID = 1
+# Unix time a forwarded message was first sent (MessageFwdHeader.date), for the HTML and Markdown.
+FORWARDED_DATE = "forwarded_date_unixtime"
 
 _Message = tl.Message
 _MessageService = tl.MessageService
@@ -112,6 +117,8 @@ def _message_record(msg: Any, names: NameBook) -> Record:
             rec["forwarded_from"], rec["forwarded_from_id"] = names.lookup(fwd.from_id)
         elif fwd.from_name:
             rec["forwarded_from"] = fwd.from_name
+        if "forwarded_from" in rec and fwd.date is not None:
+            rec[FORWARDED_DATE] = unix_time(fwd.date)
         if fwd.saved_from_peer is not None:
             rec["saved_from"] = names.lookup(fwd.saved_from_peer)[0]
 

@@ -25,7 +25,9 @@ returns ``[that path]``.
   ``icon_color``, ``message_count`` per topic; and every message keeps the
   ``topic_id`` its record carries.  Desktop tools ignore both.
 
-``json.load`` of the file gives back exactly the records passed in.
+``json.load`` of the file gives back exactly the records passed in, less the one
+key that is not Desktop's JSON (:data:`exporter.records.FORWARDED_DATE`, which the
+HTML and Markdown show), left out of the records that have it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from typing import IO, Any
 
 import orjson
 
+from exporter.records import FORWARDED_DATE
 from exporter.render.model import ChatInfo, TopicInfo, bare_id, write_records
 
 RESULT_FILE = "result.json"
@@ -77,6 +80,9 @@ class JsonWriter:
         self._out.write(_js_safe(_encode(head)[:-2] + b',\n  "messages": ['))
 
     def add(self, record: dict[str, Any]) -> None:
+        if FORWARDED_DATE in record:
+            # A copy: the other formats read the same record after this one.
+            record = {key: value for key, value in record.items() if key != FORWARDED_DATE}
         batch = self._batch
         batch.append(record)
         if len(batch) == _BATCH:
