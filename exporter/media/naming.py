@@ -16,8 +16,8 @@ The rules are Desktop's export (tdesktop ``export/data/export_data_types.cpp`` a
   "file.tar.xz" becomes "file (1).tar.xz").
 
 N counts per kind (photos, audios, videos, files, contacts: ``ParseMediaContext``) in the order
-Desktop parses messages; :class:`Counters` keeps them and :mod:`exporter.media.stage` walks in that
-order.
+Desktop parses messages; :class:`Counters` keeps them and :mod:`exporter.media.naming_pass`
+walks in that order.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ from exporter.media.naming import (
     numbered,
     safe_file_name,
 )
+from exporter.media.naming_pass import _from_top, _slices, name_files
 from exporter.media.selection import FILE_NOT_INCLUDED, FILE_TOO_LARGE, Selection
-from exporter.media.stage import _from_top, _slices, name_files
 from sandbox.world.hostile import FILE_NAMES
 
 # base::FileNameFromUserString and its Windows part, applied to the sandbox's hostile names.
