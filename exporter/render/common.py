@@ -6,6 +6,7 @@ Everything here returns plain text; each renderer escapes it for its format.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -316,7 +317,9 @@ def service_link_target(rec: Record) -> int | None:
 
 
 def topic_title(topic_id: int, info: TopicInfo | None) -> str:
-    if info is not None and info.title:
+    """The topic's title; a title with nothing to see (only zero-width or format characters) would
+    make a link nobody can find, so it is named by its id as an untitled topic is."""
+    if info is not None and any(unicodedata.category(ch)[0] not in "CZ" for ch in info.title):
         return info.title
     return "General" if topic_id == 1 else f"Topic {topic_id}"
 
@@ -336,7 +339,7 @@ def reaction_label(reaction: dict[str, Any]) -> str:
     else:
         # Custom emoji are images we do not have; a neutral mark stands in.
         symbol = "◆"
-    return f"{symbol} {reaction.get('count', 0)}"
+    return f"{symbol} {reaction.get('count', 0):,}"
 
 
 def poll_lines(poll: dict[str, Any]) -> Iterator[tuple[str, int, bool, int]]:

@@ -16,11 +16,19 @@ so memory stays flat.
 
 Each file starts with YAML front matter and a title, has a ``## YYYY-MM-DD``
 heading per day, and gives every message a block id ``^msg-<ID>`` at the end of
-its header paragraph.  Replies link ``[[#^msg-ID]]`` inside the file and
-``[[<topic file>#^msg-ID]]`` across topics; ``locate`` (see
-:data:`~exporter.render.model.Locate`) tells whether and in which topic a
-target exists, and a target not in the export is named, not linked.  Message
-text is escaped so nothing in it is read as Markdown, HTML or Obsidian syntax.
+its header paragraph, and an anchor ``<a id="^msg-<ID>"></a>`` at its start.
+Links are ordinary Markdown links, which Obsidian reads too (its help, "Internal
+links": Markdown links with the destination URL-encoded, ``#^id`` for a block):
+``[Name: first words](#^msg-ID)`` inside the file and
+``[…](<URL-encoded topic file>#^msg-ID)`` across topics.  Obsidian finds the
+block id; other readers (CommonMark, GitHub, editors' previews) find the anchor,
+whose id is the same ``^msg-ID`` the link's fragment names.  ``locate`` (see
+:data:`~exporter.render.model.Locate`) tells whether and in which topic a target
+exists, and a target not in the export is named, not linked; ``quote`` reads the
+sender and first words of a target not among the file's recent messages.
+Message text is escaped so nothing in it is read as Markdown, HTML or Obsidian
+syntax; an ``&`` is escaped only where it would start a character reference,
+so "Tom & Jerry" stays as written.
 
 A little over 400 lines: that escaping, and the writer that uses it for every
 piece of a message; the per-topic bookkeeping is in :mod:`.sections`.
@@ -35,8 +43,11 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote as url_quote
 
+from exporter.records import FORWARDED_DATE
 from exporter.render.common import (
+    day_label,
     display_name,
     file_url,
     is_file_path,
@@ -52,7 +63,8 @@ from exporter.render.common import (
     snippet,
     topic_marks,
 )
-from exporter.render.model import ChatInfo, Locate, TopicInfo, bare_id, write_records
+from exporter.render.local_time import LocalTime
+from exporter.render.model import ChatInfo, Locate, Quote, TopicInfo, bare_id, write_records
 from exporter.render.names import safe_filename, topic_stem
 from exporter.render.sections import Sections
 
@@ -67,14 +79,14 @@ _RECENT = 1000
 # Backslash-escaping any ASCII punctuation is allowed in CommonMark; these are
 # the characters that start Markdown, HTML or Obsidian syntax (%% comments,
 # == highlights, $ math, ^ block ids, # tags, [[ links).
-_MD_ESCAPES = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>#|~=$%^&"})
+_MD_ESCAPES = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>#|~=$%^"})
+# '&' starts markup only as a character reference (&amp; &#38; &#x26;): escaped only there.
+_REFERENCE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 # At a line start "- ", "+ " and "1. " open lists, and four columns of
 # indentation open a code block; shorter indentation is harmless and kept.
 _LINE_START = re.compile(r"^([ \t]*)(?:([-+])|(\d+)(?=[.)]))", re.MULTILINE)
 _INDENT = re.compile(r"^(?: {4,}| *\t[ \t]*)", re.MULTILINE)
-# A wiki link's label cannot hold link syntax, and Markdown readers without
-# wiki links show it raw, so markup characters go too.
-_WIKI_LABEL_UNSAFE = str.maketrans(dict.fromkeys("[]|#^<>`*_~=$%&\\\n\r", " "))
+# File names keep clear of Obsidian's wiki-link syntax, so a reader may still link them as [[name]].
 _WIKI_STEM_UNSAFE = str.maketrans(dict.fromkeys("[]|#^", "_"))
 _LANGUAGE = re.compile(r"[^\w+#.-]")
 # Files readers show as pictures: photos (always JPEG) and stickers of these types.
@@ -90,8 +102,9 @@ def render_markdown(
     locate: Locate,
     *,
     zone: str = "UTC",
+    quote: Quote | None = None,
 ) -> list[Path]:
-    return write_records([MarkdownWriter(out_dir, chat, topics, locate, zone=zone)], records)
+    return write_records([MarkdownWriter(out_dir, chat, topics, locate, zone=zone, quote=quote)], records)
 
 
 # --------------------------------------------------------------------------- text
@@ -100,6 +113,8 @@ def render_markdown(
 def escape_md(text: str) -> str:
     """``text`` as literal Markdown: every special character escaped, line starts defused."""
     text = text.translate(_MD_ESCAPES)
+    if "&" in text:
+        text = _REFERENCE.sub(r"\\&", text)
     if "\n" in text or text[:1] in "-+ \t" or text[:1].isdigit():
         text = _LINE_START.sub(_defuse_line_start, text)
         text = _INDENT.sub(lambda m: "\u00a0" * len(m.group(0).expandtabs(4)), text)
@@ -181,8 +196,14 @@ def format_text(text: str | list[Any]) -> str:
     return "".join(out)
 
 
-def _wiki_label(text: str) -> str:
-    return " ".join(text.translate(_WIKI_LABEL_UNSAFE).split())
+def _label(text: str) -> str:
+    """A link's label: one line, escaped."""
+    return escape_md(" ".join(text.split()))
+
+
+def _anchor(msg_id: int) -> str:
+    """What readers other than Obsidian jump to: an element whose id is the link's fragment."""
+    return f'<a id="^msg-{msg_id}"></a>'
 
 
 def _yaml(value: str | int | None) -> str:
@@ -202,7 +223,8 @@ class _File:
         self.topic = topic
         self.part = path.with_name(path.name + ".part")
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.body: IO[str] = self.part.open("w", encoding="utf-8", newline="")
+        # A lone surrogate (Telegram's UTF-16 entity offsets can split an emoji) has no UTF-8 form: "?".
+        self.body: IO[str] = self.part.open("w", encoding="utf-8", errors="replace", newline="")
         self.count = 0
         self.first_date: str | None = None
         self.last_date: str | None = None
@@ -223,8 +245,11 @@ class MarkdownWriter(Sections):
         *,
         zone: str = "UTC",
         files_root: str = "../",
+        quote: Quote | None = None,
     ) -> None:
         super().__init__(out_dir, chat, topics, locate, zone)
+        self.quote = quote
+        self.local = LocalTime(zone)
         self.file: _File | None = None
         # From out_dir to the folder the records' file paths start in: the export's own, one up
         # from its markdown/ (exporter.render.MARKDOWN_DIR).
@@ -284,7 +309,7 @@ class MarkdownWriter(Sections):
             head.append(f"time_zone: {_yaml(self.zone)}")
         title = self.topic_title(file.topic) if file.topic is not None else display_name(self.chat.name)
         head += ["---", "", f"# {escape_md(title)}", "", ""]
-        with file.path.open("w", encoding="utf-8", newline="") as out:
+        with file.path.open("w", encoding="utf-8", errors="replace", newline="") as out:
             out.write("\n".join(head))
             if file.count == 0:
                 out.write("*No messages*\n")
@@ -311,31 +336,31 @@ class MarkdownWriter(Sections):
         for topic_id in order:
             count = self.counts.get(topic_id, 0)
             marks = topic_marks(self.topics.get(topic_id))
-            label = _wiki_label(self.topic_title(topic_id)) or str(topic_id)
+            label = _label(self.topic_title(topic_id)) or str(topic_id)
             suffix = f" ({', '.join(marks)})" if marks else ""
-            lines.append(
-                f"- [[{self._stem(topic_id)}|{label}]] — {count} message{'' if count == 1 else 's'}{suffix}"
-            )
+            target = f"{TOPICS_DIR}/{url_quote(self._stem(topic_id) + '.md', safe='')}"
+            lines.append(f"- [{label}]({target}) — {count:,} message{'' if count == 1 else 's'}{suffix}")
         path = self.out_dir / INDEX_FILE
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8", errors="replace", newline="")
         self.written.append(path)
 
     # ------------------------------------------------------------------ messages
 
     def _link(self, target: int, label: str) -> str | None:
-        """Wiki link to a message of the export, or None if it is not in it."""
+        """A Markdown link to a message of the export, or None if it is not in it."""
         file = self.file
         assert file is not None
-        label = _wiki_label(label) or f"message {target}"
+        label = _label(label) or f"message {target}"
         if target in file.recent:
-            return f"[[#^msg-{target}|{label}]]"
+            return f"[{label}](#^msg-{target})"
         found = self.locate(target)
         if found is None:
             return None
         topic = found[0]
         if topic == file.topic:
-            return f"[[#^msg-{target}|{label}]]"
-        return f"[[{self._stem(topic)}#^msg-{target}|{label}]]"
+            return f"[{label}](#^msg-{target})"
+        # Topic files sit side by side in topics/.
+        return f"[{label}]({url_quote(self._stem(topic) + '.md', safe='')}#^msg-{target})"
 
     def _message(self, rec: Record) -> str:
         file = self.file
@@ -348,10 +373,10 @@ class MarkdownWriter(Sections):
             out.append(f"## {file.day}\n\n")
         kind = rec.get("type")
         if kind == "unsupported":
-            out.append(f"*Unsupported message* ^msg-{msg_id}\n\n")
+            out.append(f"{_anchor(msg_id)}*Unsupported message* ^msg-{msg_id}\n\n")
             return "".join(out)
         if kind == "service":
-            line = f"*{escape_md(service_text(rec))}*"
+            line = f"{_anchor(msg_id)}*{escape_md(service_text(rec))}*"
             target = service_link_target(rec)
             if target is not None:
                 link = self._link(target, "view message")
@@ -360,7 +385,7 @@ class MarkdownWriter(Sections):
             out.append(f"{line} ^msg-{msg_id}\n\n")
             return "".join(out)
 
-        header = [f"**{escape_md(display_name(rec.get('from')))}**"]
+        header = [f"{_anchor(msg_id)}**{escape_md(display_name(rec.get('from')))}**"]
         if "via_bot" in rec:
             header.append(f"via {escape_md(rec['via_bot'])}")
         header.append(date[11:16] if date else "")
@@ -368,7 +393,7 @@ class MarkdownWriter(Sections):
             header.append("*edited*")
         lines = [" · ".join(header)]
         if "forwarded_from" in rec:
-            lines.append(f"*Forwarded from {escape_md(display_name(rec['forwarded_from']))}*")
+            lines.append(self._forwarded(rec))
         target = reply_target(rec)
         if target is not None:
             lines.append(self._reply(rec, target))
@@ -393,6 +418,8 @@ class MarkdownWriter(Sections):
         if "reply_to_peer_id" in rec:
             return "↩ *In reply to a message in another chat*"
         quoted = self.file.recent.get(target) if self.file else None
+        if quoted is None and self.quote is not None and self.locate(target) is not None:
+            quoted = self.quote(target)
         label = f"message {target}"
         if quoted is not None:
             label = f"{display_name(quoted.get('from') or quoted.get('actor'))}: {snippet(quoted, 60)}"
@@ -401,6 +428,16 @@ class MarkdownWriter(Sections):
             return "↩ *In reply to a message not in this export*"
         return f"↩ {link}"
 
+    def _forwarded(self, rec: Record) -> str:
+        """'Forwarded from Name · 6 May 2024 07:08': the original date when the stored record has it
+        (result.json has no such field; see :data:`exporter.records.FORWARDED_DATE`)."""
+        line = f"*Forwarded from {escape_md(display_name(rec['forwarded_from']))}"
+        original = rec.get(FORWARDED_DATE)
+        if original is not None:
+            date = self.local.iso(int(original))
+            line += f" · {day_label(date)} {date[11:16]}"
+        return line + "*"
+
     def _media(self, rec: Record) -> str:
         if "poll" in rec:
             poll = rec["poll"]
@@ -408,7 +445,7 @@ class MarkdownWriter(Sections):
             state = "closed poll" if poll.get("closed") else "poll"
             lines = [
                 f"**Poll:** {escape_md(plain_text(poll.get('question', '')))} "
-                f"*({state}, {total} vote{'' if total == 1 else 's'})*"
+                f"*({state}, {total:,} vote{'' if total == 1 else 's'})*"
             ]
             for text, voters, chosen, percent in poll_lines(poll):
                 mark = "✓ " if chosen else ""

@@ -37,6 +37,11 @@ Page n of a topic (or of the whole chat outside forums) holds the messages of
 """
 
 
+Quote = Callable[[int], "dict[str, Any] | None"]
+"""Message id → its record as stored (for a reply's "In reply to Name: first words" when the
+message replied to is on another page or in another topic), or None if it is not stored."""
+
+
 def page_of_rank(rank: int) -> int:
     """1-based page of the message with this 0-based rank inside its topic (or chat)."""
     return rank // PAGE_SIZE + 1

@@ -2,16 +2,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
+from markdown_it import MarkdownIt
 
 from exporter.render.markdown import escape_md, format_text, render_markdown
 from exporter.render.model import ChatInfo, TopicInfo
 from tests.exporter import history
 
 BLOCK_ID = re.compile(r" \^(msg-\d+)$", re.MULTILINE)
-LINK = re.compile(r"\[\[([^\]|#]*)#\^(msg-\d+)\|[^\]]*\]\]")
 SPECIALS = set("\\`*_[]<>#|~=$%^&")
+# A CommonMark reader, as ordinary Markdown viewers are.
+COMMONMARK = MarkdownIt("commonmark")
+HTML_ID = re.compile(r' id="([^"]*)"')
 
 
 def front_matter(text: str) -> dict[str, str]:
@@ -19,23 +23,43 @@ def front_matter(text: str) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in head.strip().splitlines())
 
 
+def links(path: Path) -> list[tuple[Path, str]]:
+    """(file, decoded fragment) of every link in a Markdown file, as a CommonMark reader reads it."""
+    found = []
+    for block in COMMONMARK.parse(path.read_text(encoding="utf-8")):
+        for token in block.children or ():
+            if token.type == "link_open":
+                parts = urlsplit(str(token.attrs["href"]))
+                if not parts.scheme:
+                    target = (path.parent / unquote(parts.path)).resolve() if parts.path else path.resolve()
+                    found.append((target, unquote(parts.fragment)))
+    return found
+
+
 def check_vault(files: list[Path]) -> dict[str, set[str]]:
-    """Block ids are unique across the vault, and every message link lands on one."""
-    ids: dict[str, set[str]] = {}
+    """Block ids are unique across the vault, and every message link lands on one: in Obsidian on
+    the block id its fragment names, in a CommonMark reader on the element of that id."""
+    ids: dict[Path, set[str]] = {}
+    anchors: dict[Path, set[str]] = {}
     seen: set[str] = set()
     for path in files:
-        found = BLOCK_ID.findall(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        found = BLOCK_ID.findall(text)
         assert len(found) == len(set(found)), f"duplicate block ids in {path}"
         assert not seen & set(found)
         seen |= set(found)
-        ids[path.stem] = set(found)
-    links = 0
+        ids[path.resolve()] = set(found)
+        anchors[path.resolve()] = set(HTML_ID.findall(COMMONMARK.render(text)))
+    count = 0
     for path in files:
-        for stem, block in LINK.findall(path.read_text(encoding="utf-8")):
-            assert block in ids[stem or path.stem], f"[[{stem}#^{block}]] in {path.name} leads nowhere"
-            links += 1
-    assert links > 0
-    return ids
+        for target, fragment in links(path):
+            if not fragment.startswith("^msg-"):
+                continue
+            assert fragment[1:] in ids[target], f"{target.name}#{fragment} in {path.name}: no such block"
+            assert fragment in anchors[target], f"{target.name}#{fragment} in {path.name}: no such anchor"
+            count += 1
+    assert count > 0
+    return {path.stem: found for path, found in ids.items()}
 
 
 def test_chat_file_with_block_ids_and_working_reply_links(tmp_path: Path) -> None:
@@ -77,12 +101,7 @@ def test_forum_files_per_topic_with_index(tmp_path: Path) -> None:
     ids = check_vault(topic_files)
     assert len(ids["1 - General"]) == 120
     assert len(ids["99 - _CON"]) == 0
-    cross = [
-        stem
-        for p in topic_files
-        for stem, _ in LINK.findall(p.read_text(encoding="utf-8"))
-        if stem and stem != p.stem
-    ]
+    cross = [target for p in topic_files for target, _ in links(p) if target != p.resolve()]
     assert cross, "replies should cross topics"
     meta = front_matter((tmp_path / "topics/8 - Plans _1 _draft_.md").read_text(encoding="utf-8"))
     assert (meta["topic"], meta["topic_id"], meta["messages"], meta["chat_id"]) == (
@@ -92,10 +111,8 @@ def test_forum_files_per_topic_with_index(tmp_path: Path) -> None:
         "77",
     )
     index = (tmp_path / "index.md").read_text(encoding="utf-8")
-    stems = {p.stem for p in topic_files}
-    for stem, label in re.findall(r"\[\[([^|\]]+)\|([^\]]+)\]\]", index):
-        assert stem in stems, stem
-        assert not set(label) & set("[]|#^")
+    assert {target for target, _ in links(tmp_path / "index.md")} == {p.resolve() for p in topic_files}
+    assert "[Plans \\#1 \\[draft\\]](topics/8%20-%20Plans%20_1%20_draft_.md)" in index
     assert "(closed)" in index and "— 0 messages" in index
 
 
