@@ -30,14 +30,11 @@ Message text is escaped so nothing in it is read as Markdown, HTML or Obsidian
 syntax; an ``&`` is escaped only where it would start a character reference,
 so "Tom & Jerry" stays as written.
 
-A little over 400 lines: that escaping, and the writer that uses it for every
-piece of a message; the per-topic bookkeeping is in :mod:`.sections`.
+The escaping is in :mod:`.markdown_text`, the per-topic bookkeeping in :mod:`.sections`.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -57,13 +54,13 @@ from exporter.render.common import (
     poll_lines,
     reaction_label,
     reply_target,
-    safe_href,
     service_link_target,
     service_text,
     snippet,
     topic_marks,
 )
 from exporter.render.local_time import LocalTime
+from exporter.render.markdown_text import anchor, escape_md, format_text, link_label, yaml_scalar
 from exporter.render.model import ChatInfo, Locate, Quote, TopicInfo, bare_id, write_records
 from exporter.render.names import safe_filename, topic_stem
 from exporter.render.sections import Sections
@@ -76,22 +73,10 @@ TOPICS_DIR = "topics"
 # Messages remembered per file for reply labels; older targets are still linked, just unlabelled.
 _RECENT = 1000
 
-# Backslash-escaping any ASCII punctuation is allowed in CommonMark; these are
-# the characters that start Markdown, HTML or Obsidian syntax (%% comments,
-# == highlights, $ math, ^ block ids, # tags, [[ links).
-_MD_ESCAPES = str.maketrans({ch: "\\" + ch for ch in "\\`*_[]<>#|~=$%^"})
-# '&' starts markup only as a character reference (&amp; &#38; &#x26;): escaped only there.
-_REFERENCE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
-# At a line start "- ", "+ " and "1. " open lists, and four columns of
-# indentation open a code block; shorter indentation is harmless and kept.
-_LINE_START = re.compile(r"^([ \t]*)(?:([-+])|(\d+)(?=[.)]))", re.MULTILINE)
-_INDENT = re.compile(r"^(?: {4,}| *\t[ \t]*)", re.MULTILINE)
 # File names keep clear of Obsidian's wiki-link syntax, so a reader may still link them as [[name]].
 _WIKI_STEM_UNSAFE = str.maketrans(dict.fromkeys("[]|#^", "_"))
-_LANGUAGE = re.compile(r"[^\w+#.-]")
 # Files readers show as pictures: photos (always JPEG) and stickers of these types.
 _PICTURES = frozenset({"image/webp", "image/png", "image/jpeg"})
-_BACKTICKS = re.compile(r"`+")
 
 
 def render_markdown(
@@ -105,110 +90,6 @@ def render_markdown(
     quote: Quote | None = None,
 ) -> list[Path]:
     return write_records([MarkdownWriter(out_dir, chat, topics, locate, zone=zone, quote=quote)], records)
-
-
-# --------------------------------------------------------------------------- text
-
-
-def escape_md(text: str) -> str:
-    """``text`` as literal Markdown: every special character escaped, line starts defused."""
-    text = text.translate(_MD_ESCAPES)
-    if "&" in text:
-        text = _REFERENCE.sub(r"\\&", text)
-    if "\n" in text or text[:1] in "-+ \t" or text[:1].isdigit():
-        text = _LINE_START.sub(_defuse_line_start, text)
-        text = _INDENT.sub(lambda m: "\u00a0" * len(m.group(0).expandtabs(4)), text)
-    return text
-
-
-def _defuse_line_start(match: re.Match[str]) -> str:
-    indent, marker, digits = match.groups()
-    if marker is not None:
-        return f"{indent}\\{marker}"
-    return f"{indent}{digits}\\"
-
-
-def _wrap(marker_open: str, marker_close: str, raw: str) -> str:
-    """Emphasis markers hugging the text: CommonMark ignores ``** bold **``."""
-    stripped = raw.strip()
-    if not stripped:
-        return escape_md(raw)
-    lead = raw[: len(raw) - len(raw.lstrip())]
-    trail = raw[len(raw.rstrip()) :]
-    return f"{lead}{marker_open}{escape_md(stripped)}{marker_close}{trail}"
-
-
-def _fence(raw: str, minimum: int) -> str:
-    longest = max((len(run) for run in _BACKTICKS.findall(raw)), default=0)
-    return "`" * max(minimum, longest + 1)
-
-
-def _url(href: str) -> str:
-    # Inside <…> a destination may not hold '<', '>' or line breaks.
-    return href.replace("<", "%3C").replace(">", "%3E").replace("\n", "").replace("\r", "")
-
-
-_WRAPS = {
-    "bold": ("**", "**"),
-    "italic": ("*", "*"),
-    "strikethrough": ("~~", "~~"),
-    "underline": ("<u>", "</u>"),
-    "spoiler": ('<span class="spoiler">', "</span>"),
-}
-
-
-def format_text(text: str | list[Any]) -> str:
-    """Markdown of a record's ``text`` (a string, or strings and entity objects)."""
-    if isinstance(text, str):
-        return escape_md(text)
-    out: list[str] = []
-    for part in text:
-        if isinstance(part, str):
-            out.append(escape_md(part))
-            continue
-        kind = part.get("type")
-        raw = part.get("text", "")
-        wrap = _WRAPS.get(kind)
-        if wrap is not None:
-            out.append(_wrap(wrap[0], wrap[1], raw))
-        elif kind == "code":
-            fence = _fence(raw, 1)
-            pad = " " if raw.startswith("`") or raw.endswith("`") else ""
-            out.append(f"{fence}{pad}{raw}{pad}{fence}")
-        elif kind == "pre":
-            fence = _fence(raw, 3)
-            language = _LANGUAGE.sub("", part.get("language") or "")
-            out.append(f"\n{fence}{language}\n{raw}\n{fence}\n")
-        elif kind == "blockquote":
-            quoted = "\n".join("> " + line for line in escape_md(raw).split("\n"))
-            out.append(f"\n{quoted}\n")
-        elif kind in ("text_link", "link", "email"):
-            if kind == "text_link":
-                href = safe_href(part.get("href"))
-            elif kind == "link":
-                href = safe_href(raw)
-            else:
-                href = "mailto:" + raw if "@" in raw and ":" not in raw else None
-            label = escape_md(raw)
-            out.append(f"[{label}](<{_url(href)}>)" if href and label else label)
-        else:
-            out.append(escape_md(raw))
-    return "".join(out)
-
-
-def _label(text: str) -> str:
-    """A link's label: one line, escaped."""
-    return escape_md(" ".join(text.split()))
-
-
-def _anchor(msg_id: int) -> str:
-    """What readers other than Obsidian jump to: an element whose id is the link's fragment."""
-    return f'<a id="^msg-{msg_id}"></a>'
-
-
-def _yaml(value: str | int | None) -> str:
-    # JSON scalars are valid YAML, and json quoting handles every odd character.
-    return json.dumps(value, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------- writer
@@ -297,16 +178,16 @@ class MarkdownWriter(Sections):
         self.file = None
         file.body.close()
         self.counts[file.topic] = file.count
-        head = ["---", f"chat: {_yaml(self.chat.name)}", f"chat_id: {bare_id(self.chat.id)}"]
-        head.append(f"chat_type: {_yaml(self.chat.type)}")
+        head = ["---", f"chat: {yaml_scalar(self.chat.name)}", f"chat_id: {bare_id(self.chat.id)}"]
+        head.append(f"chat_type: {yaml_scalar(self.chat.type)}")
         if file.topic is not None:
-            head.append(f"topic: {_yaml(self.topic_title(file.topic))}")
+            head.append(f"topic: {yaml_scalar(self.topic_title(file.topic))}")
             head.append(f"topic_id: {file.topic}")
         head.append(f"messages: {file.count}")
         if file.first_date:
             head.append(f"first_message: {file.first_date}")
             head.append(f"last_message: {file.last_date}")
-            head.append(f"time_zone: {_yaml(self.zone)}")
+            head.append(f"time_zone: {yaml_scalar(self.zone)}")
         title = self.topic_title(file.topic) if file.topic is not None else display_name(self.chat.name)
         head += ["---", "", f"# {escape_md(title)}", "", ""]
         with file.path.open("w", encoding="utf-8", errors="replace", newline="") as out:
@@ -323,9 +204,9 @@ class MarkdownWriter(Sections):
         total = sum(self.counts.values())
         lines = [
             "---",
-            f"chat: {_yaml(self.chat.name)}",
+            f"chat: {yaml_scalar(self.chat.name)}",
             f"chat_id: {bare_id(self.chat.id)}",
-            f"chat_type: {_yaml(self.chat.type)}",
+            f"chat_type: {yaml_scalar(self.chat.type)}",
             f"topics: {len(order)}",
             f"messages: {total}",
             "---",
@@ -336,7 +217,7 @@ class MarkdownWriter(Sections):
         for topic_id in order:
             count = self.counts.get(topic_id, 0)
             marks = topic_marks(self.topics.get(topic_id))
-            label = _label(self.topic_title(topic_id)) or str(topic_id)
+            label = link_label(self.topic_title(topic_id)) or str(topic_id)
             suffix = f" ({', '.join(marks)})" if marks else ""
             target = f"{TOPICS_DIR}/{url_quote(self._stem(topic_id) + '.md', safe='')}"
             lines.append(f"- [{label}]({target}) — {count:,} message{'' if count == 1 else 's'}{suffix}")
@@ -350,7 +231,7 @@ class MarkdownWriter(Sections):
         """A Markdown link to a message of the export, or None if it is not in it."""
         file = self.file
         assert file is not None
-        label = _label(label) or f"message {target}"
+        label = link_label(label) or f"message {target}"
         if target in file.recent:
             return f"[{label}](#^msg-{target})"
         found = self.locate(target)
@@ -373,10 +254,10 @@ class MarkdownWriter(Sections):
             out.append(f"## {file.day}\n\n")
         kind = rec.get("type")
         if kind == "unsupported":
-            out.append(f"{_anchor(msg_id)}*Unsupported message* ^msg-{msg_id}\n\n")
+            out.append(f"{anchor(msg_id)}*Unsupported message* ^msg-{msg_id}\n\n")
             return "".join(out)
         if kind == "service":
-            line = f"{_anchor(msg_id)}*{escape_md(service_text(rec))}*"
+            line = f"{anchor(msg_id)}*{escape_md(service_text(rec))}*"
             target = service_link_target(rec)
             if target is not None:
                 link = self._link(target, "view message")
@@ -385,7 +266,7 @@ class MarkdownWriter(Sections):
             out.append(f"{line} ^msg-{msg_id}\n\n")
             return "".join(out)
 
-        header = [f"{_anchor(msg_id)}**{escape_md(display_name(rec.get('from')))}**"]
+        header = [f"{anchor(msg_id)}**{escape_md(display_name(rec.get('from')))}**"]
         if "via_bot" in rec:
             header.append(f"via {escape_md(rec['via_bot'])}")
         header.append(date[11:16] if date else "")
