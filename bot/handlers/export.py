@@ -193,12 +193,14 @@ async def _on_options(
         await message.edit_text("Nothing exported.")
     elif choice == "go" or size_warning.is_answer(choice):
         size_warning.apply(picked, choice)
+        # Answered now: the lookup and the estimate below take up to 15 s, and Telegram refuses a
+        # late answer ("query is too old"), leaving the button spinning meanwhile.
+        await query.answer()
         try:
             target = await resolve_target(app.client, parse_target(data["target"]))
         except TargetError as exc:
             app.buttons.close(token)
             await message.edit_text(str(exc))
-            await query.answer()
             return
         # "▶ Export" first estimates the archive; an answer to the warning exports as it says.
         kind, options = _options_for(picked)
@@ -214,7 +216,6 @@ async def _on_options(
             text, answers = warning
             rows = [[_button(app, token, label, value)] for label, value in answers]
             await message.edit_text(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
-        await query.answer()
         return
     elif choice.startswith("f") and choice[1:] in FORMATS:
         formats = picked["formats"]
