@@ -1,4 +1,16 @@
-"""Lists that fit in one Telegram message, however long the titles in them are."""
+"""Every sentence and button label the bot shows people, in one place, so that wording is reviewed
+and translated here and nowhere else.
+
+A sentence with fields is a template for ``str.format`` with named fields (``{title}``,
+``{done:,}``): a translation may move them. A sentence that has variants (one part or several,
+a place in the queue or none) has one whole template per variant rather than pieces glued
+together, so each variant can be translated as a sentence.
+
+Not here: why an export stopped is exporter/errors.py's table (the CLI prints the same
+sentences), and the timing lines of a summary are exporter/timing_summary.py's.
+
+This file passes 400 lines on purpose: it is the bot's whole wording, one section per command.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +19,366 @@ from collections.abc import Sequence
 # core.telegram.org/bots/api#sendmessage: a message text holds 1-4096 characters after entities parsing.
 MESSAGE_MAX = 4096
 
+# ---------------------------------------------------------------- everywhere
+
+MORE_LINES = "…and {count} more."
+NO_NAME = "(no name)"
+CANCEL = "Cancel"
+PRIVATE_ONLY = "Send /{command} to me in a private chat."
+STALE_BUTTON = "This button is not yours, or it has expired. Send the command again."
+
+# ---------------------------------------------------------------- who may use the bot
+
+REFUSAL = (
+    "Sorry, this bot exports chats for its owner's team only. "
+    "If you should have access, send your id to its admin: {user_id}."
+)
+PRIVATE_BOT = "This bot is private."
+# A refused person's later messages (at most one answer per bot.cooldown.PERIOD).
+STILL_PRIVATE = "This bot is still private to you. Your id, for its admin: {user_id}."
+# A member's admin command (at most one answer per bot.cooldown.PERIOD).
+ADMINS_ONLY_COMMAND = "/{command} is for the bot's admins; /help lists what you can do."
+
+# ---------------------------------------------------------------- what escapes a handler
+
+SOMETHING_WENT_WRONG = (
+    "Something went wrong on my side and I could not do that; try again, and if it happens again, "
+    "tell the admin: the details are in the bot's log."
+)
+SLOW_DOWN = "Telegram asked me to slow down: send that again in {duration}."
+TELEGRAM_UNREACHABLE = "I could not reach Telegram just now: send that again in a minute."
+
+# ---------------------------------------------------------------- /start and /help
+
+HELP = """I export Telegram chats — channels, groups, private chats, and forums topic by topic — into an archive \
+with result.json (Telegram Desktop's format, plus topics), HTML pages and, if you like, Markdown.
+
+/export — pick a chat, or /export @name, /export t.me/… or a numeric id
+/export in a group — exports that group
+/shared — the chats you may export (an admin shares them)
+/status — your exports in progress and your place in the queue
+/cancel — stop your export (/cancel #ID stops one of several)
+/history — your recent exports; send an archive again
+/settings — the time zone your archives' dates are written in (UTC until you pick one)
+
+Big chats come in parts of up to 49 MB; each part says how to join them."""
+
+ADMIN_HELP = (
+    "\n\nAdmins: /stats, /allow ID, /deny ID, /login, /logout\n"
+    "/share (a picker, or /share @chat, or /share in a group) lets everyone allowed export a chat; "
+    "/unshare ID; "
+    "/status all and /cancel #ID for anyone's export"
+)
+YOUR_ID = "\n\nYour Telegram user id: {user_id}"
+
+# ---------------------------------------------------------------- the chat picker
+
+PICKER_PAGE = "{question} (page {page} of {pages})\n{legend}"
+# The picker's icon for each kind of chat (KIND_LABELS below names them in words).
+KIND_ICONS = {
+    "personal_chat": "👤",
+    "bot_chat": "🤖",
+    "saved_messages": "🔖",
+    "private_group": "👥",
+    "private_supergroup": "👥",
+    "public_supergroup": "👥",
+    "forum": "🗂",
+    "private_channel": "📢",
+    "public_channel": "📢",
+}
+KIND_ICON_OTHER = "💬"
+PICKER_LEGEND = "👤 person · 🤖 bot · 👥 group · 🗂 forum · 📢 channel · 🔖 saved messages"
+PICKER_NEWER = "◀ Newer"
+PICKER_OLDER = "Older ▶"
+
+# ---------------------------------------------------------------- /export
+
+NOT_A_MEMBER = (
+    "My exporting account is not a member of this group, so it cannot read it. "
+    "Add that account to the group, then send /export again."
+)
+NO_CHATS_YET = "The exporting account has no chats yet. Send /export @name or a t.me link."
+NOTHING_SHARED_WITH_YOU = "No chat is shared with you yet: ask an admin to /share one."
+WHICH_CHAT = "Which chat?"
+RANGE_LABELS = {
+    "all": "everything",
+    "new": "only new since my last export",
+    "7d": "last 7 days",
+    "30d": "last 30 days",
+}
+KIND_LABELS = {
+    "personal_chat": "private chat",
+    "bot_chat": "chat with a bot",
+    "private_group": "group",
+    "private_supergroup": "supergroup",
+    "public_supergroup": "public supergroup",
+    "private_channel": "channel",
+    "public_channel": "public channel",
+    "saved_messages": "saved messages",
+}
+OPTIONS_TITLE = "Export {title} ({kind})"
+OPTIONS_UNNAMED = "chat"
+OPTIONS_FORMATS = "Formats: {formats}"
+OPTIONS_RANGE = "Range: {range}"
+OPTIONS_OTHER_DATES = "Other dates: /export {target} 2024-01-01..2024-03-31 (UTC, both days included)"
+RANGE_DATES = "{since} to {until}"
+RANGE_FROM = "from {since} on"
+RANGE_UNTIL = "up to {until}"
+BAD_DATE_RANGE = (
+    "{typed} is not a date range: write it as 2024-01-01..2024-03-31 (either side may be left out)."
+)
+DATE_RANGE_BACKWARDS = "{typed} ends before it starts: write the earlier date first."
+OPTIONS_ALL_TOPICS = "Topics: all {count}"
+OPTIONS_TOPICS = "Topics: {count}"
+OPTIONS_TAKEOUT_ON = "Takeout: on (Telegram may ask you to confirm in another app)"
+OPTIONS_TAKEOUT_OFF = "Takeout: off"
+EXPORT_BUTTON = "▶ Export"
+RANGE_BUTTON = "Range: {range} ↻"
+TOPICS_BUTTON = "Choose topics…"
+TAKEOUT_ON_BUTTON = "Takeout: on ↻"
+TAKEOUT_OFF_BUTTON = "Takeout: off ↻"
+ALL_TOPICS_BUTTON = "All topics"
+DONE_BUTTON = "Done"
+TOPICS_SCREEN = "Tap topics to include or leave out."
+TOPICS_SCREEN_PAGE = (
+    "Tap topics to include or leave out: {chosen} of {total} chosen (page {page} of {pages})."
+)
+TOPICS_PREVIOUS = "◀ Previous topics"
+TOPICS_NEXT = "More topics ▶"
+NOTHING_EXPORTED = "Nothing exported."
+NO_ROOM = "Not now: {reason} Old archives are deleted after {hours:g} h."
+UNNAMED_CHAT = "the chat"
+QUEUED = "Export of {title} queued."
+QUEUED_AT = "Export of {title} queued (place {position} in the queue)."
+TOO_MANY_WAITING = "You have {cap} exports waiting; /status shows them, /cancel stops one."
+
+# The media rows of the export screen (bot.handlers.media_row).
+MEDIA_PRESET_BUTTONS = {"none": "No media", "photos": "Photos", "all": "All files"}
+MEDIA_NONE = "Media: none, messages only"
+MEDIA_ALL_FILES = "all files"
+# The kinds of files (exporter.options.MEDIA_TYPES) as the media line lists them.
+MEDIA_KIND_LABELS = {
+    "photos": "photos",
+    "videos": "videos",
+    "voice": "voice",
+    "round": "round",
+    "stickers": "stickers",
+    "gifs": "gifs",
+    "files": "files",
+}
+MEDIA_SUMMARY = "Media: {what}, up to {size} a file"
+SIZE_MB = "{mb} MB"
+SIZE_BYTES = "{size:,} bytes"
+SIZE_BUTTON = "≤{mb} MB"
+
+# The warning before a big archive (bot.handlers.size_warning).
+BIG_ARCHIVE = (
+    "A big archive: about {size}, in {parts} parts of up to {part_size}, each a download of its own."
+)
+FEWER_FILES = "Fewer files make fewer parts:"
+EXPORT_ANYWAY = "▶ Export anyway"
+BACK = "◀ Back"
+SMALLER_PHOTOS = "Photos only: about {size}, {parts} part"
+SMALLER_PHOTOS_PARTS = "Photos only: about {size}, {parts} parts"
+SMALLER_NONE = "No media: about {size}, {parts} part"
+SMALLER_NONE_PARTS = "No media: about {size}, {parts} parts"
+COUNTED_FROM_ALL = "Counted from the files of all {messages:,} messages."
+ESTIMATED_FROM_NEWEST = (
+    "Estimated from the newest {sampled:,} of {messages:,} messages: their files, scaled to the rest."
+)
+
+# ---------------------------------------------------------------- while an export runs
+
+STARTING = "Exporting {title}: starting…"
+CONTINUING = "Continuing the export of {title} where it stopped."
+PROGRESS_TITLE = "Exporting {title}"
+PROGRESS_OF = "{done:,} of {total:,} messages"
+PROGRESS_DONE = "{done:,} messages"
+PROGRESS_SPEED = "{rate:,.0f} msg/s"
+# Reading only: writing and packing the files follow, each shown as its own step.
+PROGRESS_SPEED_ETA = "{rate:,.0f} msg/s, about {eta:,.0f} s of reading left"
+PROGRESS_READING = "Reading: {topics}"
+PROGRESS_READING_MORE = "Reading: {topics} and {more} more"
+PROGRESS_TOPIC_TIMES = "{name} ×{count}"
+PROGRESS_LIMITED = "Telegram is the limit: it allows this account about {rate:,.0f} msg/s."
+PROGRESS_FLOOD_WAIT = "Telegram asked us to wait {seconds} s; continuing after that."
+PROGRESS_PHASE = "{done:,} messages read; {phase}…"
+# While the files are downloaded (sizes as exporter.media.progress.human_bytes writes them).
+PROGRESS_FILES = "{files_done:,} of {files_total:,} files, {bytes_done} of {bytes_total}"
+PROGRESS_FILES_SPEED = "{speed}/s"
+PROGRESS_FILES_SPEED_ETA = "{speed}/s, about {eta} of downloading left"
+# The steps after reading (exporter.run's phases); a step missing here shows by its own name.
+PHASE_LABELS = {"media": "media", "rendering": "rendering", "packaging": "packaging", "done": "done"}
+SENDING = "Exported {messages:,} messages from {title}. Sending…"
+SENDING_FAILED = "Exported {messages:,} messages from {title}; sending failed."
+CANCELLED = "Export cancelled."
+RESTARTING = "The bot is restarting; the export of {title} continues when it is back."
+RESTARTED = "The bot restarted. Your export of {title} is back in the queue and continues where it stopped."
+EXPORT_FAILED = "Export failed: {reason}"
+EXPORT_STOPPED = "The export of {title} stopped."
+EXPORT_WENT_WRONG = (
+    "Something went wrong on our side; the export was stopped, nothing was lost; "
+    "an admin can see the details."
+)
+# ``reason`` is a DeliveryError's sentence without its final full stop.
+NOT_SENT_KEPT = "{reason}; the archive is kept and /history can send it again."
+
+# ---------------------------------------------------------------- the summary and the archive
+
+DONE = "Done: {title}"
+INCOMPLETE = "Incomplete: {title}"
+THIS_CHAT = "this chat"
+TOPICS_KEPT = "{count} topics, each kept as its own topic"
+WHY_INCOMPLETE = "Why it is incomplete: {reason}"
+PARTIAL_ARCHIVE = "What was read is in the PARTIAL archive below; /export the same chat again to continue."
+DETAILS_TITLE = "Timing of {title}"
+DETAILS_BUTTON = "Details"
+SUMMARY_BUTTON = "Back to the summary"
+DETAILS_GONE = "Those details are gone: /history lists the export."
+CAPTION = "{title}: {messages:,} messages"
+CAPTION_UNNAMED = "Export"
+CAPTION_PART = (
+    "{title}: {messages:,} messages\n"
+    "Part {index} of {count}: join with `cat NAME.zip.0* > NAME.zip`, or open .001 in 7-Zip"
+)
+# What a DeliveryError says; ``what`` is one of the two names below.
+PART_TOO_LARGE = (
+    "Telegram refused an archive part as too large; lower the part size, or use a local "
+    "Bot API server (BOT_API_URL) for parts up to 2000 MB."
+)
+REFUSED = "Telegram refused {what}: {reason}"
+GAVE_UP = "Sending {what} failed ({why}) and we stopped retrying after {bound:.0f} s"
+ASKED_TO_WAIT = "Telegram asked to wait {seconds} s"
+A_MESSAGE = "a message"
+AN_ARCHIVE_PART = "an archive part"
+
+# ---------------------------------------------------------------- /status, /cancel, /history
+
+JOB_RUNNING = "#{id} {title}: running, {done:,} messages"
+JOB_RUNNING_OF = "#{id} {title}: running, {done:,} of {total:,} messages"
+JOB_STATE = "#{id} {title}: {state}"
+# A job's state (db.JobState) as /status and /history name it.
+STATE_LABELS = {
+    "queued": "queued",
+    "running": "running",
+    "done": "done",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+JOB_PLACE = "{line} (place {position} in the queue)"
+JOB_OF_USER = "{line} (user {user_id})"
+NOTHING_RUNNING = "You have no export running or queued. /history shows past ones."
+NOBODY_RUNNING = "Nobody has an export running or queued."
+CANCEL_ANY = "/cancel #ID stops any of them."
+NOTHING_TO_CANCEL = "Nothing to cancel: you have no export running or queued (with that number)."
+ALREADY_FINISHED = "#{id} has already finished."
+CANCELLING = "Cancelling #{id} {title}."
+CANCELLED_BY_ADMIN = "An admin (user {admin_id}) cancelled your export #{id} of {title}."
+NO_HISTORY = "No finished exports yet."
+HISTORY_LINE = "#{id} {when} {title}: {outcome}"
+HISTORY_LINE_MESSAGES = "#{id} {when} {title}: {outcome}, {messages:,} messages"
+OUTCOME_NOT_DELIVERED = "not delivered (the archive is kept)"
+OUTCOME_STOPPED_EARLY = "stopped early (/export it again to continue)"
+SEND_AGAIN_BUTTON = "Send #{id} again"
+NOT_YOURS = "That export is not yours."
+ARCHIVE_GONE = "That archive is gone: /export the chat again."
+RESENDING = "Sending…"
+# ``reason`` is a DeliveryError's sentence without its final full stop.
+RESEND_FAILED = "{reason}; try /history again later."
+
+# ---------------------------------------------------------------- /share, /unshare, /shared
+
+NOT_SHARED = "Only chats an admin has shared can be exported: ask an admin to /share this one."
+ADMINS_ONLY = "Only admins decide which chats are shared; /shared lists the ones you may export."
+SHARE_HOW = "Send /share @name, a t.me link or a chat id; in a group, /share shares that group."
+WHICH_CHAT_TO_SHARE = "Which chat to share?"
+SHARE_BUTTON = "Share it"
+SHARE_PRIVATE = (
+    "{title} is a private chat of the exporting account: once shared, everyone "
+    "allowed to use this bot can export all of it. Share it?"
+)
+SHARED = "Shared {title}: everyone allowed to use this bot can export it now. /unshare {peer_id} stops that."
+ALREADY_SHARED = "{title} was already shared."
+STAYS_PRIVATE = "{title} stays private."
+UNSHARE_HOW = "Send /unshare and the chat's id from /shared (or @name, or a link)."
+NOT_A_CHAT_ID = "{text} is not a Telegram chat id: /shared lists the shared ones."
+UNSHARED = "{title} is no longer shared: only admins can export it now."
+UNSHARED_CANCELLED = "{title} is no longer shared: only admins can export it now. {stopped} waiting exports of it were cancelled."
+WAS_NOT_SHARED = "{title} was not shared; /shared lists the shared chats."
+CANCELLED_UNSHARED = "An admin stopped sharing {chat}, so this was cancelled: export #{id} of {title}."
+NOTHING_SHARED = "No chat is shared yet: /share @chat shares one."
+SHARED_CHATS = "Shared chats (everyone allowed may export these):"
+YOUR_CHATS = "Chats you may export:"
+SHARED_CHAT_LINE = "• {title} ({kind}) — {peer_id}"
+UNSHARE_ONE = "/unshare ID stops sharing one."
+
+# ---------------------------------------------------------------- /settings
+
+TIME_ZONE_SCREEN = (
+    "Time zone: {zone}. Dates in your archives are written in it, as Telegram Desktop writes "
+    "the computer's local time.\nPick one, or send /settings followed by a zone name such as "
+    "/settings America/Mexico_City.\n{media} (the /export screen changes it)."
+)
+TIME_ZONE_SET = "Time zone set to {zone}: your next archives use it."
+
+# ---------------------------------------------------------------- admins: /allow, /deny, /login, /logout
+
+ID_TOO_BIG = "That number is too big for a Telegram user id: ask that person for the id the bot told them."
+WHO_USAGE = "Usage: /{command} USER_ID (the id the bot told that person), or reply to their message."
+ALLOWED = "User {user_id} may export now."
+ALREADY_ALLOWED = "User {user_id} already could."
+DENIED = "User {user_id} can no longer export."
+DENIED_CANCELLED = "User {user_id} can no longer export. {stopped} of their waiting exports were cancelled."
+HAD_NO_ACCESS = "User {user_id} had no access."
+HAD_NO_ACCESS_CANCELLED = "User {user_id} had no access. {stopped} of their waiting exports were cancelled."
+CANCELLED_DENIED = "An admin removed your access to this bot, so this was cancelled: export #{id} of {title}."
+QR_CAPTION = (
+    "Scan with Telegram on the exporting account's phone: Settings → Devices → Link Desktop Device. "
+    "The code renews itself every 30 seconds for two minutes."
+)
+ALREADY_LOGGED_IN = "The exporting account is already logged in as {name} (id {id})."
+TWO_STEP_PASSWORD = "The account has a two-step password: send it here. I delete the message at once."
+QR_NOT_SCANNED = "No QR code was scanned in {minutes} minutes: send /login again when the phone is at hand."
+LOGGED_IN = "Logged in as {name} (id {id})."
+WRONG_PASSWORD = "That password is wrong: send it again, or /login to start over."
+NOT_LOGGED_IN = "The exporting account is not logged in."
+LOGGED_OUT = "The exporting account is logged out; its session is gone. /login to log in again."
+
+# ---------------------------------------------------------------- admins: /stats
+
+STATS_JOBS = (
+    "Exports: {done} done, {failed} failed, {cancelled} cancelled; {running} running, {queued} queued"
+)
+STATS_VOLUME = "Messages exported: {messages:,}; archives {megabytes:,.1f} MB"
+STATS_SPEED = "Speed over the last {days} days: {rate:,.0f} msg/s"
+STATS_PHASE = "{phase} {percent:.0f} %"
+# The same split as each export's Details: every second counted once, so they add up.
+STATS_PHASES = "Where the time went ({exports} exports, {seconds:,.0f} s): {phases}"
+# Two numbers, named as in each export's summary: a wait can hold several refused requests.
+STATS_FLOOD = (
+    "Waits for Telegram's flood limit: {waits} in {exports} exports, {waited:,.0f} s waited; "
+    "refused requests: {refused} (Telegram asked for {announced:,} s)"
+)
+STATS_QUEUE = "Queue: {users}"
+STATS_QUEUE_USER = "user {user_id}: {running} running, {queued} queued"
+STATS_FAILURES = "Recent failures:"
+STATS_FAILURE = "  #{id} {target}: {error}"
+STATS_DISK = "Disk used by archives: {used:,.1f} MB of {budget:,} MB"
+STATS_CHART_CAPTION = "Exports and speed per day"
+CHART_EXPORTS = "exports"
+CHART_FAILED = "failed"
+CHART_EXPORTS_AXIS = "exports per day"
+CHART_SPEED = "msg/s"
+CHART_SPEED_AXIS = "messages per second"
+CHART_TITLE = "Exports and speed, last days (UTC)"
+
 
 def fit_lines(lines: Sequence[str], footer: str = "", limit: int = MESSAGE_MAX) -> str:
     """``lines`` joined by newlines, then ``footer``; the lines that would not fit are replaced by
     "…and N more." so the message is never refused as too long."""
     kept: list[str] = []
     # Room for the footer and the longest "…and N more." line, with their newlines.
-    budget = limit - len(footer) - len(f"\n…and {len(lines)} more.\n")
+    budget = limit - len(footer) - len(MORE_LINES.format(count=len(lines))) - 2
     used = 0
     for line in lines:
         if used + len(line) + 1 > budget:
@@ -21,7 +386,7 @@ def fit_lines(lines: Sequence[str], footer: str = "", limit: int = MESSAGE_MAX) 
         kept.append(line)
         used += len(line) + 1
     if len(kept) < len(lines):
-        kept.append(f"…and {len(lines) - len(kept)} more.")
+        kept.append(MORE_LINES.format(count=len(lines) - len(kept)))
     if footer:
         kept.append(footer)
     return "\n".join(kept)

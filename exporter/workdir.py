@@ -18,6 +18,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,5 +135,16 @@ def default_work_dir(out_dir: Path, chat: ChatInfo, options: ExportOptions) -> P
 
 
 def export_name(chat: ChatInfo) -> str:
+    """``Title_words-ID-YYYYMMDD-HHMMSS``: the chat's words joined by "_", so the archive's name needs
+    no quotes in a shell (no spaces, emoji or punctuation; letters of every script stay, so a
+    Cyrillic or Arabic title is still recognisable), with the id telling apart chats of one title."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    return f"{safe_filename(chat.name, fallback=chat.type, max_bytes=60)}-{chat.id}-{stamp}"
+    words = _shell_words(chat.name or "")
+    return f"{safe_filename(words, fallback=chat.type, max_bytes=60)}-{chat.id}-{stamp}"
+
+
+def _shell_words(title: str) -> str:
+    """Letters (with their combining marks, which Devanagari or Arabic words need) and digits of
+    ``title``; every other run of characters becomes one "_", none at either end."""
+    kept = [ch if unicodedata.category(ch)[0] in "LNM" else " " for ch in unicodedata.normalize("NFC", title)]
+    return "_".join("".join(kept).split())

@@ -9,6 +9,7 @@ again when the job is queued, so no button or typed text gets around it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -23,39 +24,67 @@ from exporter.options import DEFAULT_FORMATS, FORMATS, ExportOptions
 from exporter.streams import list_topics
 from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_target
 
+from .. import text
 from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..middlewares.access import sender_id
 from . import media_row, picker, size_warning
-from .policy import NOT_SHARED, may_export, peer_id_of
+from .policy import may_export, peer_id_of
 
-TOPICS_SHOWN = 24
+# Topics on one page of the chooser, two to a row: 24 keeps the keyboard within one phone screen;
+# a forum of 150 topics (the forum-large scenario) pages through 7 of them.
+TOPICS_PER_PAGE = 24
 RANGES = ("all", "new", "7d", "30d")
-RANGE_LABELS = {
-    "all": "everything",
-    "new": "only new since my last export",
-    "7d": "last 7 days",
-    "30d": "last 30 days",
-}
-KIND_LABELS = {
-    "personal_chat": "private chat",
-    "bot_chat": "chat with a bot",
-    "private_group": "group",
-    "private_supergroup": "supergroup",
-    "public_supergroup": "public supergroup",
-    "private_channel": "channel",
-    "public_channel": "public channel",
-    "saved_messages": "saved messages",
-}
+# A typed range after the chat, e.g. /export @name 2024-01-01..2024-03-31; either side may be left
+# out. Dates are UTC days, as the CLI's --since/--until; the end day is included (the CLI's --until
+# is "before this date"), since that is what a person means by "..2024-03-31".
+DATE_RANGE = re.compile(r"(?P<since>\d{4}-\d{2}-\d{2})?\.\.(?P<until>\d{4}-\d{2}-\d{2})?")
 
 
-def _button(app: App, token: str, text: str, choice: str | int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=app.buttons.data(token, choice))
+def _typed_range(typed: str) -> tuple[str, dict[str, Any] | str | None]:
+    """The target text and, if a range was typed after it, the choice it makes (or the sentence
+    saying what is wrong with it)."""
+    head, _, last = typed.rpartition(" ")
+    found = DATE_RANGE.fullmatch(last) if head else None
+    if found is None:
+        return typed, None
+    try:
+        since = dt.date.fromisoformat(found["since"]) if found["since"] else None
+        until = dt.date.fromisoformat(found["until"]) if found["until"] else None
+    except ValueError:
+        return head.strip(), text.BAD_DATE_RANGE.format(typed=last)
+    if since is None and until is None:
+        return head.strip(), text.BAD_DATE_RANGE.format(typed=last)
+    if since and until and since > until:
+        return head.strip(), text.DATE_RANGE_BACKWARDS.format(typed=last)
+    return head.strip(), {
+        "range": "dates",
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+    }
+
+
+def _range_label(choice: dict[str, Any]) -> str:
+    if choice["range"] != "dates":
+        return text.RANGE_LABELS[choice["range"]]
+    if choice["since"] and choice["until"]:
+        return text.RANGE_DATES.format(since=choice["since"], until=choice["until"])
+    if choice["since"]:
+        return text.RANGE_FROM.format(since=choice["since"])
+    return text.RANGE_UNTIL.format(until=choice["until"])
+
+
+def _button(app: App, token: str, label: str, choice: str | int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=label, callback_data=app.buttons.data(token, choice))
 
 
 async def export_in_private(message: Message, command: CommandObject, app: App) -> None:
     if command.args:
-        await _offer(message, app, command.args.strip())
+        target, dates = _typed_range(command.args.strip())
+        if isinstance(dates, str):
+            await message.answer(dates)
+            return
+        await _offer(message, app, target, dates=dates)
     else:
         await _show_picker(message, app)
 
@@ -66,10 +95,7 @@ async def export_in_group(message: Message, app: App) -> None:
     try:
         target = await resolve_target(app.client, parse_target(str(message.chat.id)))
     except TargetError:
-        await message.reply(
-            "My exporting account is not a member of this group, so it cannot read it. "
-            "Add that account to the group, then send /export again."
-        )
+        await message.reply(text.NOT_A_MEMBER)
         return
     await _submit(app, sender_id(message), message.chat.id, thread_id, target, _default_choice(app), message)
 
@@ -82,18 +108,25 @@ def _default_choice(app: App) -> dict[str, Any]:
 async def _show_picker(message: Message, app: App) -> None:
     if app.is_admin(sender_id(message)):
         chats = await picker.recent_chats(app)
-        empty = "The exporting account has no chats yet. Send /export @name or a t.me link."
+        empty = text.NO_CHATS_YET
     else:
-        chats = [(str(chat.peer_id), chat.title or "(no name)") for chat in await app.shared.list_shared()]
-        empty = "No chat is shared with you yet: ask an admin to /share one."
+        shared = await app.shared.list_shared()
+        chats = picker.labelled([(c.peer_id, c.kind, c.title or text.NO_NAME, None) for c in shared])
+        empty = text.NOTHING_SHARED_WITH_YOU
     if not chats:
         await message.answer(empty)
         return
-    await picker.show(message, app, "picker", chats, "Which chat?")
+    await picker.show(message, app, "picker", chats, text.WHICH_CHAT)
 
 
 async def _offer(
-    message: Message, app: App, target_text: str, *, edit: bool = False, owner: int | None = None
+    message: Message,
+    app: App,
+    target_text: str,
+    *,
+    edit: bool = False,
+    owner: int | None = None,
+    dates: dict[str, Any] | None = None,
 ) -> None:
     """The options screen for one chat: defaults set, one tap to export."""
     owner = owner or sender_id(message)
@@ -103,10 +136,11 @@ async def _offer(
         await (message.edit_text(str(exc)) if edit else message.answer(str(exc)))
         return
     if not await may_export(app, owner, target):
-        await (message.edit_text(NOT_SHARED) if edit else message.answer(NOT_SHARED))
+        await (message.edit_text(text.NOT_SHARED) if edit else message.answer(text.NOT_SHARED))
         return
     choice = _default_choice(app)
     choice.update(await media_row.remembered(app, owner))
+    choice.update(dates or {})
     topics: list[tuple[int, str]] = []
     if target.is_forum:
         found, _, _ = await list_topics(app.client, target.input_peer)
@@ -114,12 +148,14 @@ async def _offer(
         if target.topic_id is not None:
             choice["topics"] = [target.topic_id]
     token = app.buttons.open(
-        owner, "options", target=target_text, title=target.chat.name or "chat",
+        owner, "options", target=target_text, title=target.chat.name or text.OPTIONS_UNNAMED,
         chat_kind=target.chat.type, topics=topics, choice=choice,
     )  # fmt: skip
-    text, markup = _options_screen(app, token, app.buttons.get(token))
+    screen, markup = _options_screen(app, token, app.buttons.get(token))
     await (
-        message.edit_text(text, reply_markup=markup) if edit else message.answer(text, reply_markup=markup)
+        message.edit_text(screen, reply_markup=markup)
+        if edit
+        else message.answer(screen, reply_markup=markup)
     )
 
 
@@ -128,47 +164,65 @@ def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, 
     choice = data["choice"]
     formats = choice["formats"]
     chosen_topics = choice["topics"]
-    lines = [f"Export {data['title']} ({KIND_LABELS.get(data['chat_kind'], data['chat_kind'])})"]
-    lines.append(f"Formats: {', '.join(f.upper() for f in formats)}")
-    lines.append(f"Range: {RANGE_LABELS[choice['range']]}")
+    kind = text.KIND_LABELS.get(data["chat_kind"], data["chat_kind"])
+    span = _range_label(choice)
+    lines = [text.OPTIONS_TITLE.format(title=data["title"], kind=kind)]
+    lines.append(text.OPTIONS_FORMATS.format(formats=", ".join(f.upper() for f in formats)))
+    lines.append(text.OPTIONS_RANGE.format(range=span))
+    lines.append(text.OPTIONS_OTHER_DATES.format(target=data["target"]))
     if data["topics"]:
-        lines.append(
-            f"Topics: {'all ' + str(len(data['topics'])) if chosen_topics is None else len(chosen_topics)}"
-        )
-    lines.append(
-        f"Takeout: {'on (Telegram may ask you to confirm in another app)' if choice['takeout'] else 'off'}"
-    )
+        if chosen_topics is None:
+            lines.append(text.OPTIONS_ALL_TOPICS.format(count=len(data["topics"])))
+        else:
+            lines.append(text.OPTIONS_TOPICS.format(count=len(chosen_topics)))
+    lines.append(text.OPTIONS_TAKEOUT_ON if choice["takeout"] else text.OPTIONS_TAKEOUT_OFF)
     lines.append(media_row.summary(choice))
-    rows = [[_button(app, token, "▶ Export", "go")]]
+    rows = [[_button(app, token, text.EXPORT_BUTTON, "go")]]
     rows.append(
         [_button(app, token, f"{'✅' if f in formats else '▫️'} {f.upper()}", f"f{f}") for f in FORMATS]
     )
-    rows.append([_button(app, token, f"Range: {RANGE_LABELS[choice['range']]} ↻", "range")])
+    rows.append([_button(app, token, text.RANGE_BUTTON.format(range=span), "range")])
     if data["topics"]:
-        rows.append([_button(app, token, "Choose topics…", "topics")])
-    rows.append([_button(app, token, f"Takeout: {'on' if choice['takeout'] else 'off'} ↻", "takeout")])
-    rows += media_row.rows(choice, lambda text, value: _button(app, token, text, value))
-    rows.append([_button(app, token, "Cancel", "close")])
+        rows.append([_button(app, token, text.TOPICS_BUTTON, "topics")])
+    takeout = text.TAKEOUT_ON_BUTTON if choice["takeout"] else text.TAKEOUT_OFF_BUTTON
+    rows.append([_button(app, token, takeout, "takeout")])
+    rows += media_row.rows(choice, lambda label, value: _button(app, token, label, value))
+    rows.append([_button(app, token, text.CANCEL, "close")])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def _topics_screen(app: App, token: str, session: ButtonSession) -> tuple[str, InlineKeyboardMarkup]:
-    topics = session.data["topics"][:TOPICS_SHOWN]
+    every = session.data["topics"]
+    pages = max(1, -(-len(every) // TOPICS_PER_PAGE))
+    page = max(0, min(session.data.get("topic_page", 0), pages - 1))
+    start = page * TOPICS_PER_PAGE
     chosen = session.data["choice"]["topics"]
     rows: list[list[InlineKeyboardButton]] = []
-    for index, (topic_id, title) in enumerate(topics):
+    # A button carries the topic's place in the whole list ("t149"), so any page's press is exact.
+    for index, (topic_id, title) in enumerate(every[start : start + TOPICS_PER_PAGE], start):
         mark = "✅" if chosen is None or topic_id in chosen else "▫️"
         button = _button(app, token, f"{mark} {title[:28]}", f"t{index}")
         if rows and len(rows[-1]) < 2:
             rows[-1].append(button)
         else:
             rows.append([button])
-    rows.append([_button(app, token, "All topics", "tall"), _button(app, token, "Done", "back")])
-    extra = len(session.data["topics"]) - len(topics)
-    text = "Tap topics to include or leave out." + (
-        f" ({extra} more topics are always included.)" if extra > 0 else ""
+    nav = []
+    if page > 0:
+        nav.append(_button(app, token, text.TOPICS_PREVIOUS, f"tp{page - 1}"))
+    if page < pages - 1:
+        nav.append(_button(app, token, text.TOPICS_NEXT, f"tp{page + 1}"))
+    if nav:
+        rows.append(nav)
+    rows.append(
+        [_button(app, token, text.ALL_TOPICS_BUTTON, "tall"), _button(app, token, text.DONE_BUTTON, "back")]
     )
-    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+    count = len(every) if chosen is None else len(chosen)
+    screen = (
+        text.TOPICS_SCREEN_PAGE.format(page=page + 1, pages=pages, chosen=count, total=len(every))
+        if pages > 1
+        else text.TOPICS_SCREEN
+    )
+    return screen, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def on_picker(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
@@ -187,10 +241,10 @@ async def _on_options(
 ) -> None:
     data, message = session.data, pressed_message(query)
     picked = data["choice"]
-    screen = _options_screen
+    draw = _options_screen
     if choice == "close":
         app.buttons.close(token)
-        await message.edit_text("Nothing exported.")
+        await message.edit_text(text.NOTHING_EXPORTED)
     elif choice == "go" or size_warning.is_answer(choice):
         size_warning.apply(picked, choice)
         # Answered now: the lookup and the estimate below take up to 15 s, and Telegram refuses a
@@ -213,9 +267,9 @@ async def _on_options(
             app.buttons.close(token)
             await _submit(app, query.from_user.id, message.chat.id, None, target, picked, message, edit=True)
         else:
-            text, answers = warning
+            said, answers = warning
             rows = [[_button(app, token, label, value)] for label, value in answers]
-            await message.edit_text(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+            await message.edit_text(said, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
         return
     elif choice.startswith("f") and choice[1:] in FORMATS:
         formats = picked["formats"]
@@ -224,24 +278,29 @@ async def _on_options(
         elif choice[1:] not in formats:
             formats.append(choice[1:])
     elif choice == "range":
-        picked["range"] = RANGES[(RANGES.index(picked["range"]) + 1) % len(RANGES)]
+        # From typed dates, the next tap starts the cycle again.
+        now = RANGES.index(picked["range"]) if picked["range"] in RANGES else -1
+        picked["range"] = RANGES[(now + 1) % len(RANGES)]
     elif choice == "takeout":
         picked["takeout"] = not picked["takeout"]
     elif await media_row.tap(app, session.owner, picked, choice):
         pass  # the screen is drawn again below
+    elif choice.startswith("tp") and choice[2:].isdecimal():
+        draw = _topics_screen
+        data["topic_page"] = int(choice[2:])
     elif choice in ("topics", "tall") or (choice.startswith("t") and choice[1:].isdecimal()):
-        screen = _topics_screen
+        draw = _topics_screen
         ids = [topic_id for topic_id, _ in data["topics"]]
         if choice == "tall":
             picked["topics"] = None
-        elif choice != "topics" and int(choice[1:]) < min(len(ids), TOPICS_SHOWN):
+        elif choice != "topics" and int(choice[1:]) < len(ids):
             current = set(ids if picked["topics"] is None else picked["topics"])
             current ^= {ids[int(choice[1:])]}
             picked["topics"] = None if current == set(ids) else sorted(current) or picked["topics"]
     if choice != "close":
-        text, markup = screen(app, token, session)
+        screen, markup = draw(app, token, session)
         try:
-            await message.edit_text(text, reply_markup=markup)
+            await message.edit_text(screen, reply_markup=markup)
         except TelegramBadRequest as exc:
             # A tap that changes nothing (e.g. "All topics" when all are in) is not an error.
             if "not modified" not in exc.message:
@@ -250,13 +309,22 @@ async def _on_options(
 
 
 def _options_for(picked: dict[str, Any]) -> tuple[JobKind, ExportOptions]:
-    since = None
+    since = until = None
     if picked["range"] in ("7d", "30d"):
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7 if picked["range"] == "7d" else 30)
+    elif picked["range"] == "dates":
+        midnight = dt.time(tzinfo=dt.UTC)
+        if picked["since"]:
+            since = dt.datetime.combine(dt.date.fromisoformat(picked["since"]), midnight)
+        if picked["until"]:
+            # The end day whole: messages before the next midnight.
+            until = dt.datetime.combine(dt.date.fromisoformat(picked["until"]), midnight)
+            until += dt.timedelta(days=1)
     topics = tuple(picked["topics"]) if picked["topics"] is not None else None
     options = ExportOptions(
         formats=tuple(picked["formats"]),
         since=since,
+        until=until,
         topics=topics,
         takeout=picked["takeout"],
         media=tuple(picked["media"]),
@@ -287,8 +355,8 @@ async def _submit(
         budget = app.settings.disk_budget_mb * 1024 * 1024
         await ArchiveStore(app.database).check_disk_budget(budget, app.settings.part_size_bytes)
     except DiskBudgetExceeded as exc:
-        text = f"Not now: {exc} Old archives are deleted after {app.settings.archive_max_age_hours:g} h."
-        await (message.edit_text(text) if edit else message.reply(text))
+        refused = text.NO_ROOM.format(reason=exc, hours=app.settings.archive_max_age_hours)
+        await (message.edit_text(refused) if edit else message.reply(refused))
         return
     job = await _queue(app, user_id, chat_id, thread_id, target, kind, options)
     if isinstance(job, str):
@@ -296,15 +364,14 @@ async def _submit(
         return
     await app.queue.set_peer(job.id, target.chat.id, target.chat.name)
     position = await app.queue.position(job.id)
-    title = target.chat.name or "the chat"
-    text = f"Export of {title} queued" + (
-        f" (place {position} in the queue)." if position and position > 1 else "."
-    )
+    title = target.chat.name or text.UNNAMED_CHAT
+    queued = text.QUEUED_AT if position and position > 1 else text.QUEUED
+    said = queued.format(title=title, position=position)
     if edit:
-        await message.edit_text(text)
+        await message.edit_text(said)
         status_id = message.message_id
     else:
-        status_id = (await message.reply(text)).message_id
+        status_id = (await message.reply(said)).message_id
     await app.queue.set_status_message(job.id, status_id)
     if app.pool is not None:
         app.pool.wake()
@@ -339,10 +406,10 @@ async def _refusal(app: App, user_id: int, target: ResolvedTarget) -> str | None
     """Why this user may not queue this export now, or None. Admins are not capped: the account and
     its flood budget are theirs, and the cap exists to keep others from spending it."""
     if not await may_export(app, user_id, target):
-        return NOT_SHARED
+        return text.NOT_SHARED
     cap = app.settings.max_waiting_per_user
     if not app.is_admin(user_id) and await app.queue.count_unfinished(user_id) >= cap:
-        return f"You have {cap} exports waiting; /status shows them, /cancel stops one."
+        return text.TOO_MANY_WAITING.format(cap=cap)
     return None
 
 

@@ -2,12 +2,20 @@
 
 The buttons carry only a token and a choice ("c3": the fourth chat, "p1":
 the second page); the chats themselves stay on the server (bot.callbacks).
+Each button is the title, then an icon for the kind of chat and what tells
+apart chats of one title: the @username, or else the id. The title comes first
+so a person (and a screen reader) finds a chat by its name.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from exporter.targets import TargetError, chat_info
+
+from .. import text
 from ..callbacks import ButtonSession, pressed_message
 from ..context import App
 from ..middlewares.access import sender_id
@@ -15,19 +23,50 @@ from ..middlewares.access import sender_id
 PAGE_SIZE = 8
 # The most recent dialogs of the exporting account an admin picks from.
 DIALOGS = 48
+# Telegram shows about this many characters of a one-button row on a phone (guess: measured by eye
+# in Telegram Desktop and Android at default font size, longer labels end in "…").
+LABEL_CHARS = 60
+
+
+def label(kind: str, title: str, username: str | None, peer_id: int, same_title: bool) -> str:
+    """A picker button: the title, the kind's icon, then the @username, or the id when another chat
+    in the list has the same title and no username tells them apart."""
+    icon = text.KIND_ICONS.get(kind, text.KIND_ICON_OTHER)
+    tail = f" · {icon}" + (f" @{username}" if username else (f" {peer_id}" if same_title else ""))
+    room = LABEL_CHARS - len(tail)
+    shown = title if len(title) <= room else title[: room - 1] + "…"
+    return f"{shown}{tail}"
+
+
+def labelled(chats: list[tuple[int, str, str, str | None]]) -> list[tuple[str, str]]:
+    """(marked id, button label) for (marked id, kind, title, username) rows."""
+    titles = Counter(title for _, _, title, _ in chats)
+    return [
+        (str(peer_id), label(kind, title, username, peer_id, titles[title] > 1))
+        for peer_id, kind, title, username in chats
+    ]
 
 
 async def recent_chats(app: App) -> list[tuple[str, str]]:
-    """(marked id, name) of the exporting account's most recent dialogs."""
-    dialogs = await app.client.get_dialogs(limit=DIALOGS)
-    return [(str(dialog.id), dialog.name or "(no name)") for dialog in dialogs]
+    """(marked id, button label) of the exporting account's most recent dialogs."""
+    rows: list[tuple[int, str, str, str | None]] = []
+    for dialog in await app.client.get_dialogs(limit=DIALOGS):
+        try:
+            info = chat_info(dialog.entity)
+        except TargetError:
+            # A chat Telegram lists but no longer lets the account read (ChatForbidden's kin).
+            rows.append((dialog.id, "", dialog.name or text.NO_NAME, None))
+            continue
+        kind = "forum" if info.is_forum else info.type
+        rows.append((dialog.id, kind, info.name or dialog.name or text.NO_NAME, info.username))
+    return labelled(rows)
 
 
 async def show(message: Message, app: App, kind: str, chats: list[tuple[str, str]], question: str) -> None:
     """The first page of ``chats`` under ``question``; presses come to the ``kind`` buttons' handler."""
     token = app.buttons.open(sender_id(message), kind, chats=chats, question=question)
-    text, markup = _page(app, token, chats, question, 0)
-    await message.answer(text, reply_markup=markup)
+    screen, markup = _page(app, token, chats, question, 0)
+    await message.answer(screen, reply_markup=markup)
 
 
 async def chosen(
@@ -39,8 +78,8 @@ async def chosen(
     question: str = button.data["question"]
     number = choice[1:]
     if choice.startswith("p") and number.isdecimal():
-        text, markup = _page(app, token, chats, question, int(number))
-        await pressed_message(query).edit_text(text, reply_markup=markup)
+        screen, markup = _page(app, token, chats, question, int(number))
+        await pressed_message(query).edit_text(screen, reply_markup=markup)
     elif choice.startswith("c") and number.isdecimal() and int(number) < len(chats):
         app.buttons.close(token)
         return chats[int(number)][0]
@@ -50,20 +89,19 @@ async def chosen(
 def _page(
     app: App, token: str, chats: list[tuple[str, str]], question: str, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    def button(text: str, choice: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(text=text, callback_data=app.buttons.data(token, choice))
+    def button(label: str, choice: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=label, callback_data=app.buttons.data(token, choice))
 
     pages = max(1, -(-len(chats) // PAGE_SIZE))
     page = max(0, min(page, pages - 1))
     start = page * PAGE_SIZE
-    rows = [
-        [button(title[:60], f"c{start + k}")] for k, (_, title) in enumerate(chats[start : start + PAGE_SIZE])
-    ]
+    rows = [[button(title, f"c{start + k}")] for k, (_, title) in enumerate(chats[start : start + PAGE_SIZE])]
     nav = []
     if page > 0:
-        nav.append(button("◀ Newer", f"p{page - 1}"))
+        nav.append(button(text.PICKER_NEWER, f"p{page - 1}"))
     if page < pages - 1:
-        nav.append(button("Older ▶", f"p{page + 1}"))
+        nav.append(button(text.PICKER_OLDER, f"p{page + 1}"))
     if nav:
         rows.append(nav)
-    return f"{question} (page {page + 1} of {pages})", InlineKeyboardMarkup(inline_keyboard=rows)
+    screen = text.PICKER_PAGE.format(question=question, page=page + 1, pages=pages, legend=text.PICKER_LEGEND)
+    return screen, InlineKeyboardMarkup(inline_keyboard=rows)

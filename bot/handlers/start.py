@@ -3,43 +3,26 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 
+from .. import text
+from ..cooldown import Cooldown
 from ..middlewares.access import sender_id
 
-HELP = """I export Telegram chats — channels, groups, private chats, and forums topic by topic — into an archive \
-with result.json (Telegram Desktop's format, plus topics), HTML pages and, if you like, Markdown.
-
-/export — pick a chat, or /export @name, /export t.me/… or a numeric id
-/export in a group — exports that group
-/shared — the chats you may export (an admin shares them)
-/status — your exports in progress and your place in the queue
-/cancel — stop your export (/cancel #ID stops one of several)
-/history — your recent exports; send an archive again
-/settings — the time zone your archives' dates are written in (UTC until you pick one)
-
-Big chats come in parts of up to 49 MB; each part says how to join them."""
-
-ADMIN_HELP = (
-    "\n\nAdmins: /stats, /allow ID, /deny ID, /login, /logout\n"
-    "/share (a picker, or /share @chat, or /share in a group) lets everyone allowed export a chat; "
-    "/unshare ID; "
-    "/status all and /cancel #ID for anyone's export"
-)
+# What bot.handlers.admin answers for admins; anyone else who sends one is told so (rate-limited).
+ADMIN_COMMANDS = ("stats", "allow", "deny", "login", "logout")
 
 
 async def start(message: Message, is_admin: bool) -> None:
     # The id is what ADMIN_IDS and /allow take; people rarely know their own.
-    you = f"\n\nYour Telegram user id: {sender_id(message)}"
-    await message.answer(HELP + (ADMIN_HELP if is_admin else "") + you)
+    you = text.YOUR_ID.format(user_id=sender_id(message))
+    await message.answer(text.HELP + (text.ADMIN_HELP if is_admin else "") + you)
 
 
 async def stale_button(query: CallbackQuery) -> None:
     """Any press no other router took: a forged, foreign or expired button. Nothing runs."""
-    await query.answer(
-        "This button is not yours, or it has expired. Send the command again.", show_alert=True
-    )
+    await query.answer(text.STALE_BUTTON, show_alert=True)
 
 
 def make_router() -> Router:
@@ -47,5 +30,16 @@ def make_router() -> Router:
     router = Router(name="start")
     router.message(CommandStart())(start)
     router.message(Command("help"))(start)
+    # Per router, so per running bot: see bot.cooldown for where this state lives and why.
+    told = Cooldown()
+
+    async def admins_only(message: Message, command: CommandObject) -> None:
+        """An admin command from a member (the admin router took every admin's): one short answer
+        per person per period instead of silence."""
+        if told.allows(sender_id(message)):
+            await message.answer(text.ADMINS_ONLY_COMMAND.format(command=command.command))
+
+    # This router comes after the admin one (bot.app), so only non-admins get here.
+    router.message(Command(*ADMIN_COMMANDS))(admins_only)
     router.callback_query(F.data)(stale_button)
     return router

@@ -1,4 +1,6 @@
-"""Only allowed users reach the handlers; everybody else gets one polite refusal.
+"""Only allowed users reach the handlers; everybody else gets one polite refusal, then a short
+answer at most once per ``bot.cooldown.PERIOD`` (silence looked like a dead bot; an answer to every
+message would let a stranger make the bot spam).
 
 The user client behind the bot can read everything its account can, so this
 is the line that matters.  Admins come from the settings; an admin allows
@@ -15,10 +17,8 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from db import Role, UserStore
 
-REFUSAL = (
-    "Sorry, this bot exports chats for its owner's team only. "
-    "If you should have access, send your id to its admin: {user_id}."
-)
+from .. import text
+from ..cooldown import Cooldown
 
 
 def sender_id(message: Message) -> int:
@@ -34,8 +34,9 @@ class AccessMiddleware(BaseMiddleware):
     def __init__(self, users: UserStore, admin_ids: list[int]) -> None:
         self.users = users
         self.admin_ids = set(admin_ids)
-        # One refusal per person per run: a stranger's every message must not be answered.
+        # The full refusal once per person per run; later messages a short reminder, rate-limited.
         self.refused: set[int] = set()
+        self.reminded = Cooldown()
 
     async def __call__(
         self,
@@ -56,10 +57,14 @@ class AccessMiddleware(BaseMiddleware):
 
     async def _refuse(self, event: TelegramObject, user_id: int) -> None:
         if isinstance(event, CallbackQuery):
-            await event.answer("This bot is private.", show_alert=False)
+            await event.answer(text.PRIVATE_BOT, show_alert=False)
             return
-        if user_id in self.refused or not isinstance(event, Message):
+        if not isinstance(event, Message) or event.chat.type != "private":
             return
-        self.refused.add(user_id)
-        if event.chat.type == "private":
-            await event.answer(REFUSAL.format(user_id=user_id))
+        if user_id not in self.refused:
+            self.refused.add(user_id)
+            # The refusal starts the period: the next few messages right after it get nothing more.
+            self.reminded.allows(user_id)
+            await event.answer(text.REFUSAL.format(user_id=user_id))
+        elif self.reminded.allows(user_id):
+            await event.answer(text.STILL_PRIVATE.format(user_id=user_id))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handlers.policy import NOT_SHARED
+from bot.text import NOT_SHARED
 from sandbox.botapi import BotAPIServer, User
 from sandbox.cluster import Cluster
 from sandbox.netmodel import parse_fault
@@ -74,7 +74,7 @@ async def test_members_see_and_export_only_shared_chats(product: Product, world:
     await share(product, "t.me/daily_digest_sandbox")
     product.say(member, "/export")
     picker = await product.reply(member.id, lambda m: (m.text or "").startswith("Which chat?"))
-    assert buttons(picker) == ["Daily Digest 📰"]
+    assert buttons(picker) == ["Daily Digest 📰 · 📢"]
     product.press(member, picker, "Daily Digest")
     options = await product.reply(member.id, lambda m: (m.text or "").startswith("Export Daily Digest"))
     product.press(member, options, "▶ Export")
@@ -110,7 +110,9 @@ async def test_admins_share_from_a_picker(product: Product, world: World) -> Non
             ),
             timeout=20,
         )
-        title = "Daily Digest 📰" if kind == "channel" else next(t for t in buttons(picked) if t in people)
+        # A button is the title, then the kind's icon (and the @username or id): bot.handlers.picker.
+        titles = [t.rsplit(" · ", 1)[0] for t in buttons(picked)]
+        title = "Daily Digest 📰" if kind == "channel" else next(t for t in titles if t in people)
         product.press(admin, picked, title)
         await product.api.wait_for(
             lambda picked=picked: not picked.reply_markup or "Share it?" in picked.text
