@@ -70,7 +70,7 @@ READ = "read"
 # Python 3.11's socket module does not name them. include/uapi/asm-generic/socket.h (x86-64 and
 # arm64 use it): SO_TIMESTAMPNS_OLD 35, SCM_TIMESTAMPNS = SO_TIMESTAMPNS; on 64-bit Linux the
 # "old" layout is already a struct timespec of two longs.  Other architectures number it apart.
-_SO_TIMESTAMPNS = 35
+SO_TIMESTAMPNS = 35
 _TIMESPEC = struct.Struct("@ll")
 KERNEL_STAMPS = sys.platform == "linux" and platform.machine() in ("x86_64", "aarch64")
 _ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size) if KERNEL_STAMPS else 0
@@ -260,7 +260,7 @@ class StampedSocket(socket.socket):
         real_now, now = time.time_ns(), time.perf_counter()
         self._arrived: float | None = None
         for level, kind, payload in ancillary:
-            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
                 seconds, nanoseconds = _TIMESPEC.unpack_from(payload)
                 age = real_now - (seconds * 1_000_000_000 + nanoseconds)
                 self._arrived = now - max(0, age) / 1e9
@@ -281,7 +281,7 @@ async def open_stamped(host: str, port: int) -> StampedSocket | None:
     for family, kind, proto, _name, address in await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM):
         sock = StampedSocket(family, kind, proto)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         except OSError:
             sock.close()
             return None

@@ -30,7 +30,7 @@ from telethon.tl.alltlobjects import LAYER
 from telethon.tl.core import GzipPacked, MessageContainer
 
 from .handshake import Handshake, ServerKey
-from .stamps import StampedSocket, accepted, listening_socket
+from .stamps import StampedSocket, accepted, arrival, listening_socket
 from .tl import RPC_RESULT_ID, RpcError, gzip_packed, method_name, read_messages, serialize
 from .transport import Codec, TransportError, detect
 
@@ -154,7 +154,7 @@ class Connection:
         def feed_data(data: bytes) -> None:
             feed(data)
             self._fed += len(data)
-            self._chunks.append((self._fed, sock.take_arrival() if sock is not None else time.perf_counter()))
+            self._chunks.append((self._fed, arrival(sock)))
 
         reader.feed_data = feed_data  # type: ignore[method-assign, assignment]
 

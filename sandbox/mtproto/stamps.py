@@ -11,49 +11,28 @@ _read_ready__data_received``) from the socket the listener's ``accept`` returned
 listening socket here hands out sockets whose ``recv`` is a ``recvmsg`` keeping that stamp.
 
 Where the kernel gives none (not Linux x86-64/arm64, or no ancillary data on a read), a chunk is
-stamped when it was read, as before.  The exporter has its own copy of the reading side
-(exporter/wire.py): product code never imports the sandbox.
+stamped when it was read, as before.  The reading side (``StampedSocket``) is the exporter's
+(exporter/wire.py): the sandbox may import product code, never the other way.
 """
 
 from __future__ import annotations
 
 import contextlib
-import platform
 import socket
-import struct
-import sys
 import time
 import weakref
 
-# Python 3.11's socket module does not name it: include/uapi/asm-generic/socket.h (x86-64 and
-# arm64) SO_TIMESTAMPNS_OLD 35, SCM_TIMESTAMPNS = SO_TIMESTAMPNS, a struct timespec of two longs.
-_SO_TIMESTAMPNS = 35
-_TIMESPEC = struct.Struct("@ll")
-KERNEL_STAMPS = sys.platform == "linux" and platform.machine() in ("x86_64", "aarch64")
-_ANCILLARY = socket.CMSG_SPACE(_TIMESPEC.size) if KERNEL_STAMPS else 0
+# The stamped socket and its constants are the exporter's (exporter/wire.py): one reading side.
+from exporter.wire import KERNEL_STAMPS, SO_TIMESTAMPNS, StampedSocket
+
+__all__ = ["KERNEL_STAMPS", "StampedSocket", "accepted", "arrival", "listening_socket"]
 
 
-class StampedSocket(socket.socket):
-    """A TCP socket whose ``recv`` also keeps when the kernel received the bytes it returned."""
-
-    __slots__ = ("_arrived",)
-
-    def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        data, ancillary, _flags, _address = self.recvmsg(bufsize, _ANCILLARY, flags)
-        # Both clocks at once: the packet's age on the wall clock moves the monotonic "now" back.
-        real_now, now = time.time_ns(), time.perf_counter()
-        self._arrived: float | None = None
-        for level, kind, payload in ancillary:
-            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
-                seconds, nanoseconds = _TIMESPEC.unpack_from(payload)
-                self._arrived = now - max(0, real_now - (seconds * 1_000_000_000 + nanoseconds)) / 1e9
-        return data
-
-    def take_arrival(self) -> float:
-        """When the bytes of the last ``recv`` arrived (perf_counter seconds): the kernel's stamp, once;
-        else now."""
-        arrived, self._arrived = getattr(self, "_arrived", None), None
-        return arrived if arrived is not None else time.perf_counter()
+def arrival(sock: StampedSocket | None) -> float:
+    """When the bytes of the last ``recv`` on ``sock`` arrived (perf_counter seconds): the kernel's
+    stamp, else now (no stamps here, or none on that read)."""
+    stamped = sock.take_arrival() if sock is not None else None
+    return stamped if stamped is not None else time.perf_counter()
 
 
 class StampingListener(socket.socket):
@@ -72,7 +51,7 @@ class StampingListener(socket.socket):
         self.accepted[fd] = connection
         # Without stamps take_arrival falls back to the read time.
         with contextlib.suppress(OSError):
-            connection.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+            connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         # As socket.socket.accept: blocking unless the listener has a timeout (asyncio sets its own).
         if socket.getdefaulttimeout() is None and self.gettimeout():
             connection.setblocking(True)

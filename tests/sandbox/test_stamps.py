@@ -6,7 +6,7 @@ import asyncio
 import socket
 import time
 
-from sandbox.mtproto.stamps import KERNEL_STAMPS, StampedSocket, accepted, listening_socket
+from sandbox.mtproto.stamps import KERNEL_STAMPS, StampedSocket, accepted, arrival, listening_socket
 
 
 async def _serve_once() -> tuple[socket.socket, asyncio.Server, asyncio.Queue[tuple[bytes, float]]]:
@@ -21,7 +21,7 @@ async def _serve_once() -> tuple[socket.socket, asyncio.Server, asyncio.Queue[tu
         # the sandbox held small answers back until the client's delayed ACK (20 ms, measured).
         assert writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         data = await reader.read(100)
-        chunks.put_nowait((data, sock.take_arrival() if sock is not None else time.perf_counter()))
+        chunks.put_nowait((data, arrival(sock)))
         writer.close()
 
     server = await asyncio.start_server(handle, sock=listener)
