@@ -53,6 +53,8 @@ def render_formats(
     local = local or LocalTime()
     make_private_dir(out_dir)
     locate = locator(reader, page_starts)
+    # Pages per topic, for "Page 4 of 21"; a topic without messages still gets its one empty page.
+    pages = {topic: len(starts) for topic, starts in page_starts.items()}
     if topics is None:
         # Outside forums every format wants ascending id, so each record is read and parsed once for all.
         writers: list[RecordWriter] = []
@@ -60,9 +62,15 @@ def render_formats(
             if "json" in formats:
                 writers.append(JsonWriter(out_dir, chat, None))
             if "html" in formats:
-                writers.append(HtmlWriter(out_dir, chat, None, locate, zone=local.name))
+                writers.append(
+                    HtmlWriter(out_dir, chat, None, locate, zone=local.name, pages=pages, quote=reader.record)
+                )
             if "md" in formats:
-                writers.append(MarkdownWriter(out_dir / MARKDOWN_DIR, chat, None, locate, zone=local.name))
+                writers.append(
+                    MarkdownWriter(
+                        out_dir / MARKDOWN_DIR, chat, None, locate, zone=local.name, quote=reader.record
+                    )
+                )
         except BaseException:
             for writer in writers:
                 writer.close()
@@ -75,7 +83,14 @@ def render_formats(
         files += render_json(out_dir, chat, topics, map(local.localize, records))
     if "html" in formats:
         files += render_html(
-            out_dir, chat, topics, _topic_ordered(reader, topics, local), locate, zone=local.name
+            out_dir,
+            chat,
+            topics,
+            _topic_ordered(reader, topics, local),
+            locate,
+            zone=local.name,
+            pages=pages,
+            quote=reader.record,
         )
     if "md" in formats:
         files += render_markdown(
@@ -85,6 +100,7 @@ def render_formats(
             _topic_ordered(reader, topics, local),
             locate,
             zone=local.name,
+            quote=reader.record,
         )
     return files
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,10 @@ def open_files_below(folder: Path) -> list[str]:
 
 def test_outside_forums_the_store_is_read_once_for_every_format(tmp_path: Path) -> None:
     records = history.plain_history(2 * PAGE_SIZE + 500)
+    # Replies from the last page to the first.
+    replying = [rec for rec in records[-20:-10] if rec["type"] == "message"]
+    for rec in replying:
+        rec["reply_to_message_id"] = 8
     path = stored(tmp_path / "store.sqlite", records)
     out = tmp_path / "out"
     with CountingReader(path) as reader:
@@ -68,12 +73,26 @@ def test_outside_forums_the_store_is_read_once_for_every_format(tmp_path: Path) 
         "messages2.html",
         "messages3.html",
         "css/style.css",
+        "js/archive.js",
+        "search/1.js",
+        "search/2.js",
         f"{MARKDOWN_DIR}/Driver.md",
     ]
     assert [m["id"] for m in json.loads((out / "result.json").read_text())["messages"]] == [
         r["id"] for r in records
     ]
-    assert f'id="message{records[-1]["id"]}"' in (out / "messages3.html").read_text()
+    last_page = (out / "messages3.html").read_text()
+    assert f'id="message{records[-1]["id"]}"' in last_page
+    # The page counts come from the store's overview; a reply to another page is labelled from the store.
+    assert "Page 3 of 3" in last_page
+    across = re.findall(
+        r'In reply to <a href="messages\.html#message(\d+)"><bdi>([^<]+)</bdi>: ([^<]+)</a>', last_page
+    )
+    by_id = {r["id"]: r for r in records}
+    assert len(across) == len(replying) and all(
+        (by_id[int(i)]["from"], by_id[int(i)]["text"]) == (n, t) for i, n, t in across
+    )
+    assert "In reply to <a" in last_page and ">this message</a>" not in last_page
     assert f"messages: {len(records)}" in (out / MARKDOWN_DIR / "Driver.md").read_text()
 
 

@@ -208,7 +208,8 @@ def test_a_path_is_a_file_of_the_archive_or_nothing(tmp_path: Path, path: str) -
         (tmp_path, value)
         for tag, attrs, _ in html.elements
         for name in ("src", "href", "poster")
-        if tag != "link" and (value := attrs.get(name)) is not None
+        # The stylesheet and the script are the archive's own, not the records'.
+        if tag not in ("link", "script") and (value := attrs.get(name)) is not None
     ] + [(markdown.parent, value) for value in md_targets]
     for folder, value in targets:
         parts = urlsplit(value)
