@@ -36,7 +36,7 @@ Outcomes (``on_done(spec, outcome)`` gets exactly one per spec; sync or async):
   rest goes on. What reached the disk stays in ``.part`` for the next run.
 
 ``MediaDownloader(client, clock, settings=MediaSettings(), *, refresh=None, history=None,
-on_flood_wait=None)``:
+on_flood_wait=None, longest_flood_wait=900.0)``:
 - ``client``: the connected Telethon client of the export. The engine opens media connections of its
   own (one set per DC), so downloads never queue behind history requests;
 - ``clock``: the export's ``PhaseClock``: flood waits on upload.getFile are slept by the engine's own
@@ -47,7 +47,8 @@ on_flood_wait=None)``:
 - use as ``async with MediaDownloader(...) as engine:``; ``await engine.download_all(specs, on_done)``
   takes an iterable or async iterable of FileSpec, runs several files at once and several parts of
   each, and returns when every spec has its outcome. Errors that end the whole export (the session
-  revoked, a flood wait longer than ``FetchScheduler.longest_wait``) are raised; partial files stay.
+  revoked, a flood wait longer than ``longest_flood_wait``, ExportOptions' own) are raised; partial
+  files stay.
 - ``engine.progress``: ``MediaProgress`` counters (files and bytes done / total, unavailable, stalled,
   parts fetched, bytes resumed, seconds), ``eta()`` and ``summary()`` ("media: 1.2 GB in 3 min,
   6.8 MB/s; ..."); ``engine.expect(files, nbytes)`` announces totals up front when the caller knows

@@ -46,6 +46,7 @@ class MediaDownloader:
         refresh: RefreshReference | None = None,
         history: Caller | None = None,
         on_flood_wait: Callable[[FloodWait], None] | None = None,
+        longest_flood_wait: float = 900.0,
     ) -> None:
         if client.flood_sleep_threshold != 0:
             # Telethon would sleep flood waits on file parts itself, unseen and uncounted.
@@ -66,7 +67,8 @@ class MediaDownloader:
             on_flood_wait=on_flood_wait,
             initial_concurrency=_SCHEDULER_SLOTS,
             max_concurrency=_SCHEDULER_SLOTS,
-            longest_wait=self.settings.longest_flood_wait,
+            # A longer flood wait on upload.getFile is not slept: the export stops (resumable).
+            longest_wait=longest_flood_wait,
         )
         # Where each request in the scheduler goes: (DC, expected bytes, its file), by id().
         self._routes: dict[int, tuple[int, int, FileState]] = {}

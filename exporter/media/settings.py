@@ -45,8 +45,6 @@ class MediaSettings:
     parts_per_file: int = 16
     files_at_once: int = 64
     stall_seconds: float = 60.0
-    # A longer flood wait on upload.getFile is not slept: the export stops (resumable) and says why.
-    longest_flood_wait: float = 900.0
 
     def __post_init__(self) -> None:
         if self.part_size <= 0 or self.part_size % _UNIT or MIB % self.part_size:

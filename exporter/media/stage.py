@@ -60,7 +60,6 @@ from .engine import MediaDownloader
 from .naming_pass import CONTENT_PREFIX, EMOJI_PER_REQUEST, PLAN_KEY, name_files
 from .progress import MediaProgress
 from .selection import FILE_UNAVAILABLE, Selection, unavailable
-from .settings import MediaSettings
 from .spec import Downloaded, FileLocation, FileSpec, MessageRef, Outcome, Stalled, file_kind
 
 MEDIA_DIR = "media"
@@ -143,7 +142,7 @@ async def media_stage(
         if run.store.get_meta(PLAN_KEY) is None:
             await _ask_emoji(history, media)
             name_files(media, Selection.of(options), options.time_zone, earlier)
-        await _download(client, run, target, media, media_dir, history, options.media_settings, result)
+        await _download(client, run, target, media, media_dir, history, options, result)
     except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, TimeoutError) as exc:
         result.reason = explain(exc)
     finally:
@@ -197,7 +196,7 @@ async def _download(
     media: MediaStore,
     media_dir: Path,
     history: FetchScheduler,
-    settings: MediaSettings,
+    options: ExportOptions,
     result: MediaResult,
 ) -> None:
     if not media.has_pending():
@@ -205,7 +204,12 @@ async def _download(
     # What the engine fetches (a vCard's bytes are written here, at once).
     files, nbytes = media.to_fetch()
     async with MediaDownloader(
-        client, run.clock, settings, history=history, on_flood_wait=run.on_flood_wait
+        client,
+        run.clock,
+        options.media_settings,
+        history=history,
+        on_flood_wait=run.on_flood_wait,
+        longest_flood_wait=options.longest_flood_wait,
     ) as engine:
         engine.expect(files, nbytes)
         result.progress = run.media = engine.progress
