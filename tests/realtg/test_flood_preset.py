@@ -22,7 +22,7 @@ from telethon import TelegramClient, errors
 from telethon.tl import functions as F
 
 from bot.progress import describe as bot_progress_text
-from exporter.__main__ import describe_progress
+from exporter.cli_progress import describe_progress
 from exporter.client import SessionFile, build_client
 from exporter.export import Progress, export_chat
 from exporter.options import ExportOptions
