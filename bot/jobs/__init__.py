@@ -15,11 +15,12 @@ sweeps are imported from their modules.
 """
 
 from .exports import ExportJobs
-from .pool import JobResult, RunJob, WorkerPool, default_worker_name
+from .pool import JobFailed, JobResult, RunJob, WorkerPool, default_worker_name
 from .queue import JobQueue
 
 __all__ = [
     "ExportJobs",
+    "JobFailed",
     "JobQueue",
     "JobResult",
     "RunJob",

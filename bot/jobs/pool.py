@@ -42,6 +42,11 @@ class JobResult:
     parts: Sequence[JobPart] = ()
 
 
+class JobFailed(Exception):
+    """A run ends its job as failed with this text, having logged whatever it needed (a traceback
+    included): the pool records the text and logs one line, not the traceback again."""
+
+
 RunJob = Callable[[Job], Coroutine[Any, Any, JobResult | None]]
 # Pauses between attempts at recording how a job ended, before the last attempt.
 SETTLE_PAUSES = (0.5, 1.0, 2.0, 4.0)
@@ -205,7 +210,10 @@ class WorkerPool:
             await self._queue.fail(job.id, "the job cancelled itself")
         else:
             error = task.exception()
-            log.error("job %s failed", job.id, exc_info=error)
+            if isinstance(error, JobFailed):
+                log.warning("job %s failed: %s", job.id, error)
+            else:
+                log.error("job %s failed", job.id, exc_info=error)
             await self._queue.fail(job.id, str(error) or type(error).__name__)
 
     async def _beat(self) -> None:

@@ -48,7 +48,7 @@ from ..delivery import (
 from ..handlers.details import details_markup
 from ..progress import StatusMessage
 from .cleanup import remove_parts
-from .pool import JobResult
+from .pool import JobFailed, JobResult
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ SOMETHING_WENT_WRONG = (
 )
 
 
-class ExportFailed(Exception):
+class ExportFailed(JobFailed):
     """The job ends as failed; the text was already shown to the user."""
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from bot.jobs import JobResult, RunJob, WorkerPool
+from bot.jobs import JobFailed, JobResult, RunJob, WorkerPool
 from db import Job, JobPart, JobState, SqliteJobQueue
 from tests.db.support import eventually, timing_report
 
@@ -98,6 +99,27 @@ async def test_a_crashing_run_fails_its_job_with_the_error_text(
     assert failed is not None and (failed.state, failed.error) == (JobState.FAILED, "no such chat: @bad")
     assert done is not None and (done.state, done.report, done.parts) == (JobState.DONE, None, ())
     assert silent is not None and (silent.state, silent.error) == (JobState.FAILED, "RuntimeError")
+
+
+async def test_a_failure_the_run_logged_is_not_logged_again_with_its_traceback(
+    queue: SqliteJobQueue, pools: Callable[..., WorkerPool], caplog: pytest.LogCaptureFixture
+) -> None:
+    # The runner logs an unexpected error's traceback itself, then raises JobFailed (ExportFailed).
+    async def run(job: Job) -> None:
+        if job.target == "@told":
+            raise JobFailed("unexpected error: KeyError") from KeyError("k")
+        raise RuntimeError("a bug in the run")
+
+    caplog.set_level(logging.WARNING, logger="bot.jobs.pool")
+    ids = [(await queue.submit(1, 1, target)).id for target in ("@told", "@bug")]
+    pools(queue, run, size=1)
+    await eventually(all_in(queue, ids, JobState.FAILED))
+    told, bug = (
+        [r for r in caplog.records if r.name == "bot.jobs.pool" and f"job {job_id} failed" in r.getMessage()]
+        for job_id in ids
+    )
+    assert len(told) == 1 and told[0].exc_info is None and "KeyError" in told[0].getMessage()
+    assert len(bug) == 1 and bug[0].exc_info is not None  # not logged by anyone else: the traceback
 
 
 async def test_a_cancel_request_cancels_the_running_task(
