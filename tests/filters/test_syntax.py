@@ -6,6 +6,7 @@ import pytest
 
 from exporter.filters import FilterSyntaxError, describe, parse
 from exporter.filters.syntax import (
+    MAX_DEPTH,
     And,
     Compare,
     DateTerm,
@@ -199,3 +200,20 @@ def test_errors_give_the_position_and_what_was_expected(query: str, position: in
 )
 def test_words(query: str, words: str) -> None:
     assert describe(parse(query)) == words
+
+
+# The opening of one level, its closing, and where the level past MAX_DEPTH starts ("(-" is two).
+@pytest.mark.parametrize(
+    ("opening", "closing", "levels", "position"),
+    [("(", ")", 1, 100), ("-", "", 1, 100), ("not ", "", 1, 400), ("(-", ")", 2, 100)],
+    ids=["parens", "minus", "not", "mixed"],
+)
+def test_nesting_is_capped_with_a_syntax_error_not_a_recursion_error(
+    opening: str, closing: str, levels: int, position: int
+) -> None:
+    fine = opening * (MAX_DEPTH // levels) + "x" + closing * (MAX_DEPTH // levels)
+    assert describe(parse(fine))  # the deepest allowed parses, and its tree can be walked
+    with pytest.raises(FilterSyntaxError) as caught:
+        parse(opening * 5000 + "x" + closing * 5000)
+    assert caught.value.position == position
+    assert f"not more than {MAX_DEPTH} nested" in caught.value.expected
