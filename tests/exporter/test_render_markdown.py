@@ -7,7 +7,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from markdown_it import MarkdownIt
 
-from exporter.render.markdown import escape_md, format_text, render_markdown
+from exporter.render.markdown import render_markdown
+from exporter.render.markdown_text import escape_md, format_text
 from exporter.render.model import ChatInfo, TopicInfo
 from tests.exporter import history
 

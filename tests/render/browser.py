@@ -8,7 +8,8 @@ open a page at a window size, run a script in it, take a screenshot.
 
 Protocol: chromedevtools.github.io/devtools-protocol (Target.createTarget and
 attachToTarget with ``flatten``, Page.navigate, Page.loadEventFired,
-Runtime.evaluate, Emulation.setDeviceMetricsOverride, Page.captureScreenshot).
+Runtime.evaluate, Emulation.setDeviceMetricsOverride, Emulation.setTimezoneOverride,
+Emulation.setEmulatedMedia, Input.insertText, Input.dispatchMouseEvent, Page.captureScreenshot).
 """
 
 from __future__ import annotations
@@ -83,6 +84,45 @@ class Tab:
         if "exceptionDetails" in answer:
             raise BrowserError(json.dumps(answer["exceptionDetails"])[:2000])
         return answer["result"].get("value")
+
+    async def emulate(self, *, timezone: str | None = None, dark: bool = False) -> None:
+        """The reader's time zone and colour scheme, for the pages opened next."""
+        if timezone is not None:
+            await self.send("Emulation.setTimezoneOverride", timezoneId=timezone)
+        scheme = "dark" if dark else "light"
+        await self.send(
+            "Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme", "value": scheme}]
+        )
+
+    async def wait_for(self, expression: str, timeout: float = 20) -> Any:
+        """The value of ``expression`` once it is truthy (checked every 50 ms)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                value = await self.evaluate(expression)
+                if value:
+                    return value
+                await asyncio.sleep(0.05)
+
+    async def type(self, selector: str, text: str) -> None:
+        """Focus the element and type ``text`` as a keyboard would insert it."""
+        await self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
+        await self.send("Input.insertText", text=text)
+
+    async def click(self, selector: str, *, navigates: bool) -> None:
+        """A real mouse click in the middle of the element's first line (scrolled into view first); with
+        ``navigates``, returns once the page it opens has loaded."""
+        box = await self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); e.scrollIntoView({{block: 'center'}});"
+            # The first line's box: a link that wraps has nothing of it in the middle of its bounding box.
+            "const r = e.getClientRects()[0]; return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })()"
+        )
+        loaded = self.browser.expect(self.session, "Page.loadEventFired") if navigates else None
+        for kind in ("mousePressed", "mouseReleased"):
+            await self.send(
+                "Input.dispatchMouseEvent", type=kind, x=box["x"], y=box["y"], button="left", clickCount=1
+            )
+        if loaded is not None:
+            await asyncio.wait_for(loaded, 30)
 
     async def screenshot(self, path: Path) -> Path:
         """What the window shows now, as a PNG."""
@@ -192,4 +232,10 @@ async def chromium(profile: Path) -> AsyncIterator[Browser]:
             await asyncio.wait_for(process.wait(), 10)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
+            # Its helpers (zygote, renderers) die a moment after the signal: wait until the group is
+            # empty, so that nothing of the browser outlives the test (tests/conftest.py checks).
+            async with asyncio.timeout(10):
+                while True:
+                    os.killpg(process.pid, 0)
+                    await asyncio.sleep(0.05)
         await process.wait()

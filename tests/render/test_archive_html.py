@@ -19,7 +19,8 @@ from exporter.records import FORWARDED_DATE, iso_date
 from exporter.render import html_search
 from exporter.render.html import render_html
 from exporter.render.html_people import color_index, initials, joins
-from exporter.render.markdown import escape_md, render_markdown
+from exporter.render.markdown import render_markdown
+from exporter.render.markdown_text import escape_md
 from exporter.render.model import ChatInfo, TopicInfo
 from tests.exporter import history
 
