@@ -35,6 +35,8 @@ from exporter.completeness import empty_range_note, snapshot_note
 from exporter.export import ExportResult
 from exporter.timing_summary import breakdown, headline
 
+from . import text
+
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 FIRST_PAUSE = 1.0
@@ -55,40 +57,37 @@ def summary_text(result: ExportResult) -> str:
     """The summary for people: what was exported, how long it took and why; the numbers behind
     it are one tap away (``details_text``)."""
     manifest = result.manifest
-    title = result.chat.name or "this chat"
+    title = result.chat.name or text.THIS_CHAT
     # Incomplete covers both a stop (flood wait, error) and counts that disagree with Telegram's.
-    head = "Done" if result.complete else "Incomplete"
-    lines = [f"{head}: {title}", *headline(result.report)]
+    head = text.DONE if result.complete else text.INCOMPLETE
+    lines = [head.format(title=title), *headline(result.report)]
     topics = manifest.get("topics")
     if topics:
-        lines.append(f"{len(topics)} topics, each kept as its own topic")
+        lines.append(text.TOPICS_KEPT.format(count=len(topics)))
     lines += [note for note in (empty_range_note(manifest), snapshot_note(manifest)) if note]
     if not result.complete:
         lines.append("")
-        lines.append(f"Why it is incomplete: {result.reason}")
-        lines.append(
-            "What was read is in the PARTIAL archive below; /export the same chat again to continue."
-        )
+        lines.append(text.WHY_INCOMPLETE.format(reason=result.reason))
+        lines.append(text.PARTIAL_ARCHIVE)
     return "\n".join(lines)
 
 
 def details_text(title: str, report: TimingReport) -> str:
     """What "Details" shows in place of the summary: the timing breakdown (also in manifest.json)."""
-    return "\n".join([f"Timing of {title}", *breakdown(report)])
+    return "\n".join([text.DETAILS_TITLE.format(title=title), *breakdown(report)])
 
 
 def caption(result: ExportResult, index: int, count: int) -> str:
     written = result.manifest["messages"]["written"]
-    text = f"{result.chat.name or 'Export'}: {written:,} messages"
-    if count > 1:
-        text += f"\nPart {index} of {count}: join with `cat NAME.zip.0* > NAME.zip`, or open .001 in 7-Zip"
-    return text[:1024]
+    template = text.CAPTION_PART if count > 1 else text.CAPTION
+    title = result.chat.name or text.CAPTION_UNNAMED
+    return template.format(title=title, messages=written, index=index, count=count)[:1024]
 
 
 def delivery_record(result: ExportResult) -> tuple[dict[str, Any], list[JobPart]]:
     """What the job records before sending anything: enough to finish the delivery after a
     crash without exporting again (the parts' paths and sha256 say whether the files are intact)."""
-    title = result.chat.name or "this chat"
+    title = result.chat.name or text.THIS_CHAT
     record = {
         "summary": summary_text(result),
         "title": title,
@@ -124,46 +123,43 @@ async def with_retries(send: Callable[[], Awaitable[_T]], what: str, bound: floa
         try:
             return await send()
         except TelegramEntityTooLarge:
-            raise DeliveryError(
-                "Telegram refused an archive part as too large; lower the part size, or use a local "
-                "Bot API server (BOT_API_URL) for parts up to 2000 MB."
-            ) from None
+            raise DeliveryError(text.PART_TOO_LARGE) from None
         except TelegramRetryAfter as exc:
-            wait, why = float(exc.retry_after), f"Telegram asked to wait {exc.retry_after} s"
+            wait, why = float(exc.retry_after), text.ASKED_TO_WAIT.format(seconds=exc.retry_after)
         except (TelegramServerError, TelegramNetworkError) as exc:
             wait, why = pause, str(exc)
             pause = min(LONGEST_PAUSE, pause * 2)
         except TelegramAPIError as exc:
-            raise DeliveryError(f"Telegram refused {what}: {exc.message}") from exc
+            raise DeliveryError(text.REFUSED.format(what=what, reason=exc.message)) from exc
         if loop.time() + wait > deadline:
-            raise DeliveryError(f"Sending {what} failed ({why}) and we stopped retrying after {bound:.0f} s")
+            raise DeliveryError(text.GAVE_UP.format(what=what, why=why, bound=bound))
         log.warning("sending %s failed (%s); trying again in %.0f s", what, why, wait)
         await asyncio.sleep(wait)
 
 
 async def send_text(
-    bot: Bot, where: Destination, text: str, bound: float, markup: InlineKeyboardMarkup | None = None
+    bot: Bot, where: Destination, body: str, bound: float, markup: InlineKeyboardMarkup | None = None
 ) -> Message:
     return await with_retries(
         lambda: bot.send_message(
-            chat_id=where.chat_id, message_thread_id=where.thread_id, text=text, reply_markup=markup
+            chat_id=where.chat_id, message_thread_id=where.thread_id, text=body, reply_markup=markup
         ),
-        "a message",
+        text.A_MESSAGE,
         bound,
     )
 
 
-async def tell(bot: Bot, where: Destination, text: str) -> bool:
+async def tell(bot: Bot, where: Destination, sentence: str) -> bool:
     """One attempt at a message that may not arrive (the next /history shows the same)."""
     try:
-        await bot.send_message(chat_id=where.chat_id, message_thread_id=where.thread_id, text=text)
+        await bot.send_message(chat_id=where.chat_id, message_thread_id=where.thread_id, text=sentence)
     except TelegramAPIError as exc:
-        log.warning("could not tell chat %s %r: %s", where.chat_id, text, exc)
+        log.warning("could not tell chat %s %r: %s", where.chat_id, sentence, exc)
         return False
     return True
 
 
-async def send_part(bot: Bot, where: Destination, part: JobPart, text: str, bound: float) -> JobPart:
+async def send_part(bot: Bot, where: Destination, part: JobPart, caption: str, bound: float) -> JobPart:
     """Send one part (by Telegram's file id when it has one, else from disk); returns it confirmed."""
 
     async def attempt() -> Message:
@@ -177,10 +173,10 @@ async def send_part(bot: Bot, where: Destination, part: JobPart, text: str, boun
             chat_id=where.chat_id,
             message_thread_id=where.thread_id,
             document=part.file_id or FSInputFile(part.path),
-            caption=text[:1024],
+            caption=caption[:1024],
             request_timeout=600,
         )
 
-    message = await with_retries(attempt, "an archive part", bound)
+    message = await with_retries(attempt, text.AN_ARCHIVE_PART, bound)
     file_id = message.document.file_id if message.document else part.file_id
     return JobPart(part.path, part.size, part.sha256, file_id, message.message_id)

@@ -22,39 +22,42 @@ from exporter.errors import duration
 from exporter.export import Progress
 from exporter.media.progress import MediaProgress, human_bytes
 
+from . import text
+
 log = logging.getLogger(__name__)
 BAR = 16
 
 
 def describe(progress: Progress, title: str) -> str:
-    lines = [f"Exporting {title}"]
+    lines = [text.PROGRESS_TITLE.format(title=title)]
     if progress.phase == "fetching":
         if progress.total:
             share = min(1.0, progress.done / progress.total)
             filled = round(share * BAR)
             lines.append(f"{'█' * filled}{'░' * (BAR - filled)} {share:.0%}")
-            lines.append(f"{progress.done:,} of {progress.total:,} messages")
+            lines.append(text.PROGRESS_OF.format(done=progress.done, total=progress.total))
         else:
-            lines.append(f"{progress.done:,} messages")
-        speed = f"{progress.rate:,.0f} msg/s"
-        if progress.eta is not None:
-            # Reading only: writing and packing the files follow, each shown as its own step.
-            speed += f", about {progress.eta:,.0f} s of reading left"
-        lines.append(speed)
+            lines.append(text.PROGRESS_DONE.format(done=progress.done))
+        speed = text.PROGRESS_SPEED if progress.eta is None else text.PROGRESS_SPEED_ETA
+        lines.append(speed.format(rate=progress.rate, eta=progress.eta))
         if progress.active_topics:
             streams = Counter(progress.active_topics)
-            names = [name if n == 1 else f"{name} ×{n}" for name, n in list(streams.items())[:3]]
-            more = f" and {len(streams) - 3} more" if len(streams) > 3 else ""
-            lines.append(f"Reading: {', '.join(names)}{more}")
+            names = [
+                name if n == 1 else text.PROGRESS_TOPIC_TIMES.format(name=name, count=n)
+                for name, n in list(streams.items())[:3]
+            ]
+            reading = text.PROGRESS_READING_MORE if len(streams) > 3 else text.PROGRESS_READING
+            lines.append(reading.format(topics=", ".join(names), more=len(streams) - 3))
         if progress.limited:
             # Nothing on our side would make it faster: say so, so nobody waits for a fix.
-            lines.append(f"Telegram is the limit: it allows this account about {progress.rate:,.0f} msg/s.")
+            lines.append(text.PROGRESS_LIMITED.format(rate=progress.rate))
         if progress.flood_wait:
-            lines.append(f"Telegram asked us to wait {progress.flood_wait.seconds} s; continuing after that.")
+            lines.append(text.PROGRESS_FLOOD_WAIT.format(seconds=progress.flood_wait.seconds))
     elif progress.phase == "media" and progress.media is not None:
         lines += _media_lines(progress.media)
     else:
-        lines.append(f"{progress.done:,} messages read; {progress.phase}…")
+        phase = text.PHASE_LABELS.get(progress.phase, progress.phase)
+        lines.append(text.PROGRESS_PHASE.format(done=progress.done, phase=phase))
     return "\n".join(lines)
 
 
@@ -63,16 +66,20 @@ def _media_lines(media: MediaProgress) -> list[str]:
     done of the total, the download speed and, once a byte came, the time left at that speed."""
     share = min(1.0, media.bytes_done / media.bytes_total) if media.bytes_total else 0.0
     filled = round(share * BAR)
-    done = (
-        f"{media.files_done:,} of {media.files_total:,} files, "
-        f"{human_bytes(media.bytes_done)} of {human_bytes(media.bytes_total)}"
+    done = text.PROGRESS_FILES.format(
+        files_done=media.files_done,
+        files_total=media.files_total,
+        bytes_done=human_bytes(media.bytes_done),
+        bytes_total=human_bytes(media.bytes_total),
     )
-    speed = f"{human_bytes(media.speed)}/s"
     eta = media.eta()
-    if eta is not None:
+    speed = text.PROGRESS_FILES_SPEED if eta is None else text.PROGRESS_FILES_SPEED_ETA
+    return [
+        f"{'█' * filled}{'░' * (BAR - filled)} {share:.0%}",
+        done,
         # Never "about 0 s": the last file is still coming.
-        speed += f", about {duration(max(1.0, eta))} of downloading left"
-    return [f"{'█' * filled}{'░' * (BAR - filled)} {share:.0%}", done, speed]
+        speed.format(speed=human_bytes(media.speed), eta=duration(max(1.0, eta or 0))),
+    ]
 
 
 class StatusMessage:

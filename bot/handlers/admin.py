@@ -28,6 +28,7 @@ from db import Role, RoleError, collect_stats
 from exporter.qr_login import login_by_qr
 from exporter.redaction import redact_secrets
 
+from .. import text
 from ..charts import stats_chart
 from ..context import App
 from ..middlewares.access import sender_id
@@ -36,10 +37,6 @@ from .private import IN_A_GROUP, IN_PRIVATE, only_in_private
 
 log = logging.getLogger(__name__)
 QR_WAIT = 120
-QR_CAPTION = (
-    "Scan with Telegram on the exporting account's phone: Settings → Devices → Link Desktop Device. "
-    "The code renews itself every 30 seconds for two minutes."
-)
 PRIVATE_ONLY = ("login", "logout", "stats")
 
 
@@ -56,56 +53,61 @@ async def stats(message: Message, app: App) -> None:
     data = await collect_stats(app.database)
     t, shares, flood = data.totals, data.shares, data.flood
     lines = [
-        f"Exports: {t.done} done, {t.failed} failed, {t.cancelled} cancelled; {t.running} running, {t.queued} queued",
-        f"Messages exported: {t.messages:,}; archives {t.bytes / 1e6:,.1f} MB",
+        text.STATS_JOBS.format(
+            done=t.done, failed=t.failed, cancelled=t.cancelled, running=t.running, queued=t.queued
+        ),
+        text.STATS_VOLUME.format(messages=t.messages, megabytes=t.bytes / 1e6),
     ]
     if shares.exports:
         rate = sum(d.messages for d in data.days) / max(1e-9, sum(d.wall for d in data.days))
-        lines.append(f"Speed over the last {len(data.days)} days: {rate:,.0f} msg/s")
-        parts = ", ".join(
-            f"{name.replace('_', ' ')} {100 * share:.0f} %" for name, share in shares.phases.items()
+        lines.append(text.STATS_SPEED.format(days=len(data.days), rate=rate))
+        phases = ", ".join(
+            text.STATS_PHASE.format(phase=name.replace("_", " "), percent=100 * share)
+            for name, share in shares.phases.items()
         )
-        # The same split as each export's Details: every second counted once, so they add up.
-        lines.append(f"Where the time went ({shares.exports} exports, {shares.wall:,.0f} s): {parts}")
-    # Two numbers, named as in each export's summary: a wait can hold several refused requests.
+        lines.append(text.STATS_PHASES.format(exports=shares.exports, seconds=shares.wall, phases=phases))
     lines.append(
-        f"Waits for Telegram's flood limit: {flood.waits} in {flood.exports_hit} exports, "
-        f"{flood.waited_wall:,.0f} s waited; refused requests: {flood.refused} "
-        f"(Telegram asked for {flood.announced_seconds:,} s)"
+        text.STATS_FLOOD.format(
+            waits=flood.waits,
+            exports=flood.exports_hit,
+            waited=flood.waited_wall,
+            refused=flood.refused,
+            announced=flood.announced_seconds,
+        )
     )
     if data.queue:
-        lines.append(
-            "Queue: "
-            + ", ".join(f"user {u.user_id}: {u.running} running, {u.queued} queued" for u in data.queue)
+        users = ", ".join(
+            text.STATS_QUEUE_USER.format(user_id=u.user_id, running=u.running, queued=u.queued)
+            for u in data.queue
         )
+        lines.append(text.STATS_QUEUE.format(users=users))
     if data.failures:
-        lines.append("Recent failures:")
-        lines += [f"  #{f.job_id} {f.target}: {(f.error or '')[:120]}" for f in data.failures[:5]]
+        lines.append(text.STATS_FAILURES)
+        lines += [
+            text.STATS_FAILURE.format(id=f.job_id, target=f.target, error=(f.error or "")[:120])
+            for f in data.failures[:5]
+        ]
     usage = (
         sum(p.stat().st_size for p in app.archives_dir.rglob("*") if p.is_file())
         if app.archives_dir.exists()
         else 0
     )
-    lines.append(f"Disk used by archives: {usage / 1e6:,.1f} MB of {app.settings.disk_budget_mb:,} MB")
+    lines.append(text.STATS_DISK.format(used=usage / 1e6, budget=app.settings.disk_budget_mb))
     await message.answer("\n".join(lines))
     chart = await asyncio.to_thread(stats_chart, data)
-    await message.answer_photo(BufferedInputFile(chart, "stats.png"), caption="Exports and speed per day")
+    await message.answer_photo(BufferedInputFile(chart, "stats.png"), caption=text.STATS_CHART_CAPTION)
 
 
 async def _target_user(message: Message, command: CommandObject) -> int | None:
-    text = (command.args or "").strip()
-    if text.isdecimal():
-        if int(text) < PEER_ID_LIMIT:
-            return int(text)
-        await message.answer(
-            "That number is too big for a Telegram user id: ask that person for the id the bot told them."
-        )
+    typed = (command.args or "").strip()
+    if typed.isdecimal():
+        if int(typed) < PEER_ID_LIMIT:
+            return int(typed)
+        await message.answer(text.ID_TOO_BIG)
         return None
     if message.reply_to_message and message.reply_to_message.from_user:
         return message.reply_to_message.from_user.id
-    await message.answer(
-        f"Usage: /{command.command} USER_ID (the id the bot told that person), or reply to their message."
-    )
+    await message.answer(text.WHO_USAGE.format(command=command.command))
     return None
 
 
@@ -114,7 +116,7 @@ async def allow(message: Message, command: CommandObject, app: App) -> None:
     if user_id is None:
         return
     changed = await app.users.allow(user_id, sender_id(message))
-    await message.answer(f"User {user_id} may export now." if changed else f"User {user_id} already could.")
+    await message.answer((text.ALLOWED if changed else text.ALREADY_ALLOWED).format(user_id=user_id))
 
 
 async def deny(message: Message, command: CommandObject, app: App) -> None:
@@ -130,12 +132,13 @@ async def deny(message: Message, command: CommandObject, app: App) -> None:
         app,
         lambda job: job.user_id == user_id,
         sender_id(message),
-        "An admin removed your access to this bot, so this was cancelled",
+        text.CANCELLED_DENIED,
     )
-    await message.answer(
-        (f"User {user_id} can no longer export." if changed else f"User {user_id} had no access.")
-        + (f" {stopped} of their waiting exports were cancelled." if stopped else "")
-    )
+    if changed:
+        done = text.DENIED_CANCELLED if stopped else text.DENIED
+    else:
+        done = text.HAD_NO_ACCESS_CANCELLED if stopped else text.HAD_NO_ACCESS
+    await message.answer(done.format(user_id=user_id, stopped=stopped))
 
 
 async def login(message: Message, app: App, state: FSMContext) -> None:
@@ -144,7 +147,7 @@ async def login(message: Message, app: App, state: FSMContext) -> None:
         await client.connect()
     if await client.is_user_authorized():
         me = await client.get_me()
-        await message.answer(f"The exporting account is already logged in as {me.first_name} (id {me.id}).")
+        await message.answer(text.ALREADY_LOGGED_IN.format(name=me.first_name, id=me.id))
         return
     shown: Message | None = None
 
@@ -155,27 +158,23 @@ async def login(message: Message, app: App, state: FSMContext) -> None:
         segno.make(url, micro=False).save(png, kind="png", scale=8, border=2)
         picture = BufferedInputFile(png.getvalue(), "login.png")
         if shown is None:
-            shown = await message.answer_photo(picture, caption=QR_CAPTION)
+            shown = await message.answer_photo(picture, caption=text.QR_CAPTION)
         else:
-            await shown.edit_media(InputMediaPhoto(media=picture, caption=QR_CAPTION))
+            await shown.edit_media(InputMediaPhoto(media=picture, caption=text.QR_CAPTION))
 
     try:
         user = await login_by_qr(client, show, within=QR_WAIT)
     except errors.SessionPasswordNeededError:
         await state.set_state(Login.password)
-        await message.answer(
-            "The account has a two-step password: send it here. I delete the message at once."
-        )
+        await message.answer(text.TWO_STEP_PASSWORD)
         return
     except TimeoutError:
-        await message.answer(
-            f"No QR code was scanned in {QR_WAIT // 60} minutes: send /login again when the phone is at hand."
-        )
+        await message.answer(text.QR_NOT_SCANNED.format(minutes=QR_WAIT // 60))
         return
     finally:
         if shown is not None:
             await shown.delete()
-    await message.answer(f"Logged in as {user.first_name} (id {user.id}).")
+    await message.answer(text.LOGGED_IN.format(name=user.first_name, id=user.id))
 
 
 async def login_password(message: Message, app: App, state: FSMContext) -> None:
@@ -185,18 +184,18 @@ async def login_password(message: Message, app: App, state: FSMContext) -> None:
     try:
         user = await app.client.sign_in(password=password)
     except errors.PasswordHashInvalidError:
-        await message.answer("That password is wrong: send it again, or /login to start over.")
+        await message.answer(text.WRONG_PASSWORD)
         return
     await state.clear()
-    await message.answer(f"Logged in as {user.first_name} (id {user.id}).")
+    await message.answer(text.LOGGED_IN.format(name=user.first_name, id=user.id))
 
 
 async def logout(message: Message, app: App) -> None:
     if not await app.client.is_user_authorized():
-        await message.answer("The exporting account is not logged in.")
+        await message.answer(text.NOT_LOGGED_IN)
         return
     await app.client.log_out()
-    await message.answer("The exporting account is logged out; its session is gone. /login to log in again.")
+    await message.answer(text.LOGGED_OUT)
 
 
 def make_router() -> Router:

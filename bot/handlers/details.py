@@ -9,12 +9,13 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 
+from .. import text
 from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 
 DETAILS = "details"
 SUMMARY = "summary"
-LABELS = {DETAILS: "Details", SUMMARY: "Back to the summary"}
+LABELS = {DETAILS: text.DETAILS_BUTTON, SUMMARY: text.SUMMARY_BUTTON}
 
 
 def toggle_markup(app: App, token: str, show: str) -> InlineKeyboardMarkup:
@@ -32,7 +33,7 @@ async def toggle(query: CallbackQuery, app: App, button: ButtonSession, choice: 
     job = await app.queue.get(button.data["job_id"])
     record = (job.delivery or {}) if job else {}
     if choice not in LABELS or not record.get(choice):
-        await query.answer("Those details are gone: /history lists the export.", show_alert=True)
+        await query.answer(text.DETAILS_GONE, show_alert=True)
         return
     back = SUMMARY if choice == DETAILS else DETAILS
     # Pressed twice before the first edit showed: the text is already there.

@@ -22,23 +22,20 @@ from telethon import errors
 
 from exporter.errors import ExplainedError, duration, explain
 
-log = logging.getLogger(__name__)
+from .. import text
 
-SOMETHING_WENT_WRONG = (
-    "Something went wrong on my side and I could not do that; try again, and if it happens again, "
-    "tell the admin: the details are in the bot's log."
-)
+log = logging.getLogger(__name__)
 
 
 def sentence_for(exc: BaseException) -> str:
     """One sentence for the user; nothing of the exception's text unless it was written for users."""
     if isinstance(exc, TelegramRetryAfter):
-        return f"Telegram asked me to slow down: send that again in {duration(exc.retry_after)}."
+        return text.SLOW_DOWN.format(duration=duration(exc.retry_after))
     if isinstance(exc, TelegramNetworkError | TelegramServerError):
-        return "I could not reach Telegram just now: send that again in a minute."
+        return text.TELEGRAM_UNREACHABLE
     if isinstance(exc, ExplainedError | errors.RPCError | errors.AuthKeyNotFound):
         return explain(exc)
-    return SOMETHING_WENT_WRONG
+    return text.SOMETHING_WENT_WRONG
 
 
 async def on_error(event: ErrorEvent, bot: Bot) -> bool:

@@ -12,12 +12,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from db import IllegalTransition, JobState
 from db.jobs import Job
 
+from .. import text
 from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..delivery import DeliveryError, Destination, send_part, tell
 from ..jobs.runner import DELIVERY_FAILED, STOPPED_EARLY
 from ..middlewares.access import sender_id
-from ..text import fit_lines
 from .private import IN_A_GROUP, only_in_private
 
 HISTORY_SIZE = 10
@@ -33,8 +33,9 @@ def _describe(job: Job) -> str:
     progress = job.progress or {}
     if job.state == JobState.RUNNING and progress:
         done, total = progress.get("done", 0), progress.get("total")
-        return f"#{job.id} {_title(job)}: running, {done:,}{f' of {total:,}' if total else ''} messages"
-    return f"#{job.id} {_title(job)}: {job.state.value}"
+        running = text.JOB_RUNNING_OF if total else text.JOB_RUNNING
+        return running.format(id=job.id, title=_title(job), done=done, total=total)
+    return text.JOB_STATE.format(id=job.id, title=_title(job), state=text.STATE_LABELS[job.state])
 
 
 async def _current(app: App, user_id: int) -> list[Job]:
@@ -47,24 +48,24 @@ async def status(message: Message, command: CommandObject, app: App, is_admin: b
         return
     jobs = await _current(app, sender_id(message))
     if not jobs:
-        await message.answer("You have no export running or queued. /history shows past ones.")
+        await message.answer(text.NOTHING_RUNNING)
         return
     lines = []
     for job in jobs:
         line = _describe(job)
         if job.state == JobState.QUEUED:
-            line += f" (place {await app.queue.position(job.id)} in the queue)"
+            line = text.JOB_PLACE.format(line=line, position=await app.queue.position(job.id))
         lines.append(line)
-    await message.answer(fit_lines(lines))
+    await message.answer(text.fit_lines(lines))
 
 
 async def _status_of_everyone(message: Message, app: App) -> None:
     jobs = await app.queue.list_unfinished()
     if not jobs:
-        await message.answer("Nobody has an export running or queued.")
+        await message.answer(text.NOBODY_RUNNING)
         return
-    lines = [f"{_describe(job)} (user {job.user_id})" for job in jobs]
-    await message.answer(fit_lines(lines, "/cancel #ID stops any of them."))
+    lines = [text.JOB_OF_USER.format(line=_describe(job), user_id=job.user_id) for job in jobs]
+    await message.answer(text.fit_lines(lines, text.CANCEL_ANY))
 
 
 async def cancel(message: Message, command: CommandObject, app: App, is_admin: bool) -> None:
@@ -78,48 +79,43 @@ async def cancel(message: Message, command: CommandObject, app: App, is_admin: b
             found = await app.queue.get(wanted)
             jobs = [found] if found is not None and not found.finished else []
     if not jobs:
-        await message.answer("Nothing to cancel: you have no export running or queued (with that number).")
+        await message.answer(text.NOTHING_TO_CANCEL)
         return
     job = jobs[0]
     try:
         await app.queue.cancel(job.id, user_id)
     except IllegalTransition:
-        await message.answer(f"#{job.id} has already finished.")
+        await message.answer(text.ALREADY_FINISHED.format(id=job.id))
         return
-    await message.answer(f"Cancelling #{job.id} {_title(job)}.")
+    await message.answer(text.CANCELLING.format(id=job.id, title=_title(job)))
     if job.user_id != user_id:
         await _tell_owner(app, job, user_id)
 
 
 async def _tell_owner(app: App, job: Job, admin_id: int) -> None:
     """The owner of a job an admin cancelled hears who did it, where the export was asked for."""
-    text = f"An admin (user {admin_id}) cancelled your export #{job.id} of {_title(job)}."
-    await tell(app.bot, Destination(job.chat_id, job.thread_id), text)
+    sentence = text.CANCELLED_BY_ADMIN.format(admin_id=admin_id, id=job.id, title=_title(job))
+    await tell(app.bot, Destination(job.chat_id, job.thread_id), sentence)
 
 
 async def history(message: Message, app: App) -> None:
     user_id = sender_id(message)
     jobs = [job for job in await app.queue.list_for_user(user_id, limit=HISTORY_SIZE) if job.finished]
     if not jobs:
-        await message.answer("No finished exports yet.")
+        await message.answer(text.NO_HISTORY)
         return
     lines, rows = [], []
     for job in jobs:
         when = dt.datetime.fromtimestamp(job.finished_at or job.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M")
         messages = (job.report or job.delivery or {}).get("messages")
+        line = text.HISTORY_LINE_MESSAGES if messages else text.HISTORY_LINE
         lines.append(
-            f"#{job.id} {when} {_title(job)}: {_outcome(job)}"
-            + (f", {messages:,} messages" if messages else "")
+            line.format(id=job.id, when=when, title=_title(job), outcome=_outcome(job), messages=messages)
         )
         if _can_resend(job):
             token = app.buttons.open(user_id, "resend", job_id=job.id)
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        text=f"Send #{job.id} again", callback_data=app.buttons.data(token, "go")
-                    )
-                ]
-            )
+            label = text.SEND_AGAIN_BUTTON.format(id=job.id)
+            rows.append([InlineKeyboardButton(text=label, callback_data=app.buttons.data(token, "go"))])
     await message.answer(
         "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
     )
@@ -127,10 +123,10 @@ async def history(message: Message, app: App) -> None:
 
 def _outcome(job: Job) -> str:
     if job.state == JobState.FAILED and (job.error or "").startswith(DELIVERY_FAILED):
-        return "not delivered (the archive is kept)"
+        return text.OUTCOME_NOT_DELIVERED
     if job.state == JobState.FAILED and (job.error or "").startswith(STOPPED_EARLY):
-        return "stopped early (/export it again to continue)"
-    return job.state.value
+        return text.OUTCOME_STOPPED_EARLY
+    return text.STATE_LABELS[job.state]
 
 
 def _can_resend(job: Job) -> bool:
@@ -145,20 +141,20 @@ def _can_resend(job: Job) -> bool:
 async def resend_archive(query: CallbackQuery, app: App, button: ButtonSession) -> None:
     job = await app.queue.get(button.data["job_id"])
     if job is None or job.user_id != query.from_user.id:
-        await query.answer("That export is not yours.", show_alert=True)
+        await query.answer(text.NOT_YOURS, show_alert=True)
         return
     if not _can_resend(job):
-        await query.answer("That archive is gone: /export the chat again.", show_alert=True)
+        await query.answer(text.ARCHIVE_GONE, show_alert=True)
         return
-    await query.answer("Sending…")
+    await query.answer(text.RESENDING)
     message = pressed_message(query)
     where = Destination(message.chat.id, message.message_thread_id)
     captions = (job.delivery or {}).get("captions") or [_title(job)] * len(job.parts)
-    for part, text in zip(job.parts, captions, strict=True):
+    for part, caption in zip(job.parts, captions, strict=True):
         try:
-            sent = await send_part(app.bot, where, part, text, app.settings.delivery_retry_seconds)
+            sent = await send_part(app.bot, where, part, caption, app.settings.delivery_retry_seconds)
         except DeliveryError as exc:
-            await tell(app.bot, where, f"{str(exc).rstrip('.')}; try /history again later.")
+            await tell(app.bot, where, text.RESEND_FAILED.format(reason=str(exc).rstrip(".")))
             return
         if not part.file_id and sent.file_id:
             # Uploaded from disk this time: the next resend goes by file id.

@@ -17,11 +17,11 @@ from aiogram.types import InlineKeyboardButton
 from db.user_settings import MediaChoice, UserSettings
 from exporter.options import DEFAULT_MAX_FILE_SIZE, DEFAULT_MEDIA, MEDIA_TYPES
 
+from .. import text
 from ..context import App
 
 MB = 1024 * 1024
 PRESETS: dict[str, tuple[str, ...]] = {"none": (), "photos": ("photos",), "all": MEDIA_TYPES}
-PRESET_BUTTONS = {"none": "No media", "photos": "Photos", "all": "All files"}
 # Desktop's default, then sizes that let in a phone's videos (50), most films (500), and Desktop's
 # largest (4000); an archive part holds what the Bot API takes, so big files make more parts.
 SIZES_MB = (8, 50, 500, 4000)
@@ -44,17 +44,17 @@ def preset_of(kinds: list[str] | tuple[str, ...]) -> str | None:
 
 
 def size_text(size: int) -> str:
-    return f"{size // MB} MB" if size % MB == 0 else f"{size:,} bytes"
+    return text.SIZE_MB.format(mb=size // MB) if size % MB == 0 else text.SIZE_BYTES.format(size=size)
 
 
 def summary(choice: dict[str, Any]) -> str:
     """One line for the screen: 'Media: photos, up to 8 MB a file'."""
     kinds = choice["media"]
     if not kinds:
-        return "Media: none, messages only"
+        return text.MEDIA_NONE
     preset = preset_of(kinds)
-    what = "all files" if preset == "all" else ", ".join(kinds)
-    return f"Media: {what}, up to {size_text(choice['max_file_size'])} a file"
+    what = text.MEDIA_ALL_FILES if preset == "all" else ", ".join(text.MEDIA_KIND_LABELS[k] for k in kinds)
+    return text.MEDIA_SUMMARY.format(what=what, size=size_text(choice["max_file_size"]))
 
 
 def rows(choice: dict[str, Any], button: Button) -> list[list[InlineKeyboardButton]]:
@@ -63,13 +63,16 @@ def rows(choice: dict[str, Any], button: Button) -> list[list[InlineKeyboardButt
     out = [
         [
             button(f"{'✅' if current == name else '▫️'} {label}", MEDIA_PREFIX + name)
-            for name, label in PRESET_BUTTONS.items()
+            for name, label in text.MEDIA_PRESET_BUTTONS.items()
         ]
     ]
     if choice["media"]:
         out.append(
             [
-                button(f"{'✅ ' if choice['max_file_size'] == mb * MB else ''}≤{mb} MB", f"{SIZE_PREFIX}{mb}")
+                button(
+                    f"{'✅ ' if choice['max_file_size'] == mb * MB else ''}{text.SIZE_BUTTON.format(mb=mb)}",
+                    f"{SIZE_PREFIX}{mb}",
+                )
                 for mb in SIZES_MB
             ]
         )

@@ -21,16 +21,14 @@ from telethon import utils
 from db import IllegalTransition, Job
 from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_target
 
+from .. import text
 from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..delivery import Destination, tell
 from ..middlewares.access import sender_id
-from ..text import fit_lines
 from . import picker
 from .private import IN_A_GROUP, only_in_private
 
-NOT_SHARED = "Only chats an admin has shared can be exported: ask an admin to /share this one."
-ADMINS_ONLY = "Only admins decide which chats are shared; /shared lists the ones you may export."
 PRIVATE_KINDS = frozenset({"personal_chat", "bot_chat", "saved_messages"})
 # Unfinished jobs looked at when a permission is revoked: every user's, each capped at a few.
 UNFINISHED_SWEEP = 10_000
@@ -49,10 +47,10 @@ async def may_export(app: App, user_id: int, target: ResolvedTarget) -> bool:
     return app.is_admin(user_id) or await app.shared.is_shared(peer_id_of(target))
 
 
-async def _resolve(message: Message, app: App, text: str) -> ResolvedTarget | None:
-    """The chat named by ``text``, or None after telling the user why not."""
+async def _resolve(message: Message, app: App, name: str) -> ResolvedTarget | None:
+    """The chat ``name`` names, or None after telling the user why not."""
     try:
-        return await resolve_target(app.client, parse_target(text))
+        return await resolve_target(app.client, parse_target(name))
     except TargetError as exc:
         await message.reply(str(exc))
         return None
@@ -64,19 +62,17 @@ def _named(target: ResolvedTarget) -> str:
 
 async def share(message: Message, command: CommandObject, app: App, is_admin: bool) -> None:
     if not is_admin:
-        await message.reply(ADMINS_ONLY)
+        await message.reply(text.ADMINS_ONLY)
         return
-    text = (command.args or "").strip()
-    if text or message.chat.type != "private":
-        await _share_target(message, app, text or str(message.chat.id), sender_id(message))
+    name = (command.args or "").strip()
+    if name or message.chat.type != "private":
+        await _share_target(message, app, name or str(message.chat.id), sender_id(message))
         return
     chats = await picker.recent_chats(app)
     if not chats:
-        await message.reply(
-            "Send /share @name, a t.me link or a chat id; in a group, /share shares that group."
-        )
+        await message.reply(text.SHARE_HOW)
         return
-    await picker.show(message, app, "share_picker", chats, "Which chat to share?")
+    await picker.show(message, app, "share_picker", chats, text.WHICH_CHAT_TO_SHARE)
 
 
 async def on_share_pick(
@@ -88,12 +84,12 @@ async def on_share_pick(
     await query.answer()
 
 
-async def _share_target(message: Message, app: App, text: str, by: int, *, edit: bool = False) -> None:
-    """Share the chat ``text`` names, after a confirmation if it is private; ``edit``: answer by
+async def _share_target(message: Message, app: App, name: str, by: int, *, edit: bool = False) -> None:
+    """Share the chat ``name`` names, after a confirmation if it is private; ``edit``: answer by
     editing ``message`` (the picker) instead of replying to it."""
     answer = message.edit_text if edit else message.reply
     try:
-        target = await resolve_target(app.client, parse_target(text))
+        target = await resolve_target(app.client, parse_target(name))
     except TargetError as exc:
         await answer(str(exc))
         return
@@ -102,12 +98,11 @@ async def _share_target(message: Message, app: App, text: str, by: int, *, edit:
             by, "share", peer_id=peer_id_of(target), title=_named(target), chat_kind=target.chat.type
         )
         buttons = [
-            InlineKeyboardButton(text="Share it", callback_data=app.buttons.data(token, "go")),
-            InlineKeyboardButton(text="Cancel", callback_data=app.buttons.data(token, "close")),
+            InlineKeyboardButton(text=text.SHARE_BUTTON, callback_data=app.buttons.data(token, "go")),
+            InlineKeyboardButton(text=text.CANCEL, callback_data=app.buttons.data(token, "close")),
         ]
         await answer(
-            f"{_named(target)} is a private chat of the exporting account: once shared, everyone "
-            "allowed to use this bot can export all of it. Share it?",
+            text.SHARE_PRIVATE.format(title=_named(target)),
             reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons]),
         )
         return
@@ -116,8 +111,8 @@ async def _share_target(message: Message, app: App, text: str, by: int, *, edit:
 
 async def _share(app: App, peer_id: int, title: str, kind: str, by: int) -> str:
     if await app.shared.share(peer_id, title, kind, by):
-        return f"Shared {title}: everyone allowed to use this bot can export it now. /unshare {peer_id} stops that."
-    return f"{title} was already shared."
+        return text.SHARED.format(title=title, peer_id=peer_id)
+    return text.ALREADY_SHARED.format(title=title)
 
 
 async def on_share_confirm(
@@ -126,30 +121,30 @@ async def on_share_confirm(
     app.buttons.close(token)
     data = button.data
     if choice == "go" and app.is_admin(query.from_user.id):
-        text = await _share(app, data["peer_id"], data["title"], data["chat_kind"], query.from_user.id)
+        answer = await _share(app, data["peer_id"], data["title"], data["chat_kind"], query.from_user.id)
     else:
-        text = f"{data['title']} stays private."
-    await pressed_message(query).edit_text(text)
+        answer = text.STAYS_PRIVATE.format(title=data["title"])
+    await pressed_message(query).edit_text(answer)
     await query.answer()
 
 
 async def unshare(message: Message, command: CommandObject, app: App, is_admin: bool) -> None:
     if not is_admin:
-        await message.reply(ADMINS_ONLY)
+        await message.reply(text.ADMINS_ONLY)
         return
-    text = (command.args or "").strip() or (str(message.chat.id) if message.chat.type != "private" else "")
-    if not text:
-        await message.reply("Send /unshare and the chat's id from /shared (or @name, or a link).")
+    name = (command.args or "").strip() or (str(message.chat.id) if message.chat.type != "private" else "")
+    if not name:
+        await message.reply(text.UNSHARE_HOW)
         return
-    number = text.lstrip("-")
+    number = name.lstrip("-")
     if number.isdecimal() and len(number) <= 20:
         # An id needs no lookup: a chat the account has left can still be unshared.
-        peer_id, title = int(text), text
+        peer_id, title = int(name), name
         if abs(peer_id) >= PEER_ID_LIMIT:
-            await message.reply(f"{text} is not a Telegram chat id: /shared lists the shared ones.")
+            await message.reply(text.NOT_A_CHAT_ID.format(text=name))
             return
     else:
-        target = await _resolve(message, app, text)
+        target = await _resolve(message, app, name)
         if target is None:
             return
         peer_id, title = peer_id_of(target), _named(target)
@@ -158,20 +153,21 @@ async def unshare(message: Message, command: CommandObject, app: App, is_admin: 
             app,
             lambda job: job.target == str(peer_id) and not app.is_admin(job.user_id),
             sender_id(message),
-            f"An admin stopped sharing {title}, so this was cancelled",
+            text.CANCELLED_UNSHARED,
+            chat=title,
         )
-        await message.reply(
-            f"{title} is no longer shared: only admins can export it now."
-            + (f" {stopped} waiting exports of it were cancelled." if stopped else "")
-        )
+        done = text.UNSHARED_CANCELLED if stopped else text.UNSHARED
+        await message.reply(done.format(title=title, stopped=stopped))
     else:
-        await message.reply(f"{title} was not shared; /shared lists the shared chats.")
+        await message.reply(text.WAS_NOT_SHARED.format(title=title))
 
 
-async def cancel_waiting(app: App, wanted: Callable[[Job], bool], by: int, why: str) -> int:
-    """Cancel the queued and running exports ``wanted`` picks, telling each owner ``why`` (the sentence
-    ends with the job's number and title). A revoked permission holds from now on, not from the next
-    export. Returns how many were cancelled."""
+async def cancel_waiting(
+    app: App, wanted: Callable[[Job], bool], by: int, notice: str, **fields: object
+) -> int:
+    """Cancel the queued and running exports ``wanted`` picks, telling each owner why: ``notice``
+    filled with the job's ``id`` and ``title`` and ``fields``. A revoked permission holds from now
+    on, not from the next export. Returns how many were cancelled."""
     stopped = 0
     for job in await app.queue.list_unfinished(limit=UNFINISHED_SWEEP):
         if not wanted(job):
@@ -182,22 +178,22 @@ async def cancel_waiting(app: App, wanted: Callable[[Job], bool], by: int, why: 
             continue  # it finished meanwhile
         stopped += 1
         title = job.peer_title or job.target
-        await tell(app.bot, Destination(job.chat_id, job.thread_id), f"{why}: export #{job.id} of {title}.")
+        sentence = notice.format(id=job.id, title=title, **fields)
+        await tell(app.bot, Destination(job.chat_id, job.thread_id), sentence)
     return stopped
 
 
 async def shared(message: Message, app: App, is_admin: bool) -> None:
     chats = await app.shared.list_shared()
     if not chats:
-        await message.reply(
-            "No chat is shared yet: /share @chat shares one."
-            if is_admin
-            else "No chat is shared with you yet: ask an admin to /share one."
-        )
+        await message.reply(text.NOTHING_SHARED if is_admin else text.NOTHING_SHARED_WITH_YOU)
         return
-    lines = ["Shared chats (everyone allowed may export these):" if is_admin else "Chats you may export:"]
-    lines += [f"• {chat.title} ({chat.kind.replace('_', ' ')}) — {chat.peer_id}" for chat in chats]
-    await message.reply(fit_lines(lines, "/unshare ID stops sharing one." if is_admin else ""))
+    lines = [text.SHARED_CHATS if is_admin else text.YOUR_CHATS]
+    lines += [
+        text.SHARED_CHAT_LINE.format(title=chat.title, kind=chat.kind.replace("_", " "), peer_id=chat.peer_id)
+        for chat in chats
+    ]
+    await message.reply(text.fit_lines(lines, text.UNSHARE_ONE if is_admin else ""))
 
 
 def make_router() -> Router:

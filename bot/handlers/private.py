@@ -13,9 +13,11 @@ from aiogram import F
 from aiogram.filters import CommandObject
 from aiogram.types import Message
 
+from .. import text
+
 IN_PRIVATE = F.chat.type == "private"
 IN_A_GROUP = F.chat.type != "private"
 
 
 async def only_in_private(message: Message, command: CommandObject) -> None:
-    await message.answer(f"Send /{command.command} to me in a private chat.")
+    await message.answer(text.PRIVATE_ONLY.format(command=command.command))

@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from db.user_settings import UserSettings
 from exporter.render.local_time import UnknownTimeZone, zone_info
 
+from .. import text
 from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..middlewares.access import sender_id
@@ -43,14 +44,6 @@ COMMON_ZONES = (
 _PER_ROW = 3
 
 
-def _screen(current: str, media: str) -> str:
-    return (
-        f"Time zone: {current}. Dates in your archives are written in it, as Telegram Desktop writes "
-        "the computer's local time.\nPick one, or send /settings followed by a zone name such as "
-        f"/settings America/Mexico_City.\n{media} (the /export screen changes it)."
-    )
-
-
 async def settings(message: Message, command: CommandObject, app: App) -> None:
     user_id = sender_id(message)
     store = UserSettings(app.database)
@@ -62,7 +55,7 @@ async def settings(message: Message, command: CommandObject, app: App) -> None:
             await message.answer(str(exc))
             return
         await store.set_time_zone(user_id, typed)
-        await message.answer(f"Time zone set to {typed}: your next archives use it.")
+        await message.answer(text.TIME_ZONE_SET.format(zone=typed))
         return
     token = app.buttons.open(user_id, "time_zone")
     rows = [
@@ -72,8 +65,9 @@ async def settings(message: Message, command: CommandObject, app: App) -> None:
         ]
         for start in range(0, len(COMMON_ZONES), _PER_ROW)
     ]
+    media = media_row.summary(await media_row.remembered(app, user_id))
     await message.answer(
-        _screen(await store.time_zone(user_id), media_row.summary(await media_row.remembered(app, user_id))),
+        text.TIME_ZONE_SCREEN.format(zone=await store.time_zone(user_id), media=media),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
     )
 
@@ -84,7 +78,7 @@ async def pick_zone(query: CallbackQuery, app: App, button: ButtonSession, choic
         return
     zone = COMMON_ZONES[int(choice)]
     await UserSettings(app.database).set_time_zone(button.owner, zone)
-    await pressed_message(query).edit_text(f"Time zone set to {zone}: your next archives use it.")
+    await pressed_message(query).edit_text(text.TIME_ZONE_SET.format(zone=zone))
     await query.answer()
 
 

@@ -24,6 +24,7 @@ from exporter.media.selection import Selection
 from exporter.options import ExportOptions
 from exporter.targets import ResolvedTarget
 
+from .. import text
 from ..context import App
 
 log = logging.getLogger(__name__)
@@ -73,23 +74,27 @@ async def check(
     if parts <= app.settings.warn_above_parts:
         return None
     lines = [
-        f"A big archive: about {human_bytes(chosen.bytes)}, in {parts} parts of up to "
-        f"{human_bytes(part_size)}, each a download of its own.",
+        text.BIG_ARCHIVE.format(
+            size=human_bytes(chosen.bytes), parts=parts, part_size=human_bytes(part_size)
+        ),
         _basis(chosen),
         "",
-        "Fewer files make fewer parts:",
+        text.FEWER_FILES,
     ]
-    buttons = [("▶ Export anyway", ANYWAY)]
+    buttons = [(text.EXPORT_ANYWAY, ANYWAY)]
     for choice, kinds in SMALLER.items():
         if set(kinds) >= set(options.media):
             continue  # not smaller than what was chosen
         smaller = _estimate(sample, kinds, options)
-        label = f"{'Photos only' if kinds else 'No media'}: about {human_bytes(smaller.bytes)}"
         count = smaller.parts(part_size)
-        label += f", {count} part{'s' if count > 1 else ''}"
+        if kinds:
+            template = text.SMALLER_PHOTOS_PARTS if count > 1 else text.SMALLER_PHOTOS
+        else:
+            template = text.SMALLER_NONE_PARTS if count > 1 else text.SMALLER_NONE
+        label = template.format(size=human_bytes(smaller.bytes), parts=count)
         lines.append(label)
         buttons.append((label, choice))
-    buttons.append(("◀ Back", BACK))
+    buttons.append((text.BACK, BACK))
     return "\n".join(lines), buttons
 
 
@@ -99,8 +104,5 @@ def _estimate(sample: HistorySample, kinds: tuple[str, ...], options: ExportOpti
 
 def _basis(estimate: ArchiveEstimate) -> str:
     if estimate.whole:
-        return f"Counted from the files of all {estimate.messages:,} messages."
-    return (
-        f"Estimated from the newest {estimate.sampled:,} of {estimate.messages:,} messages: "
-        "their files, scaled to the rest."
-    )
+        return text.COUNTED_FROM_ALL.format(messages=estimate.messages)
+    return text.ESTIMATED_FROM_NEWEST.format(sampled=estimate.sampled, messages=estimate.messages)

@@ -13,7 +13,7 @@ refusals, the disk, the network) ends the job with its sentence in the status
 message; anything else, anywhere in the run (a bug of ours: the export, the
 summary, the delivery, the bookkeeping), is caught once around the whole run:
 the traceback goes to the log (redacted, like every record), the status
-message says the export stopped, the user gets :data:`SOMETHING_WENT_WRONG`,
+message says the export stopped, the user gets ``text.EXPORT_WENT_WRONG``,
 and the job ends failed instead of running.  The work store and any recorded
 archive stay, so nothing fetched is lost.
 """
@@ -35,6 +35,7 @@ from exporter.archive import sha256_of
 from exporter.errors import ExplainedError, explain_known, leaf_error
 from exporter.export import ExportResult, Progress
 
+from .. import text
 from ..context import App
 from ..delivery import (
     DeliveryError,
@@ -58,10 +59,6 @@ DELIVERY_FAILED = "delivery failed"
 STOPPED_EARLY = "stopped early"
 # How the error of a job stopped by a bug of ours begins; the rest is the exception's type.
 UNEXPECTED = "unexpected error"
-SOMETHING_WENT_WRONG = (
-    "Something went wrong on our side; the export was stopped, nothing was lost; "
-    "an admin can see the details."
-)
 
 
 class ExportFailed(JobFailed):
@@ -105,17 +102,15 @@ class JobRunner:
                 record, parts = delivery_record(result)
                 job = await app.queue.record_delivery(job.id, record, parts)
             assert job.delivery is not None
-            await status.show(f"Exported {job.delivery['messages']:,} messages from {status.title}. Sending…")
+            await status.show(text.SENDING.format(messages=job.delivery["messages"], title=status.title))
             job, parts = await self._deliver(job, where, status, sending)
         except asyncio.CancelledError:
             await status.close()
             if await app.queue.is_cancel_requested(job.id):
-                await status.show("Export cancelled.")
+                await status.show(text.CANCELLED)
             else:
                 # The bot is shutting down: the job goes back to the queue and resumes at the next start.
-                await status.show(
-                    f"The bot is restarting; the export of {status.title} continues when it is back."
-                )
+                await status.show(text.RESTARTING.format(title=status.title))
             raise
         return await self._finish(job, parts)
 
@@ -123,8 +118,8 @@ class JobRunner:
         """Best effort: a failure here (Telegram down too) is logged and the job still ends failed."""
         try:
             await status.close()
-            await status.show(f"The export of {status.title} stopped.")
-            await tell(self.app.bot, where, SOMETHING_WENT_WRONG)
+            await status.show(text.EXPORT_STOPPED.format(title=status.title))
+            await tell(self.app.bot, where, text.EXPORT_WENT_WRONG)
         except Exception:
             log.exception("could not tell the user of job %s that it stopped", job.id)
 
@@ -150,7 +145,7 @@ class JobRunner:
             if not isinstance(exc, ExplainedError):
                 log.exception("export of job %s failed", job.id)
             await status.close()
-            await status.show(f"Export failed: {sentence}")
+            await status.show(text.EXPORT_FAILED.format(reason=sentence))
             raise ExportFailed(sentence) from exc
         await status.close()
         return result
@@ -176,10 +171,8 @@ class JobRunner:
                 parts[index] = await send_part(app.bot, where, part, record["captions"][index], bound)
                 await app.queue.confirm_part(job.id, part.path, parts[index].file_id, parts[index].message_id)
         except DeliveryError as exc:
-            sentence = f"{str(exc).rstrip('.')}; the archive is kept and /history can send it again."
-            await status.show(
-                f"Exported {record['messages']:,} messages from {status.title}; sending failed."
-            )
+            sentence = text.NOT_SENT_KEPT.format(reason=str(exc).rstrip("."))
+            await status.show(text.SENDING_FAILED.format(messages=record["messages"], title=status.title))
             await tell(app.bot, where, sentence)
             if record["complete"]:
                 await _drop_work_dir(job)
@@ -208,13 +201,12 @@ class JobRunner:
     async def _open_status(self, job: Job, where: Destination, status: StatusMessage) -> None:
         """Show the job's first words: in its status message, or in a new one on a first attempt
         and after a restart (the old one is far up the chat by then)."""
-        text = f"Exporting {status.title}: starting…"
+        first = text.CONTINUING if job.attempts > 1 else text.STARTING
+        words = first.format(title=status.title)
         if status.message_id is None or job.attempts > 1:
-            if job.attempts > 1:
-                text = f"Continuing the export of {status.title} where it stopped."
             try:
                 message = await self.app.bot.send_message(
-                    chat_id=where.chat_id, message_thread_id=where.thread_id, text=text
+                    chat_id=where.chat_id, message_thread_id=where.thread_id, text=words
                 )
             except TelegramAPIError as exc:
                 # Progress is best-effort: the export runs without a status message to edit.
@@ -222,7 +214,7 @@ class JobRunner:
             else:
                 status.message_id = message.message_id
                 await self.app.queue.set_status_message(job.id, message.message_id)
-        await status.show(text)
+        await status.show(words)
 
 
 async def _drop_work_dir(job: Job) -> None:
@@ -251,8 +243,7 @@ async def tell_restarted(app: App, jobs: list[Job]) -> None:
             await app.bot.send_message(
                 chat_id=job.chat_id,
                 message_thread_id=job.thread_id,
-                text=f"The bot restarted. Your export of {job.peer_title or job.target} is back in the queue "
-                "and continues where it stopped.",
+                text=text.RESTARTED.format(title=job.peer_title or job.target),
             )
         except TelegramAPIError as exc:
             log.info("could not tell user %s about the restart: %s", job.user_id, exc)

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 import bot.jobs.runner as runner
-from bot.jobs.runner import SOMETHING_WENT_WRONG, UNEXPECTED
+from bot.jobs.runner import UNEXPECTED
+from bot.text import EXPORT_WENT_WRONG
 from db import JobState
 from db.jobs import Job
 from exporter.export import Progress
@@ -93,7 +94,7 @@ async def test_an_unexpected_error_gets_the_user_an_answer_and_ends_the_job(
     caplog.set_level(logging.ERROR, logger="bot")
     await start_export(product)
 
-    answer = await product.reply(admin.id, lambda m: m.text == SOMETHING_WENT_WRONG)
+    answer = await product.reply(admin.id, lambda m: m.text == EXPORT_WENT_WRONG)
     job = await newest_job(product, lambda job: job.finished)
     assert (job.state, job.error) == (JobState.FAILED, f"{UNEXPECTED}: InjectedBug")
     # The status message said the export was going on; it now says it stopped.

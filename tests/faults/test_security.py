@@ -16,7 +16,7 @@ from aiogram.methods import GetMe
 from aiohttp import ConnectionTimeoutError
 from telethon import TelegramClient
 
-from bot.handlers.errors import SOMETHING_WENT_WRONG
+from bot.text import SOMETHING_WENT_WRONG
 from exporter.export import export_chat
 from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
