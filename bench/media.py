@@ -29,7 +29,7 @@ import json
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,7 @@ class MediaRun:
 # Issue 14's network for media: 130 ms a request, 10 MB/s a connection, 20 MB/s the account (the
 # sandbox's megabits). Telethon's download_media gets about 2 MB/s of it (one 256 KiB part a round
 # trip), ours must get 90 % of 20: the bound needs more than one connection, as a real account's does.
-MEDIA_NETWORK = {"bandwidth_mbps": 80.0, "account_bandwidth_mbps": 160.0}
+MEDIA_NETWORK = MediaRun(bandwidth_mbps=80.0, account_bandwidth_mbps=160.0)
 _RSS = [
     ("86mb", "the media scenario's video channel, files up to 8 MiB (86 MB)", 8 << 20),
     ("560mb", "the same channel, files up to 32 MiB (560 MB)", 32 << 20),
@@ -112,7 +112,7 @@ MEDIA_SPECS: list[dict[str, Any]] = [
         "description": "one 200 MB video at 130 ms, 10 MB/s a connection, 20 MB/s the account",
         "latency_ms": 130,
         "contestants": ("download_media", "ours"),
-        "media": MediaRun(**MEDIA_NETWORK, telethon_bytes=40_000_000),
+        "media": replace(MEDIA_NETWORK, telethon_bytes=40_000_000),
     },
     {
         "name": "media-many",
@@ -121,7 +121,7 @@ MEDIA_SPECS: list[dict[str, Any]] = [
         "description": "3,925 photos of about 45 KB on the same network",
         "latency_ms": 130,
         "contestants": ("download_media", "ours"),
-        "media": MediaRun(kinds=("photos",), **MEDIA_NETWORK, telethon_files=300),
+        "media": replace(MEDIA_NETWORK, kinds=("photos",), telethon_files=300),
     },
     {
         "name": "media-smoke",
@@ -130,7 +130,7 @@ MEDIA_SPECS: list[dict[str, Any]] = [
         "description": "photos and videos of 200 messages at 20 ms; checks the harness, not speed",
         "latency_ms": 20,
         "contestants": ("download_media", "ours"),
-        "media": MediaRun(kinds=("photos", "videos"), **MEDIA_NETWORK, telethon_files=10),
+        "media": replace(MEDIA_NETWORK, kinds=("photos", "videos"), telethon_files=10),
     },
     *(
         {

@@ -30,8 +30,6 @@ PAGE = 100
 # Messages in an archive besides their files: a 100,000-message sandbox channel zipped to 10.1 MB as
 # JSON and HTML (exporter/archive.py, compression level 1), so about 100 bytes each.
 TEXT_BYTES_PER_MESSAGE = 100
-# RefRow fields (exporter.media.capture): role, kind, file key, size, full size, inline content.
-_ROLE, _KIND, _KEY, _SIZE, _FULL_SIZE, _CONTENT = 2, 4, 6, 13, 14, 18
 
 
 @dataclass(frozen=True)
@@ -61,17 +59,19 @@ def chosen_bytes(messages: list[Any], selection: Selection) -> int:
     seen: set[str] = set()
     total = 0
     for message in messages:
-        for row in file_refs(message, {"id": message.id}, None, 0):
-            key, content = row[_KEY], row[_CONTENT]
-            if row[_KIND] == EMOJI or row[_ROLE].startswith(PAID_PREFIX):
+        # RefRow fields (exporter.media.capture), the ones that decide.
+        for _, _, role, _, kind, _, key, *_, size, full_size, _, _, _, content, _ in file_refs(
+            message, {"id": message.id}, None, 0
+        ):
+            if kind == EMOJI or role.startswith(PAID_PREFIX):
                 continue
             if content is not None:
                 total += len(content)  # a vCard or an inline thumbnail: written whatever the settings
                 continue
-            if key is None or key in seen or selection.skipped(row[_KIND], row[_FULL_SIZE]) is not None:
+            if key is None or key in seen or selection.skipped(kind, full_size) is not None:
                 continue
             seen.add(key)
-            total += row[_SIZE]
+            total += size
     return total
 
 
