@@ -55,7 +55,9 @@ class HtmlPages(Sections):
         pages: Mapping[int | None, int] | None = None,
     ) -> None:
         super().__init__(out_dir, chat, topics, locate, zone)
-        self.pages = pages or {}
+        # None when the number of pages is not known (the header then says "Page 4" alone); a topic
+        # without messages has its one empty page.
+        self.pages = pages
         self.local = LocalTime(zone)
         self.page = 0
         self.on_page = 0
@@ -134,7 +136,7 @@ class HtmlPages(Sections):
         self.out = path.open("w", encoding="utf-8", errors="xmlcharrefreplace", newline="")
         self.written.append(path)
         chat_name = escape(display_name(self.chat.name))
-        details = [page_nav(page, self.pages.get(self.topic))]
+        details = [page_nav(page, None if self.pages is None else self.pages.get(self.topic, 1))]
         if self.topic is not None:
             root = "../../"
             title = escape(self.topic_title(self.topic))

@@ -113,6 +113,14 @@ def test_the_header_says_page_n_of_m_with_thousands_separated(tmp_path: Path) ->
     records = history.plain_history(2500)
     render_html(tmp_path, CHAT, None, iter(records), history.locator(records), pages={None: 1234})
     assert "Page 2 of 1,234" in (tmp_path / "messages2.html").read_text(encoding="utf-8")
+    # A topic without messages has one empty page; without the counts a page says only its number.
+    forum = tmp_path / "forum"
+    topic_ordered, _ = history.forum_history({1: 10})
+    topics = [TopicInfo(1, "General"), TopicInfo(99, "Quiet")]
+    render_html(forum, FORUM, topics, iter(topic_ordered), history.locator(topic_ordered), pages={1: 1})
+    assert "Page 1 of 1" in (forum / "topics/99/messages.html").read_text(encoding="utf-8")
+    render_html(tmp_path / "unknown", CHAT, None, iter(records), history.locator(records))
+    assert "Page 2 ·" in (tmp_path / "unknown/messages2.html").read_text(encoding="utf-8")
 
 
 def test_a_forward_shows_when_it_was_first_sent_in_the_export_s_zone(tmp_path: Path) -> None:
