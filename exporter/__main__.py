@@ -236,6 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ExplainedError, SessionFileError, SettingsError, DbError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `chats | head`: the reader left. Not Telegram's connection (the OSError below); stdout is
+        # pointed elsewhere so the flush at exit does not fail again (Python docs, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # what a shell reports for a writer that SIGPIPE ended: 128 + 13
     except (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error, ExceptionGroup) as exc:
         # Telegram's refusals, a full disk, an output path that cannot be written: errors.explain's table.
         print(f"error: {explain(exc)}", file=sys.stderr)

@@ -3,7 +3,10 @@ to pick from. Real ``python -m exporter`` processes, real Telethon against the s
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import sys
 from pathlib import Path
 
 from sandbox.api.messages import dialog_chats
@@ -95,3 +98,20 @@ async def test_the_offline_sandbox_asked_for_after_the_command(tmp_path: Path) -
     code, _, err = await run_cli("export", "@x", "--sandbox", "--scenario", "nope")
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "unknown scenario 'nope'; valid: small, forum-large" in err
+
+
+async def test_a_reader_that_stops_early_is_not_a_lost_connection(cluster: Cluster, tmp_path: Path) -> None:
+    """`python -m exporter chats | head -3`: the pipe closes under the table (here before the first
+    line); no sentence about Telegram's connection, no traceback, the shell's code for it."""
+    session = cluster.write_session_file(tmp_path / "session.json")
+    reader, writer = os.pipe()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "exporter", "chats", "--session-file", str(session),
+        stdin=asyncio.subprocess.DEVNULL, stdout=writer, stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )  # fmt: skip
+    os.close(writer)
+    os.close(reader)  # the reader is gone before anything is written
+    _, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 141, err.decode()
+    assert b"Traceback" not in err and b"connection" not in err, err.decode()
