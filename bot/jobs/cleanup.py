@@ -21,7 +21,13 @@ from exporter.export import STORE_FILE
 from ..context import App
 
 
-def remove_parts(parts: list[JobPart]) -> None:
+async def remove_parts(parts: list[JobPart]) -> None:
+    """Delete an archive's parts, and their folder once empty, off the event loop as sweep_work_dirs
+    does: unlink and rmdir block for as long as the disk takes, and every user's updates wait."""
+    await asyncio.to_thread(_remove_parts, parts)
+
+
+def _remove_parts(parts: list[JobPart]) -> None:
     folders = set()
     for part in parts:
         path = Path(part.path)
@@ -37,7 +43,7 @@ async def sweep_archives(app: App, archives: ArchiveStore) -> int:
     Work stores are not theirs to delete: a later export of the same chat may continue one."""
     old = await archives.archives_older_than(timedelta(hours=app.settings.archive_max_age_hours))
     for archive in old:
-        remove_parts(list(archive.parts))
+        await remove_parts(list(archive.parts))
         await archives.mark_archive_deleted(archive.job_id)
     return len(old)
 

@@ -189,7 +189,7 @@ class JobRunner:
         if not app.settings.keep_archives:
             try:
                 # Delivered: Telegram keeps the files (re-sent by file id), we keep nothing.
-                remove_parts(parts)
+                await remove_parts(parts)
                 await ArchiveStore(app.database).mark_archive_deleted(job.id)
             except (OSError, sqlite3.Error, DbError) as exc:
                 # The user has the archive: what is left is swept with the kept ones.
