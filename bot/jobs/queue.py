@@ -4,8 +4,9 @@ The bot holds a :class:`JobQueue`, never a concrete class, so a queue kept
 elsewhere (issue 17: PostgreSQL) replaces ``db.SqliteJobQueue`` by being
 handed to ``running_bot`` instead; nothing in handlers or the runner changes.
 A backend satisfies it structurally (``typing.Protocol``): ``db`` does not
-import ``bot`` to implement it, and mypy checks the match where the bot builds
-its queue (``bot/app.py``) and in tests/jobs/test_queue_protocol.py.
+import ``bot`` to implement it. mypy checks the match where the bot builds its
+queue (``bot/app.py``); tests/jobs/test_queue_protocol.py checks it at run time
+(mypy's files leave tests/ out, pyproject.toml).
 
 The job record and its states (``db.jobs.Job``, ``JobState``, ``JobPart``)
 are storage's vocabulary; every backend returns them.

@@ -42,7 +42,7 @@ def test_defaults_fill_what_the_json_leaves_out() -> None:
 
 
 def test_a_job_queued_by_the_previous_codec_still_decodes() -> None:
-    # The shape exporter.jobs.options_to_json wrote: zero ids as 0, no "after".
+    # The shape the codec before ExportOptions.to_json wrote: zero ids as 0, no "after".
     old = {
         "formats": ["html"],
         "since": None,

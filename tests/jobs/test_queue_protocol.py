@@ -1,8 +1,9 @@
 """The bot holds a JobQueue; the embedded SQLite queue must be one, method for method.
 
-mypy checks the same where the bot builds its queue (bot/app.py); this test
-fails at run time too when the protocol grows a method the backend lacks, or
-a backend's signature drifts from what the bot calls.
+mypy checks the same only where the bot builds its queue (bot/app.py): its
+files leave tests/ out (pyproject.toml). This test checks at run time: it fails
+when the protocol grows a method the backend lacks, or a backend's signature
+drifts from what the bot calls.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def test_the_protocol_covers_every_queue_call_the_bot_makes() -> None:
 
 
 def test_the_sqlite_queue_meets_the_protocol(db: Database, tmp_path: Path) -> None:
-    queue: JobQueue = SqliteJobQueue(db, work_root=tmp_path)  # mypy: structural match
+    queue: JobQueue = SqliteJobQueue(db, work_root=tmp_path)  # mypy checks this match in bot/app.py
     missing = [name for name in protocol_methods() if not hasattr(queue, name)]
     assert not missing
     for name, wanted in protocol_methods().items():
