@@ -1,4 +1,4 @@
-"""How a message's file looks in the HTML export (:mod:`.html` calls :func:`file_view`).
+"""How a message's file looks in the HTML export (:mod:`.html` calls :func:`media_block`).
 
 A downloaded file is shown as a person meets it in Telegram: photos and stickers
 as pictures, loaded lazily and with their width and height so the page does not
