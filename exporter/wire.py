@@ -324,11 +324,13 @@ class ArrivalClock:
             else:
                 self._chunks.append((self._fed, arrived, KERNEL))
 
+        # This one reader's method, wrapped to stamp arrivals; asyncio has no hook for it.
         reader.feed_data = feed_data  # type: ignore[method-assign, assignment]
 
     def last_byte_read(self) -> tuple[float, str]:
         """Arrival of the last byte taken from the stream (``_buffer``: asyncio's unread bytes), and
         which clock stamped it."""
+        # StreamReader keeps its unread bytes in a private buffer that typeshed does not declare.
         consumed = self._fed - len(self._reader._buffer)  # type: ignore[attr-defined]
         while len(self._chunks) > 1 and self._chunks[0][0] < consumed:
             self._chunks.popleft()
@@ -342,6 +344,7 @@ def _connection_class(base: type[Connection], log: WireLog) -> type[Connection]:
     # codec) keeps it, and Telethon's socket.
     own_socket = base._connect is Connection._connect
 
+    # ``base`` is Telethon's class, untyped (Any) to mypy: pyproject.toml says why.
     class WireConnection(base):  # type: ignore[misc]
         # Telethon's signature (the sender passes timeout=).
         async def _connect(self, timeout: float | None = None, ssl: Any = None) -> None:  # noqa: ASYNC109

@@ -273,7 +273,7 @@ class NetworkModel:
         """
         self.private_after = int(after)
 
-    def apply(self, control: dict[str, object]) -> None:
+    def apply(self, control: dict[str, Any]) -> None:
         """Change faults while serving (``python -m sandbox serve --control``).
 
         Keys, all optional: ``faults`` (specs as for --fault; they replace the pending ones and
@@ -297,9 +297,9 @@ class NetworkModel:
         if lose is not None:
             self.lose_chat_access(**_dict(lose))
         if "latency_ms" in control:
-            self.latency = float(control["latency_ms"]) / 1000  # type: ignore[arg-type]
+            self.latency = float(control["latency_ms"]) / 1000
         if "rate" in control:
-            self.rate = None if control["rate"] is None else float(control["rate"])  # type: ignore[arg-type]
+            self.rate = None if control["rate"] is None else float(control["rate"])
             self._buckets.clear()
         for name, value in limits.items():
             setattr(self, name, value)

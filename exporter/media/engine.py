@@ -181,8 +181,9 @@ class MediaDownloader:
 
         def finished(task: asyncio.Task[None]) -> None:
             tasks.discard(task)
-            if not task.cancelled() and task.exception() is not None and not failure:
-                failure.append(task.exception())  # type: ignore[arg-type]
+            error = None if task.cancelled() else task.exception()
+            if error is not None and not failure:
+                failure.append(error)
                 for other in tasks:
                     other.cancel()
 

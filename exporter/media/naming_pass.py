@@ -31,18 +31,19 @@ _UINT64 = (1 << 64) - 1
 def _slices(ids: Iterator[int]) -> Iterator[tuple[int, int]]:
     """(first, last) id of each slice of SLICE messages; an upgraded group's (negative) ids are a
     history of their own, read before the supergroup's (export_api_wrap.cpp: splits)."""
-    first = last = None
-    count = 0
+    first: int | None = None
+    last = count = 0
     for msg_id in ids:
-        if first is not None and (count == SLICE or (last is not None and last < 0 <= msg_id)):
-            yield first, last  # type: ignore[misc]
+        # ``last`` is the previous id whenever a slice is open (``first`` set).
+        if first is not None and (count == SLICE or last < 0 <= msg_id):
+            yield first, last
             first, count = None, 0
         if first is None:
             first = msg_id
         last = msg_id
         count += 1
     if first is not None:
-        yield first, last  # type: ignore[misc]
+        yield first, last
 
 
 def _from_top(ids: list[int]) -> Iterator[int]:

@@ -8,6 +8,8 @@ the archive is the account's own, so it is asked about the account or a channel 
 
 from __future__ import annotations
 
+from typing import Any
+
 from telethon import utils
 from telethon.tl import functions as F
 from telethon.tl import types as T
@@ -16,9 +18,9 @@ from . import Call, resolve_peer, rpc
 
 
 @rpc(F.stories.GetPinnedStoriesRequest, F.stories.GetStoriesArchiveRequest)
-def get_story_list(call: Call, request: object) -> T.stories.Stories:
-    if not isinstance(request.peer, T.InputPeerSelf):  # type: ignore[attr-defined]
-        resolve_peer(call.world, request.peer)  # type: ignore[attr-defined]  # an unknown peer is refused
+def get_story_list(call: Call, request: Any) -> T.stories.Stories:
+    if not isinstance(request.peer, T.InputPeerSelf):
+        resolve_peer(call.world, request.peer)  # an unknown peer is refused
     return T.stories.Stories(count=0, stories=[], chats=[], users=[])
 
 

@@ -156,9 +156,11 @@ class Connection:
             self._fed += len(data)
             self._chunks.append((self._fed, arrival(sock)))
 
+        # This one reader's method, wrapped to stamp arrivals; asyncio has no hook for it.
         reader.feed_data = feed_data  # type: ignore[method-assign, assignment]
 
     def last_byte_received(self) -> float:
+        # StreamReader keeps its unread bytes in a private buffer that typeshed does not declare.
         consumed = self._fed - len(self.reader._buffer)  # type: ignore[attr-defined]
         while len(self._chunks) > 1 and self._chunks[0][0] < consumed:
             self._chunks.popleft()

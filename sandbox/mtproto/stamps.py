@@ -21,6 +21,7 @@ import contextlib
 import socket
 import time
 import weakref
+from typing import Any
 
 # The stamped socket and its constants are the exporter's (exporter/wire.py): one reading side.
 from exporter.wire import KERNEL_STAMPS, SO_TIMESTAMPNS, StampedSocket
@@ -40,12 +41,13 @@ class StampingListener(socket.socket):
 
     __slots__ = ("accepted",)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         # By file descriptor: a transport shows its socket only wrapped (get_extra_info("socket")).
         self.accepted: weakref.WeakValueDictionary[int, StampedSocket] = weakref.WeakValueDictionary()
 
     def accept(self) -> tuple[socket.socket, object]:
+        # socket.socket.accept's own first step (CPython's socket.py), which typeshed leaves out.
         fd, address = self._accept()  # type: ignore[attr-defined]
         connection = StampedSocket(self.family, self.type, self.proto, fileno=fd)
         self.accepted[fd] = connection

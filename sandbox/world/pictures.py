@@ -110,7 +110,11 @@ def _ycc(rgb: tuple[float, float, float]) -> tuple[int, int, int]:
     y = 0.299 * r + 0.587 * g + 0.114 * b
     cb = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b
     cr = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b
-    return tuple(max(-1024, min(1016, round(8 * (v - 128)))) for v in (y, cb, cr))  # type: ignore[return-value]
+
+    def dc(value: float) -> int:
+        return max(-1024, min(1016, round(8 * (value - 128))))
+
+    return dc(y), dc(cb), dc(cr)
 
 
 @lru_cache(maxsize=256)
@@ -122,7 +126,8 @@ def jpeg(width: int, height: int, top: tuple[int, int, int], bottom: tuple[int, 
     previous = (0, 0, 0)
     for row in range(rows):
         t = row / (rows - 1) if rows > 1 else 0.0
-        colour = _ycc(tuple(a + (b - a) * t for a, b in zip(top, bottom, strict=True)))  # type: ignore[arg-type]
+        r, g, b = (a + (z - a) * t for a, z in zip(top, bottom, strict=True))
+        colour = _ycc((r, g, b))
         # The first MCU of a row: Y's first block moves to the row's value, its other three stay;
         # then Cb and Cr; every block ends at once (end-of-block, code 0).
         _dc_diff(bits, colour[0] - previous[0])
