@@ -199,9 +199,13 @@ PROGRESS_SPEED = "{rate:,.0f} msg/s"
 PROGRESS_SPEED_ETA = "{rate:,.0f} msg/s, about {eta:,.0f} s of reading left"
 PROGRESS_READING = "Reading: {topics}"
 PROGRESS_READING_MORE = "Reading: {topics} and {more} more"
-PROGRESS_TOPIC_TIMES = "{name} ×{count}"
+# One chat (or topic) read from several places of its history at once.
+PROGRESS_TOPIC_TIMES = "{name} ({count} parts at once)"
 PROGRESS_LIMITED = "Telegram is the limit: it allows this account about {rate:,.0f} msg/s."
-PROGRESS_FLOOD_WAIT = "Telegram asked us to wait {seconds} s; continuing after that."
+PROGRESS_FLOOD_WAIT = (
+    "Waiting {seconds} s: Telegram limits how fast one account may read and asked for this pause; "
+    "the export continues after it."
+)
 PROGRESS_PHASE = "{done:,} messages read; {phase}…"
 # While the files are downloaded (sizes as exporter.media.progress.human_bytes writes them).
 PROGRESS_FILES = "{files_done:,} of {files_total:,} files, {bytes_done} of {bytes_total}"
@@ -255,7 +259,9 @@ AN_ARCHIVE_PART = "an archive part"
 # ---------------------------------------------------------------- /status, /cancel, /history
 
 JOB_RUNNING = "#{id} {title}: running, {done:,} messages"
-JOB_RUNNING_OF = "#{id} {title}: running, {done:,} of {total:,} messages"
+JOB_RUNNING_OF = "#{id} {title}: running, {done:,} of {total:,} messages ({share:.0%})"
+JOB_ETA = "{line}, about {eta} of reading left"
+JOB_PHASE = "{line}; now {phase}"
 JOB_STATE = "#{id} {title}: {state}"
 # A job's state (db.JobState) as /status and /history name it.
 STATE_LABELS = {
@@ -365,8 +371,9 @@ STATS_FAILURES = "Recent failures:"
 STATS_FAILURE = "  #{id} {target}: {error}"
 STATS_DISK = "Disk used by archives: {used:,.1f} MB of {budget:,} MB"
 STATS_CHART_CAPTION = "Exports and speed per day"
-CHART_EXPORTS = "exports"
+CHART_EXPORTS = "done"
 CHART_FAILED = "failed"
+CHART_CANCELLED = "cancelled"
 CHART_EXPORTS_AXIS = "exports per day"
 CHART_SPEED = "msg/s"
 CHART_SPEED_AXIS = "messages per second"

@@ -54,6 +54,8 @@ class DayStats:
     messages: int
     # The exports' own time, without sending the archives.
     wall: float
+    # Exports stopped by their owner or an admin that day (the /stats chart shows them).
+    cancelled: int = 0
 
     @property
     def messages_per_second(self) -> float:
@@ -155,10 +157,10 @@ async def _days(connection: aiosqlite.Connection, today: date, count: int) -> li
     since = datetime.combine(first, datetime.min.time(), UTC).timestamp()
     rows = await connection.execute_fetchall(
         "SELECT date(finished_at, 'unixepoch') AS day, SUM(state = 'done') AS exports, "
-        "SUM(state = 'failed') AS failed, "
+        "SUM(state = 'failed') AS failed, SUM(state = 'cancelled') AS cancelled, "
         f"COALESCE(SUM(CASE WHEN state = 'done' THEN {_FETCHED} END), 0) AS messages, "
         f"COALESCE(SUM(CASE WHEN state = 'done' THEN {_EXPORT_WALL} END), 0.0) AS wall "
-        "FROM jobs WHERE state IN ('done', 'failed') AND finished_at >= ? GROUP BY day",
+        "FROM jobs WHERE state IN ('done', 'failed', 'cancelled') AND finished_at >= ? GROUP BY day",
         (since,),
     )
     found = {
@@ -168,6 +170,7 @@ async def _days(connection: aiosqlite.Connection, today: date, count: int) -> li
             row["failed"],
             int(row["messages"]),
             float(row["wall"]),
+            row["cancelled"],
         )
         for row in rows
     }

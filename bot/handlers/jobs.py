@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from db import IllegalTransition, JobState
 from db.jobs import Job
+from exporter.errors import duration
 
 from .. import text
 from ..callbacks import ButtonPress, ButtonSession, pressed_message
@@ -34,7 +35,14 @@ def _describe(job: Job) -> str:
     if job.state == JobState.RUNNING and progress:
         done, total = progress.get("done", 0), progress.get("total")
         running = text.JOB_RUNNING_OF if total else text.JOB_RUNNING
-        return running.format(id=job.id, title=_title(job), done=done, total=total)
+        share = min(1.0, done / total) if total else 0.0
+        line = running.format(id=job.id, title=_title(job), done=done, total=total, share=share)
+        phase = progress.get("phase", "fetching")
+        if phase != "fetching":
+            return text.JOB_PHASE.format(line=line, phase=text.PHASE_LABELS.get(phase, phase))
+        # What the status message says too (bot.progress): the reading left, once the rate has settled.
+        eta = progress.get("eta")
+        return line if eta is None else text.JOB_ETA.format(line=line, eta=duration(eta))
     return text.JOB_STATE.format(id=job.id, title=_title(job), state=text.STATE_LABELS[job.state])
 
 

@@ -130,8 +130,11 @@ class JobRunner:
             status.update(progress)
             if app.pool is not None:
                 # Saved with the next heartbeat: /status reads it, and so does /stats' queue view.
+                # The ETA as the status message has it (None until the rate has settled).
+                eta = progress.eta if progress.phase == "fetching" else None
                 app.pool.report_progress(
-                    job.id, {"phase": progress.phase, "done": progress.done, "total": progress.total}
+                    job.id,
+                    {"phase": progress.phase, "done": progress.done, "total": progress.total, "eta": eta},
                 )
 
         try:

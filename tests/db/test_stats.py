@@ -98,7 +98,7 @@ async def test_stats_from_synthetic_reports(db: Database, queue: SqliteJobQueue,
     assert stats.days == [
         DayStats(date(2023, 11, 13), 0, 0, 0, 0.0),
         DayStats(date(2023, 11, 14), 1, 0, 1000, 10.0),
-        DayStats(date(2023, 11, 15), 3, 1, 9500, 35.0),
+        DayStats(date(2023, 11, 15), 3, 1, 9500, 35.0, cancelled=1),
     ]
     assert [day.messages_per_second for day in stats.days] == pytest.approx([0.0, 100.0, 271.43], abs=0.01)
     shares = stats.shares
