@@ -65,6 +65,12 @@ def summary_text(result: ExportResult) -> str:
     if topics:
         lines.append(text.TOPICS_KEPT.format(count=len(topics)))
     lines += [note for note in (empty_range_note(manifest), snapshot_note(manifest)) if note]
+    # How to open what arrives: the pages if there are any, and what result.json is good for.
+    formats = (manifest.get("options") or {}).get("formats") or ()
+    if "html" in formats:
+        lines.append(text.OPEN_HTML)
+    elif "json" in formats:
+        lines.append(text.OPEN_JSON)
     if not result.complete:
         lines.append("")
         lines.append(text.WHY_INCOMPLETE.format(reason=result.reason))

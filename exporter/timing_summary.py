@@ -70,10 +70,14 @@ def reason(report: TimingReport) -> str | None:
 
 def headline(report: TimingReport) -> list[str]:
     """The first lines of every summary: what, how long, why; and what an earlier run had saved."""
-    lines = [
-        f"{report.messages:,} messages in {duration_words(report.export_wall)} "
-        f"({report.messages_per_second:,.0f} a second)"
-    ]
+    if report.export_wall < 1:
+        # A rate over a fraction of a second says nothing a person can use ("0.3 s, 10,075 a second").
+        lines = [f"{report.messages:,} messages in under a second"]
+    else:
+        lines = [
+            f"{report.messages:,} messages in {duration_words(report.export_wall)} "
+            f"({report.messages_per_second:,.0f} a second)"
+        ]
     why = reason(report)
     if why:
         lines.append(why)
