@@ -26,8 +26,8 @@ def _nice_step(raw: float) -> float:
     """The smallest of 1, 2, 2.5, 5 × 10^n at least ``raw``: tick labels a person reads at a glance."""
     if raw <= 0:
         return 1.0
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= raw)
 
 
 def stats_chart(stats: Stats) -> bytes:
