@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 
-from db import DbError
+from db import DbError, open_database
 from exporter.errors import DemoNotInstalled, demo_imports, explain
 from exporter.redaction import redact_secrets
 from exporter.settings import SettingsError, check_writable, connect, open_client, read_settings
@@ -56,8 +56,11 @@ async def check_bot_api(settings: BotSettings) -> str:
 async def serve(settings: BotSettings) -> None:
     from .app import running_bot
 
-    name = await check_bot_api(settings)
+    # What is on this machine first: a damaged session or database is the user's to mend whatever
+    # the network does, and its sentence must not hide behind an unreachable Bot API.
     client = open_client(settings, receive_updates=True)
+    await (await open_database(settings.database_path)).close()
+    name = await check_bot_api(settings)
     try:
         await connect(client)
         # Only now: a start that fails above prints its one sentence alone.
