@@ -65,6 +65,15 @@ def _months_from_days(days: int | None) -> int:
     return round((days or 0) / 30)
 
 
+def _push_price(rec: Record, price: Any) -> None:
+    """A suggested post's price: Desktop writes the two amounts as JSON strings
+    (export_output_json.cpp pushes NumberToString's bytes as a quoted value)."""
+    whole, nano, currency = _credits(price)
+    rec["price_amount_whole"] = str(whole)
+    rec["price_amount_nano"] = str(nano)
+    rec["price_currency"] = currency
+
+
 def _credits(price: Any) -> tuple[int, int, str]:
     if type(price) is tl.StarsTonAmount:
         whole, nano = divmod(price.amount, 1_000_000_000)
@@ -444,20 +453,14 @@ def _a_post_approval(c: _Ctx, a: Any) -> None:
         c.rec["rejected"] = True
         _set(c.rec, "comment", a.reject_comment)
     else:
-        whole, nano, currency = _credits(a.price)
-        c.rec["price_amount_whole"] = whole
-        c.rec["price_amount_nano"] = nano
-        c.rec["price_currency"] = currency
+        _push_price(c.rec, a.price)
         c.rec["scheduled_date"] = unix_time(a.schedule_date) if a.schedule_date else 0
 
 
 def _a_post_success(c: _Ctx, a: Any) -> None:
     c.actor()
     c.rec["action"] = "suggested_post_success"
-    whole, nano, currency = _credits(a.price)
-    c.rec["price_amount_whole"] = whole
-    c.rec["price_amount_nano"] = nano
-    c.rec["price_currency"] = currency
+    _push_price(c.rec, a.price)
 
 
 def _a_post_refund(c: _Ctx, a: Any) -> None:
