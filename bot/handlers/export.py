@@ -8,8 +8,6 @@ again when the job is queued, so no button or typed text gets around it.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -29,49 +27,12 @@ from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..middlewares.access import sender_id
 from . import media_row, picker, size_warning
+from .export_choice import RANGES, options_for, range_label, typed_range
 from .policy import may_export, peer_id_of
 
 # Topics on one page of the chooser, two to a row: 24 keeps the keyboard within one phone screen;
 # a forum of 150 topics (the forum-large scenario) pages through 7 of them.
 TOPICS_PER_PAGE = 24
-RANGES = ("all", "new", "7d", "30d")
-# A typed range after the chat, e.g. /export @name 2024-01-01..2024-03-31; either side may be left
-# out. Dates are UTC days, as the CLI's --since/--until; the end day is included (the CLI's --until
-# is "before this date"), since that is what a person means by "..2024-03-31".
-DATE_RANGE = re.compile(r"(?P<since>\d{4}-\d{2}-\d{2})?\.\.(?P<until>\d{4}-\d{2}-\d{2})?")
-
-
-def _typed_range(typed: str) -> tuple[str, dict[str, Any] | str | None]:
-    """The target text and, if a range was typed after it, the choice it makes (or the sentence
-    saying what is wrong with it)."""
-    head, _, last = typed.rpartition(" ")
-    found = DATE_RANGE.fullmatch(last) if head else None
-    if found is None:
-        return typed, None
-    try:
-        since = dt.date.fromisoformat(found["since"]) if found["since"] else None
-        until = dt.date.fromisoformat(found["until"]) if found["until"] else None
-    except ValueError:
-        return head.strip(), text.BAD_DATE_RANGE.format(typed=last)
-    if since is None and until is None:
-        return head.strip(), text.BAD_DATE_RANGE.format(typed=last)
-    if since and until and since > until:
-        return head.strip(), text.DATE_RANGE_BACKWARDS.format(typed=last)
-    return head.strip(), {
-        "range": "dates",
-        "since": since.isoformat() if since else None,
-        "until": until.isoformat() if until else None,
-    }
-
-
-def _range_label(choice: dict[str, Any]) -> str:
-    if choice["range"] != "dates":
-        return text.RANGE_LABELS[choice["range"]]
-    if choice["since"] and choice["until"]:
-        return text.RANGE_DATES.format(since=choice["since"], until=choice["until"])
-    if choice["since"]:
-        return text.RANGE_FROM.format(since=choice["since"])
-    return text.RANGE_UNTIL.format(until=choice["until"])
 
 
 def _button(app: App, token: str, label: str, choice: str | int) -> InlineKeyboardButton:
@@ -80,7 +41,7 @@ def _button(app: App, token: str, label: str, choice: str | int) -> InlineKeyboa
 
 async def export_in_private(message: Message, command: CommandObject, app: App) -> None:
     if command.args:
-        target, dates = _typed_range(command.args.strip())
+        target, dates = typed_range(command.args.strip())
         if isinstance(dates, str):
             await message.answer(dates)
             return
@@ -165,7 +126,7 @@ def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, 
     formats = choice["formats"]
     chosen_topics = choice["topics"]
     kind = text.KIND_LABELS.get(data["chat_kind"], data["chat_kind"])
-    span = _range_label(choice)
+    span = range_label(choice)
     lines = [text.OPTIONS_TITLE.format(title=data["title"], kind=kind)]
     lines.append(text.OPTIONS_FORMATS.format(formats=", ".join(f.upper() for f in formats)))
     lines.append(text.OPTIONS_RANGE.format(range=span))
@@ -257,7 +218,7 @@ async def _on_options(
             await message.edit_text(str(exc))
             return
         # "▶ Export" first estimates the archive; an answer to the warning exports as it says.
-        kind, options = _options_for(picked)
+        kind, options = options_for(picked)
         warning = (
             await size_warning.check(app, query.from_user.id, target, kind, options)
             if choice == "go"
@@ -308,31 +269,6 @@ async def _on_options(
     await query.answer()
 
 
-def _options_for(picked: dict[str, Any]) -> tuple[JobKind, ExportOptions]:
-    since = until = None
-    if picked["range"] in ("7d", "30d"):
-        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=7 if picked["range"] == "7d" else 30)
-    elif picked["range"] == "dates":
-        midnight = dt.time(tzinfo=dt.UTC)
-        if picked["since"]:
-            since = dt.datetime.combine(dt.date.fromisoformat(picked["since"]), midnight)
-        if picked["until"]:
-            # The end day whole: messages before the next midnight.
-            until = dt.datetime.combine(dt.date.fromisoformat(picked["until"]), midnight)
-            until += dt.timedelta(days=1)
-    topics = tuple(picked["topics"]) if picked["topics"] is not None else None
-    options = ExportOptions(
-        formats=tuple(picked["formats"]),
-        since=since,
-        until=until,
-        topics=topics,
-        takeout=picked["takeout"],
-        media=tuple(picked["media"]),
-        max_file_size=picked["max_file_size"],
-    )
-    return (JobKind.INCREMENTAL if picked["range"] == "new" else JobKind.FULL), options
-
-
 async def _submit(
     app: App,
     user_id: int,
@@ -347,7 +283,7 @@ async def _submit(
     if "media" not in picked:
         # Asked in a group, with no screen: the files the user last chose on one.
         picked = {**picked, **await media_row.remembered(app, user_id)}
-    kind, options = _options_for(picked)
+    kind, options = options_for(picked)
     # Dates in the user's zone (/settings), fixed when the job is queued.
     options = replace(options, time_zone=await UserSettings(app.database).time_zone(user_id))
     try:
