@@ -61,7 +61,7 @@ with result.json (Telegram Desktop's format, plus topics), HTML pages and, if yo
 /history — your recent exports; send an archive again
 /settings — the time zone your archives' dates are written in (UTC until you pick one)
 
-Big chats come in parts of up to 49 MB; each part says how to join them."""
+Big chats come in parts of up to 50 MB (2000 MB with a local Bot API server); each part says how to join them."""
 
 ADMIN_HELP = (
     "\n\nAdmins: /stats, /allow ID, /deny ID, /login, /logout\n"
