@@ -213,6 +213,9 @@ async def _download(
     ) as engine:
         engine.expect(files, nbytes)
         result.progress = run.media = engine.progress
+        # Said before the first file: a stage that stops on its first file (the disk full, the
+        # session revoked) reports the media phase, not the fetching that ended before it.
+        run.emit("media")
 
         async def specs() -> AsyncIterator[FileSpec]:
             for row in media.pending():

@@ -18,6 +18,7 @@ from telethon import TelegramClient
 
 from exporter.errors import DiskFull
 from exporter.export import export_chat
+from exporter.media.settings import MediaSettings
 from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
@@ -81,7 +82,9 @@ async def test_an_export_that_will_not_fit_is_refused_before_it_starts(
     cluster: Cluster, tmp_path: Path, small_disk: Mount
 ) -> None:
     disk = small_disk("2m")
-    fill(disk, leave=100_000)
+    # Room for the empty store (its schema, WAL and shared memory take about 100 KB since the media
+    # tables), not for the messages: the room check, not the store's creation, is what refuses.
+    fill(disk, leave=200_000)
     code, _, err = await cli_export(cluster, tmp_path, disk / "out")
     sentence = one_sentence(err)
     assert code == 2 and "needs at least 0.4 MB (297 messages × about 1,465 bytes)" in sentence
@@ -95,7 +98,8 @@ async def test_disk_full_while_fetching_is_a_sentence_and_the_fetch_resumes(
     disk = small_disk("2m")
     # The export sleeps off this flood wait while the disk fills up under it.
     cluster.network.add_fault(parse_fault("messages.getHistory@3=420:FLOOD_WAIT_3"))
-    run = cli_export(cluster, tmp_path, disk / "out", "--format", "json")
+    # No files: this test is about the fetch (a disk full in the media stage has its own test).
+    run = cli_export(cluster, tmp_path, disk / "out", "--format", "json", "--media", "none")
     running = asyncio.ensure_future(run)
     for _ in range(200):
         if cluster.calls["messages.getHistory"] >= 3:
@@ -110,7 +114,7 @@ async def test_disk_full_while_fetching_is_a_sentence_and_the_fetch_resumes(
     fetched = cluster.calls["messages.getHistory"]
 
     filler.unlink()
-    code, _, err = await cli_export(cluster, tmp_path, disk / "out", "--format", "json")
+    code, _, err = await cli_export(cluster, tmp_path, disk / "out", "--format", "json", "--media", "none")
     assert code == 0, err
     [archive] = (disk / "out").glob("*.zip")
     assert written(archive) == CHAT_MESSAGES
@@ -155,7 +159,8 @@ async def test_disk_full_while_rendering_is_a_sentence_and_the_rerun_renders_fro
     # Room for the store, not for the rendered files (bounded by min_id, so no room check first).
     filler = fill(disk, leave=384 * 1024)
     target = await resolve_target(client, parse_target(CHAT))
-    options = ExportOptions(formats=("json", "html", "md"), min_id=1)
+    # No files (media=()): the disk must fill while rendering, not in the media stage before it.
+    options = ExportOptions(formats=("json", "html", "md"), min_id=1, media=())
     phases: list[str] = []
     with pytest.raises(DiskFull, match=rf"^The disk is full \(0.0 MB free at {disk / 'work'}"):
         await export_chat(
@@ -173,3 +178,35 @@ async def test_disk_full_while_rendering_is_a_sentence_and_the_rerun_renders_fro
     result = await export_chat(client, target, options, tmp_path / "out", work_dir=disk / "work")
     assert result.complete and written(result.parts[0].path) == CHAT_MESSAGES - 1
     assert cluster.calls["messages.getHistory"] == requests, "the rerun fetched again instead of rendering"
+
+
+async def test_disk_full_while_downloading_files_is_a_sentence_and_the_rerun_downloads_only_the_rest(
+    cluster: Cluster, client: TelegramClient, tmp_path: Path, small_disk: Mount
+) -> None:
+    disk = small_disk("2m")
+    # Room for the store, not for the chat's photos (Desktop's default: photos up to 8 MiB).
+    filler = fill(disk, leave=768 * 1024)
+    target = await resolve_target(client, parse_target(CHAT))
+    # Parts of 256 KiB: the 1.4 MB photo is six, and those that reached the disk are kept.
+    options = ExportOptions(formats=("json",), min_id=1, media_settings=MediaSettings(part_size=256 * 1024))
+    phases: list[str] = []
+    with pytest.raises(DiskFull, match=rf"^The disk is full \(0.0 MB free at {disk / 'work'}"):
+        await export_chat(
+            client,
+            target,
+            options,
+            tmp_path / "out",
+            work_dir=disk / "work",
+            on_progress=lambda p: phases.append(p.phase),
+        )
+    assert phases[-1] == "media" and not list((tmp_path / "out").glob("*.zip*"))
+    requests = cluster.calls["messages.getHistory"]
+
+    filler.unlink()
+    result = await export_chat(client, target, options, tmp_path / "out", work_dir=disk / "work")
+    assert result.complete and written(result.parts[0].path) == CHAT_MESSAGES - 1
+    assert cluster.calls["messages.getHistory"] == requests, "the rerun fetched the messages again"
+    media = result.manifest["media"]
+    assert media["downloaded"] == len(media["files"]) == 4 and not media["not_downloaded"]
+    # The parts of the photo the first run wrote were kept, not asked for again.
+    assert result.report.media is not None and result.report.media.resumed > 0
