@@ -212,10 +212,11 @@ async def _download(
         longest_flood_wait=options.longest_flood_wait,
     ) as engine:
         engine.expect(files, nbytes)
-        result.progress = run.media = engine.progress
         # Said before the first file: a stage that stops on its first file (the disk full, the
-        # session revoked) reports the media phase, not the fetching that ended before it.
+        # session revoked) reports the media phase, not the fetching that ended before it. Said
+        # before the engine's progress is shown: until a byte comes it has no speed or time left.
         run.emit("media")
+        result.progress = run.media = engine.progress
 
         async def specs() -> AsyncIterator[FileSpec]:
             for row in media.pending():
