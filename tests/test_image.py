@@ -33,6 +33,7 @@ from telethon.sessions import StringSession
 
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import SANDBOX_API_HASH, SANDBOX_API_ID, Cluster
+from tests.mandatory import cannot
 from tests.test_startup import DEADLINE, finish, stopped_in_the_end, telethon_session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -272,13 +273,6 @@ def as_image_user() -> list[str]:
         "setpriv", f"--reuid={IMAGE_UID}", f"--regid={IMAGE_UID}", "--clear-groups",
         f"--inh-caps={reading}", f"--ambient-caps={reading}",
     ]  # fmt: skip
-
-
-def cannot(reason: str) -> None:
-    """Skip on a user's machine; in CI (CI=true, set by .ci/run) the check is mandatory."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"must run in CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

@@ -25,15 +25,9 @@ from sandbox.cluster import Cluster
 from sandbox.netmodel import parse_fault
 from tests.exporter.test_cli import run_cli
 from tests.faults.test_exporter_faults import CHAT, CHAT_MESSAGES, one_sentence, written
+from tests.mandatory import cannot
 
 Mount = Callable[..., Path]
-
-
-def cannot(reason: str) -> None:
-    """Skip on a user's machine; in CI (CI=true, set by .ci/run's runner) these tests are mandatory."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"disk-fault tests must run in CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture
