@@ -185,6 +185,7 @@ from . import (  # noqa: E402, F401
     messages,
     participants,
     photos,
+    search,
     stories,
     updates,
     upload,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from telethon.tl import types as T
 
 from exporter.filters import syntax as S
+from sandbox.api.search import document_kind
 from sandbox.world import Chat, World, expected_messages
 
 
@@ -42,22 +43,9 @@ def _kind(m: Any) -> str | None:
         return "geo"
     if isinstance(media, T.MessageMediaContact):
         return "contact"
-    if not isinstance(media, T.MessageMediaDocument) or media.document is None:
-        return None
-    attrs = media.document.attributes
-    if any(isinstance(a, T.DocumentAttributeSticker) for a in attrs):
-        return "sticker"
-    video = next((a for a in attrs if isinstance(a, T.DocumentAttributeVideo)), None)
-    if video is not None and video.round_message:
-        return "round"
-    if any(isinstance(a, T.DocumentAttributeAnimated) for a in attrs):
-        return "gif"
-    if video is not None:
-        return "video"
-    audio = next((a for a in attrs if isinstance(a, T.DocumentAttributeAudio)), None)
-    if audio is not None:
-        return "voice" if audio.voice else "audio"
-    return "file"
+    # The sandbox's own reading of a document's attributes (what its search filters use), in has: words.
+    kind = document_kind(media)
+    return {"music": "audio", "document": "file"}.get(kind or "", kind)
 
 
 def _size(m: Any) -> int | None:
