@@ -9,7 +9,7 @@ the CLI behind ``--verbose``, and the manifest keeps as JSON.
 
 from __future__ import annotations
 
-from db.timing_report import DELIVERY, UNACCOUNTED, TimingReport
+from db.timing_report import DELIVERY, UNACCOUNTED, MediaStats, TimingReport
 
 from .accounting import FLOOD_WAIT, TELEGRAM
 from .media.progress import human_bytes
@@ -83,17 +83,7 @@ def headline(report: TimingReport) -> list[str]:
         lines.append(why)
     media = report.media
     if media.files or media.unavailable:
-        speed = media.fetched / media.seconds if media.seconds > 0 else 0.0
-        line = (
-            f"media: {human_bytes(media.fetched)} in {duration_words(media.seconds)}, {human_bytes(speed)}/s"
-        )
-        if media.resumed:
-            line += f" ({human_bytes(media.resumed)} more fetched by an earlier run)"
-        line += f"; {media.files:,} files in the archive"
-        if media.unavailable:
-            # Desktop's sentence stands in the archive where each belongs; the manifest names them.
-            line += f", {media.unavailable:,} file{'s' if media.unavailable != 1 else ''} unavailable"
-        lines.append(line)
+        lines.append(media_words(media))
     if report.already_saved:
         # This run's speed counts only what this run read; say where the rest came from.
         lines.append(
@@ -101,6 +91,28 @@ def headline(report: TimingReport) -> list[str]:
             f"this run read {report.fetched:,}."
         )
     return lines
+
+
+def media_words(media: MediaStats) -> str:
+    """The media files in words: "539 files in the archive; 99.5 MB downloaded in 1.4 s (68.9 MB/s)"."""
+    first = f"{media.files:,} file{_plural(media.files)} in the archive"
+    if media.unavailable:
+        # Desktop's sentence stands in the archive where each belongs; the manifest names them.
+        first += f", {media.unavailable:,} file{_plural(media.unavailable)} unavailable"
+    parts = [first]
+    if media.fetched:
+        downloaded = f"{human_bytes(media.fetched)} downloaded in {duration_words(media.seconds)}"
+        if media.seconds >= 1:
+            # A rate over a fraction of a second says nothing (as for the messages).
+            downloaded += f" ({human_bytes(media.fetched / media.seconds)}/s)"
+        parts.append(downloaded)
+    if media.resumed:
+        parts.append(f"{human_bytes(media.resumed)} downloaded by an earlier run")
+    return "; ".join(parts) + "."
+
+
+def _plural(count: int) -> str:
+    return "" if count == 1 else "s"
 
 
 def breakdown(report: TimingReport) -> list[str]:

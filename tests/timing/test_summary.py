@@ -7,6 +7,7 @@ import asyncio
 import json
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from telethon import TelegramClient
 
 from bot.delivery import summary_text
 from db.jobs import Job
-from db.timing_report import FloodStats, RequestStats, TimingReport
+from db.timing_report import FloodStats, MediaStats, RequestStats, TimingReport
 from exporter.export import Progress, export_chat
 from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
@@ -76,6 +77,20 @@ def test_the_headline_names_the_one_reason() -> None:
     assert queued[1] == "Most of the time (40 %) went to answers waiting for our busy process."
     # Nothing holds a quarter of the time: no reason is made up.
     assert len(headline(report(10.0, telegram=2.0, processing=2.0, rendering=2.0))) == 1
+
+
+def test_the_media_files_are_said_in_words() -> None:
+    media = report(10.0, telegram=1.0, media=7.0)
+    assert headline(media)[1] == "Most of the time (70 %) went to downloading the media files."
+    media = replace(media, media=MediaStats(539, 104_333_000, 104_333_000, 0, 7.0, unavailable=1))
+    assert headline(media)[2] == (
+        "539 files in the archive, 1 file unavailable; 104.3 MB downloaded in 7.0 s (14.9 MB/s)."
+    )
+    # A rate over a fraction of a second says nothing; bytes of an earlier run are said apart.
+    quick = replace(media, media=MediaStats(1, 3000, 2000, 1000, 0.2))
+    assert headline(quick)[2] == (
+        "1 file in the archive; 2.0 kB downloaded in 0.20 s; 1.0 kB downloaded by an earlier run."
+    )
 
 
 def test_the_reason_comes_from_each_seconds_one_owner_not_from_busy_times() -> None:
