@@ -29,7 +29,7 @@ from telethon import TelegramClient, errors
 
 from db import CheckpointStore, DbError, open_database
 
-from .chat_list import list_chats, table
+from .chat_list import list_chats, printable, table
 from .cli_args import build_parser
 from .cli_progress import TerminalProgress
 from .client import SessionFileError
@@ -37,6 +37,7 @@ from .completeness import empty_range_note, snapshot_note
 from .errors import RELOGIN, ExplainedError, demo_imports, explain
 from .export import export_chat
 from .filters import FilterSyntaxError, describe, parse
+from .many import ChatEntry, Selection, entries_for, export_many, select_chats, summary_lines
 from .options import ExportOptions
 from .qr_login import login_by_qr
 from .redaction import redact_client_secrets, redact_secrets
@@ -119,7 +120,9 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         time_zone=args.timezone or machine_zone(),
         filter=args.filter,
     )
-    spec = parse_target(args.target)
+    if args.all or len(args.targets) != 1:
+        return await _export_many(client, args, options)
+    spec = parse_target(args.targets[0])
     if not await _logged_in(client):
         return 2
     target = await resolve_target(client, spec)
@@ -162,6 +165,38 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
             f"INCOMPLETE: {result.reason} What was read is in the PARTIAL archive.",
             file=sys.stderr,
         )
+        return 1
+    return 0
+
+
+async def _export_many(client: TelegramClient, args: argparse.Namespace, options: ExportOptions) -> int:
+    """Several targets, or --all: each chat exported in turn, then one line per chat."""
+    if args.all == bool(args.targets):
+        print("error: name the chats to export, or give --all (not both).", file=sys.stderr)
+        return 2
+    if args.incremental or args.restart:
+        print("error: --incremental and --restart take one chat.", file=sys.stderr)
+        return 2
+    typed = entries_for(args.targets)
+    if not await _logged_in(client):
+        return 2
+    entries = typed or await select_chats(client, Selection(args.kinds, args.archived, args.left))
+    if not entries:
+        print("No chat of the kinds chosen: nothing to export.", file=sys.stderr)
+        return 0
+    progress = TerminalProgress(sys.stderr)
+
+    def on_chat(index: int, entry: ChatEntry) -> TerminalProgress:
+        print(f"[{index + 1}/{len(entries)}] {printable(entry.title)}", file=sys.stderr)
+        return progress
+
+    many = await export_many(client, entries, options, args.out, layout=args.layout, on_chat=on_chat)
+    print("\n".join(summary_lines(many)))
+    parts = many.parts or [part for o in many.outcomes if o.result is not None for part in o.result.parts]
+    for part in parts:
+        print(f"{'archive' if part.count == 1 else f'part {part.index}/{part.count}'}: {part.path}")
+    if not many.complete:
+        print("INCOMPLETE: not every chat was exported whole (see above).", file=sys.stderr)
         return 1
     return 0
 

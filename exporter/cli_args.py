@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from .archive import DEFAULT_PART_SIZE
 from .chat_list import DEFAULT_COUNTED
+from .many import KINDS, LAYOUTS, PER_CHAT
 from .media.selection import file_size, media_kinds
 from .options import (
     DEFAULT_FORMATS,
@@ -116,6 +117,48 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     )
 
 
+def _kinds(text: str) -> frozenset[str]:
+    chosen = frozenset(part.strip().lower() for part in text.split(",") if part.strip())
+    unknown = sorted(chosen - set(KINDS))
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown kind {','.join(unknown) or text!r}: use {','.join(KINDS)}")
+    return chosen
+
+
+def _many_options(export: argparse.ArgumentParser) -> None:
+    """Many chats at once: which chats --all takes, and how their archives are laid out."""
+    export.add_argument(
+        "--all",
+        action="store_true",
+        help="export every chat of the kinds chosen (python -m exporter chats lists them)",
+    )
+    export.add_argument(
+        "--kinds",
+        type=_kinds,
+        default=frozenset(KINDS),
+        help=f"with --all: comma-separated, from {','.join(KINDS)} (default: all of them)",
+    )
+    export.add_argument(
+        "--archived",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --all: include the chats in the archive folder (default: yes)",
+    )
+    export.add_argument(
+        "--left",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="with --all: include the channels and supergroups the account left (default: no)",
+    )
+    export.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default=PER_CHAT,
+        help="several chats: an archive per chat, or one archive laid out as Telegram Desktop's full "
+        "export (result.json with chats.list, chats/chat_NN/) (default: per-chat)",
+    )
+
+
 def build_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m exporter", description=description)
     _global_options(parser, defaults=True)
@@ -141,9 +184,15 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     )
 
     export = commands.add_parser(
-        "export", help="export one chat (or forum) into a zip archive", parents=[everywhere]
+        "export", help="export chats (or forums) into zip archives", parents=[everywhere]
     )
-    export.add_argument("target", help="t.me link, @username, numeric id, or 'me' for Saved Messages")
+    export.add_argument(
+        "targets",
+        nargs="*",
+        metavar="target",
+        help="t.me link, @username, numeric id, or 'me' for Saved Messages; several export one after another",
+    )
+    _many_options(export)
     export.add_argument(
         "--out",
         type=Path,

@@ -22,6 +22,20 @@ def get_channels(call: Call, request: F.channels.GetChannelsRequest) -> T.messag
     return T.messages.Chats(chats=[_channel(call, peer).tl() for peer in request.id])
 
 
+@rpc(F.channels.GetLeftChannelsRequest)
+def get_left_channels(call: Call, request: F.channels.GetLeftChannelsRequest) -> object:
+    """The channels and supergroups the account left (core.telegram.org/method/channels.getLeftChannels:
+    "Get a list of channels/supergroups we left", paged by ``offset``; Telegram Desktop's full export
+    reads it for its left_chats, export_api_wrap.cpp requestLeftChannelsList). guess: one page of at
+    most 100, oldest chat first, as messages.chatsSlice when more remain."""
+    left = [chat for chat in call.world.chats.values() if chat.left and chat.kind in CHANNEL_KINDS]
+    page = left[request.offset : request.offset + 100]
+    chats = [chat.tl() for chat in page]
+    if request.offset + len(page) < len(left):
+        return T.messages.ChatsSlice(count=len(left), chats=chats)
+    return T.messages.Chats(chats=chats)
+
+
 @rpc(F.channels.GetFullChannelRequest)
 def get_full_channel(call: Call, request: F.channels.GetFullChannelRequest) -> T.messages.ChatFull:
     world = call.world

@@ -269,6 +269,10 @@ def get_dialogs(call: Call, request: F.messages.GetDialogsRequest) -> object:
     """Guess at the cursor: dialogs strictly after (offset_date, offset_peer) in list order."""
     world = call.world
     rows = dialog_chats(world)
+    if request.folder_id is not None:
+        # One folder's dialogs: 1 is the archive, 0 the main list; without folder_id, every folder's
+        # (core.telegram.org/api/folders; Telethon's iter_dialogs documents the same for folder=None).
+        rows = [row for row in rows if int(row[2].archived) == request.folder_id]
     total = len(rows)
     offset_date = unix(request.offset_date)
     if offset_date:
@@ -297,6 +301,7 @@ def get_dialogs(call: Call, request: F.messages.GetDialogsRequest) -> object:
                 unread_poll_votes_count=0,
                 notify_settings=notify_settings(),
                 pts=world.pts if chat.kind in CHANNEL_KINDS else None,
+                folder_id=1 if chat.archived else None,
             )
         )
     users, chats = result.peers()

@@ -108,6 +108,8 @@ class Chat:
     topics: dict[int, Topic] = field(default_factory=dict)
     left: bool = False
     banned: bool = False
+    # The dialog sits in the archive folder (peer folder 1: core.telegram.org/api/folders).
+    archived: bool = False
     participants: int = 0
     pts: int = 0
     # How the world generates this chat; set by the builder.

@@ -51,6 +51,8 @@ class ChatSpec:
     left: bool = False
     banned: bool = False
     general_hidden: bool = False
+    # In the archive folder (folder_id 1, core.telegram.org/api/folders) instead of the main list.
+    archived: bool = False
     # A supergroup upgraded from a basic group: the index in WorldSpec.chats of that group, whose
     # history stays there (core.telegram.org/constructor/channelFull: migrated_from_chat_id).
     migrated_from: int | None = None
@@ -193,6 +195,7 @@ class _Builder:
             slots=slots,
             left=cs.left,
             banned=cs.banned,
+            archived=cs.archived,
             index=index,
             key=key,
         )

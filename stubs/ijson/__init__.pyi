@@ -1,0 +1,13 @@
+# The part of ijson (3.x) that exporter.combined uses; ijson ships no type information.
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+Event = tuple[str, str, Any]
+
+def parse(source: IO[bytes], *, use_float: bool = ...) -> Iterator[Event]: ...
+def items(source: IO[bytes] | Iterable[Event], prefix: str, *, use_float: bool = ...) -> Iterator[Any]: ...
+
+class ObjectBuilder:
+    value: Any
+    def __init__(self) -> None: ...
+    def event(self, event: str, value: Any) -> None: ...
