@@ -1,9 +1,10 @@
 """Storage: the application database (users, the job queue, checkpoints, stats) and, in
 ``db.store``, the per-export message store. Imports neither ``bot`` nor ``exporter``."""
 
+from .backend import Database
 from .chats import SharedChat, SharedChats
 from .checkpoints import CheckpointStore
-from .connect import DEFAULT_BUSY_TIMEOUT, Database, Migration, load_migrations, open_database
+from .connect import DEFAULT_BUSY_TIMEOUT, Migration, load_migrations, open_database
 from .errors import (
     DatabaseCorrupt,
     DatabaseLocked,

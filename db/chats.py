@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .connect import Database
+from .backend import Database
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .connect import Database
+from .backend import Database
 
 
 class CheckpointStore:
@@ -35,7 +35,8 @@ class CheckpointStore:
                 "INSERT INTO export_checkpoints (user_id, peer_id, topic_id, max_id, job_id, exported_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (user_id, peer_id, IFNULL(topic_id, 0)) DO UPDATE SET "
-                "max_id = MAX(max_id, excluded.max_id), job_id = excluded.job_id, "
+                "max_id = CASE WHEN excluded.max_id > export_checkpoints.max_id THEN excluded.max_id "
+                "ELSE export_checkpoints.max_id END, job_id = excluded.job_id, "
                 "exported_at = excluded.exported_at",
                 [(user_id, peer_id, topic, max_id, job_id, now) for topic, max_id in max_ids.items()],
             )
@@ -55,7 +56,7 @@ class CheckpointStore:
         now = self._db.now()
         async with self._db.transaction() as connection:
             await connection.executemany(
-                "INSERT OR IGNORE INTO exported_files (user_id, peer_id, file_key, path, job_id, exported_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO exported_files (user_id, peer_id, file_key, path, job_id, exported_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, peer_id, file_key) DO NOTHING",
                 [(user_id, peer_id, key, path, job_id, now) for key, path in files.items()],
             )

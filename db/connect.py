@@ -1,10 +1,12 @@
 """Opening the application database: pragmas, the migrations runner, transactions.
 
 The application database is the bot's durable state (users, the job queue,
-checkpoints). Everything reaches it through one :class:`Database`, which owns
-an aiosqlite connection in autocommit mode and hands out explicit
-transactions: ``BEGIN IMMEDIATE`` for writes, so two processes on the same
-file serialise their read-modify-write steps instead of failing half-way.
+checkpoints). Everything reaches it through one :class:`Database` (db.backend);
+``open_database`` opens SQLite here, or PostgreSQL (db.postgres) for a
+``postgresql://`` URL. :class:`SqliteDatabase` owns an aiosqlite connection in
+autocommit mode and hands out explicit transactions: ``BEGIN IMMEDIATE`` for
+writes, so two processes on the same file serialise their read-modify-write
+steps instead of failing half-way.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ import asyncio
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 
+from .backend import Clock, Database
 from .errors import DatabaseCorrupt, DatabaseLocked, DatabaseTooNew, DbError, MigrationError
 from .private import create_private_file, make_private, make_private_dir
 
@@ -35,8 +37,16 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at REAL NOT NULL
 )
 """
-
-Clock = Callable[[], float]
+# Database is imported from here by older modules too.
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT",
+    "Database",
+    "Migration",
+    "SqliteDatabase",
+    "load_migrations",
+    "open_database",
+]
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,7 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-class Database:
+class SqliteDatabase(Database):
     """One connection to the application database, shared by the coroutines of one process.
 
     SQLite has one transaction per connection, so coroutines take turns through
@@ -96,25 +106,19 @@ class Database:
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         clock: Clock = time.time,
     ) -> None:
+        super().__init__(clock=clock)
         self.path = path
         self.busy_timeout = busy_timeout
-        # Unix seconds; tests replace it to move time without sleeping.
-        self.clock = clock
         self._connection = connection
         self._lock = asyncio.Lock()
 
-    def now(self) -> float:
-        return self.clock()
-
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction, committed on success and rolled back on any exception."""
         async with self._begin("BEGIN IMMEDIATE") as connection:
             yield connection
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A read transaction: several queries see one consistent state of the database."""
         async with self._begin("BEGIN") as connection:
             yield connection
 
@@ -138,14 +142,6 @@ class Database:
                 raise
             raise error from exc
 
-    async def fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self.snapshot() as connection:
-            return list(await connection.execute_fetchall(sql, parameters))
-
-    async def fetchone(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Row | None:
-        rows = await self.fetchall(sql, parameters)
-        return rows[0] if rows else None
-
     async def schema_version(self) -> int:
         async with self.snapshot() as connection:
             return await _read_version(connection)
@@ -153,28 +149,32 @@ class Database:
     async def close(self) -> None:
         await self._connection.close()
 
-    async def __aenter__(self) -> Database:
-        return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+def is_postgres_url(target: Path | str) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
 
 
 async def open_database(
-    path: Path | str,
+    target: Path | str,
     *,
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     migrations: Sequence[Migration] | None = None,
     clock: Clock = time.time,
 ) -> Database:
-    """Open (creating if needed) and migrate the application database.
+    """Open (creating if needed) and migrate the application database: a SQLite file, or the
+    PostgreSQL database a ``postgresql://`` URL names.
 
     ``migrations`` defaults to the shipped ones; passing a prefix builds an
     older schema (the upgrade tests do). Raises :class:`DatabaseCorrupt`,
     :class:`DatabaseTooNew` or :class:`DatabaseLocked` without writing to the file.
     """
-    path = Path(path)
     migrations = load_migrations() if migrations is None else list(migrations)
+    if is_postgres_url(target):
+        # Imported only here: the embedded default runs without psycopg installed.
+        from .postgres import open_postgres
+
+        return await open_postgres(str(target), migrations=migrations, clock=clock)
+    path = Path(target)
     _check_header(path)
     make_private_dir(path.parent)
     # SQLite gives its -wal and -shm files the database file's mode (os_unix.c, findCreateFileMode).
@@ -194,7 +194,7 @@ async def open_database(
     except BaseException:
         await connection.close()
         raise
-    return Database(connection, path, busy_timeout=busy_timeout, clock=clock)
+    return SqliteDatabase(connection, path, busy_timeout=busy_timeout, clock=clock)
 
 
 def _check_header(path: Path) -> None:

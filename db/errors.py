@@ -10,7 +10,7 @@ class DbError(Exception):
 
 
 class DatabaseTooNew(DbError):
-    def __init__(self, path: Path, found: int, known: int) -> None:
+    def __init__(self, path: Path | str, found: int, known: int) -> None:
         self.path = path
         self.found = found
         self.known = known
@@ -35,6 +35,15 @@ class DatabaseLocked(DbError):
         super().__init__(
             f"{path} stayed locked by another process for {waited:g} s: is another copy of the bot "
             "running on the same DATA_DIR? Stop it, or give each copy its own DATA_DIR"
+        )
+
+
+class DatabaseUnreachable(DbError):
+    def __init__(self, where: str, detail: str) -> None:
+        self.where = where
+        super().__init__(
+            f"the PostgreSQL database {where} could not be used ({detail}): check DATABASE_URL and that "
+            "the server runs and accepts this user"
         )
 
 

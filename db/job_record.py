@@ -7,12 +7,13 @@ the retention sweep read, without the queue's SQL.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from .backend import Row
 
 
 class JobState(StrEnum):
@@ -95,7 +96,7 @@ class Job:
         return self.state in TERMINAL
 
 
-def job_from_row(row: sqlite3.Row) -> Job:
+def job_from_row(row: Row) -> Job:
     return Job(
         id=row["id"],
         user_id=row["user_id"],

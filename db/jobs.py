@@ -20,14 +20,11 @@ that protocol structurally, without importing it.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
-from .connect import Database
+from .backend import Connection, Database, Row
 from .errors import IllegalTransition, JobNotFound
 from .job_record import (
     TERMINAL,
@@ -76,8 +73,8 @@ fair AS (
 # A running job handed back: to the queue, or to cancelled if its user asked while it ran.
 _RELEASE = """
 UPDATE jobs SET
-    state = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END,
-    finished_at = CASE WHEN cancel_requested THEN ? END,
+    state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
+    finished_at = CASE WHEN cancel_requested = 1 THEN ? END,
     worker = NULL,
     heartbeat_at = NULL
 WHERE state = 'running'
@@ -344,14 +341,14 @@ class SqliteJobQueue:
         return _single(rows, job_id)
 
 
-async def _state(connection: aiosqlite.Connection, job_id: int) -> JobState:
+async def _state(connection: Connection, job_id: int) -> JobState:
     rows = list(await connection.execute_fetchall("SELECT state FROM jobs WHERE id = ?", (job_id,)))
     if not rows:
         raise JobNotFound(job_id)
     return JobState(rows[0][0])
 
 
-def _single(rows: Iterable[sqlite3.Row], job_id: int) -> Job:
+def _single(rows: Iterable[Row], job_id: int) -> Job:
     for row in rows:
         return job_from_row(row)
     raise JobNotFound(job_id)

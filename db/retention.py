@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from .connect import Database
+from .backend import Database
 from .errors import DiskBudgetExceeded, JobNotFound
 from .jobs import JobPart, parts_from_json
+from .stats import archive_bytes
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class ArchiveStore:
         """Archives still on disk whose job finished more than ``age`` ago, oldest first."""
         rows = await self._db.fetchall(
             "SELECT id, user_id, finished_at, work_dir, parts FROM jobs "
-            "WHERE archive_deleted_at IS NULL AND json_array_length(parts) > 0 AND finished_at < ? "
+            f"WHERE archive_deleted_at IS NULL AND {self._db.dialect.json_length('parts')} > 0 AND finished_at < ? "
             "ORDER BY finished_at, id",
             (self._db.now() - age.total_seconds(),),
         )
@@ -68,8 +69,7 @@ class ArchiveStore:
     async def disk_usage_of_archives(self) -> int:
         """Bytes of archive parts not yet deleted, as recorded."""
         row = await self._db.fetchone(
-            "SELECT COALESCE(SUM(json_extract(part.value, '$.size')), 0) "
-            "FROM jobs, json_each(jobs.parts) AS part WHERE jobs.archive_deleted_at IS NULL"
+            f"SELECT {archive_bytes(self._db.dialect)} WHERE jobs.archive_deleted_at IS NULL"
         )
         return 0 if row is None else int(row[0])
 

@@ -10,27 +10,34 @@ the archive is a phase with its share, not reading time. Days are UTC calendar d
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import aiosqlite
-
-from .connect import Database
+from .backend import Connection, Database, Dialect, Row
 from .timing_report import report_path
 
 
-def _field(*keys: str) -> str:
-    return f"json_extract(report, '{report_path(*keys)}')"
+class _Report:
+    """Expressions on the stored reports, in the database's dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.done = f"state = 'done' AND report IS NOT NULL AND {self.field('wall')} > 0"
+        # Messages this run read; reports from before ``fetched`` existed count all they hold.
+        self.fetched = f"COALESCE({self.field('fetched')}, {self.field('messages')})"
+        # The export's time without sending the archive; reports from before delivery was timed had none.
+        self.export_wall = f"COALESCE({self.field('export_wall')}, {self.field('wall')})"
+        # Reports that split their wall time between the phases (older ones only had busy times).
+        phases = dialect.json_text("report", report_path("accounted"))
+        self.accounted = f"{self.done} AND {phases} <> '{{}}'"
+
+    def field(self, *keys: str) -> str:
+        return self.dialect.json_field("report", report_path(*keys))
 
 
-_DONE_REPORTS = f"state = 'done' AND report IS NOT NULL AND {_field('wall')} > 0"
-# Messages this run read; reports from before ``fetched`` existed count all they hold.
-_FETCHED = f"COALESCE({_field('fetched')}, {_field('messages')})"
-# The export's time without sending the archive; reports from before delivery was timed had none.
-_EXPORT_WALL = f"COALESCE({_field('export_wall')}, {_field('wall')})"
-# Reports that split their wall time between the phases (older ones only had busy times).
-_ACCOUNTED = f"{_DONE_REPORTS} AND {_field('accounted')} <> '{{}}'"
+def _count(state: str) -> str:
+    """How many jobs are in ``state`` (SQLite sums booleans; PostgreSQL does not)."""
+    return f"COALESCE(SUM(CASE WHEN state = '{state}' THEN 1 ELSE 0 END), 0)"
 
 
 @dataclass(frozen=True)
@@ -113,12 +120,13 @@ class Stats:
 
 async def collect_stats(db: Database, *, days: int = 14, failures: int = 10) -> Stats:
     """Everything /stats shows, from one consistent snapshot; ``days`` ends with today."""
+    report = _Report(db.dialect)
     async with db.snapshot() as connection:
         return Stats(
-            totals=await _totals(connection),
-            days=await _days(connection, _today(db.now()), days),
-            shares=await _shares(connection),
-            flood=await _flood(connection),
+            totals=await _totals(connection, report),
+            days=await _days(connection, report, _today(db.now()), days),
+            shares=await _shares(connection, report),
+            flood=await _flood(connection, report),
             queue=await _queue(connection),
             failures=await _failures(connection, failures),
         )
@@ -128,38 +136,30 @@ def _today(now: float) -> date:
     return datetime.fromtimestamp(now, UTC).date()
 
 
-async def _one(
-    connection: aiosqlite.Connection, sql: str, parameters: tuple[object, ...] = ()
-) -> sqlite3.Row:
+async def _one(connection: Connection, sql: str, parameters: tuple[object, ...] = ()) -> Row:
     rows = list(await connection.execute_fetchall(sql, parameters))
     return rows[0]
 
 
-async def _totals(connection: aiosqlite.Connection) -> Totals:
+async def _totals(connection: Connection, report: _Report) -> Totals:
+    states = ", ".join(_count(state) for state in ("done", "failed", "cancelled", "queued", "running"))
+    read = report.field("messages")
     counts = await _one(
-        connection,
-        "SELECT COALESCE(SUM(state = 'done'), 0), COALESCE(SUM(state = 'failed'), 0), "
-        "COALESCE(SUM(state = 'cancelled'), 0), COALESCE(SUM(state = 'queued'), 0), "
-        "COALESCE(SUM(state = 'running'), 0), "
-        f"COALESCE(SUM(CASE WHEN state = 'done' THEN {_field('messages')} END), 0) FROM jobs",
+        connection, f"SELECT {states}, COALESCE(SUM(CASE WHEN state = 'done' THEN {read} END), 0) FROM jobs"
     )
-    size = await _one(
-        connection,
-        "SELECT COALESCE(SUM(json_extract(part.value, '$.size')), 0) "
-        "FROM jobs, json_each(jobs.parts) AS part WHERE jobs.state = 'done'",
-    )
+    size = await _one(connection, f"SELECT {archive_bytes(report.dialect)} WHERE jobs.state = 'done'")
     done, failed, cancelled, queued, running, messages = (int(value) for value in counts)
     return Totals(done, failed, cancelled, queued, running, messages, bytes=int(size[0]))
 
 
-async def _days(connection: aiosqlite.Connection, today: date, count: int) -> list[DayStats]:
+async def _days(connection: Connection, report: _Report, today: date, count: int) -> list[DayStats]:
     first = today - timedelta(days=count - 1)
     since = datetime.combine(first, datetime.min.time(), UTC).timestamp()
     rows = await connection.execute_fetchall(
-        "SELECT date(finished_at, 'unixepoch') AS day, SUM(state = 'done') AS exports, "
-        "SUM(state = 'failed') AS failed, SUM(state = 'cancelled') AS cancelled, "
-        f"COALESCE(SUM(CASE WHEN state = 'done' THEN {_FETCHED} END), 0) AS messages, "
-        f"COALESCE(SUM(CASE WHEN state = 'done' THEN {_EXPORT_WALL} END), 0.0) AS wall "
+        f"SELECT {report.dialect.utc_day('finished_at')} AS day, {_count('done')} AS exports, "
+        f"{_count('failed')} AS failed, {_count('cancelled')} AS cancelled, "
+        f"COALESCE(SUM(CASE WHEN state = 'done' THEN {report.fetched} END), 0) AS messages, "
+        f"COALESCE(SUM(CASE WHEN state = 'done' THEN {report.export_wall} END), 0.0) AS wall "
         "FROM jobs WHERE state IN ('done', 'failed', 'cancelled') AND finished_at >= ? GROUP BY day",
         (since,),
     )
@@ -179,18 +179,21 @@ async def _days(connection: aiosqlite.Connection, today: date, count: int) -> li
     return [found.get(day, DayStats(day, 0, 0, 0, 0.0)) for day in every_day]
 
 
-async def _shares(connection: aiosqlite.Connection) -> PhaseShares:
+async def _shares(connection: Connection, report: _Report) -> PhaseShares:
     sums = await _one(
-        connection, f"SELECT COUNT(*), COALESCE(SUM({_field('wall')}), 0.0) FROM jobs WHERE {_ACCOUNTED}"
+        connection,
+        f"SELECT COUNT(*), COALESCE(SUM({report.field('wall')}), 0.0) FROM jobs WHERE {report.accounted}",
     )
     exports, wall = int(sums[0]), float(sums[1])
     # Phase names come from the reports, so a phase added later shows up here unchanged. Each
     # report lists them in the order the data flows, "unaccounted" last; where a phase stands in
     # its report (0 first, 1 last; a report with delivery has one more) orders them here.
     rows = await connection.execute_fetchall(
-        "SELECT key, SUM(seconds) FROM (SELECT phase.key AS key, phase.value AS seconds, "
-        "(ROW_NUMBER() OVER phases - 1.0) / MAX(1, COUNT(*) OVER phases - 1) AS position "
-        f"FROM jobs, json_each(jobs.report, '{report_path('accounted')}') AS phase WHERE {_ACCOUNTED} "
+        f"SELECT key, SUM(seconds) FROM (SELECT phase.key AS key, {report.dialect.json_number('phase.value')} AS seconds, "
+        "(ROW_NUMBER() OVER phases - 1.0) / "
+        "CASE WHEN COUNT(*) OVER phases > 2 THEN COUNT(*) OVER phases - 1 ELSE 1 END AS position "
+        f"FROM jobs, {report.dialect.json_object('jobs.report', report_path('accounted'), 'phase')} "
+        f"WHERE {report.accounted} "
         "WINDOW phases AS (PARTITION BY jobs.id ORDER BY phase.id "
         "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) "
         "GROUP BY key ORDER BY AVG(position), key"
@@ -202,31 +205,38 @@ async def _shares(connection: aiosqlite.Connection) -> PhaseShares:
     )
 
 
-async def _flood(connection: aiosqlite.Connection) -> FloodTotals:
-    refused = _field("flood", "count")
+async def _flood(connection: Connection, report: _Report) -> FloodTotals:
+    refused = report.field("flood", "count")
     # Reports from before ``waits`` existed: each refusal counted as a wait.
-    waits = f"COALESCE({_field('flood', 'waits')}, {refused})"
+    waits = f"COALESCE({report.field('flood', 'waits')}, {refused})"
     row = await _one(
         connection,
-        f"SELECT COALESCE(SUM({refused} > 0), 0), COALESCE(SUM({waits}), 0), COALESCE(SUM({refused}), 0), "
-        f"COALESCE(SUM({_field('flood', 'announced_seconds')}), 0), "
-        f"COALESCE(SUM({_field('flood', 'waited_wall')}), 0.0) FROM jobs WHERE {_DONE_REPORTS}",
+        f"SELECT COALESCE(SUM(CASE WHEN {refused} > 0 THEN 1 ELSE 0 END), 0), COALESCE(SUM({waits}), 0), "
+        f"COALESCE(SUM({refused}), 0), COALESCE(SUM({report.field('flood', 'announced_seconds')}), 0), "
+        f"COALESCE(SUM({report.field('flood', 'waited_wall')}), 0.0) FROM jobs WHERE {report.done}",
     )
     return FloodTotals(int(row[0]), int(row[1]), int(row[2]), int(row[3]), float(row[4]))
 
 
-async def _queue(connection: aiosqlite.Connection) -> list[UserLoad]:
+async def _queue(connection: Connection) -> list[UserLoad]:
     rows = await connection.execute_fetchall(
-        "SELECT user_id, SUM(state = 'queued'), SUM(state = 'running') FROM jobs "
+        f"SELECT user_id, {_count('queued')}, {_count('running')} FROM jobs "
         "WHERE state IN ('queued', 'running') GROUP BY user_id ORDER BY user_id"
     )
     return [UserLoad(row[0], row[1], row[2]) for row in rows]
 
 
-async def _failures(connection: aiosqlite.Connection, limit: int) -> list[Failure]:
+async def _failures(connection: Connection, limit: int) -> list[Failure]:
     rows = await connection.execute_fetchall(
         "SELECT id, user_id, target, finished_at, error FROM jobs WHERE state = 'failed' "
         "ORDER BY finished_at DESC, id DESC LIMIT ?",
         (limit,),
     )
     return [Failure(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+
+
+def archive_bytes(dialect: Dialect) -> str:
+    """SELECT's list and FROM for the bytes of the archive parts jobs recorded (db.retention too);
+    a WHERE on ``jobs`` follows."""
+    size = dialect.json_field("part.value", "$.size")
+    return f"COALESCE(SUM({size}), 0) FROM jobs, {dialect.json_array('jobs.parts', 'part')}"

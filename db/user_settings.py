@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .connect import Database
+from .backend import Database
 
 DEFAULT_TIME_ZONE = "UTC"
 

@@ -13,9 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-import aiosqlite
-
-from .connect import Database
+from .backend import Connection, Database
 from .errors import RoleError
 
 
@@ -48,7 +46,7 @@ class AuditEntry:
     at: float
 
 
-_ROLE = "CASE WHEN is_admin THEN 'admin' WHEN access = 'allowed' THEN 'allowed' END"
+_ROLE = "CASE WHEN is_admin = 1 THEN 'admin' WHEN access = 'allowed' THEN 'allowed' END"
 
 
 class UserStore:
@@ -95,7 +93,7 @@ class UserStore:
         """Everyone with access: admins first, then by id."""
         rows = await self._db.fetchall(
             f"SELECT user_id, {_ROLE} AS role, changed_by, changed_at FROM users "
-            "WHERE is_admin OR access = 'allowed' ORDER BY is_admin DESC, user_id"
+            "WHERE is_admin = 1 OR access = 'allowed' ORDER BY is_admin DESC, user_id"
         )
         return [
             UserRecord(row["user_id"], Role(row["role"]), row["changed_by"], row["changed_at"])
@@ -147,9 +145,7 @@ class UserStore:
             AuditEntry(row["user_id"], AuditAction(row["action"]), row["by_user"], row["at"]) for row in rows
         ]
 
-    async def _set_access(
-        self, connection: aiosqlite.Connection, user_id: int, access: str, by: int | None
-    ) -> None:
+    async def _set_access(self, connection: Connection, user_id: int, access: str, by: int | None) -> None:
         await connection.execute(
             "INSERT INTO users (user_id, access, changed_by, changed_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (user_id) DO UPDATE SET access = excluded.access, "
@@ -158,7 +154,7 @@ class UserStore:
         )
 
     async def _audit(
-        self, connection: aiosqlite.Connection, user_id: int, action: AuditAction, by: int | None
+        self, connection: Connection, user_id: int, action: AuditAction, by: int | None
     ) -> AuditEntry:
         entry = AuditEntry(user_id, action, by, self._db.now())
         await connection.execute(

@@ -17,6 +17,7 @@ from exporter.client import SessionFile, build_client
 from sandbox.cluster import Cluster
 from sandbox.netmodel import NetworkModel
 from sandbox.world import World, build_scenario
+from tests.postgres.server import fresh_schema, session_database
 
 ClientFactory = Callable[..., Awaitable[TelegramClient]]
 
@@ -110,3 +111,17 @@ async def connect(cluster: Cluster) -> AsyncIterator[ClientFactory]:
 @pytest.fixture
 async def client(connect: ClientFactory) -> TelegramClient:
     return await connect()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of this test session's own (tests/postgres/server.py)."""
+    with session_database() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> Iterator[str]:
+    """A URL to an empty PostgreSQL schema of this test's own."""
+    with fresh_schema(postgres_database) as url:
+        yield url

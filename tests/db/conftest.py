@@ -22,9 +22,18 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "data" / "app.db"
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_target(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
+    """Where the application database lives: every test using it runs on both backends."""
+    if request.param == "sqlite":
+        return db_path
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
-async def db(db_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    database = await open_database(db_path, clock=clock)
+async def db(db_target: Path | str, clock: FakeClock) -> AsyncIterator[Database]:
+    database = await open_database(db_target, clock=clock)
     yield database
     await database.close()
 

@@ -109,9 +109,9 @@ async def test_limits_hold_for_one_claimer(db: Database, tmp_path: Path) -> None
 
 
 @pytest.fixture
-async def two_connections(db_path: Path, clock: FakeClock) -> AsyncIterator[tuple[Database, Database]]:
-    first = await open_database(db_path, clock=clock)
-    second = await open_database(db_path, clock=clock)
+async def two_connections(db_target: Path | str, clock: FakeClock) -> AsyncIterator[tuple[Database, Database]]:
+    first = await open_database(db_target, clock=clock)
+    second = await open_database(db_target, clock=clock)
     yield first, second
     await first.close()
     await second.close()
@@ -128,7 +128,8 @@ async def test_limits_hold_under_racing_claimers_on_two_connections(
     await submit_many(queues[0], [ALICE, BOB, CAROL, DAVE] * 4)
     seen: set[int] = set()
     for round_number in range(16):
-        # Each connection has its own thread, so these claims really race inside SQLite.
+        # Each connection has its own thread (SQLite) or its own server sessions (PostgreSQL), so
+        # these claims really race inside the database.
         results = await asyncio.gather(*(queues[n % 2].claim_next(f"worker-{n % 2}") for n in range(12)))
         claimed = [job.id for job in results if job is not None]
         running = await two_connections[1].fetchall("SELECT id, user_id FROM jobs WHERE state = 'running'")
