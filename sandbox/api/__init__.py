@@ -181,6 +181,7 @@ from . import (  # noqa: E402, F401
     channels,
     contacts,
     dialog_filters,
+    discussion,
     help,
     messages,
     participants,

@@ -62,6 +62,12 @@ def get_full_channel(call: Call, request: F.channels.GetFullChannelRequest) -> T
         # both histories, export_api_wrap.cpp requestSinglePeerMigrated).
         full.migrated_from_chat_id, full.migrated_from_max_id = old.bare_id, old.slots.last
         peers.add(old.peer_id)
+    if chat.discussion is not None:
+        # Each side names the other (constructor/channelFull: linked_chat_id).
+        d = chat.discussion
+        linked = d.group if chat is d.channel else d.channel
+        full.linked_chat_id = linked.bare_id
+        peers.add(linked.peer_id)
     users, chats = users_and_chats(world, {world.me.id}, peers)
     return T.messages.ChatFull(full_chat=full, chats=chats, users=users)
 

@@ -11,6 +11,7 @@ from telethon.tl import functions as F
 from telethon.tl import types as T
 
 from ..mtproto.tl import Raw, RpcError
+from ..world.discussion import comment_thread
 from . import (
     Call,
     common_box_chat,
@@ -120,7 +121,7 @@ def get_history(call: Call, request: F.messages.GetHistoryRequest) -> object:
 
 def topic_of_request(chat: Chat, topic_id: int) -> Topic:
     if chat.kind != "forum":
-        # Comment threads of channel posts are not modelled; only forum topics.
+        # Not a forum, and the message tops no comment section (get_replies looked first).
         raise RpcError(400, "MSG_ID_INVALID")
     topic = chat.topics.get(topic_id)
     if topic is None:
@@ -144,6 +145,11 @@ def get_replies(call: Call, request: F.messages.GetRepliesRequest) -> object:
     chat = call.chat_for_peer(request.peer)
     if chat is None:
         raise RpcError(400, "PEER_ID_INVALID")
+    thread = comment_thread(chat, request.msg_id)
+    if thread is not None:
+        # A post's comments live in the discussion group, without their root (sandbox.world.discussion).
+        group, comments = thread
+        return messages_result(world, group, history_page(world, group, comments, request), len(comments))
     topic = topic_of_request(chat, request.msg_id)
     return messages_result(
         world,

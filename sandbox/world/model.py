@@ -22,6 +22,7 @@ from .files import FileFaults
 from .ids import ArrayIds, IdSet
 
 if TYPE_CHECKING:
+    from .discussion import Discussion
     from .live import LiveForum
     from .media import MediaChat
 
@@ -135,6 +136,8 @@ class Chat:
     rewrite: Callable[[content.Composed, int], None] | None = None
     # A media scenario's files for this chat (sandbox.world.media.attach sets it and ``rewrite``).
     media: MediaChat | None = None
+    # A channel and its linked discussion group share one (sandbox.world.discussion).
+    discussion: Discussion | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -187,6 +190,8 @@ class Chat:
             forum=(self.kind == "forum") or None,
             # the sandbox's channels sign their posts (content._signer); Telegram says so with this flag
             signatures=broadcast or None,
+            # a channel with a discussion group, and that group (constructor/channel: has_link)
+            has_link=(self.discussion is not None) or None,
             left=self.left or None,
             participants_count=self.participants,
         )

@@ -527,6 +527,11 @@ from .actions import ACTION_SCENARIOS  # noqa: E402
 
 SCENARIOS.update(ACTION_SCENARIOS)
 
+# And a channel with its discussion group (comments under posts).
+from .discussion import DISCUSSION_SCENARIOS  # noqa: E402
+
+SCENARIOS.update(DISCUSSION_SCENARIOS)
+
 
 def build_scenario(name: str, seed: int = 1) -> World:
     scenario = SCENARIOS.get(name)
