@@ -49,3 +49,30 @@ def file_paths(value: Any) -> list[str]:
         for item in value:
             found += file_paths(item)
     return found
+
+
+def read_like_desktop_tools(result: dict[str, Any]) -> dict[tuple[str, int], int]:
+    """What tools written for Desktop's full export do with result.json, as their authors wrote them
+    (keizerzilla/telegram-chat-parser's TelegramChatParser.process: ``jdata["chats"]["list"]`` and
+    ``jdata["left_chats"]["list"]``, each chat's ``messages``, each message's fields indexed directly):
+    the message count per (section, chat id). A missing key is a KeyError, as it is for them."""
+    counts = {}
+    for section in ("chats", "left_chats"):
+        if section not in result:
+            continue
+        assert isinstance(result[section]["about"], str)
+        for chat in result[section]["list"]:
+            if chat["type"] not in ("saved_messages", "replies"):
+                assert isinstance(chat["name"], str)
+            rows = 0
+            for message in chat["messages"]:
+                assert isinstance(message["id"], int) and message["date_unixtime"].isdigit()
+                assert message["type"] in ("message", "service") and message["date"]
+                if message["type"] == "message":
+                    assert message["from_id"] and "from" in message
+                    assert isinstance(message["text"], str | list) and isinstance(
+                        message["text_entities"], list
+                    )
+                rows += 1
+            counts[(section, chat["id"])] = rows
+    return counts

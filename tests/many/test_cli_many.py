@@ -3,7 +3,6 @@ every chosen chat exported whole, the right kinds, archived and left chats as as
 
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from sandbox.cluster import Cluster
 from sandbox.world import World
 from tests.exporter.test_cli import run_cli
 
-from .support import assert_exact, chat_of, file_paths, read_zip
+from .support import assert_exact, chat_of, file_paths, read_like_desktop_tools, read_zip
 
 
 def _session(cluster: Cluster, tmp_path: Path) -> str:
@@ -40,7 +39,9 @@ async def test_all_per_chat_takes_every_readable_chat_of_the_kinds_once(
     assert all(line.startswith(("complete: ", "archive: ")) for line in stdout.splitlines())
 
 
-async def test_kinds_archived_and_left_choose_the_chats(cluster: Cluster, world: World, tmp_path: Path) -> None:
+async def test_kinds_archived_and_left_choose_the_chats(
+    cluster: Cluster, world: World, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     code, stdout, err = await run_cli(
         "--session-file", _session(cluster, tmp_path), "export", "--all", "--kinds", "channels",
@@ -57,9 +58,11 @@ async def test_kinds_archived_and_left_choose_the_chats(cluster: Cluster, world:
     assert exported == {"Digest", "Left Public"}  # not the archived Quiet Channel, no group or forum
 
 
-async def test_combined_layout_is_desktops_full_export(cluster: Cluster, world: World, tmp_path: Path) -> None:
+async def test_combined_layout_is_desktops_full_export(
+    cluster: Cluster, world: World, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
-    code, stdout, err = await run_cli(
+    code, _, err = await run_cli(
         "--session-file", _session(cluster, tmp_path), "export", "--all", "--left",
         "--layout", "combined", "--out", str(out), "--media", "all",
     )  # fmt: skip
@@ -84,6 +87,11 @@ async def test_combined_layout_is_desktops_full_export(cluster: Cluster, world: 
                 assert path.startswith("chats/chat_") and path in names, path
                 files += 1
     assert files > 0, "the world has files; the test must see some"
+    # A tool written for Desktop's full export reads every chat with its whole history.
+    assert read_like_desktop_tools(result) == {
+        **{("chats", c["id"]): len(c["messages"]) for c in listed},
+        ("left_chats", left[0]["id"]): len(left[0]["messages"]),
+    }
     folders = sorted({name.split("/")[1] for name in names if name.startswith("chats/")})
     # 9 chats: numbered to the digits of 8, as Desktop numbers them (exporter.combined)
     assert len(readable) == 9 and folders == [f"chat_{i}" for i in range(1, 10)]
@@ -96,7 +104,7 @@ async def test_combined_layout_is_desktops_full_export(cluster: Cluster, world: 
 
 async def test_several_targets_in_one_command(cluster: Cluster, world: World, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    code, stdout, err = await run_cli(
+    code, _, err = await run_cli(
         "--session-file", _session(cluster, tmp_path), "export", "@digest_many", "me", "@meetup_many",
         "--layout", "combined", "--out", str(out), "--format", "json,html",
     )  # fmt: skip
@@ -119,5 +127,3 @@ async def test_all_with_targets_or_neither_is_one_line(cluster: Cluster, tmp_pat
 def _read(archive: Path, name: str) -> str:
     with zipfile.ZipFile(archive) as opened:
         return opened.read(name).decode()
-
-
