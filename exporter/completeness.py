@@ -36,6 +36,12 @@ def count_mismatch(manifest: dict[str, Any]) -> str | None:
     found = []
     if messages["expected"] is not None and messages["expected"] != messages["written"]:
         found.append(_shortfall(messages["expected"], messages["written"], "the chat"))
+    searched = manifest.get("filter") or {}
+    if searched.get("telegram_count") is not None and searched["telegram_count"] != searched["read"]:
+        found.append(
+            f"Telegram's search counts {searched['telegram_count']:,} matches but "
+            f"{searched['read']:,} were read"
+        )
     for topic in manifest["topics"] or ():
         if topic["expected"] is not None and topic["expected"] != topic["written"]:
             where = f'topic "{topic["title"]}" ({topic["id"]})'

@@ -25,11 +25,12 @@ from db.store import Row, StreamRow
 from .dedupe import SeenFilter, capacity_for
 from .errors import ExportError, explain, is_disk_full
 from .eta import LimitedSince, RateWindow
+from .filters.pushdown import SearchStream
 from .filters.resolve import bound_filter
 from .media.capture import RefRow, file_refs
 from .migrated import read_plan_row
 from .options import ExportOptions
-from .plan import load_or_make_plan
+from .plan import SEARCH_PREFIX, load_or_make_plan
 from .records import to_record, topic_of
 from .run import ExportRun
 from .scheduler import FetchScheduler
@@ -67,7 +68,12 @@ def _rows(run: ExportRun, messages: list[Any], topic_id: int | None) -> tuple[li
 async def _fetch_stream(run: ExportRun, send: Any, row: StreamRow, peer: Any) -> None:
     clock, store = run.clock, run.store
     run.active[row.key] = row.label
-    stream = Stream(peer, row.min_id, row.max_id, row.topic_id)
+    search = run.search if row.key.startswith(SEARCH_PREFIX) else None
+    stream = (
+        Stream(peer, row.min_id, row.max_id, row.topic_id)
+        if search is None
+        else SearchStream(peer, row.min_id, row.max_id, row.topic_id, search)
+    )
     try:
         async for page in read_plan_row(send, row, stream):
             messages = page.messages
@@ -88,6 +94,10 @@ async def _fetch_stream(run: ExportRun, send: Any, row: StreamRow, peer: Any) ->
                     rows, stream=row.key, cursor=page.messages[-1].id, expected=page.count, refs=refs
                 )
             run.done += inserted
+            if search is not None:
+                # After the page is stored: a crash in between under-counts (never claims too much).
+                run.search_read += len(page.messages)
+                store.set_meta("search_read", run.search_read)
             run.emit()
         store.finish_stream(row.key)
     finally:
@@ -116,9 +126,15 @@ async def fetch(
                 max_concurrency=options.max_concurrency,
                 longest_wait=options.longest_flood_wait,
             )
-            streams = await load_or_make_plan(run, scheduler, target, options)
-            if options.filter is not None:
-                run.keep = await bound_filter(client, run, options)
+
+            async def prepare() -> None:
+                bound = await bound_filter(client, run, options)
+                run.keep, run.search = bound.keep, bound.search
+
+            streams = await load_or_make_plan(
+                run, scheduler, target, options, prepare if options.filter is not None else None
+            )
+            run.search_read = int(str(run.store.get_meta("search_read") or 0))
         except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, OSError) as exc:
             raise ExportError(explain(exc)) from exc
         capacity = options.bloom_capacity or capacity_for(run.total)

@@ -79,6 +79,7 @@ def make_manifest(
             else None
         ),
         "options": options.identity(),
+        "filter": _filter(run, options),
         # Dates are local to this zone, without a suffix, as in Telegram Desktop's export.
         "time_zone": options.time_zone,
         "timing": report.to_dict(),
@@ -90,6 +91,19 @@ def make_manifest(
         },
         "media": _media(media or MediaResult()),
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _filter(run: ExportRun, options: ExportOptions) -> dict[str, Any] | None:
+    """The filter, what of it Telegram was asked (messages.search), the matches Telegram counted and
+    how many of its answers were read: a complete export read all it counted (docs/filters.md)."""
+    if options.filter is None:
+        return None
+    return {
+        "query": options.filter,
+        "asked_of_telegram": run.search.to_dict() if run.search is not None else None,
+        "telegram_count": run.search_count,
+        "read": run.search_read if run.search is not None else None,
     }
 
 

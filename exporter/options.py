@@ -56,6 +56,9 @@ class ExportOptions:
     # A filter in the language of exporter.filters (docs/filters.md): only the messages it matches
     # are kept, and `complete` means every message matching it. Dates in it are in ``time_zone``.
     filter: str | None = None
+    # Ask Telegram (messages.search) for what of the filter it can evaluate, instead of reading the
+    # whole history (exporter.filters.pushdown); the bench turns it off to compare.
+    push_down: bool = True
     part_size: int = DEFAULT_PART_SIZE
     # Regular chats: one concurrent id range per this many messages, at most max_shards.
     shard_messages: int = 5_000

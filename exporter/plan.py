@@ -18,7 +18,8 @@ messages, so running the same export again reloads it instead of planning anew.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, replace
 from typing import Any
 
 from telethon.tl import types as T
@@ -73,8 +74,30 @@ def _topic_info(topic: T.ForumTopic) -> TopicInfo:
     )
 
 
+# Plan rows read through messages.search (exporter.filters.pushdown) instead of the history.
+SEARCH_PREFIX = "search:"
+
+Prepare = Callable[[], Awaitable[None]]
+
+
+async def _search_rows(
+    run: ExportRun, send: Any, peer: Any, low: int, high: int, topic_id: int | None, options: ExportOptions
+) -> list[StreamRow]:
+    """The search's matches in (low, high), cut into id ranges as a history is; Telegram's count of
+    them is what a complete export must have read (when nothing below ``low`` is left out)."""
+    assert run.search is not None
+    first = await send(run.search.request(peer, 0, 0, 1, topic_id))
+    count = getattr(first, "count", len(first.messages))
+    run.search_count = run.search_count + count if run.search_count is not None and low <= 0 else None
+    label = run.chat.name or "chat"
+    return [
+        replace(row, key=SEARCH_PREFIX + row.key, topic_id=topic_id)
+        for row in _shards(low, high, count, options, label)
+    ]
+
+
 async def _new_plan(
-    run: ExportRun, send: Any, target: ResolvedTarget, options: ExportOptions
+    run: ExportRun, send: Any, target: ResolvedTarget, options: ExportOptions, prepare: Prepare | None
 ) -> list[StreamRow]:
     peer = target.input_peer
     if options.topics is not None and not target.is_forum:
@@ -84,7 +107,13 @@ async def _new_plan(
     run.total = None if options.bounded else count
     run.snapshot = Snapshot(high - 1)
     if not target.is_forum:
-        rows = _shards(max(low, after.get(None, 0)), high, count, options, run.chat.name or "chat")
+        if prepare is not None:
+            await prepare()
+        start = max(low, after.get(None, 0))
+        if run.search is not None:
+            rows = await _search_rows(run, send, peer, start, high, None, options)
+        else:
+            rows = _shards(start, high, count, options, run.chat.name or "chat")
         # A supergroup upgraded from a basic group holds the group's history too.
         upgraded = await upgraded_group_stream(send, target, options)
         if upgraded is not None:
@@ -112,13 +141,20 @@ async def _new_plan(
     run.topic_counts, run.snapshot.newer_left_out = await snapshot_counts(
         send, peer, [t.id for t in topics], high
     )
+    if prepare is not None:
+        await prepare()  # topic:"title" needs the topics
     if wanted is None:
         # Incremental: start at the oldest topic checkpoint; newer checkpoints filter per message.
         start = max(low, min((after.get(t.id, 0) for t in topics), default=0))
+        if run.search is not None:
+            return await _search_rows(run, send, peer, start, high, run.search.top_msg_id, options)
         return _shards(start, high, count, options, run.chat.name or "forum")
     streams = []
     for topic in topics:
         start = max(low, after.get(topic.id, 0))
+        if run.search is not None:
+            streams += await _search_rows(run, send, peer, start, high, topic.id, options)
+            continue
         streams.append(
             StreamRow(f"topic:{topic.id}:{start}-{high}", topic.id, start, high, topic.title, start)
         )
@@ -126,9 +162,12 @@ async def _new_plan(
 
 
 async def load_or_make_plan(
-    run: ExportRun, send: Any, target: ResolvedTarget, options: ExportOptions
+    run: ExportRun, send: Any, target: ResolvedTarget, options: ExportOptions, prepare: Prepare | None = None
 ) -> list[StreamRow]:
-    """The stored plan when resuming this very export, else a new one (stored before any fetch)."""
+    """The stored plan when resuming this very export, else a new one (stored before any fetch).
+
+    ``prepare`` binds the filter once the topics are known (a new plan asks Telegram what the
+    filter's search finds, so it runs before the plan is made)."""
     store = run.store
     stored = store.get_meta("plan")
     identity = {"version": PLAN_VERSION, "chat_id": target.chat.id, "options": options.identity()}
@@ -141,8 +180,14 @@ async def load_or_make_plan(
         run.topics = [TopicInfo(**t) for t in stored["topics"]]
         run.topic_counts = {int(k): v for k, v in stored["topic_counts"].items()}
         run.snapshot = Snapshot.from_plan(stored.get("snapshot"))
+        run.search_count = stored.get("search_count")
+        if prepare is not None:
+            await prepare()
         return store.streams()
-    streams = await _new_plan(run, send, target, options)
+    run.search_count = 0
+    streams = await _new_plan(run, send, target, options, prepare)
+    if run.search is None:
+        run.search_count = None
     workdir.check_room(run.work_dir, run.out_dir, run.total)
     store.add_streams(streams)
     plan = {
@@ -151,6 +196,7 @@ async def load_or_make_plan(
         "topics": [asdict(t) for t in run.topics],
         "topic_counts": run.topic_counts,
         "snapshot": run.snapshot.to_plan(),
+        "search_count": run.search_count,
     }
     store.set_meta("plan", plan)
     return streams

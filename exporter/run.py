@@ -12,6 +12,7 @@ from db.store import ExportStore
 from .dedupe import SeenFilter
 from .eta import LimitedSince, RateWindow, remaining_seconds, steady_rate
 from .filters import Predicate
+from .filters.pushdown import Search
 from .media.progress import MediaProgress
 from .records import NameBook
 from .render.model import ChatInfo, TopicInfo
@@ -88,6 +89,12 @@ class ExportRun:
     media: MediaProgress | None = None
     # An export with a filter keeps only the messages this says yes to (exporter.filters).
     keep: Predicate | None = None
+    # What of the filter Telegram is asked (messages.search) instead of reading the whole history;
+    # the count of matches it promised for the plan (None: unknown, or not all of it is read), and
+    # how many of its answers were read so far (the store's "search_read" survives a resumption).
+    search: Search | None = None
+    search_count: int | None = None
+    search_read: int = 0
 
     def emit(self, phase: str = "fetching") -> None:
         if self.listener is None:

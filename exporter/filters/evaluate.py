@@ -98,10 +98,15 @@ def desktop_peer_id(marked: int) -> str:
 
 def bind(node: Node, context: Context) -> Predicate:
     """The predicate of ``node``; FilterBindError when a name means nothing here."""
-    return _Binder(context).bind(node)
+    return Binder(context).bind(node)
 
 
-class _Binder:
+def binder(context: Context) -> Binder:
+    """What the names and dates of terms mean here (exporter.filters.pushdown asks it too)."""
+    return Binder(context)
+
+
+class Binder:
     def __init__(self, context: Context) -> None:
         self.context = context
         self.zone = ZoneInfo(context.time_zone)
@@ -129,7 +134,7 @@ class _Binder:
             kinds = node.kinds
             return lambda rec, msg: any(has(rec, kind) for kind in kinds)
         if isinstance(node, DateTerm):
-            low, high = self._period(node)
+            low, high = self.period(node)
             return lambda rec, msg: low <= int(rec.get("date_unixtime", "0")) < high
         if isinstance(node, Last):
             since = self.context.now - node.seconds
@@ -139,7 +144,7 @@ class _Binder:
             high = node.high if node.high is not None else 1 << 62
             return lambda rec, msg: low <= rec["id"] <= high
         if isinstance(node, TopicTerm):
-            topic = self._topic(node)
+            topic = self.topic(node)
             return lambda rec, msg: rec.get("topic_id") == topic
         if isinstance(node, Flag):
             return _FLAGS[node.name]
@@ -162,7 +167,7 @@ class _Binder:
             return found
         return desktop_peer_id(int(who))
 
-    def _period(self, node: DateTerm) -> tuple[int, int]:
+    def period(self, node: DateTerm) -> tuple[int, int]:
         """[start, end) in unix time of the day, month or year named, in the export's zone."""
         start = dt.datetime(node.year, node.month or 1, node.day or 1, tzinfo=self.zone)
         if node.day is not None:
@@ -180,7 +185,7 @@ class _Binder:
             return -(1 << 62), low
         return low, high
 
-    def _topic(self, node: TopicTerm) -> int:
+    def topic(self, node: TopicTerm) -> int:
         topics = self.context.topics
         if node.id is not None:
             if topics and node.id not in topics:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from telethon.tl import types as T
 
 from exporter.filters import syntax as S
-from sandbox.api.search import document_kind
+from sandbox.api.search import document_kind, text_matches
 from sandbox.world import Chat, World, expected_messages
 
 
@@ -76,10 +76,17 @@ class Brute:
     def __init__(self, world: World, chat: Chat, zone: str, now: float, users: dict[str, int]) -> None:
         self.world, self.chat, self.zone, self.now, self.users = world, chat, ZoneInfo(zone), now, users
 
-    def ids(self, node: S.Node) -> list[int]:
+    def ids(self, node: S.Node, *, pushed: bool = True) -> list[int]:
+        """The ids matching ``node``; ``pushed``: its top-level words were asked of Telegram, so a
+        message must also match them as Telegram's search does (the sandbox's rule)."""
+        conjuncts = node.items if isinstance(node, S.And) else (node,)
+        q = " ".join(n.shown for n in conjuncts if isinstance(n, S.Text)) if pushed else ""
         out = []
         for msg_id, topic in expected_messages(self.world, self.chat):
-            if self.test(node, self.world.message(self.chat, msg_id), topic):
+            m = self.world.message(self.chat, msg_id)
+            if q and not (isinstance(m, T.Message) and text_matches(q, m.message or "")):
+                continue
+            if self.test(node, m, topic):
                 out.append(msg_id)
         return out
 
