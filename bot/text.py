@@ -399,3 +399,63 @@ def fit_lines(lines: Sequence[str], footer: str = "", limit: int = MESSAGE_MAX) 
     if footer:
         kept.append(footer)
     return "\n".join(kept)
+
+# ---------------------------------------------------------------- /schedule and /schedules
+
+SCHEDULE_USAGE = (
+    "Schedule an export that repeats: /schedule @chat daily 03:00, /schedule @chat weekly mon 08:00 "
+    "or /schedule @chat every 6h; then, if you like, tz:Europe/Berlin, format:json,html and a filter "
+    "(from:@alice has:photo …). Each run brings only what is new since the archive before it."
+)
+SCHEDULE_NO_RULE = "Say when after the chat: daily 03:00, weekly mon 08:00 or every 6h."
+SCHEDULE_BAD_TIME = "“{typed}” is not a time of day: write it as 03:00 (a 24-hour clock)."
+SCHEDULE_BAD_WEEKDAY = "“{typed}” is not a day of the week: use mon, tue, wed, thu, fri, sat or sun."
+SCHEDULE_BAD_EVERY = "“{typed}” is not a period: write it as 30m, 6h or 2d."
+SCHEDULE_TOO_OFTEN = "At most once every {shortest}: every export spends the account's flood limits."
+SCHEDULE_BAD_FORMAT = "“{typed}” is not a format: use json, html or md, separated by commas."
+SCHEDULE_BAD_OPTIONS = "That schedule could not run: {reason}"
+SCHEDULE_MADE = (
+    "Scheduled #{id}: {title}, {rule}.\n"
+    "First run {next}. Each run brings only the messages new since the archive before it "
+    "(the first: {start}). /schedules lists your schedules."
+)
+SCHEDULE_STARTS_AFTER = "after your last export of this chat"
+SCHEDULE_STARTS_ALL = "the whole chat"
+SCHEDULE_FILTER = "Filter: {filter}"
+# strftime: the day, the date and the time in the schedule's zone, with the zone's abbreviation.
+WHEN_FORMAT = "%a %d %b %H:%M %Z"
+RULE_DAILY = "daily at {at} ({zone})"
+RULE_WEEKLY = "every {day} at {at} ({zone})"
+RULE_EVERY = "every {period}"
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+SCHEDULES_NONE = "You have no scheduled exports. /schedule @chat daily 03:00 makes one."
+SCHEDULES_TITLE = "Your scheduled exports:"
+SCHEDULE_LINE = "#{id} {title}, {rule}\n    next: {next}\n    last: {last}"
+SCHEDULE_NEXT_PAUSED = "paused"
+SCHEDULE_LAST_NEVER = "not run yet"
+SCHEDULE_LAST_RUNNING = "running now"
+SCHEDULE_LAST_DELIVERED = "{when}, {messages:,} new messages delivered"
+SCHEDULE_LAST_NOTHING = "{when}, nothing new"
+SCHEDULE_LAST_FAILED = "{when}, failed: {reason}"
+BUTTON_SCHEDULE_PAUSE = "⏸ Pause #{id}"
+BUTTON_SCHEDULE_RESUME = "▶ Resume #{id}"
+BUTTON_SCHEDULE_RUN = "⏩ Run #{id} now"
+BUTTON_SCHEDULE_DELETE = "🗑 Delete #{id}"
+SCHEDULE_PAUSED = "Paused #{id}."
+SCHEDULE_RESUMED = "Resumed #{id}: next run {next}."
+SCHEDULE_RUNS_NOW = "#{id} runs now."
+SCHEDULE_BUSY = "#{id} is running already; the next run brings whatever this one leaves."
+SCHEDULE_DELETED = "Deleted #{id}."
+SCHEDULE_GONE = "That schedule is gone (deleted, or not yours)."
+
+# A scheduled run's status message when there is nothing to send, instead of an empty archive.
+NOTHING_NEW = "Nothing new in {title} since the last archive."
+SCHEDULE_RUN_FAILED = (
+    "The scheduled export of {title} ({rule}) failed: {reason}\nThe next run, {next}, catches up."
+)
+SCHEDULE_FAILED_UNEXPECTED = "something went wrong on my side (the details are in the bot's log)."
+SCHEDULE_NO_ACCESS = "you no longer have access to this bot."
+SCHEDULE_NOT_SHARED = "an admin no longer shares this chat with you."
+SCHEDULE_RUN_LOST = "the bot stopped before the run could start."
+SCHEDULE_RUN_CANCELLED = "cancelled."
