@@ -120,7 +120,6 @@ OPTIONS_TITLE = "Export {title} ({kind})"
 OPTIONS_UNNAMED = "chat"
 OPTIONS_FORMATS = "Formats: {formats}"
 OPTIONS_RANGE = "Range: {range}"
-OPTIONS_OTHER_DATES = "Other dates: /export {target} 2024-01-01..2024-03-31 (UTC, both days included)"
 RANGE_DATES = "{since} to {until}"
 RANGE_FROM = "from {since} on"
 RANGE_UNTIL = "up to {until}"
@@ -128,6 +127,14 @@ BAD_DATE_RANGE = (
     "{typed} is not a date range: write it as 2024-01-01..2024-03-31 (either side may be left out)."
 )
 DATE_RANGE_BACKWARDS = "{typed} ends before it starts: write the earlier date first."
+RANGE_CUSTOM_BUTTON = "Custom dates…"
+CUSTOM_RANGE_ASK = (
+    "Which days of {title}? Send them as 2024-01-01..2024-03-31 (UTC, both days included). "
+    "Either side may be left out: 2024-01-01.. is from that day on, ..2024-03-31 up to that day."
+)
+CUSTOM_RANGE_AGAIN = "Send the dates again, or tap Back."
+CUSTOM_RANGE_SET = "Range: {range} ✓"
+CUSTOM_RANGE_EXPIRED = "That export screen has expired. Send /export again."
 OPTIONS_ALL_TOPICS = "Topics: all {count}"
 OPTIONS_TOPICS = "Topics: {count}"
 OPTIONS_TAKEOUT_ON = "Takeout: on (Telegram may ask you to confirm in another app)"

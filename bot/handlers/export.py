@@ -14,6 +14,7 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from db import ArchiveStore, DiskBudgetExceeded, Job, JobKind
@@ -26,7 +27,7 @@ from .. import text
 from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..middlewares.access import sender_id
-from . import media_row, picker, size_warning
+from . import custom_range, media_row, picker, size_warning
 from .export_choice import RANGES, options_for, range_label, typed_range
 from .policy import may_export, peer_id_of
 
@@ -130,7 +131,6 @@ def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, 
     lines = [text.OPTIONS_TITLE.format(title=data["title"], kind=kind)]
     lines.append(text.OPTIONS_FORMATS.format(formats=", ".join(f.upper() for f in formats)))
     lines.append(text.OPTIONS_RANGE.format(range=span))
-    lines.append(text.OPTIONS_OTHER_DATES.format(target=data["target"]))
     if data["topics"]:
         if chosen_topics is None:
             lines.append(text.OPTIONS_ALL_TOPICS.format(count=len(data["topics"])))
@@ -142,7 +142,12 @@ def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, 
     rows.append(
         [_button(app, token, f"{'✅' if f in formats else '▫️'} {f.upper()}", f"f{f}") for f in FORMATS]
     )
-    rows.append([_button(app, token, text.RANGE_BUTTON.format(range=span), "range")])
+    rows.append(
+        [
+            _button(app, token, text.RANGE_BUTTON.format(range=span), "range"),
+            _button(app, token, text.RANGE_CUSTOM_BUTTON, custom_range.ASK),
+        ]
+    )
     if data["topics"]:
         rows.append([_button(app, token, text.TOPICS_BUTTON, "topics")])
     takeout = text.TAKEOUT_ON_BUTTON if choice["takeout"] else text.TAKEOUT_OFF_BUTTON
@@ -193,7 +198,14 @@ async def on_picker(query: CallbackQuery, app: App, button: ButtonSession, choic
     await query.answer()
 
 
-async def on_options(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
+async def on_options(
+    query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str, state: FSMContext
+) -> None:
+    if choice == custom_range.ASK:
+        await custom_range.ask(pressed_message(query), app, token, button.data["title"], state)
+        await query.answer()
+        return
+    await custom_range.leave(state)
     await _on_options(query, app, token, button, choice)
 
 
@@ -356,4 +368,5 @@ def make_router() -> Router:
     router.message(Command("export"), F.chat.type.in_({"group", "supergroup"}))(export_in_group)
     router.callback_query(ButtonPress("picker"))(on_picker)
     router.callback_query(ButtonPress("options"))(on_options)
+    router.message(*custom_range.TYPED)(custom_range.answered(_options_screen))
     return router

@@ -22,19 +22,29 @@ def typed_range(typed: str) -> tuple[str, dict[str, Any] | str | None]:
     """The target text and, if a range was typed after it, the choice it makes (or the sentence
     saying what is wrong with it)."""
     head, _, last = typed.rpartition(" ")
-    found = DATE_RANGE.fullmatch(last) if head else None
-    if found is None:
+    if not head or DATE_RANGE.fullmatch(last) is None:
         return typed, None
+    return head.strip(), date_range(last)
+
+
+def date_range(typed: str) -> dict[str, Any] | str:
+    """The choice a typed range makes ("2024-01-01..2024-03-31", either side may be left out), or
+    the sentence saying what is wrong with it."""
+    # "2024-01-01 .. 2024-03-31" is what a person means too.
+    typed = re.sub(r"\s*\.\.\s*", "..", typed.strip())
+    found = DATE_RANGE.fullmatch(typed)
+    if found is None:
+        return text.BAD_DATE_RANGE.format(typed=typed[:40])
     try:
         since = dt.date.fromisoformat(found["since"]) if found["since"] else None
         until = dt.date.fromisoformat(found["until"]) if found["until"] else None
     except ValueError:
-        return head.strip(), text.BAD_DATE_RANGE.format(typed=last)
+        return text.BAD_DATE_RANGE.format(typed=typed)
     if since is None and until is None:
-        return head.strip(), text.BAD_DATE_RANGE.format(typed=last)
+        return text.BAD_DATE_RANGE.format(typed=typed)
     if since and until and since > until:
-        return head.strip(), text.DATE_RANGE_BACKWARDS.format(typed=last)
-    return head.strip(), {
+        return text.DATE_RANGE_BACKWARDS.format(typed=typed)
+    return {
         "range": "dates",
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
