@@ -127,6 +127,10 @@ BAD_DATE_RANGE = (
     "{typed} is not a date range: write it as 2024-01-01..2024-03-31 (either side may be left out)."
 )
 DATE_RANGE_BACKWARDS = "{typed} ends before it starts: write the earlier date first."
+# A filter after the chat (/export @chat from:@alice has:photo), read back in words (docs/filters.md).
+OPTIONS_FILTER = "Only: {words}"
+FILTER_MISTAKE = "The filter has a mistake at character {column} (“{near}”): expected {expected}."
+FILTER_MISTAKE_AT_END = "The filter ends too early: expected {expected}."
 RANGE_CUSTOM_BUTTON = "Custom dates…"
 CUSTOM_RANGE_ASK = (
     "Which days of {title}? Send them as 2024-01-01..2024-03-31 (UTC, both days included). "

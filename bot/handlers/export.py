@@ -29,6 +29,7 @@ from ..context import App
 from ..middlewares.access import sender_id
 from . import custom_range, media_row, picker, size_warning
 from .export_choice import RANGES, options_for, range_label, typed_range
+from .export_filter import filter_line, typed_filter
 from .policy import may_export, peer_id_of
 
 # Topics on one page of the chooser, two to a row: 24 keeps the keyboard within one phone screen;
@@ -43,10 +44,11 @@ def _button(app: App, token: str, label: str, choice: str | int) -> InlineKeyboa
 async def export_in_private(message: Message, command: CommandObject, app: App) -> None:
     if command.args:
         target, dates = typed_range(command.args.strip())
-        if isinstance(dates, str):
-            await message.answer(dates)
+        target, filtered = typed_filter(target)
+        if isinstance(dates, str) or isinstance(filtered, str):
+            await message.answer(dates if isinstance(dates, str) else str(filtered))
             return
-        await _offer(message, app, target, dates=dates)
+        await _offer(message, app, target, dates={**(dates or {}), **(filtered or {})})
     else:
         await _show_picker(message, app)
 
@@ -131,6 +133,9 @@ def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, 
     lines = [text.OPTIONS_TITLE.format(title=data["title"], kind=kind)]
     lines.append(text.OPTIONS_FORMATS.format(formats=", ".join(f.upper() for f in formats)))
     lines.append(text.OPTIONS_RANGE.format(range=span))
+    only = filter_line(choice)
+    if only is not None:
+        lines.append(only)
     if data["topics"]:
         if chosen_topics is None:
             lines.append(text.OPTIONS_ALL_TOPICS.format(count=len(data["topics"])))

@@ -324,7 +324,7 @@ class _Parser:
                 raise FilterSyntaxError(self.query, value_at, f"a value after “{key}:”")
             return _keyed(self.query, key, value, value_at, token.quoted_value)
         if sign == ":" and re.fullmatch(r"[a-z]+", key) and not text[split + 1 :].startswith("/"):
-            known = ", ".join(f"{k}:" for k in _VALUE_KEYS + _COMPARED)
+            known = ", ".join([f"{k}:" for k in _VALUE_KEYS] + [f"{k}>" for k in _COMPARED])
             raise FilterSyntaxError(
                 self.query,
                 token.position,
