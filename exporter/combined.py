@@ -30,8 +30,9 @@ import json
 import shutil
 import zipfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import ijson
 import orjson
@@ -42,14 +43,27 @@ from . import workdir
 from .archive import MANIFEST, ArchivePart, split
 from .render.json import RESULT_FILE
 
-if TYPE_CHECKING:
-    from .many import ChatOutcome
-
 RESULTS_PAGE = "export_results.html"
 ABOUT = "Chats exported by telegram-export-bot, in the layout of Telegram Desktop's full export."
 ABOUT_CHATS = "The chats of this export, each with its messages."
 ABOUT_LEFT = "Chats the account has left, each with its messages."
 _CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ChatArchive:
+    """One chat of the combined archive: its own single zip (None when its export failed), and what
+    the manifest says of it."""
+
+    title: str
+    zip_path: Path | None
+    complete: bool
+    messages: int = 0
+    reason: str | None = None
+    left: bool = False
+    archived: bool = False
+    chat_id: int | None = None
+    chat_type: str | None = None
 
 
 def folder_names(count: int) -> list[str]:
@@ -58,16 +72,16 @@ def folder_names(count: int) -> list[str]:
     return [f"chats/chat_{index:0{digits}d}" for index in range(1, count + 1)]
 
 
-async def write_combined(outcomes: Sequence[ChatOutcome], out_dir: Path, part_size: int) -> list[ArchivePart]:
-    """One archive of every outcome that has one (each a single unsplit zip), cut into parts; the
+async def write_combined(chats: Sequence[ChatArchive], out_dir: Path, part_size: int) -> list[ArchivePart]:
+    """One archive of every chat that has a zip (each a single unsplit zip), cut into parts; the
     chats' own zips are deleted once it is written."""
-    return await asyncio.to_thread(_write, list(outcomes), out_dir, part_size)
+    return await asyncio.to_thread(_write, list(chats), out_dir, part_size)
 
 
-def _write(outcomes: list[ChatOutcome], out_dir: Path, part_size: int) -> list[ArchivePart]:
-    exported = [outcome for outcome in outcomes if outcome.result is not None]
-    folders = dict(zip((id(o) for o in exported), folder_names(len(exported)), strict=True))
-    complete = all(outcome.complete for outcome in outcomes)
+def _write(chats: list[ChatArchive], out_dir: Path, part_size: int) -> list[ArchivePart]:
+    exported = [chat for chat in chats if chat.zip_path is not None]
+    folders = dict(zip((id(chat) for chat in exported), folder_names(len(exported)), strict=True))
+    complete = all(chat.complete for chat in chats)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     name = f"Telegram_export-{stamp}" + ("" if complete else ".PARTIAL")
     make_private_dir(out_dir)
@@ -78,9 +92,9 @@ def _write(outcomes: list[ChatOutcome], out_dir: Path, part_size: int) -> list[A
             open(partial, "wb", opener=private_opener) as raw,
             zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as out,
         ):
-            manifest = _manifest(outcomes, folders, complete)
+            manifest = _manifest(chats, folders, complete)
             out.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
-            sources = [_Source(outcome, folders[id(outcome)], _zip_of(outcome)) for outcome in exported]
+            sources = [_Source(chat, folders[id(chat)]) for chat in exported]
             if any(source.has_json for source in sources):
                 with out.open(RESULT_FILE, "w", force_zip64=True) as result:
                     _write_result(result, sources)
@@ -102,38 +116,34 @@ def _write(outcomes: list[ChatOutcome], out_dir: Path, part_size: int) -> list[A
 class _Source:
     """One chat's zip, with what the combined archive needs to know of its members."""
 
-    def __init__(self, outcome: ChatOutcome, folder: str, path: Path) -> None:
-        self.outcome, self.folder, self.path = outcome, folder, path
-        with zipfile.ZipFile(path) as source:
+    def __init__(self, chat: ChatArchive, folder: str) -> None:
+        assert chat.zip_path is not None
+        self.chat, self.folder, self.path = chat, folder, chat.zip_path
+        with zipfile.ZipFile(self.path) as source:
             names = set(source.namelist())
         self.has_json = RESULT_FILE in names
         # The chat's first HTML page: index.html for a forum, messages.html otherwise.
         self.first_page = next((page for page in ("index.html", "messages.html") if page in names), None)
 
 
-def _zip_of(outcome: ChatOutcome) -> Path:
-    assert outcome.result is not None and len(outcome.result.parts) == 1
-    return outcome.result.parts[0].path
-
-
-def _manifest(outcomes: list[ChatOutcome], folders: dict[int, str], complete: bool) -> dict[str, Any]:
+def _manifest(chats: list[ChatArchive], folders: dict[int, str], complete: bool) -> dict[str, Any]:
     return {
         "format": "telegram-export-bot/many",
         "version": 1,
         "complete": complete,
         "chats": [
             {
-                "folder": folders.get(id(outcome)),
-                "id": outcome.chat.id if outcome.chat is not None else None,
-                "name": outcome.title,
-                "type": outcome.chat.type if outcome.chat is not None else None,
-                "left": outcome.entry.left,
-                "archived": outcome.entry.archived,
-                "complete": outcome.complete,
-                "messages": outcome.messages,
-                "reason": outcome.error or (outcome.result.reason if outcome.result else None),
+                "folder": folders.get(id(chat)),
+                "id": chat.chat_id,
+                "name": chat.title,
+                "type": chat.chat_type,
+                "left": chat.left,
+                "archived": chat.archived,
+                "complete": chat.complete,
+                "messages": chat.messages,
+                "reason": chat.reason,
             }
-            for outcome in outcomes
+            for chat in chats
         ],
     }
 
@@ -141,7 +151,7 @@ def _manifest(outcomes: list[ChatOutcome], folders: dict[int, str], complete: bo
 def _write_result(out: IO[bytes], sources: list[_Source]) -> None:
     out.write(b'{\n "about": ' + orjson.dumps(ABOUT))
     for left, key, about in ((False, "chats", ABOUT_CHATS), (True, "left_chats", ABOUT_LEFT)):
-        section = [s for s in sources if s.has_json and s.outcome.entry.left is left]
+        section = [s for s in sources if s.has_json and s.chat.left is left]
         if not section:
             continue
         out.write(b',\n "' + key.encode() + b'": {\n  "about": ' + orjson.dumps(about) + b',\n  "list": [')
@@ -204,7 +214,7 @@ def _encode(value: Any) -> bytes:
 def _results_page(sources: list[_Source]) -> str:
     items = []
     for source in sources:
-        title = html.escape(source.outcome.title)
+        title = html.escape(source.chat.title)
         if source.first_page is None:
             items.append(f"<li>{title}</li>")
         else:

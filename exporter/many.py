@@ -24,6 +24,7 @@ from telethon.tl import functions
 from telethon.tl import types as T
 
 from .archive import ArchivePart
+from .combined import ChatArchive, write_combined
 from .errors import explain_known, is_disk_full
 from .export import ExportResult, ProgressListener, export_chat
 from .options import ExportOptions
@@ -155,6 +156,20 @@ class ChatOutcome:
     def messages(self) -> int:
         return 0 if self.result is None else int(self.result.manifest["messages"]["written"])
 
+    def archive(self) -> ChatArchive:
+        """This chat in a combined archive: its one zip (export_many packs it whole)."""
+        return ChatArchive(
+            self.title,
+            self.result.parts[0].path if self.result is not None else None,
+            self.complete,
+            self.messages,
+            self.error or (self.result.reason if self.result is not None else None),
+            self.entry.left,
+            self.entry.archived,
+            self.chat.id if self.chat is not None else None,
+            self.chat.type if self.chat is not None else None,
+        )
+
 
 @dataclass
 class ManyResult:
@@ -184,8 +199,6 @@ async def export_many(
     """Export ``entries`` one after another into ``out_dir``; ``on_chat(index, entry)`` gives the
     progress listener of each. One chat's failure (no access, a long flood wait) is recorded in its
     outcome and the next chat follows; only a fault of the machine (a full disk) stops them all."""
-    from .combined import write_combined  # the layout writer needs ijson; per-chat exports do not
-
     many = ManyResult()
     chat_options = replace(options, part_size=WHOLE) if layout == COMBINED else options
     chat_dir = out_dir / ".chats" if layout == COMBINED else out_dir
@@ -204,7 +217,7 @@ async def export_many(
                 raise
             outcome.error = sentence
     if layout == COMBINED:
-        many.parts = await write_combined(many.outcomes, out_dir, options.part_size)
+        many.parts = await write_combined([o.archive() for o in many.outcomes], out_dir, options.part_size)
     return many
 
 
