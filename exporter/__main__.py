@@ -118,6 +118,7 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         max_file_size=args.max_file_size,
         part_size=args.part_size * 1024 * 1024,
         time_zone=args.timezone or machine_zone(),
+        raw_title=args.raw_title,
         filter=args.filter,
     )
     if args.all or len(args.targets) != 1:

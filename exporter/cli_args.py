@@ -248,6 +248,12 @@ def build_parser(description: str) -> argparse.ArgumentParser:
         "-\"giveaway\"' (space = and, | or 'or', -x = not; docs/filters.md); dates in --timezone",
     )
     export.add_argument(
+        "--raw-title",
+        action="store_true",
+        help="name the archive with the chat's title as written, spaces and emoji included "
+        "(default: its words joined by _, which needs no quotes in a shell)",
+    )
+    export.add_argument(
         "--incremental",
         action="store_true",
         help="only messages newer than your last complete export of this chat (per topic for forums)",

@@ -137,7 +137,8 @@ async def _export_locked(
     try:
         name = store.get_meta("name")
         if name is None:
-            name = workdir.export_name(target.chat)
+            naming = workdir.title_name if options.raw_title else workdir.export_name
+            name = naming(target.chat)
             store.set_meta("name", name)
         reason = await fetch(client, run, target, options)
         media = await media_stage(

@@ -53,6 +53,9 @@ class ExportOptions:
     # The zone result.json, HTML and Markdown dates are written in (exporter.render.local_time). Not
     # part of identity(): the store keeps UTC, so an export resumed under another zone renders in it.
     time_zone: str = "UTC"
+    # The archive's name keeps the chat's title as written (spaces, emoji) instead of its words joined
+    # by "_" (exporter.workdir). Not part of identity(): it names the archive, not what is in it.
+    raw_title: bool = False
     # A filter in the language of exporter.filters (docs/filters.md): only the messages it matches
     # are kept, and `complete` means every message matching it. Dates in it are in ``time_zone``.
     filter: str | None = None
@@ -91,6 +94,7 @@ class ExportOptions:
         choices (the filter only when there is one) but the time zone (rendering reads the store again in whatever zone is asked)."""
         choices = self.to_json()
         del choices["time_zone"]
+        del choices["raw_title"]
         if choices["filter"] is None:
             # Work folders are named by this dict's hash: exports without a filter keep their names.
             del choices["filter"]
@@ -149,5 +153,6 @@ _CHOICES: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "media": (list, tuple),
     "max_file_size": (int, int),
     "time_zone": (str, str),
+    "raw_title": (bool, bool),
     "filter": (_same, str),
 }

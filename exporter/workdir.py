@@ -138,9 +138,19 @@ def export_name(chat: ChatInfo) -> str:
     """``Title_words-ID-YYYYMMDD-HHMMSS``: the chat's words joined by "_", so the archive's name needs
     no quotes in a shell (no spaces, emoji or punctuation; letters of every script stay, so a
     Cyrillic or Arabic title is still recognisable), with the id telling apart chats of one title."""
+    return _stamped(_shell_words(chat.name or ""), chat)
+
+
+def title_name(chat: ChatInfo) -> str:
+    """``Title as written-ID-YYYYMMDD-HHMMSS``, for whoever asked for the raw title
+    (``ExportOptions.raw_title``): spaces and emoji stay; only what no file system takes (``/``,
+    Windows' forbidden characters, control and direction characters) goes, as in any file name."""
+    return _stamped(chat.name or "", chat)
+
+
+def _stamped(title: str, chat: ChatInfo) -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    words = _shell_words(chat.name or "")
-    return f"{safe_filename(words, fallback=chat.type, max_bytes=60)}-{chat.id}-{stamp}"
+    return f"{safe_filename(title, fallback=chat.type, max_bytes=60)}-{chat.id}-{stamp}"
 
 
 def _shell_words(title: str) -> str:

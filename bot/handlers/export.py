@@ -156,7 +156,9 @@ def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, 
     if data["topics"]:
         rows.append([_button(app, token, text.TOPICS_BUTTON, "topics")])
     takeout = text.TAKEOUT_ON_BUTTON if choice["takeout"] else text.TAKEOUT_OFF_BUTTON
-    rows.append([_button(app, token, takeout, "takeout")])
+    # The archive's file name: the title's words joined by "_" (safe in a shell), or as titled.
+    name = text.NAME_TITLE_BUTTON if choice.get("raw_title") else text.NAME_SAFE_BUTTON
+    rows.append([_button(app, token, takeout, "takeout"), _button(app, token, name, "name")])
     rows += media_row.rows(choice, lambda label, value: _button(app, token, label, value))
     rows.append([_button(app, token, text.CANCEL, "close")])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
@@ -261,6 +263,8 @@ async def _on_options(
         picked["range"] = RANGES[(now + 1) % len(RANGES)]
     elif choice == "takeout":
         picked["takeout"] = not picked["takeout"]
+    elif choice == "name":
+        picked["raw_title"] = not picked.get("raw_title", False)
     elif await media_row.tap(app, session.owner, picked, choice):
         pass  # the screen is drawn again below
     elif choice.startswith("tp") and choice[2:].isdecimal():

@@ -82,6 +82,7 @@ def options_for(picked: dict[str, Any]) -> tuple[JobKind, ExportOptions]:
         takeout=picked["takeout"],
         media=tuple(picked["media"]),
         max_file_size=picked["max_file_size"],
+        raw_title=picked.get("raw_title", False),
         filter=picked.get("filter"),
     )
     return (JobKind.INCREMENTAL if picked["range"] == "new" else JobKind.FULL), options

@@ -127,3 +127,20 @@ async def test_login_at_a_terminal_with_code_and_two_step_password(
     assert "Logged in as" in out.decode()
     code, out2, _ = await run_cli("--session-file", str(session), "login")
     assert code == 0 and "Already logged in" in out2
+
+
+async def test_the_raw_title_names_the_archive_when_asked(
+    cluster: Cluster, world: World, tmp_path: Path
+) -> None:
+    session = cluster.write_session_file(tmp_path / "session.json")
+    title = world.by_username("py_meetup_sandbox").title
+    assert " " in title
+    for flags, wanted in (((), "_".join(title.split())), (("--raw-title",), title)):
+        out = tmp_path / ("raw" if flags else "safe")
+        code, _, err = await run_cli(
+            "--session-file", str(session), "export", "@py_meetup_sandbox", "--out", str(out),
+            "--format", "json", "--media", "none", *flags,
+        )  # fmt: skip
+        assert code == 0, err
+        [archive] = out.glob("*.zip")
+        assert re.fullmatch(rf"{re.escape(wanted)}-\d+-\d{{8}}-\d{{6}}\.zip", archive.name), archive.name
