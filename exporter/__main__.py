@@ -120,6 +120,7 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         time_zone=args.timezone or machine_zone(),
         raw_title=args.raw_title,
         filter=args.filter,
+        comments=args.comments,
     )
     if args.all or len(args.targets) != 1:
         return await _export_many(client, args, options)

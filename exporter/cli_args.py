@@ -254,6 +254,11 @@ def build_parser(description: str) -> argparse.ArgumentParser:
         "(default: its words joined by _, which needs no quotes in a shell)",
     )
     export.add_argument(
+        "--comments",
+        action="store_true",
+        help="channels: each post's comments from its discussion group, kept under the post",
+    )
+    export.add_argument(
         "--incremental",
         action="store_true",
         help="only messages newer than your last complete export of this chat (per topic for forums)",

@@ -46,6 +46,10 @@ def count_mismatch(manifest: dict[str, Any]) -> str | None:
         if topic["expected"] is not None and topic["expected"] != topic["written"]:
             where = f'topic "{topic["title"]}" ({topic["id"]})'
             found.append(_shortfall(topic["expected"], topic["written"], where))
+    comments = manifest.get("comments")
+    if comments is not None and comments["expected"] != comments["written"]:
+        expected, written = comments["expected"], comments["written"]
+        found.append(f"Telegram counts {expected:,} comments under the posts but the archive holds {written:,}")
     if not found:
         return None
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""

@@ -23,12 +23,14 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from telethon import TelegramClient
 
+from db.comments import CommentReader
 from db.private import make_private_dir
 from db.store import StoreOverview, StoreReader
 from db.timing_report import TimingReport
@@ -207,14 +209,15 @@ def _render(
     if out_dir.exists():
         # A resumed export renders again from the store; nothing of an interrupted run stays.
         shutil.rmtree(out_dir)
-    with StoreReader(store_path) as reader:
+    comment_reader = CommentReader(store_path) if run.with_comments else nullcontext()
+    with StoreReader(store_path) as reader, comment_reader as comments:
         overview = reader.overview(PAGE_SIZE)
         if run.chat.is_forum:
             # Topics missing from Telegram's list still get their pages and manifest lines.
             run.topics = with_header_topics(run.topics, (c.topic_id for c in overview.counts))
         topics = _counted_topics(run, overview) if run.chat.is_forum else None
         files = render_formats(
-            reader, out_dir, run.chat, topics, formats, overview.page_starts, LocalTime(time_zone)
+            reader, out_dir, run.chat, topics, formats, overview.page_starts, LocalTime(time_zone), comments
         )
     return files, overview, time.perf_counter() - started
 

@@ -22,6 +22,7 @@ from telethon.tl import types as T
 
 from db.store import Row, StreamRow
 
+from .comments import check_commentable, fetch_comments, mark_thread
 from .dedupe import SeenFilter, capacity_for
 from .errors import ExportError, explain, is_disk_full
 from .eta import LimitedSince, RateWindow
@@ -60,6 +61,8 @@ def _rows(run: ExportRun, messages: list[Any], topic_id: int | None) -> tuple[li
         record = to_record(m, names=names, topic_id=topic)
         if keep is not None and not keep(record, m):
             continue  # filtered out: never stored, so neither rendered nor its files downloaded
+        if run.with_comments:
+            mark_thread(record, m)
         rows.append((m.id, topic, date, dumps(record)))
         refs += file_refs(m, record, topic, date)
     return rows, refs
@@ -111,6 +114,9 @@ async def fetch(
 
     Returns the reason the export stopped early, or None when complete.  Errors before the plan exists raise ExportError: there is
     nothing to deliver."""
+    if options.comments:
+        check_commentable(target)
+        run.with_comments = True
     async with AsyncExitStack() as stack:
         send: Any = client
         try:
@@ -153,6 +159,9 @@ async def fetch(
                         group.create_task(_fetch_stream(run, scheduler, row, target.input_peer))
         except* (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error) as failure:
             failures = failure.exceptions
+        if options.comments and not failures:
+            # After the posts: they say which have comments, how many, and up to which id.
+            failures = await fetch_comments(run, scheduler, target)
     local = next((f for f in failures if is_disk_full(f) or isinstance(f, sqlite3.Error)), None)
     if local is not None:
         # The disk or the store failed, not Telegram: rendering now would fail too; stop, resumable.

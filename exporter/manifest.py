@@ -80,6 +80,8 @@ def make_manifest(
         ),
         "options": options.identity(),
         "filter": _filter(run, options),
+        # With --comments: Telegram's comment counts of the posts against the comments written.
+        "comments": run.comments,
         # Dates are local to this zone, without a suffix, as in Telegram Desktop's export.
         "time_zone": options.time_zone,
         "timing": report.to_dict(),

@@ -59,6 +59,8 @@ class ExportOptions:
     # A filter in the language of exporter.filters (docs/filters.md): only the messages it matches
     # are kept, and `complete` means every message matching it. Dates in it are in ``time_zone``.
     filter: str | None = None
+    # A channel's posts with their comments (exporter.comments), kept under each post.
+    comments: bool = False
     # Ask Telegram (messages.search) for what of the filter it can evaluate, instead of reading the
     # whole history (exporter.filters.pushdown); the bench turns it off to compare.
     push_down: bool = True
@@ -98,6 +100,8 @@ class ExportOptions:
         if choices["filter"] is None:
             # Work folders are named by this dict's hash: exports without a filter keep their names.
             del choices["filter"]
+        if not choices["comments"]:
+            del choices["comments"]  # likewise for exports without comments
         return choices
 
     @property
@@ -155,4 +159,5 @@ _CHOICES: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "time_zone": (str, str),
     "raw_title": (bool, bool),
     "filter": (_same, str),
+    "comments": (bool, bool),
 }

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from db.store import ExportStore
 
@@ -95,6 +96,10 @@ class ExportRun:
     search: Search | None = None
     search_count: int | None = None
     search_read: int = 0
+    # With --comments: posts note their comment sections, and what the manifest says of the
+    # comments once they are planned (exporter.comments).
+    with_comments: bool = False
+    comments: dict[str, Any] | None = None
 
     def emit(self, phase: str = "fetching") -> None:
         if self.listener is None:

@@ -24,10 +24,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from db.comments import CommentReader
 from db.private import make_private_dir
 from db.store import StoreReader
 
 from ..media.capture import EMOJI_PREFIX
+from .comments import with_comments
 from .html import HtmlWriter, render_html
 from .json import JsonWriter, render_json
 from .local_time import LocalTime
@@ -45,11 +47,13 @@ def render_formats(
     formats: tuple[str, ...],
     page_starts: dict[int | None, list[int]],
     local: LocalTime | None = None,
+    comments: CommentReader | None = None,
 ) -> list[Path]:
     """Write ``formats`` of the stored records into ``out_dir``; the files written, in format order.
 
     ``page_starts``: per topic, the first id of every page (``StoreReader.overview``);
-    ``local``: the time zone dates are written in (UTC when not given)."""
+    ``local``: the time zone dates are written in (UTC when not given); ``comments``: a channel's
+    comments, put under their posts (:mod:`.comments`)."""
     local = local or LocalTime()
     make_private_dir(out_dir)
     locate = locator(reader, page_starts)
@@ -75,7 +79,12 @@ def render_formats(
             for writer in writers:
                 writer.close()
             raise
-        return write_records(writers, map(local.localize, resolved(reader.records(), reader.media_values())))
+        records: Iterator[dict[str, Any]] = map(
+            local.localize, resolved(reader.records(), reader.media_values())
+        )
+        if comments is not None:
+            records = with_comments(records, comments, local)
+        return write_records(writers, records)
     # Forums: JSON wants ascending id over the whole chat, HTML and Markdown one topic after another.
     files: list[Path] = []
     if "json" in formats:

@@ -58,6 +58,7 @@ from exporter.render.common import (
     service_text,
     snippet,
 )
+from exporter.render.html_comments import comments_block
 from exporter.render.html_media import SERVICE_PHOTO, media_block
 from exporter.render.html_page import page_file
 from exporter.render.html_pages import HtmlPages
@@ -247,6 +248,8 @@ class HtmlWriter(HtmlPages):
             out.append(buttons_block(rec["inline_bot_buttons"]))
         if "reactions" in rec:
             out.append(reactions_block(rec["reactions"], self._file_href))
+        if "comments" in rec:
+            out.append(comments_block(msg_id, rec["comments"], self._person, self._file_href, self.zone))
         out.append("</div></div>\n")
         return "".join(out)
 

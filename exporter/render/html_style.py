@@ -11,6 +11,8 @@ userpics so they read on white; on the dark theme names take the userpic colours
 dark grey.  The dark theme's greys are a guess: close to Telegram Desktop's night theme.
 """
 
+from .html_comments import STYLE as COMMENTS_STYLE
+
 _USERPICS = ("#ff5555", "#64bf47", "#ffab00", "#4f9cd9", "#9884e8", "#e671a5", "#47bcd1", "#ff8c44")
 _NAMES = ("#c03d33", "#4fad2d", "#d09306", "#168acd", "#8544d6", "#cd4073", "#2996ad", "#ce671b")
 
@@ -132,4 +134,4 @@ img.custom_emoji { display: inline-block; vertical-align: -4px; margin: 0 1px; }
   .history { padding: 8px 6px 24px; }
   .page_header { padding: 8px 10px; }
 }
-""" + _peer_colours()
+""" + COMMENTS_STYLE + _peer_colours()

@@ -1,0 +1,154 @@
+"""--comments end to end: real Telethon against the sandbox over TCP, checked against ground truth."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from telethon import TelegramClient
+
+from exporter.errors import ExportError
+from exporter.export import ExportResult, export_chat
+from exporter.options import ExportOptions
+from exporter.targets import parse_target, resolve_target
+from sandbox.cluster import Cluster
+from sandbox.mtproto.tl import RpcError
+from sandbox.netmodel import Fault, NetworkModel
+from sandbox.world import World, build_scenario
+from sandbox.world.discussion import HOT_COMMENTS, expected_comments
+
+CHANNEL = "@tech_notes_sandbox"
+
+
+@pytest.fixture
+def world() -> World:
+    return build_scenario("discussion")
+
+
+async def export(client: TelegramClient, out: Path, target: str = CHANNEL, **options: object) -> ExportResult:
+    resolved = await resolve_target(client, parse_target(target))
+    return await export_chat(client, resolved, ExportOptions(comments=True, **options), out)  # type: ignore[arg-type]
+
+
+def result_json(result: ExportResult) -> dict:
+    with zipfile.ZipFile(result.parts[0].path) as zf:
+        return json.loads(zf.read("result.json"))
+
+
+def channel_truth(world: World) -> dict[int, list[int]]:
+    channel = world.by_username("tech_notes_sandbox")
+    assert channel is not None and not isinstance(channel, type(world.me))
+    return expected_comments(channel)  # type: ignore[arg-type]
+
+
+def requests_since(cluster: Cluster, before: dict[str, int]) -> dict[str, int]:
+    return {k: v - before.get(k, 0) for k, v in cluster.calls.items() if v != before.get(k, 0)}
+
+
+def comments_in(document: dict) -> dict[int, list[dict]]:
+    return {m["id"]: m["comments"]["messages"] for m in document["messages"] if "comments" in m}
+
+
+async def test_every_comment_once_under_its_post_in_order(
+    client: TelegramClient, world: World, cluster: Cluster, tmp_path: Path
+) -> None:
+    truth = channel_truth(world)
+    result = await export(client, tmp_path)
+    document = result_json(result)
+    got = comments_in(document)
+    assert {post: [c["id"] for c in comments] for post, comments in got.items()} == truth
+    assert sum(map(len, truth.values())) == 789 and max(map(len, truth.values())) == HOT_COMMENTS
+    # Posts older than the group's link carry no key at all.
+    assert any("comments" not in m for m in document["messages"] if m["type"] == "message")
+    channel = world.by_username("tech_notes_sandbox")
+    d = channel.discussion  # type: ignore[union-attr]
+    for post, comments in got.items():
+        assert all(document_comment["date_unixtime"] for document_comment in comments)
+        thread = next(m for m in document["messages"] if m["id"] == post)["comments"]
+        assert thread["count"] == len(truth[post]) and thread["chat_id"] == d.group.bare_id
+        for c in comments:
+            answered = d.reply_to[c["id"]]
+            if answered == d.forward_of[post]:
+                assert "reply_to_message_id" not in c
+            else:
+                assert c["reply_to_message_id"] == answered and d.thread_of[answered] == post
+    manifest = result.manifest
+    assert result.complete, result.reason
+    assert manifest["comments"]["expected"] == manifest["comments"]["written"] == 789
+    assert manifest["comments"]["posts_with_comments"] == sum(1 for c in truth.values() if c)
+    assert manifest["options"]["comments"] is True
+
+
+async def test_the_cheaper_way_is_chosen_and_its_requests_are_counted(
+    client: TelegramClient, world: World, cluster: Cluster, tmp_path: Path
+) -> None:
+    truth = channel_truth(world)
+    per_post = sum(-(-len(c) // 100) for c in truth.values())
+    before = dict(cluster.calls)
+    result = await export(client, tmp_path)
+    calls = requests_since(cluster, before)
+    plan = result.manifest["comments"]
+    assert plan["estimated_requests"]["replies"] == per_post == 94
+    assert plan["read_with"] == "history"
+    assert calls.get("messages.getReplies", 0) == 0
+    assert calls["messages.getDiscussionMessage"] == 1
+    # The group's history from the oldest commented post's forward to the newest comment: 12 pages
+    # (the ids' span says 13 at most), after the channel's own 3; 14 requests in all for 789 comments.
+    assert plan["estimated_requests"]["history"] == 1 + 13
+    assert calls["messages.getHistory"] == 3 + 12
+
+
+async def test_a_few_posts_are_read_with_get_replies(
+    client: TelegramClient, world: World, cluster: Cluster, tmp_path: Path
+) -> None:
+    truth = channel_truth(world)
+    newest = sorted(truth)[-8:]
+    before = dict(cluster.calls)
+    result = await export(client, tmp_path, min_id=newest[0] - 1)
+    calls = requests_since(cluster, before)
+    replies = calls["messages.getReplies"]
+    assert replies == result.manifest["comments"]["estimated_requests"]["replies"]
+    assert replies == sum(1 for p in newest if truth[p])
+    # One getDiscussionMessage to measure the group's span: no fewer requests than the replies take.
+    assert calls["messages.getDiscussionMessage"] == 1
+    assert result.manifest["comments"]["estimated_requests"]["history"] >= replies
+    got = comments_in(result_json(result))
+    assert {p: [c["id"] for c in cs] for p, cs in got.items()} == {p: truth[p] for p in newest}
+    assert result.manifest["comments"]["read_with"] == "replies"
+    assert result.complete
+
+
+async def test_a_chat_that_is_no_channel_is_refused(client: TelegramClient, tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="Only a channel's posts have comments"):
+        await export(client, tmp_path, target="@tech_notes_chat_sandbox")
+
+
+async def test_a_channel_without_a_group_has_no_comments(client: TelegramClient, tmp_path: Path) -> None:
+    result = await export(client, tmp_path, target="@quiet_notes_sandbox")
+    assert result.complete
+    assert result.manifest["comments"]["posts"] == 0 and result.manifest["comments"]["chat_id"] is None
+
+
+async def test_an_interrupted_export_resumes_its_comments_exactly(
+    client: TelegramClient, world: World, cluster: Cluster, network: NetworkModel, tmp_path: Path
+) -> None:
+    truth = channel_truth(world)
+    # The channel's own history takes 3 pages; the 6th page of the group's history is refused for
+    # longer than the export waits, so it stops with five pages of comments stored.
+    network.add_fault(Fault("messages.getHistory", 3 + 6, error=RpcError(420, "FLOOD_WAIT_3600")))
+    first = await export(client, tmp_path)
+    assert not first.complete and "wait" in (first.reason or "").lower()
+    partial = comments_in(result_json(first))
+    stored = sum(map(len, partial.values()))
+    assert 0 < stored < 789
+    before = dict(cluster.calls)
+    second = await export(client, tmp_path)
+    calls = requests_since(cluster, before)
+    assert second.complete, second.reason
+    got = comments_in(result_json(second))
+    assert {post: [c["id"] for c in comments] for post, comments in got.items()} == truth
+    # Only the group's pages not yet stored are read again (the posts are all stored already).
+    assert calls["messages.getHistory"] == 12 - 5
+    assert "messages.getDiscussionMessage" not in calls
