@@ -532,6 +532,11 @@ from .discussion import DISCUSSION_SCENARIOS  # noqa: E402
 
 SCENARIOS.update(DISCUSSION_SCENARIOS)
 
+# And a very large group to search by sender (messages.search).
+from .search_scenarios import SEARCH_SCENARIOS  # noqa: E402
+
+SCENARIOS.update(SEARCH_SCENARIOS)
+
 
 def build_scenario(name: str, seed: int = 1) -> World:
     scenario = SCENARIOS.get(name)
