@@ -16,8 +16,9 @@ Two ways to read them, chosen per export by the requests each would take:
   comment on the post itself, api/threads) and the forward it names (fwd_from.channel_post).
 
 Measured on the sandbox's ``discussion`` scenario (126 posts with a comment section, 92 with
-comments, 789 comments, one post with 230): ``replies`` took 94 requests, ``history`` 16 (1,392
-group messages, getDiscussionMessage included).  Most channels look like that: few comments per
+comments, 789 comments, one post with 230): ``replies`` would take 94 requests, ``history`` took 13
+(12 pages of the group's history, estimated 13 from the ids, and the getDiscussionMessage), besides
+the channels.getFullChannel both need.  Most channels look like that: few comments per
 post, so the group's history is the cheaper read; ``replies`` wins where the export covers a few
 posts of a busy group (``--last 10``, an old id range), and is the only way when the channel has no
 linked group any more.  So the estimate decides: ``replies``' count is exact (known from the posts),

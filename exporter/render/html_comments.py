@@ -15,7 +15,7 @@ from html import escape
 from typing import Any
 
 from exporter.records import iso_date
-from exporter.render.common import media_label, snippet
+from exporter.render.common import day_label, full_date, media_label, snippet
 from exporter.render.html_text import format_text
 
 Record = dict[str, Any]
@@ -56,8 +56,9 @@ def _comment(
     date = rec["date"]
     parts = [
         f'<div class="comment" id="comment{post_id}-{rec["id"]}">{picture}<div class="body">',
-        f'<div class="date details"><time datetime="{iso_date(int(rec["date_unixtime"]))}Z" '
-        f'title="{date[:10]} {date[11:19]} {zone}">{date[11:16]}</time></div>',
+        # Comments run over days under one post: each says its day (the script keeps it, "full").
+        f'<div class="date details"><time class="full" datetime="{iso_date(int(rec["date_unixtime"]))}Z" '
+        f'title="{full_date(date, zone)}">{day_label(date)} {date[11:16]}</time></div>',
         f'<div class="from_name {color}" dir="auto">{name}</div>',
     ]
     answered = rec.get("reply_to_message_id")
