@@ -7,8 +7,8 @@ there is no OR and no NOT.  So only the top-level AND's terms can be asked: each
 condition of the method is, once (the first sender, the first kind); everything else (OR, NOT,
 size, ext, views, reactions…) is evaluated on our side while paging, and every term is re-checked
 on our side anyway: Telegram's answer is a superset to narrow, never the result.  A filter none of
-whose terms narrows by sender, kind, words or topic is read in full (dates alone would save no
-request: the history is cut to the dates already, exporter.bounds).
+whose terms Telegram can evaluate is read in full (dates alone are asked too: Telegram then sends
+only the days asked for).
 
 Words are the one place where the answer changes: Telegram matches a word at the start of the
 text's words (``port`` does not find "export"), so a word asked of Telegram finds what both
@@ -80,7 +80,9 @@ class Search:
     asked: tuple[str, ...] = field(default=())  # the terms asked, as the user wrote them
 
     def narrows(self) -> bool:
-        return bool(self.q or self.sender or self.kind != "empty" or self.top_msg_id)
+        return bool(
+            self.q or self.sender or self.kind != "empty" or self.top_msg_id or self.min_date or self.max_date
+        )
 
     def request(self, peer: Any, offset_id: int, add_offset: int, limit: int, topic_id: int | None) -> Any:
         return F.messages.SearchRequest(

@@ -124,7 +124,20 @@ def _brute(world: World, chat: Chat, query: str, *, pushed: bool = True) -> list
 
 
 # Terms Telegram's messages.search can narrow by (exporter.filters.pushdown): asked of it when alone.
-PUSHABLE = ("from:@", "from:me", "has:photo", "has:file", "has:link", "pinned", "mentions:me", "topic:")
+PUSHABLE = (
+    "from:@",
+    "from:me",
+    "has:photo",
+    "has:file",
+    "has:link",
+    "pinned",
+    "mentions:me",
+    "topic:",
+    "after:",
+    "before:",
+    "on:",
+    "last:",
+)
 
 
 @pytest.mark.parametrize("kind", ["forum", "channel", "private"])
