@@ -8,7 +8,9 @@ Contestants:
 - sequential: 100-message pages with no pause, topics one after another (TOBS's design);
 - bare: like sequential but with raw requests and no message objects, at 0 ms latency it is
   the CPU bound of Telethon's own parsing;
-- ours: the full exporter pipeline, writing json and html to disk.
+- ours: the full exporter pipeline, writing json and html to disk;
+- ours-full-read: ours with ``--filter`` evaluated on our side over the whole history, never asked
+  of Telegram's messages.search (what push-down saves, exporter.filters.pushdown).
 
 ``--max-messages`` stops a slow contestant early; the orchestrator scales and says so.
 """
@@ -36,7 +38,7 @@ from exporter.targets import parse_target, resolve_target
 
 from .eta import eta_errors
 
-CONTESTANTS = ("telethon-default", "sequential", "bare", "ours")
+CONTESTANTS = ("telethon-default", "sequential", "bare", "ours", "ours-full-read")
 
 
 async def forum_topics(client: TelegramClient, entity: Any) -> list[int]:
@@ -90,12 +92,13 @@ async def bare(client: TelegramClient, entity: Any, topics: list[int] | None, li
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     # The common approaches keep Telethon's default of sleeping through flood waits up to 60 s;
     # ours handles them itself (build_client's default of 0).
-    sleeping = {} if args.name == "ours" else {"flood_sleep_threshold": 60}
+    ours = args.name.startswith("ours")
+    sleeping = {} if ours else {"flood_sleep_threshold": 60}
     client = build_client(SessionFile.load(args.session_file), **sleeping)
     async with client:
         entity = await client.get_entity(args.target)
         topics = args.topics
-        if topics is None and getattr(entity, "forum", False) and args.name != "ours":
+        if topics is None and getattr(entity, "forum", False) and not ours:
             topics = await forum_topics(client, entity)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         extra: dict[str, Any] = {}
@@ -117,7 +120,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             with tempfile.TemporaryDirectory() as out:
                 # No files: the other contestants download none, and the bench compares reading.
                 options = ExportOptions(
-                    formats=("json", "html"), topics=tuple(topics) if topics else None, media=()
+                    formats=("json", "html"),
+                    topics=tuple(topics) if topics else None,
+                    media=(),
+                    filter=args.filter,
+                    push_down=args.name != "ours-full-read",
                 )
                 result = await export_chat(client, target, options, Path(out), on_progress=on_progress)
             report = result.report
@@ -154,6 +161,7 @@ def main() -> None:
     parser.add_argument("--target", required=True)
     parser.add_argument("--topics", type=lambda s: [int(x) for x in s.split(",")], default=None)
     parser.add_argument("--max-messages", type=int, default=None)
+    parser.add_argument("--filter", default=None, help="ours: export only what this filter matches")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(run(args))))
     sys.stdout.flush()
