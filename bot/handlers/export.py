@@ -111,9 +111,12 @@ async def _offer(
         topics = [(t.id, t.title) for t in found]
         if target.topic_id is not None:
             choice["topics"] = [target.topic_id]
+    # A channel with a discussion group (channel.has_link) offers its comments: no request needed.
+    entity = target.entity
+    commented = bool(getattr(entity, "broadcast", False) and getattr(entity, "has_link", False))
     token = app.buttons.open(
         owner, "options", target=target_text, title=target.chat.name or text.OPTIONS_UNNAMED,
-        chat_kind=target.chat.type, topics=topics, choice=choice,
+        chat_kind=target.chat.type, topics=topics, choice=choice, commented=commented,
     )  # fmt: skip
     screen, markup = _options_screen(app, token, app.buttons.get(token))
     await (
@@ -142,6 +145,8 @@ def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, 
         else:
             lines.append(text.OPTIONS_TOPICS.format(count=len(chosen_topics)))
     lines.append(text.OPTIONS_TAKEOUT_ON if choice["takeout"] else text.OPTIONS_TAKEOUT_OFF)
+    if data.get("commented"):
+        lines.append(text.OPTIONS_COMMENTS_ON if choice.get("comments") else text.OPTIONS_COMMENTS_OFF)
     lines.append(media_row.summary(choice))
     rows = [[_button(app, token, text.EXPORT_BUTTON, "go")]]
     rows.append(
@@ -159,6 +164,9 @@ def _options_screen(app: App, token: str, session: ButtonSession) -> tuple[str, 
     # The archive's file name: the title's words joined by "_" (safe in a shell), or as titled.
     name = text.NAME_TITLE_BUTTON if choice.get("raw_title") else text.NAME_SAFE_BUTTON
     rows.append([_button(app, token, takeout, "takeout"), _button(app, token, name, "name")])
+    if data.get("commented"):
+        comments = text.COMMENTS_ON_BUTTON if choice.get("comments") else text.COMMENTS_OFF_BUTTON
+        rows.append([_button(app, token, comments, "comments")])
     rows += media_row.rows(choice, lambda label, value: _button(app, token, label, value))
     rows.append([_button(app, token, text.CANCEL, "close")])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
@@ -265,6 +273,8 @@ async def _on_options(
         picked["takeout"] = not picked["takeout"]
     elif choice == "name":
         picked["raw_title"] = not picked.get("raw_title", False)
+    elif choice == "comments" and data.get("commented"):
+        picked["comments"] = not picked.get("comments", False)
     elif await media_row.tap(app, session.owner, picked, choice):
         pass  # the screen is drawn again below
     elif choice.startswith("tp") and choice[2:].isdecimal():

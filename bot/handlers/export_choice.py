@@ -83,6 +83,7 @@ def options_for(picked: dict[str, Any]) -> tuple[JobKind, ExportOptions]:
         media=tuple(picked["media"]),
         max_file_size=picked["max_file_size"],
         raw_title=picked.get("raw_title", False),
+        comments=picked.get("comments", False),
         filter=picked.get("filter"),
     )
     return (JobKind.INCREMENTAL if picked["range"] == "new" else JobKind.FULL), options
