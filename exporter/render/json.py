@@ -24,6 +24,9 @@ returns ``[that path]``.
   streaming reader has them first): ``id``, ``title``, ``closed``, ``hidden``,
   ``icon_color``, ``message_count`` per topic; and every message keeps the
   ``topic_id`` its record carries.  Desktop tools ignore both.
+* A channel exported with its comments: each post with a comment section carries ``comments``
+  (:mod:`exporter.render.comments`: the group's ``chat_id``, ``count``, ``max_id`` and the comments
+  as ``messages``), which Desktop tools ignore too.
 
 ``json.load`` of the file gives back exactly the records passed in, less the one
 key that is not Desktop's JSON (:data:`exporter.records.FORWARDED_DATE`, which the
