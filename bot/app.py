@@ -28,10 +28,11 @@ from exporter.options import ExportOptions
 from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .context import App
-from .handlers import admin, details, errors, export, jobs, policy, settings, start
+from .handlers import admin, details, errors, export, jobs, policy, schedules, settings, start
 from .jobs import ExportJobs, JobQueue, WorkerPool
 from .jobs.cleanup import sweep_archives, sweep_work_dirs
 from .jobs.runner import JobRunner, tell_restarted
+from .jobs.schedules import ScheduleTimer
 from .middlewares.access import AccessMiddleware
 from .middlewares.retry import RetryAfterMiddleware
 from .settings import BotSettings
@@ -46,6 +47,7 @@ COMMANDS = [
     BotCommand(command="history", description="your recent exports"),
     BotCommand(command="shared", description="the chats you may export"),
     BotCommand(command="settings", description="the time zone of your archives' dates"),
+    BotCommand(command="schedules", description="your scheduled exports"),
     BotCommand(command="help", description="how to use the bot"),
 ]
 
@@ -80,6 +82,7 @@ def make_dispatcher(app: App) -> Dispatcher:
         jobs.make_router(),
         details.make_router(),
         settings.make_router(),
+        schedules.make_router(),
         start.make_router(),
     )
     dispatcher.include_router(errors.make_router())
@@ -105,6 +108,7 @@ async def running_bot(
     bot = make_bot(settings, session)
     pool: WorkerPool | None = None
     sweeper: asyncio.Task[None] | None = None
+    timer: ScheduleTimer | None = None
     try:
         users = UserStore(database)
         await users.sync_from_settings(settings.admin_ids, settings.allowed_user_ids)
@@ -127,6 +131,9 @@ async def running_bot(
         app.pool = pool
         pool.start()
         await tell_restarted(app, recovered)
+        # In SQLite mode the one bot process fires schedules; claims keep several processes apart.
+        timer = app.schedules = ScheduleTimer(app)
+        timer.start()
         await bot.set_my_commands(COMMANDS)
         # Even without KEEP_ARCHIVES: archives that could not be sent and abandoned work stores remain.
         sweeper = asyncio.create_task(_sweep_forever(app, ArchiveStore(database)))
@@ -138,6 +145,8 @@ async def running_bot(
             await dispatcher.stop_polling()
         await polling
     finally:
+        if timer is not None:
+            await timer.stop()
         if sweeper is not None:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from telethon import TelegramClient
@@ -19,6 +20,10 @@ from db import CheckpointStore, Database, SharedChats, UserStore
 from .callbacks import Buttons
 from .jobs import ExportJobs, JobQueue, WorkerPool
 from .settings import BotSettings
+
+if TYPE_CHECKING:
+    # The timer's module builds on this one.
+    from .jobs.schedules import ScheduleTimer
 
 
 @dataclass
@@ -33,6 +38,8 @@ class App:
     exports: ExportJobs
     # Set once the worker pool runs; handlers wake it after submitting a job.
     pool: WorkerPool | None = None
+    # Set once the schedule timer runs; /schedules wakes it for "Run now".
+    schedules: ScheduleTimer | None = None
     # Server-side state behind inline buttons (dialog pickers, option screens).
     buttons: Buttons = field(default_factory=Buttons)
     # Held from counting a user's waiting exports to queueing one, so quick repeats cannot pass the cap.

@@ -418,6 +418,7 @@ def fit_lines(lines: Sequence[str], footer: str = "", limit: int = MESSAGE_MAX) 
         kept.append(footer)
     return "\n".join(kept)
 
+
 # ---------------------------------------------------------------- /schedule and /schedules
 
 SCHEDULE_USAGE = (

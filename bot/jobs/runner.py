@@ -50,6 +50,7 @@ from ..handlers.details import details_markup
 from ..progress import StatusMessage
 from .cleanup import remove_parts
 from .pool import JobFailed, JobResult
+from .schedules import is_scheduled, nothing_new
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ class JobRunner:
                 log.info("job %s: the archive is on disk, sending what Telegram has not confirmed", job.id)
             else:
                 result = await self._export(job, status)
+                if is_scheduled(job) and (nothing_new(result) or not result.complete):
+                    return await self._hold_back(job, result, status)
                 sending = time.perf_counter()
                 record, parts = delivery_record(result)
                 job = await app.queue.record_delivery(job.id, record, parts)
@@ -113,6 +116,18 @@ class JobRunner:
                 await status.show(text.RESTARTING.format(title=status.title))
             raise
         return await self._finish(job, parts)
+
+    async def _hold_back(self, job: Job, result: ExportResult, status: StatusMessage) -> JobResult:
+        """A scheduled run sends no empty archive and no partial one: its status says there is nothing
+        new, or why it stopped; a stopped run's store stays, so the next run continues it and delivers
+        it whole (the schedule's series holds every message once)."""
+        await remove_parts([JobPart(str(part.path), part.size, part.sha256) for part in result.parts])
+        if not result.complete:
+            await status.show(text.EXPORT_FAILED.format(reason=result.reason))
+            raise ExportFailed(f"{STOPPED_EARLY}: {result.reason}")
+        await _drop_work_dir(job)
+        await status.show(text.NOTHING_NEW.format(title=status.title))
+        return JobResult(report=result.report.to_dict())
 
     async def _tell_unexpected(self, job: Job, where: Destination, status: StatusMessage) -> None:
         """Best effort: a failure here (Telegram down too) is logged and the job still ends failed."""
