@@ -51,11 +51,11 @@ _PLAN = "comments_plan"
 _REPLIES, _HISTORY = "replies", "history"
 
 
-def check_commentable(target: ResolvedTarget) -> None:
-    """Only a broadcast channel's posts have comment sections: refuse before reading anything."""
+def has_comments(target: ResolvedTarget) -> bool:
+    """Only a broadcast channel's posts have comment sections; other chats are exported as they are
+    (``export --all --comments`` asks it of every chat), their manifest's ``comments`` null."""
     entity = target.entity
-    if not (isinstance(entity, T.Channel) and entity.broadcast):
-        raise ExportError("Only a channel's posts have comments: export this chat without comments.")
+    return isinstance(entity, T.Channel) and bool(entity.broadcast)
 
 
 def mark_thread(record: dict[str, Any], message: Any) -> None:
@@ -209,7 +209,8 @@ async def fetch_comments(run: ExportRun, send: Send, target: ResolvedTarget) -> 
     run.comments = _summary(store, plan, group)
     streams = [s for s in store.streams() if not s.done]
     if group is None and any(s.post_id is None for s in streams):
-        raise ExportError("The channel's discussion group is gone: export it again to read its comments.")
+        # Only a resumed export meets this: the plan chose the group's history while it was linked.
+        raise ExportError("The channel no longer has a discussion group, so its comments cannot be read.")
     failures: tuple[BaseException, ...] = ()
     try:
         async with asyncio.TaskGroup() as tasks:

@@ -22,7 +22,7 @@ from telethon.tl import types as T
 
 from db.store import Row, StreamRow
 
-from .comments import check_commentable, fetch_comments, mark_thread
+from .comments import fetch_comments, has_comments, mark_thread
 from .dedupe import SeenFilter, capacity_for
 from .errors import ExportError, explain, is_disk_full
 from .eta import LimitedSince, RateWindow
@@ -114,9 +114,7 @@ async def fetch(
 
     Returns the reason the export stopped early, or None when complete.  Errors before the plan exists raise ExportError: there is
     nothing to deliver."""
-    if options.comments:
-        check_commentable(target)
-        run.with_comments = True
+    run.with_comments = options.comments and has_comments(target)
     async with AsyncExitStack() as stack:
         send: Any = client
         try:
@@ -159,7 +157,7 @@ async def fetch(
                         group.create_task(_fetch_stream(run, scheduler, row, target.input_peer))
         except* (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error) as failure:
             failures = failure.exceptions
-        if options.comments and not failures:
+        if run.with_comments and not failures:
             # After the posts: they say which have comments, how many, and up to which id.
             failures = await fetch_comments(run, scheduler, target)
     local = next((f for f in failures if is_disk_full(f) or isinstance(f, sqlite3.Error)), None)

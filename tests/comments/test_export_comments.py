@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from telethon import TelegramClient
 
-from exporter.errors import ExportError
 from exporter.export import ExportResult, export_chat
 from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
@@ -17,6 +16,7 @@ from sandbox.cluster import Cluster
 from sandbox.mtproto.tl import RpcError
 from sandbox.netmodel import Fault, NetworkModel
 from sandbox.world import World, build_scenario
+from sandbox.world.content import Composed
 from sandbox.world.discussion import HOT_COMMENTS, expected_comments
 
 CHANNEL = "@tech_notes_sandbox"
@@ -120,9 +120,16 @@ async def test_a_few_posts_are_read_with_get_replies(
     assert result.complete
 
 
-async def test_a_chat_that_is_no_channel_is_refused(client: TelegramClient, tmp_path: Path) -> None:
-    with pytest.raises(ExportError, match="Only a channel's posts have comments"):
-        await export(client, tmp_path, target="@tech_notes_chat_sandbox")
+async def test_a_chat_that_is_no_channel_is_exported_without_comments(
+    client: TelegramClient, world: World, tmp_path: Path
+) -> None:
+    # As export --all --comments asks it of every chat: the group itself, its messages as they are.
+    result = await export(client, tmp_path, target="@tech_notes_chat_sandbox")
+    group = world.by_username("tech_notes_chat_sandbox")
+    assert result.complete and result.manifest["comments"] is None
+    messages = result_json(result)["messages"]
+    assert [m["id"] for m in messages] == list(group.slots)  # type: ignore[union-attr]
+    assert not any("comments" in m for m in messages)
 
 
 async def test_a_channel_without_a_group_has_no_comments(client: TelegramClient, tmp_path: Path) -> None:
@@ -152,3 +159,26 @@ async def test_an_interrupted_export_resumes_its_comments_exactly(
     # Only the group's pages not yet stored are read again (the posts are all stored already).
     assert calls["messages.getHistory"] == 12 - 5
     assert "messages.getDiscussionMessage" not in calls
+
+
+async def test_a_comment_telegram_counts_but_never_sends_makes_the_export_incomplete(
+    client: TelegramClient, world: World, tmp_path: Path
+) -> None:
+    channel = world.by_username("tech_notes_sandbox")
+    truth = channel_truth(world)
+    post = next(p for p, c in truth.items() if len(c) == 5)
+    says = channel.rewrite  # type: ignore[union-attr]
+
+    def one_more(c: Composed, h: int) -> None:
+        says(c, h)  # type: ignore[misc]
+        if c.kw["id"] == post:
+            c.kw["replies"].replies += 1
+
+    channel.rewrite = one_more  # type: ignore[union-attr]
+    result = await export(client, tmp_path)
+    assert not result.complete
+    assert (
+        result.reason is not None
+        and "790 comments under the posts but the archive holds 789" in result.reason
+    )
+    assert result.manifest["comments"]["posts_short"] == [post]
