@@ -31,7 +31,7 @@ from aiogram.types import FSInputFile, InlineKeyboardMarkup, Message
 
 from db.jobs import JobPart
 from db.timing_report import TimingReport
-from exporter.completeness import empty_range_note, snapshot_note
+from exporter.completeness import comments_note, empty_range_note, snapshot_note
 from exporter.export import ExportResult
 from exporter.timing_summary import breakdown, headline
 
@@ -64,7 +64,8 @@ def summary_text(result: ExportResult) -> str:
     topics = manifest.get("topics")
     if topics:
         lines.append(text.TOPICS_KEPT.format(count=len(topics)))
-    lines += [note for note in (empty_range_note(manifest), snapshot_note(manifest)) if note]
+    notes = (empty_range_note(manifest), snapshot_note(manifest), comments_note(manifest))
+    lines += [note for note in notes if note]
     # How to open what arrives: the pages if there are any, and what result.json is good for.
     formats = (manifest.get("options") or {}).get("formats") or ()
     if "html" in formats:

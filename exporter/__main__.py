@@ -33,7 +33,7 @@ from .chat_list import list_chats, printable, table
 from .cli_args import build_parser
 from .cli_progress import TerminalProgress
 from .client import SessionFileError
-from .completeness import empty_range_note, snapshot_note
+from .completeness import comments_note, empty_range_note, snapshot_note
 from .errors import RELOGIN, ExplainedError, demo_imports, explain
 from .export import export_chat
 from .filters import FilterSyntaxError, describe, parse
@@ -160,6 +160,9 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
     for note in (empty_range_note(result.manifest), snapshot_note(result.manifest)):
         if note:
             print(note, file=sys.stderr)
+    said = comments_note(result.manifest)
+    if said:
+        print(said)
     for part in result.parts:
         print(f"{'archive' if part.count == 1 else f'part {part.index}/{part.count}'}: {part.path}")
     if not result.complete:

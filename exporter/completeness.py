@@ -49,7 +49,9 @@ def count_mismatch(manifest: dict[str, Any]) -> str | None:
     comments = manifest.get("comments")
     if comments is not None and comments["expected"] != comments["written"]:
         expected, written = comments["expected"], comments["written"]
-        found.append(f"Telegram counts {expected:,} comments under the posts but the archive holds {written:,}")
+        found.append(
+            f"Telegram counts {expected:,} comments under the posts but the archive holds {written:,}"
+        )
     if not found:
         return None
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
@@ -77,4 +79,17 @@ def snapshot_note(manifest: dict[str, Any]) -> str | None:
     return (
         f"The chat is a snapshot up to message {snapshot['max_id']}: at least {left_out:,} newer "
         "messages arrived while it was exported and are left out; the next export picks them up."
+    )
+
+
+def comments_note(manifest: dict[str, Any]) -> str | None:
+    """The sentence for a channel exported with its comments, else None."""
+    comments = manifest.get("comments")
+    if not comments:
+        return None
+    if not comments["posts"]:
+        return "No post has a comment section (the channel has no discussion group, or had none then)."
+    written, posts = comments["written"], comments["posts_with_comments"]
+    return (
+        f"{written:,} comment{'' if written == 1 else 's'} under {posts:,} posts, each kept under its post."
     )

@@ -30,6 +30,8 @@ async def test_comments_chosen_on_the_export_screen_arrive_under_their_posts(
     messages = await product.archive(admin.id)
     got = {m["id"]: [c["id"] for c in m["comments"]["messages"]] for m in messages if "comments" in m}
     assert got == channel_truth(world)
+    said = await product.reply(admin.id, lambda m: (m.text or "").startswith("Done: Tech Notes"))
+    assert "789 comments under 92 posts, each kept under its post." in (said.text or "")
 
 
 @pytest.mark.parametrize("chat", ["@tech_notes_chat_sandbox", "@quiet_notes_sandbox"])

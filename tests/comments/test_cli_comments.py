@@ -1,0 +1,22 @@
+"""python -m exporter export --comments, as a person runs it (its own offline sandbox)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+
+def test_the_cli_exports_comments_and_says_how_many(tmp_path: Path) -> None:
+    args = [sys.executable, "-m", "exporter", "export", "@tech_notes_sandbox", "--sandbox"]
+    args += ["--scenario", "discussion", "--comments", "--out", str(tmp_path), "--media", "none"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "789 comments under 92 posts, each kept under its post." in done.stdout.splitlines()
+    (archive,) = tmp_path.glob("*.zip")
+    with zipfile.ZipFile(archive) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    assert manifest["complete"] and manifest["options"]["comments"] is True
+    assert manifest["comments"]["written"] == 789
