@@ -11,10 +11,11 @@ import re
 from typing import Any
 
 import pytest
-from telethon import TelegramClient
+from telethon import TelegramClient, errors
 from telethon.tl import functions as F
 from telethon.tl import types as T
 
+from sandbox.netmodel import NetworkModel
 from sandbox.world import Chat, World, expected_messages
 
 from .brute import _kind, _sender
@@ -123,3 +124,16 @@ async def test_a_word_inside_another_is_not_found_as_telegram_matches_word_start
     assert got == [i for i, t in texts.items() if re.search(r"\bxport", t.casefold())]
     got, _ = await _all_pages(client, peer, q="EXPOR")
     assert got == [i for i, t in texts.items() if re.search(r"\bexpor", t.casefold())] and got
+
+
+@pytest.mark.parametrize("network", [NetworkModel(rate=0.5, burst=3)])
+async def test_searches_share_the_history_flood_limit(client: TelegramClient, world: World) -> None:
+    """sandbox.netmodel.HISTORY_METHODS: a search spends the same bucket as getHistory."""
+    peer = await client.get_input_entity(f"@{_chat(world, 'channel').username}")
+    search = F.messages.SearchRequest(peer, "", T.InputMessagesFilterGeo(), None, None, 0, 0, 10, 0, 0, 0)
+    await client(F.messages.GetHistoryRequest(peer, 0, None, 0, 1, 0, 0, 0))
+    await client(search)
+    await client(search)
+    # The burst of 3 is spent by one history page and two searches: the next search waits.
+    with pytest.raises(errors.FloodWaitError):
+        await client(search)
