@@ -29,7 +29,7 @@ from ..context import App
 from ..middlewares.access import sender_id
 from . import custom_range, media_row, picker, size_warning
 from .export_choice import RANGES, options_for, range_label, typed_range
-from .export_filter import filter_line, typed_filter
+from .export_filter import filter_choice, filter_line, typed_filter
 from .policy import may_export, peer_id_of
 
 # Topics on one page of the chooser, two to a row: 24 keeps the keyboard within one phone screen;
@@ -53,15 +53,21 @@ async def export_in_private(message: Message, command: CommandObject, app: App) 
         await _show_picker(message, app)
 
 
-async def export_in_group(message: Message, app: App) -> None:
-    """In a group: export this group, replying in the same topic."""
+async def export_in_group(message: Message, command: CommandObject, app: App) -> None:
+    """In a group: export this group (what a filter typed after /export matches), replying in the
+    same topic."""
     thread_id = message.message_thread_id if message.is_topic_message else None
+    filtered = filter_choice(command.args or "")
+    if isinstance(filtered, str):
+        await message.reply(filtered)
+        return
     try:
         target = await resolve_target(app.client, parse_target(str(message.chat.id)))
     except TargetError:
         await message.reply(text.NOT_A_MEMBER)
         return
-    await _submit(app, sender_id(message), message.chat.id, thread_id, target, _default_choice(app), message)
+    choice = {**_default_choice(app), **(filtered or {})}
+    await _submit(app, sender_id(message), message.chat.id, thread_id, target, choice, message)
 
 
 def _default_choice(app: App) -> dict[str, Any]:
@@ -334,6 +340,9 @@ async def _submit(
     title = target.chat.name or text.UNNAMED_CHAT
     queued = text.QUEUED_AT if position and position > 1 else text.QUEUED
     said = queued.format(title=title, position=position)
+    only = filter_line(picked)
+    if only is not None:
+        said = f"{said}\n{only}"  # the filter in words once more, where no options screen showed it
     if edit:
         await message.edit_text(said)
         status_id = message.message_id

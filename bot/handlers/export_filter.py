@@ -21,14 +21,20 @@ def typed_filter(typed: str) -> tuple[str, dict[str, Any] | str | None]:
     """The target text and, if a filter follows it, the choice it makes (or the sentence saying
     what is wrong with it)."""
     target, _, rest = typed.strip().partition(" ")
-    rest = rest.strip()
-    if not rest:
-        return target, None
+    return target, filter_choice(rest)
+
+
+def filter_choice(typed: str) -> dict[str, Any] | str | None:
+    """The choice a typed filter makes, the sentence saying what is wrong with it, or None when
+    nothing was typed (/export in a group takes the filter alone: the chat is the group)."""
+    typed = typed.strip()
+    if not typed:
+        return None
     try:
-        parse(rest)
+        parse(typed)
     except FilterSyntaxError as exc:
-        return target, mistake(exc)
-    return target, {"filter": rest}
+        return mistake(exc)
+    return {"filter": typed}
 
 
 def mistake(exc: FilterSyntaxError) -> str:

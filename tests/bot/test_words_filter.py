@@ -55,3 +55,25 @@ async def test_a_mistake_in_the_filter_says_where_and_what_was_expected(product:
     await product.settled()
     assert not any("Traceback" in t for t in product.bot_texts(admin.id))
     assert not await product.running.app.queue.list_for_user(admin.id)
+
+
+async def test_in_a_group_the_filter_follows_export_and_is_said_before_the_job_starts(
+    product: Product, world: World
+) -> None:
+    group = world.by_username("py_meetup_sandbox")
+    await product.running.app.shared.share(group.peer_id, group.title, "public_supergroup", product.admin.id)
+    chat = product.api.add_chat("supergroup", group.title, chat_id=group.peer_id, members=[product.member])
+    product.say(product.member, "/export from:@zoe_2 (has:photo", chat=chat.id)
+    await product.reply(
+        chat.id, lambda m: (m.text or "") == text.FILTER_MISTAKE_AT_END.format(expected="“)”")
+    )
+    query = 'from:@zoe_2 -"the"'
+    product.say(product.member, f"/export {query}", chat=chat.id)
+    messages = await product.archive(chat.id)
+    users = {f"@{u.username.lower()}": u.id for u in world.users.values() if u.username}
+    wanted = Brute(world, group, "UTC", time.time(), users).ids(parse(query))  # type: ignore[arg-type]
+    assert [m["id"] for m in messages] == wanted and 5 < len(wanted) < 30
+    # The status message said the filter in words first (it is edited into progress later).
+    status = [m for m in product.api.messages_in(chat.id) if m.outgoing and m.versions]
+    said = [v.content.get("text") or "" for m in status for v in m.versions]
+    assert any(s.endswith("\nOnly: from @zoe_2 · without “the”") for s in said)
