@@ -60,6 +60,7 @@ from exporter.render.common import (
     topic_marks,
 )
 from exporter.render.local_time import LocalTime
+from exporter.render.markdown_comments import comments_callout
 from exporter.render.markdown_text import anchor, escape_md, format_text, link_label, yaml_scalar
 from exporter.render.model import ChatInfo, Locate, Quote, TopicInfo, bare_id, write_records
 from exporter.render.names import safe_filename, topic_stem
@@ -291,6 +292,8 @@ class MarkdownWriter(Sections):
             body.append(f"— *{escape_md(rec['author'])}*")
         if "reactions" in rec:
             body.append("Reactions: " + " · ".join(escape_md(reaction_label(r)) for r in rec["reactions"]))
+        if "comments" in rec:
+            body.append(comments_callout(rec["comments"]))
         if body:
             out.append("\n\n".join(body) + "\n\n")
         return "".join(out)
