@@ -29,11 +29,12 @@ from exporter.options import ExportOptions
 from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .context import App
-from .handlers import admin, details, errors, export, jobs, policy, schedules, settings, start
+from .handlers import admin, details, errors, export, export_all, jobs, policy, schedules, settings, start
 from .jobs import ExportJobs, JobQueue, WorkerPool
 from .jobs.cleanup import sweep_archives, sweep_work_dirs
-from .jobs.runner import JobRunner, tell_restarted
+from .jobs.runner import tell_restarted
 from .jobs.schedules import ScheduleTimer
+from .jobs.umbrella import ManyAwareRunner, after_restart
 from .middlewares.access import AccessMiddleware
 from .middlewares.retry import RetryAfterMiddleware
 from .settings import BotSettings
@@ -82,6 +83,8 @@ def make_dispatcher(app: App) -> Dispatcher:
     # The start router also catches stale or forged buttons, so it goes last.
     dispatcher.include_routers(
         admin.make_router(),
+        # Before /export's own router: it takes /export all, that one every other /export.
+        export_all.make_router(),
         export.make_router(),
         policy.make_router(),
         jobs.make_router(),
@@ -140,10 +143,10 @@ async def running_bot(
             await client.connect()
         if engine is None:
             recovered = await queue.recover_after_restart()
-            pool = WorkerPool(queue, JobRunner(app), size=settings.max_jobs, poll_interval=1.0)
+            pool = WorkerPool(queue, ManyAwareRunner(app), size=settings.max_jobs, poll_interval=1.0)
             app.pool = pool
             pool.start()
-            await tell_restarted(app, recovered)
+            await tell_restarted(app, await after_restart(app, recovered))
         # In SQLite mode the one bot process fires schedules; claims keep several processes apart.
         timer = app.schedules = ScheduleTimer(app)
         timer.start()
