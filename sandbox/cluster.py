@@ -25,6 +25,7 @@ from .mtproto.server import CallContext, DataCentre
 from .mtproto.tl import RpcError, error_name, method_name
 from .netmodel import NetworkModel
 from .world import World
+from .world.accounts import as_seen_by, member_chats
 
 log = logging.getLogger("sandbox")
 
@@ -104,9 +105,10 @@ class Cluster:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
-    def accept_login_token(self, token: bytes) -> None:
-        """Scan a QR login token with the account's phone."""
-        api.auth.accept_token(self, token, self.world.me.id)
+    def accept_login_token(self, token: bytes, user_id: int | None = None) -> None:
+        """Scan a QR login token with the phone of the account ``user_id`` (the world's own by default;
+        another one of sandbox/world/accounts.py)."""
+        api.auth.accept_token(self, token, self.world.me.id if user_id is None else user_id)
 
     def confirm_takeout(self) -> None:
         """Allow the data export from another app, as the service message about it asks (api/takeout)."""
@@ -228,6 +230,9 @@ class Cluster:
         result = handler(call, request)
         if asyncio.iscoroutine(result):
             result = await result
+        member_of = member_chats(self.world, ctx.user_id)
+        if member_of is not None:
+            as_seen_by(result, member_of)
         if ctx.messages_range is not None:
             self.calls["invokeWithMessagesRange"] += 1
             api.account.within_range(request, result, *ctx.messages_range)

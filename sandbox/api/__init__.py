@@ -17,6 +17,7 @@ from telethon.tl import types as T
 
 from ..mtproto.tl import Raw, RpcError
 from ..world.access import refusal
+from ..world.accounts import member_chats
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -74,39 +75,43 @@ class Call:
 
     def chat_for_peer(self, peer: object) -> Chat | None:
         """The chat an InputPeer/InputChannel names, checked like Telegram checks it."""
-        return resolve_peer(self.world, peer)
+        return resolve_peer(self.world, peer, self.user_id)
 
 
 def channel_peer_id(channel_id: int) -> int:
     return utils.get_peer_id(T.PeerChannel(channel_id))
 
 
-def resolve_peer(world: World, peer: object) -> Chat | None:
-    """None for a valid user with whom the account has no history."""
+def resolve_peer(world: World, peer: object, reader: int | None = None) -> Chat | None:
+    """None for a valid user with whom the account has no history. ``reader``: the account asking
+    (another account of the world has chats of its own, sandbox/world/accounts.py)."""
+    member_of = member_chats(world, reader)
     if isinstance(peer, T.InputPeerSelf | T.InputUserSelf):
-        return world.chats[world.me.id]
+        # guess: another account's Saved Messages are empty.
+        return world.chats[world.me.id] if member_of is None else None
     if isinstance(peer, T.InputPeerUser | T.InputUser):
         user = world.users.get(peer.user_id)
         if user is None or peer.access_hash != user.access_hash:
             raise RpcError(400, "PEER_ID_INVALID")
-        return world.chats.get(peer.user_id)
+        chat = world.chats.get(peer.user_id)
+        return chat if member_of is None or peer.user_id in member_of else None
     if isinstance(peer, T.InputPeerChat):
         chat = world.chats.get(-peer.chat_id)
         if chat is None:
             raise RpcError(400, "CHAT_ID_INVALID")
-        _check_readable(chat)
+        _check_readable(chat, member_of)
         return chat
     if isinstance(peer, T.InputPeerChannel | T.InputChannel):
         chat = world.chats.get(channel_peer_id(peer.channel_id))
         if chat is None or peer.access_hash != chat.access_hash:
             raise RpcError(400, "CHANNEL_INVALID")
-        _check_readable(chat)
+        _check_readable(chat, member_of)
         return chat
     raise RpcError(400, "PEER_ID_INVALID")
 
 
-def _check_readable(chat: Chat) -> None:
-    refused = refusal(chat)
+def _check_readable(chat: Chat, member_of: frozenset[int] | None) -> None:
+    refused = refusal(chat, member_of)
     if refused is not None:
         raise RpcError(*refused)
 

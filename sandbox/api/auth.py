@@ -56,11 +56,15 @@ def _authorize(call: Call, user_id: int) -> T.auth.Authorization:
     return T.auth.Authorization(user=call.world.users[user_id].tl())
 
 
-def _login_or_password(call: Call) -> T.auth.Authorization:
-    if call.world.password:
+def _login_or_password(call: Call, user_id: int | None = None) -> T.auth.Authorization:
+    """Log the key in as ``user_id`` (the world's own account by default; a QR code scanned by another
+    account of the world logs that one in). guess: only the world's own account has the two-step
+    password."""
+    user_id = call.world.me.id if user_id is None else user_id
+    if call.world.password and user_id == call.world.me.id:
         # The key stays unauthorized until auth.checkPassword succeeds.
         raise RpcError(401, "SESSION_PASSWORD_NEEDED")
-    return _authorize(call, call.world.me.id)
+    return _authorize(call, user_id)
 
 
 @rpc(F.auth.SendCodeRequest, public=True)
@@ -146,7 +150,7 @@ def export_login_token(call: Call, request: F.auth.ExportLoginTokenRequest) -> o
                 # (Telethon's QRLogin.wait switches DC and calls auth.importLoginToken).
                 return T.auth.LoginTokenMigrateTo(dc_id=account_dc, token=token)
             del state.login_tokens[token]
-            return T.auth.LoginTokenSuccess(authorization=_login_or_password(call))
+            return T.auth.LoginTokenSuccess(authorization=_login_or_password(call, entry.accepted_by))
         if entry.expires < now and entry.accepted_by is None:
             del state.login_tokens[token]
     token = os.urandom(32)
@@ -165,7 +169,7 @@ def import_login_token(call: Call, request: F.auth.ImportLoginTokenRequest) -> o
     if call.ctx.dc.dc_id != (call.world.account_dc or call.cluster.home_dc):
         raise RpcError(400, "AUTH_TOKEN_INVALID")
     del call.cluster.state.login_tokens[request.token]
-    return T.auth.LoginTokenSuccess(authorization=_login_or_password(call))
+    return T.auth.LoginTokenSuccess(authorization=_login_or_password(call, entry.accepted_by))
 
 
 @rpc(F.auth.AcceptLoginTokenRequest)

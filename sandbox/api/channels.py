@@ -11,7 +11,7 @@ from .messages import CHANNEL_KINDS, Page, message_ids_of, messages_by_id, notif
 
 
 def _channel(call: Call, peer: object):
-    chat = resolve_peer(call.world, peer)
+    chat = resolve_peer(call.world, peer, call.user_id)
     if chat is None or chat.kind not in CHANNEL_KINDS:
         raise RpcError(400, "CHANNEL_INVALID")
     return chat

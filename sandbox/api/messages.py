@@ -11,6 +11,7 @@ from telethon.tl import functions as F
 from telethon.tl import types as T
 
 from ..mtproto.tl import Raw, RpcError
+from ..world.accounts import member_chats
 from ..world.discussion import comment_thread
 from . import (
     Call,
@@ -258,11 +259,16 @@ def get_forum_topics(call: Call, request: F.messages.GetForumTopicsRequest) -> T
     )
 
 
-def dialog_chats(world: World) -> list[tuple[int, int, Chat]]:
-    """(top message date, peer id, chat) newest first: the order of the dialog list."""
+def dialog_chats(world: World, reader: int | None = None) -> list[tuple[int, int, Chat]]:
+    """(top message date, peer id, chat) newest first: the order of the dialog list of ``reader``
+    (another account of the world lists the chats it is a member of, sandbox/world/accounts.py)."""
+    member_of = member_chats(world, reader)
     rows = []
     for chat in world.chats.values():
-        if chat.left or chat.banned or not len(chat.slots):
+        if not len(chat.slots):
+            continue
+        listed = chat.peer_id in member_of if member_of is not None else not (chat.left or chat.banned)
+        if not listed:
             continue
         top = top_message(world, chat)
         rows.append((world.date_of(chat, top), chat.peer_id, chat))
@@ -274,7 +280,7 @@ def dialog_chats(world: World) -> list[tuple[int, int, Chat]]:
 def get_dialogs(call: Call, request: F.messages.GetDialogsRequest) -> object:
     """Guess at the cursor: dialogs strictly after (offset_date, offset_peer) in list order."""
     world = call.world
-    rows = dialog_chats(world)
+    rows = dialog_chats(world, call.user_id)
     if request.folder_id is not None:
         # One folder's dialogs: 1 is the archive, 0 the main list; without folder_id, every folder's
         # (core.telegram.org/api/folders; Telethon's iter_dialogs documents the same for folder=None).
@@ -285,7 +291,7 @@ def get_dialogs(call: Call, request: F.messages.GetDialogsRequest) -> object:
         offset_peer = request.offset_peer
         peer_id = 0
         if not isinstance(offset_peer, T.InputPeerEmpty):
-            chat = resolve_peer(world, offset_peer)
+            chat = resolve_peer(world, offset_peer, call.user_id)
             peer_id = chat.peer_id if chat is not None else 0
         rows = [row for row in rows if (row[0], row[1]) < (offset_date, peer_id)]
     rows = rows[: max(0, min(request.limit, MAX_LIMIT))]

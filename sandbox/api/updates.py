@@ -25,6 +25,6 @@ def get_difference(call: Call, request: F.updates.GetDifferenceRequest) -> T.upd
 def get_channel_difference(
     call: Call, request: F.updates.GetChannelDifferenceRequest
 ) -> T.updates.ChannelDifferenceEmpty:
-    if resolve_peer(call.world, request.channel) is None:
+    if resolve_peer(call.world, request.channel, call.user_id) is None:
         raise RpcError(400, "CHANNEL_INVALID")
     return T.updates.ChannelDifferenceEmpty(pts=call.world.pts, final=True, timeout=30)

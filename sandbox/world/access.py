@@ -13,11 +13,16 @@ shows the left group's old history from its local cache; the server refuses CHAT
 
 from __future__ import annotations
 
+from .accounts import reads
 from .model import Chat
 
 
-def unreadable_reason(chat: Chat) -> str | None:
-    """Why the account cannot read ``chat`` ("banned", "left", "private"), or None when it can."""
+def unreadable_reason(chat: Chat, member_of: frozenset[int] | None = None) -> str | None:
+    """Why the account cannot read ``chat`` ("banned", "left", "private", "not a member"), or None
+    when it can. ``member_of``: the chats of another account than the world's own
+    (sandbox/world/accounts.py), which has its own memberships instead of the chat's flags."""
+    if member_of is not None:
+        return None if reads(chat, member_of) else "not a member"
     if chat.banned:
         return "banned"
     if chat.kind == "group" and chat.left:
@@ -27,8 +32,8 @@ def unreadable_reason(chat: Chat) -> str | None:
     return None
 
 
-def refusal(chat: Chat) -> tuple[int, str] | None:
+def refusal(chat: Chat, member_of: frozenset[int] | None = None) -> tuple[int, str] | None:
     """The RPC error a history request about ``chat`` gets, or None when it is readable."""
-    if unreadable_reason(chat) is None:
+    if unreadable_reason(chat, member_of) is None:
         return None
     return (400, "CHAT_FORBIDDEN") if chat.kind == "group" else (400, "CHANNEL_PRIVATE")

@@ -303,6 +303,8 @@ class World:
         self._refs = functools.lru_cache(maxsize=self.CACHE_SIZE)(self._make_refs)
         # A forum that keeps receiving messages while clients read it (the live-forum scenario).
         self.live: LiveForum | None = None
+        # Exporting accounts besides ``me``: user id -> the chats it is a member of (sandbox/world/accounts.py).
+        self.accounts: dict[int, frozenset[int]] = {}
         # Expiring references, unavailable and stalling files (none unless a scenario or test says so).
         self.file_faults = FileFaults()
 
