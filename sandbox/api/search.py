@@ -19,21 +19,24 @@ a client that re-checks the words itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from telethon.tl import functions as F
 from telethon.tl import types as T
 
 from ..mtproto.tl import RpcError
-from ..world.ids import ArrayIds
+from ..world.ids import ArrayIds, IdSet
 from ..world.senders import sender_index
 from . import Call, resolve_peer, rpc
 from .messages import messages_result, unix
-from .paging import page
+from .paging import count_before_date, page
 
 if TYPE_CHECKING:
-    from ..world import Chat
+    from ..world import Chat, World
 
 _WORD = re.compile(r"\w+")
 
@@ -113,48 +116,62 @@ FILTERS: dict[type, Callable[[Any], bool]] = {
 }
 
 
-def _candidates(call: Call, chat: Chat, request: Any) -> Iterable[int]:
-    world = call.world
+def _sender_asked(world: World, who: Any) -> int:
+    """The marked peer id ``from_id`` names."""
+    if isinstance(who, T.InputPeerSelf):
+        return world.me.id
+    if isinstance(who, T.InputPeerUser):
+        resolve_peer(world, who)  # a wrong access hash is PEER_ID_INVALID, as anywhere
+        return int(who.user_id)
+    if isinstance(who, T.InputPeerChannel):
+        channel = resolve_peer(world, who)
+        assert channel is not None  # resolve_peer raises for unknown channels
+        return channel.peer_id
+    raise RpcError(400, "PEER_ID_INVALID")
+
+
+def _candidates(world: World, chat: Chat, request: Any) -> IdSet:
+    """The ids the search looks at, ascending: the chat's, a topic's, or one sender's."""
+    ids: IdSet = chat.slots
     if request.top_msg_id:
         if chat.kind != "forum" or request.top_msg_id not in chat.topics:
             raise RpcError(400, "MSG_ID_INVALID")
-        ids: Iterable[int] = chat.topics[request.top_msg_id].ids
-    else:
-        ids = chat.slots
-    who = request.from_id
-    if who is None:
+        ids = chat.topics[request.top_msg_id].ids
+    if request.from_id is None:
         return ids
-    if isinstance(who, T.InputPeerSelf):
-        wanted = world.me.id
-    elif isinstance(who, T.InputPeerUser):
-        resolve_peer(world, who)  # a wrong access hash is PEER_ID_INVALID, as anywhere
-        wanted = who.user_id
-    elif isinstance(who, T.InputPeerChannel):
-        channel = resolve_peer(world, who)
-        assert channel is not None  # resolve_peer raises for unknown channels
-        wanted = channel.peer_id
-    else:
-        raise RpcError(400, "PEER_ID_INVALID")
-    own = sender_index(world, chat).get(wanted, [])
-    return own if not request.top_msg_id else [i for i in own if i in ids]
+    own = sender_index(world, chat).get(_sender_asked(world, request.from_id), [])
+    return ArrayIds(own if not request.top_msg_id else [i for i in own if i in ids])
 
 
-def matching(call: Call, chat: Chat, request: Any) -> ArrayIds:
+# The matches of the latest searches: a page is one request, and an export pages one search through.
+_FOUND: weakref.WeakKeyDictionary[World, OrderedDict[tuple[Any, ...], ArrayIds]] = weakref.WeakKeyDictionary()
+_FOUND_KEPT = 16
+
+
+def matching(world: World, chat: Chat, request: Any) -> ArrayIds:
     """Every id the search matches, ascending (restricted messages are never found)."""
-    world = call.world
     test = FILTERS.get(type(request.filter))
     if test is None:
         raise RpcError(400, "FILTER_NOT_SUPPORTED")
     low, high, q = unix(request.min_date), unix(request.max_date), request.q or ""
-    restricted = set(world.restricted_ids(chat))
+    sender = None if request.from_id is None else _sender_asked(world, request.from_id)
+    key = (chat.peer_id, len(chat.slots), q, type(request.filter), sender, low, high, request.top_msg_id)
+    kept = _FOUND.setdefault(world, OrderedDict())
+    if key in kept:
+        kept.move_to_end(key)
+        return kept[key]
+    ids = _candidates(world, chat, request)
+    # Dates never decrease with ids, so the dates asked are one run of the candidates.
+    date_of = partial(world.date_of, chat)
+    first = count_before_date(ids, date_of, low + 1) if low else 0
+    end = count_before_date(ids, date_of, high) if high else len(ids)
+    empty = not q and isinstance(request.filter, T.InputMessagesFilterEmpty)
     found = []
-    for msg_id in _candidates(call, chat, request):
-        if msg_id in restricted:
+    for k in range(first, end):
+        msg_id = ids.select(k)
+        if world.is_restricted(chat, msg_id):
             continue
-        date = world.date_of(chat, msg_id)
-        if (low and date <= low) or (high and date >= high):
-            continue
-        if q or not isinstance(request.filter, T.InputMessagesFilterEmpty):
+        if not empty:
             m = world.message(chat, msg_id)
             # Service messages have no text and no media: only an empty search lists them.
             if isinstance(m, T.MessageService) and not isinstance(
@@ -164,7 +181,10 @@ def matching(call: Call, chat: Chat, request: Any) -> ArrayIds:
             if not test(m) or (q and not text_matches(q, getattr(m, "message", "") or "")):
                 continue
         found.append(msg_id)
-    return ArrayIds(found)
+    kept[key] = ArrayIds(found)
+    while len(kept) > _FOUND_KEPT:
+        kept.popitem(last=False)
+    return kept[key]
 
 
 @rpc(F.messages.SearchRequest)
@@ -175,7 +195,7 @@ def search(call: Call, request: F.messages.SearchRequest) -> object:
         return T.messages.Messages(messages=[], topics=[], chats=[], users=[world.me.tl()])
     if request.saved_peer_id is not None or request.saved_reaction:
         raise RpcError(400, "SANDBOX_NOT_IMPLEMENTED_SAVED_SEARCH")
-    found = matching(call, chat, request)
+    found = matching(world, chat, request)
     ids = page(
         found,
         offset_id=request.offset_id,
