@@ -1,0 +1,174 @@
+"""python -m bot.worker: a process that runs exports, in PostgreSQL mode (DATABASE_URL).
+
+``python -m bot`` then only talks to people and queues their exports; any number of these workers,
+on any number of machines, take the exports from procrastinate (bot.jobs.procrastinate_queue), run
+them and deliver the archives themselves through the Bot API. They share the bot's settings, its
+PostgreSQL database and its DATA_DIR (a shared volume: an export's store and archive live there, so
+another worker can resume a job whose worker died; docs/scale.md).
+
+Stopping (SIGTERM, SIGINT) gives running exports SHUTDOWN_GRACE seconds, then hands them back to
+the queue to resume from their checkpoint on whichever worker takes them next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiogram.client.session.aiohttp import AiohttpSession
+from telethon import TelegramClient
+
+from db import DbError, open_database
+from db.private import make_private, make_private_dir
+from exporter.errors import explain
+from exporter.redaction import redact_client_secrets, redact_secrets
+from exporter.settings import SettingsError, check_writable, connect, open_client, read_settings
+
+from .app import assemble_app, make_bot
+from .jobs import WorkerPool, default_worker_name
+from .jobs.procrastinate_queue import RECOVER_EVERY, STALLED_AFTER, ProcrastinateJobQueue
+from .jobs.umbrella import ManyAwareRunner
+from .settings import BotSettings, DeployedBotSettings
+
+log = logging.getLogger(__name__)
+
+NEEDS_DATABASE_URL = (
+    "python -m bot.worker runs the exports of a bot whose state is in PostgreSQL: set DATABASE_URL "
+    "(postgresql://…) for the bot and its workers. Without it, python -m bot runs the exports itself."
+)
+
+
+@asynccontextmanager
+async def running_worker(
+    settings: BotSettings,
+    client: TelegramClient,
+    *,
+    session: AiohttpSession | None = None,
+    stalled_after: float = STALLED_AFTER,
+    heartbeat_interval: float = 10.0,
+    recover_every: int = RECOVER_EVERY,
+) -> AsyncIterator[asyncio.Task[None]]:
+    """A worker serving exports until the context ends; yields procrastinate's worker task (it
+    ends only on an error). ``stalled_after``, ``heartbeat_interval`` and ``recover_every`` let
+    tests recover a killed worker's jobs in seconds instead of half a minute."""
+    if settings.database_url is None:
+        raise SettingsError(NEEDS_DATABASE_URL)
+    api_hash = settings.tg_api_hash.get_secret_value() if settings.tg_api_hash else None
+    redact_secrets(settings.bot_token.get_secret_value(), api_hash, settings.database_url.get_secret_value())
+    redact_client_secrets(client)
+    for folder in (settings.data_dir, settings.archives_dir):
+        make_private(make_private_dir(folder))
+    database = await open_database(settings.database_target)
+    bot = make_bot(settings, session)
+    queue = ProcrastinateJobQueue(
+        database,
+        settings.database_url.get_secret_value(),
+        work_root=settings.archives_dir / ".work",
+        stalled_after=stalled_after,
+        recover_every=recover_every,
+    )
+    pool: WorkerPool | None = None
+    serving: asyncio.Task[None] | None = None
+    try:
+        await queue.open()
+        app = await assemble_app(settings, bot, client, database, queue)
+        if not client.is_connected():
+            await client.connect()
+        pool = WorkerPool(queue, ManyAwareRunner(app), size=settings.max_jobs, name=default_worker_name())
+        app.pool = pool
+        pool.start(claiming=False)
+        serving = asyncio.create_task(
+            queue.serve(
+                pool,
+                concurrency=settings.max_jobs,
+                update_heartbeat_interval=heartbeat_interval,
+                stalled_worker_timeout=stalled_after,
+            ),
+            name="procrastinate worker",
+        )
+        log.info("worker %s serving up to %d exports at once", pool.name, settings.max_jobs)
+        yield serving
+    finally:
+        if pool is not None:
+            # First: running exports end or go back to the queue, while the engine still runs.
+            await pool.stop(grace=settings.shutdown_grace)
+        if serving is not None:
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+        await queue.close()
+        await bot.session.close()
+        await database.close()
+
+
+async def serve(settings: BotSettings, client: TelegramClient, args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await connect(client)
+        async with running_worker(
+            settings,
+            client,
+            stalled_after=args.stalled_after,
+            heartbeat_interval=args.heartbeat,
+            recover_every=args.recover_every,
+        ) as serving:
+            await asyncio.wait(
+                {serving, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
+            )
+            if serving.done():
+                serving.result()  # the engine's own error, said at the top
+    finally:
+        if client.is_connected():
+            await client.disconnect()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.worker", description=__doc__)
+    parser.add_argument(
+        "--heartbeat", type=float, default=10.0, help="seconds between this worker's heartbeats"
+    )
+    parser.add_argument(
+        "--stalled-after",
+        type=float,
+        default=STALLED_AFTER,
+        help="seconds without a worker's heartbeat before its exports go to another worker",
+    )
+    parser.add_argument(
+        "--recover-every", type=int, default=RECOVER_EVERY, help="seconds between looks for such exports"
+    )
+    args = parser.parse_args()
+    redact_secrets()
+    os.umask(0o077)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = read_settings(DeployedBotSettings)
+        if settings.database_url is None:
+            raise SettingsError(NEEDS_DATABASE_URL)
+        redact_secrets(
+            settings.bot_token.get_secret_value(),
+            settings.tg_api_hash.get_secret_value(),
+            settings.database_url.get_secret_value(),
+        )
+        check_writable(settings.data_dir, "data folder", "set DATA_DIR to another folder")
+        asyncio.run(serve(settings, open_client(settings), args))
+    except (SettingsError, DbError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except PermissionError as exc:
+        print(f"error: {explain(exc)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
