@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -22,20 +23,25 @@ from aiogram.types import BotCommand
 from aiogram.utils.backoff import BackoffConfig
 from telethon import TelegramClient
 
-from db import ArchiveStore, CheckpointStore, SqliteJobQueue, UserStore, open_database
+from db import ArchiveStore, CheckpointStore, Database, SqliteJobQueue, UserStore, open_database
 from db.private import make_private, make_private_dir
 from exporter.options import ExportOptions
 from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .context import App
-from .handlers import admin, details, errors, export, jobs, policy, schedules, settings, start
+from .handlers import admin, details, errors, export, export_all, jobs, policy, schedules, settings, start
 from .jobs import ExportJobs, JobQueue, WorkerPool
 from .jobs.cleanup import sweep_archives, sweep_work_dirs
-from .jobs.runner import JobRunner, tell_restarted
+from .jobs.runner import tell_restarted
 from .jobs.schedules import ScheduleTimer
+from .jobs.umbrella import ManyAwareRunner, after_restart
 from .middlewares.access import AccessMiddleware
 from .middlewares.retry import RetryAfterMiddleware
 from .settings import BotSettings
+
+if TYPE_CHECKING:
+    # Imported when DATABASE_URL is set: SQLite needs neither procrastinate nor psycopg.
+    from .jobs.procrastinate_queue import ProcrastinateJobQueue
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL = 600
@@ -77,6 +83,8 @@ def make_dispatcher(app: App) -> Dispatcher:
     # The start router also catches stale or forged buttons, so it goes last.
     dispatcher.include_routers(
         admin.make_router(),
+        # Before /export's own router: it takes /export all, that one every other /export.
+        export_all.make_router(),
         export.make_router(),
         policy.make_router(),
         jobs.make_router(),
@@ -104,33 +112,41 @@ async def running_bot(
     # Ours alone, even if made before: the database and every export live under it.
     for folder in (settings.data_dir, settings.archives_dir):
         make_private(make_private_dir(folder))
-    database = await open_database(settings.database_path)
+    database = await open_database(settings.database_target)
     bot = make_bot(settings, session)
+    engine: ProcrastinateJobQueue | None = None
     pool: WorkerPool | None = None
     sweeper: asyncio.Task[None] | None = None
     timer: ScheduleTimer | None = None
     try:
-        users = UserStore(database)
-        await users.sync_from_settings(settings.admin_ids, settings.allowed_user_ids)
-        # The embedded backend; the bot holds only the protocol (bot/jobs/queue.py).
-        queue: JobQueue = SqliteJobQueue(
-            database,
-            work_root=settings.archives_dir / ".work",
-            max_running=settings.max_jobs,
-            max_running_per_user=settings.max_jobs_per_user,
-        )
-        checkpoints = CheckpointStore(database)
-        defaults = ExportOptions(part_size=settings.part_size_bytes)
-        exports = ExportJobs(client, queue, checkpoints, settings.archives_dir, defaults=defaults)
-        app = App(settings, bot, client, database, queue, users, checkpoints, exports)
+        # The bot holds only the protocol (bot/jobs/queue.py).
+        queue: JobQueue
+        if settings.database_url is None:
+            # The embedded backend: this process runs the exports too.
+            queue = SqliteJobQueue(
+                database,
+                work_root=settings.archives_dir / ".work",
+                max_running=settings.max_jobs,
+                max_running_per_user=settings.max_jobs_per_user,
+            )
+        else:
+            # PostgreSQL: this process queues exports; `python -m bot.worker` processes run them.
+            from .jobs.procrastinate_queue import ProcrastinateJobQueue
+
+            queue = engine = ProcrastinateJobQueue(
+                database, settings.database_url.get_secret_value(), work_root=settings.archives_dir / ".work"
+            )
+            await engine.open()
+        app = await assemble_app(settings, bot, client, database, queue)
         dispatcher = make_dispatcher(app)
         if not client.is_connected():
             await client.connect()
-        recovered = await queue.recover_after_restart()
-        pool = WorkerPool(queue, JobRunner(app), size=settings.max_jobs, poll_interval=1.0)
-        app.pool = pool
-        pool.start()
-        await tell_restarted(app, recovered)
+        if engine is None:
+            recovered = await queue.recover_after_restart()
+            pool = WorkerPool(queue, ManyAwareRunner(app), size=settings.max_jobs, poll_interval=1.0)
+            app.pool = pool
+            pool.start()
+            await tell_restarted(app, await after_restart(app, recovered))
         # In SQLite mode the one bot process fires schedules; claims keep several processes apart.
         timer = app.schedules = ScheduleTimer(app)
         timer.start()
@@ -154,8 +170,26 @@ async def running_bot(
         if pool is not None:
             # Running jobs go back to the queue and resume at the next start.
             await pool.stop(grace=settings.shutdown_grace)
+        if engine is not None:
+            await engine.close()
         await bot.session.close()
         await database.close()
+
+
+async def assemble_app(
+    settings: BotSettings,
+    bot: Bot,
+    client: TelegramClient,
+    database: Database,
+    queue: JobQueue,
+) -> App:
+    """The App of a bot or a worker process (bot.worker): the same stores, exports and accounts."""
+    users = UserStore(database)
+    await users.sync_from_settings(settings.admin_ids, settings.allowed_user_ids)
+    checkpoints = CheckpointStore(database)
+    defaults = ExportOptions(part_size=settings.part_size_bytes)
+    exports = ExportJobs(client, queue, checkpoints, settings.archives_dir, defaults=defaults)
+    return App(settings, bot, client, database, queue, users, checkpoints, exports)
 
 
 async def _sweep_forever(app: App, archives: ArchiveStore) -> None:

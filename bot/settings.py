@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
+from db.connect import POSTGRES_SCHEMES
 from exporter.archive import CLOUD_UPLOAD_LIMIT, LOCAL_UPLOAD_LIMIT, part_size_for
 from exporter.options import DEFAULT_FORMATS
 from exporter.settings import TelegramSettings
@@ -48,11 +49,25 @@ def _token(value: object) -> object:
     return value
 
 
+def _postgres_url(value: object) -> object:
+    """DATABASE_URL: a PostgreSQL URL or nothing (an empty line in .env means unset); never echoed."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if text == "":
+        return None
+    if isinstance(text, str) and not text.startswith(POSTGRES_SCHEMES):
+        raise ValueError("must start with postgresql:// (leave it unset for the SQLite file in DATA_DIR)")
+    return value
+
+
 class BotSettings(TelegramSettings):
     bot_token: SecretStr
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     data_dir: Path = Path("data")
+    # postgresql://…: users, jobs and the rest in PostgreSQL, exports run by `python -m bot.worker`
+    # processes on any machine that shares DATA_DIR (docs/scale.md). Unset: SQLite in DATA_DIR and the
+    # bot runs the exports itself.
+    database_url: SecretStr | None = None
     # A local Bot API server (telegram-bot-api --local) lifts uploads from 50 MB to 2000 MiB a file,
     # and archive parts grow with it (README, "A local Bot API server").
     bot_api_url: str | None = None
@@ -77,6 +92,7 @@ class BotSettings(TelegramSettings):
 
     _split_ids = field_validator("admin_ids", "allowed_user_ids", mode="before")(_ids)
     _checked_token = field_validator("bot_token", mode="before")(_token)
+    _checked_database_url = field_validator("database_url", mode="before")(_postgres_url)
 
     @field_validator("default_formats", mode="before")
     @classmethod
@@ -97,6 +113,11 @@ class BotSettings(TelegramSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "app.sqlite"
+
+    @property
+    def database_target(self) -> Path | str:
+        """What open_database opens: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url.get_secret_value() if self.database_url else self.database_path
 
     @property
     def archives_dir(self) -> Path:

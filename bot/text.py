@@ -478,3 +478,53 @@ SCHEDULE_NO_ACCESS = "you no longer have access to this bot."
 SCHEDULE_NOT_SHARED = "an admin no longer shares this chat with you."
 SCHEDULE_RUN_LOST = "the bot stopped before the run could start."
 SCHEDULE_RUN_CANCELLED = "cancelled."
+
+
+# ---------------------------------------------------------------- /export all: many chats at once
+
+MANY_TITLE = "Export many chats at once"
+MANY_KINDS = "Chats: {kinds}"
+MANY_NO_KIND = "none chosen yet"
+# The kinds of chats (exporter.many.KINDS) as the screen and its buttons name them.
+MANY_KIND_LABELS = {
+    "private": "private chats",
+    "groups": "groups",
+    "channels": "channels",
+    "forums": "forums",
+    "bots": "bots",
+}
+MANY_ARCHIVED_ON = "Archived chats: included"
+MANY_ARCHIVED_OFF = "Archived chats: left out"
+MANY_LEFT_ON = "Chats the account left: included (those it can still read)"
+MANY_LEFT_OFF = "Chats the account left: left out"
+MANY_ARCHIVED_BUTTON_ON = "Archived: in ↻"
+MANY_ARCHIVED_BUTTON_OFF = "Archived: out ↻"
+MANY_LEFT_BUTTON_ON = "Left chats: in ↻"
+MANY_LEFT_BUTTON_OFF = "Left chats: out ↻"
+MANY_PER_CHAT = "Archives: one per chat"
+MANY_COMBINED = "Archives: one for all, laid out as Telegram Desktop's full export"
+MANY_PER_CHAT_BUTTON = "One archive per chat ↻"
+MANY_COMBINED_BUTTON = "One archive for all ↻"
+MANY_LISTING = "Listing the chats…"
+MANY_NONE = "No chat of the kinds chosen: nothing exported."
+MANY_QUEUED = "Export of {count} chats queued: {titles}."
+MANY_PROGRESS_TITLE = "{title} (chat {index} of {count}; {done} done, {failed} not exported)"
+MANY_SENDING = "All {count} chats are through; sending the archive…"
+MANY_FINISHED = "The export of {count} chats is over; the summary is below."
+MANY_DONE = "Done: {count} chats, {messages:,} messages, each exported whole."
+MANY_PARTLY = "Done: {whole} of {count} chats exported whole, {messages:,} messages."
+MANY_STOPPED = "Stopped: {whole} of {count} chats exported whole, {messages:,} messages."
+MANY_LINE_COMPLETE = "✅ {title}: {messages:,} messages"
+MANY_LINE_INCOMPLETE = "⚠️ {title}: {messages:,} messages, incomplete: {reason}"
+MANY_LINE_FAILED = "❌ {title}: not exported: {reason}"
+MANY_LINE_CANCELLED = "⏹ {title}: not exported: stopped."
+MANY_WENT_WRONG = "something went wrong on our side (an admin can see the details)."
+MANY_CAPTION = "{count} chats: {messages:,} messages"
+MANY_CAPTION_PART = (
+    "{count} chats: {messages:,} messages\n"
+    "Part {index} of {parts}: join with `cat NAME.zip.0* > NAME.zip`, or open .001 in 7-Zip"
+)
+MANY_RESTARTED = "The bot restarted. Your export of {count} chats continues where it stopped."
+MANY_CANCELLING = (
+    "Stopping the export of many chats: {count} not yet exported are cancelled; the summary follows."
+)

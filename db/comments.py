@@ -5,7 +5,7 @@ and the newest comment's id when the post was read (the snapshot the comments ar
 ``comment_streams``: what is read for them (one history range of the discussion group, or one
 post's replies), each with its cursor.  ``comment_forwards``: the group's automatic forward of
 each post (the top of its thread), so that a comment read from the group's history finds its
-post.  ``comments``: the comments' records by (post, id).  A page, the forwards it holds and its
+post (:meth:`CommentStore.resolve`).  ``comments``: the comments' records by (post, id).  A page, the forwards it holds and its
 stream's cursor are written in one transaction, as ``ExportStore.put_page`` does: resuming reads
 every comment exactly once.
 """
@@ -119,8 +119,24 @@ class CommentStore:
         with self.connection:
             self.connection.execute("UPDATE comment_streams SET done = 1 WHERE key = ?", (key,))
 
+    def resolve(self, *, final: bool) -> None:
+        """Comments read from the group's history are stored under minus their thread's top (the
+        forward a thread starts from may lie in a range not read yet); here each whose forward is
+        known goes under its post, if not newer than the post's snapshot.  ``final`` (every range
+        read): the rest goes away (talk in the group, threads of posts not exported, newer comments)."""
+        with self.connection:
+            self.connection.execute(
+                "UPDATE OR IGNORE comments SET post_id = (SELECT f.post_id FROM comment_forwards f "
+                "WHERE f.forward_id = -comments.post_id) WHERE post_id < 0 AND id <= ("
+                "SELECT t.max_id FROM comment_threads t JOIN comment_forwards f ON f.post_id = t.post_id "
+                "WHERE f.forward_id = -comments.post_id)"
+            )
+            if final:
+                self.connection.execute("DELETE FROM comments WHERE post_id < 0")
+
     def counts(self) -> list[ThreadCount]:
-        """Per post with a comment section, by post id: Telegram's count and the comments stored."""
+        """Per post with a comment section, by post id: Telegram's count and the comments stored
+        under it."""
         rows = self.connection.execute(
             "SELECT t.post_id, t.expected, COUNT(c.id) FROM comment_threads t "
             "LEFT JOIN comments c ON c.post_id = t.post_id GROUP BY t.post_id ORDER BY t.post_id"

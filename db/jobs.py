@@ -70,6 +70,12 @@ fair AS (
 )
 """
 
+_CLAIM = """
+UPDATE jobs SET state = 'running', worker = ?, started_at = ?, heartbeat_at = ?, attempts = attempts + 1,
+    claim_seq = (SELECT COALESCE(MAX(claim_seq), 0) + 1 FROM jobs)
+WHERE id = ?
+"""
+
 # A running job handed back: to the queue, or to cancelled if its user asked while it ran.
 _RELEASE = """
 UPDATE jobs SET
@@ -153,13 +159,18 @@ class SqliteJobQueue:
                 return None
             job_id = candidates[0][0]
             now = self._db.now()
-            rows = await connection.execute_fetchall(
-                "UPDATE jobs SET state = 'running', worker = ?, started_at = ?, heartbeat_at = ?, "
-                "attempts = attempts + 1, claim_seq = (SELECT COALESCE(MAX(claim_seq), 0) + 1 FROM jobs) "
-                "WHERE id = ? RETURNING *",
-                (worker, now, now, job_id),
-            )
+            rows = await connection.execute_fetchall(_CLAIM + "RETURNING *", (worker, now, now, job_id))
         return _single(rows, job_id)
+
+    async def claim(self, job_id: int, worker: str) -> Job | None:
+        """Take this job if it is still queued (a job engine chose it: the limits are the engine's);
+        None if it was cancelled, finished or taken meanwhile."""
+        async with self._db.transaction() as connection:
+            now = self._db.now()
+            rows = await connection.execute_fetchall(
+                _CLAIM + "AND state = 'queued' RETURNING *", (worker, now, now, job_id)
+            )
+        return next((job_from_row(row) for row in rows), None)
 
     async def heartbeat(self, job_id: int, progress: Mapping[str, Any] | None = None) -> bool:
         async with self._db.transaction() as connection:

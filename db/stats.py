@@ -195,7 +195,7 @@ async def _shares(connection: Connection, report: _Report) -> PhaseShares:
         f"FROM jobs, {report.dialect.json_object('jobs.report', report_path('accounted'), 'phase')} "
         f"WHERE {report.accounted} "
         "WINDOW phases AS (PARTITION BY jobs.id ORDER BY phase.id "
-        "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS phase_rows "
         "GROUP BY key ORDER BY AVG(position), key"
     )
     return PhaseShares(

@@ -12,8 +12,10 @@ Two ways to read them, chosen per export by the requests each would take:
   each.  Exact by Telegram's own thread index; needs nothing but the channel.
 * ``history``: the discussion group's history from the oldest exported post's automatic forward
   (found with one messages.getDiscussionMessage) to the newest comment, about ⌈ids / 100⌉ requests,
-  each comment assigned to its post by its reply header (reply_to_top_id, or reply_to_msg_id for a
-  comment on the post itself, api/threads) and the forward it names (fwd_from.channel_post).
+  in id ranges read at once as the posts are; each comment is assigned to its post by its reply
+  header (reply_to_top_id, or reply_to_msg_id for a comment on the post itself, api/threads) and
+  the forward that tops the thread (fwd_from.channel_post), once that forward is read
+  (db.comments: CommentStore.resolve).
 
 Measured on the sandbox's ``discussion`` scenario (126 posts with a comment section, 92 with
 comments, 789 comments, one post with 230): ``replies`` would take 94 requests, ``history`` took 13
@@ -29,6 +31,7 @@ stored with the comment plan, so a resumed export continues the same way.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +44,7 @@ from telethon.tl import types as T
 from db.comments import CommentRow, CommentStore, CommentStream
 
 from .errors import ExportError
+from .options import ExportOptions
 from .records import to_record
 from .render.comments import COMMENTS_KEY
 from .run import ExportRun
@@ -93,7 +97,11 @@ async def _linked_group(send: Send, target: ResolvedTarget) -> Any:
 
 
 async def _plan(
-    send: Send, target: ResolvedTarget, threads: dict[int, tuple[int, int]], group: Any
+    send: Send,
+    target: ResolvedTarget,
+    threads: dict[int, tuple[int, int]],
+    group: Any,
+    options: ExportOptions,
 ) -> dict[str, Any]:
     """Choose how to read the comments (see the module's docstring) and the ranges to read."""
     busy = {post: t for post, t in threads.items() if t[0] > 0}
@@ -104,32 +112,36 @@ async def _plan(
         found = await send(F.messages.GetDiscussionMessageRequest(target.input_peer, min(busy)))
         first = min(m.id for m in found.messages)
         last = max(top for _, top in busy.values())
-        by_history = 1 + (last - first + PAGE_LIMIT) // PAGE_LIMIT
+        # Ranges read at once, as the posts' own history is (plan._shards): the ids from the oldest
+        # forward to the newest comment, cut where a range would hold shard_messages ids.
+        span = last - first + 1
+        count = max(1, min(options.max_shards, -(-span // options.shard_messages)))
+        edges = [first - 1 + span * k // count for k in range(count + 1)]
+        ranges = list(itertools.pairwise(edges))
+        by_history = 1 + sum(-(-(high - low) // PAGE_LIMIT) for low, high in ranges)
         plan["requests"][_HISTORY] = by_history
         if by_history < by_replies:
             plan["strategy"] = _HISTORY
-            streams = [CommentStream("group", None, first - 1, last + 1, first - 1)]
+            streams = [CommentStream(f"group:{low}-{high}", None, low, high + 1, low) for low, high in ranges]
     plan["streams"] = streams
     return plan
 
 
 def _comment_rows(
-    run: ExportRun,
-    messages: list[Any],
-    post_of: Callable[[Any], int | None],
-    threads: dict[int, tuple[int, int]],
+    run: ExportRun, messages: list[Any], key_of: Callable[[Any], int | None]
 ) -> list[CommentRow]:
-    """Comments → store rows; ``post_of(message)`` names the post a message comments on, or None."""
+    """Comments → store rows under ``key_of(message)`` (a post, or minus a thread's top; None: no
+    comment)."""
     rows = []
     for m in messages:
-        post = post_of(m)
-        if post not in threads or not isinstance(m, T.Message) or m.id > threads[post][1]:
-            continue  # not a comment of an exported post, or newer than the post's snapshot
+        key = key_of(m)
+        if key is None or not isinstance(m, T.Message):
+            continue
         record = to_record(m, names=run.names, topic_id=None)
         if m.reply_to is not None and m.reply_to.reply_to_top_id is None:
             # A comment on the post itself replies to its forward in the group: the post is the answer.
             record.pop("reply_to_message_id", None)
-        rows.append((post, m.id, int(m.date.timestamp()), orjson.dumps(record)))
+        rows.append((key, m.id, int(m.date.timestamp()), orjson.dumps(record)))
     return rows
 
 
@@ -168,32 +180,37 @@ async def _read(
     channel_id: int,
 ) -> None:
     run.active[row.key] = "comments"
-    forwards = store.forwards()
     post = row.post_id
 
-    def post_of(m: Any) -> int | None:
-        # A post's replies are its comments; in the group's history, the forward a thread starts
-        # from names the post.
-        return post if post is not None else forwards.get(_thread_top(m) or 0)
+    def key_of(m: Any) -> int | None:
+        # A post's replies up to its snapshot are its comments; a message of the group's history
+        # waits under minus its thread's top until the thread's forward is known (db.comments).
+        if post is not None:
+            return post if m.id <= threads[post][1] else None
+        top = _thread_top(m)
+        return -top if top else None
 
     try:
         stream = Stream(peer, row.min_id, row.max_id, post)
         async for page in read_stream(send, stream, after=row.cursor):
             run.names.add_users(page.users)
             run.names.add_chats(page.chats)
-            new: list[tuple[int, int]] = []
+            forwards: list[tuple[int, int]] = []
             if post is None:
-                new = [(m.id, p) for m in page.messages if (p := _forwarded_post(m, channel_id)) in threads]
-                forwards.update(new)
-            rows = _comment_rows(run, page.messages, post_of, threads)
-            store.put_page(row.key, rows, new, page.messages[-1].id)
+                forwards = [
+                    (m.id, p) for m in page.messages if (p := _forwarded_post(m, channel_id)) in threads
+                ]
+            rows = _comment_rows(run, page.messages, key_of)
+            store.put_page(row.key, rows, forwards, page.messages[-1].id)
             run.emit()
         store.finish(row.key)
     finally:
         run.active.pop(row.key, None)
 
 
-async def fetch_comments(run: ExportRun, send: Send, target: ResolvedTarget) -> tuple[BaseException, ...]:
+async def fetch_comments(
+    run: ExportRun, send: Send, target: ResolvedTarget, options: ExportOptions
+) -> tuple[BaseException, ...]:
     """Read the comments of every stored post into the store; the failures that stopped it."""
     store = CommentStore(run.store.connection)
     threads = _threads(run, store)
@@ -201,7 +218,7 @@ async def fetch_comments(run: ExportRun, send: Send, target: ResolvedTarget) -> 
     try:
         group = await _linked_group(send, target)
         if not isinstance(plan, dict):
-            plan = await _plan(send, target, threads, group)
+            plan = await _plan(send, target, threads, group, options)
             store.add_streams(plan.pop("streams"))
             run.store.set_meta(_PLAN, plan)
     except (errors.RPCError, errors.AuthKeyNotFound, OSError) as exc:
@@ -220,6 +237,7 @@ async def fetch_comments(run: ExportRun, send: Send, target: ResolvedTarget) -> 
     except* (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error) as failure:
         failures = failure.exceptions
     finally:
+        store.resolve(final=all(s.done for s in store.streams()))
         run.comments = _summary(store, plan, group)
     return failures
 

@@ -159,7 +159,7 @@ async def fetch(
             failures = failure.exceptions
         if run.with_comments and not failures:
             # After the posts: they say which have comments, how many, and up to which id.
-            failures = await fetch_comments(run, scheduler, target)
+            failures = await fetch_comments(run, scheduler, target, options)
     local = next((f for f in failures if is_disk_full(f) or isinstance(f, sqlite3.Error)), None)
     if local is not None:
         # The disk or the store failed, not Telegram: rendering now would fail too; stop, resumable.

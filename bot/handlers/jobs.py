@@ -18,6 +18,7 @@ from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..delivery import DeliveryError, Destination, send_part, tell
 from ..jobs.runner import DELIVERY_FAILED, STOPPED_EARLY
+from ..jobs.umbrella import UMBRELLA, cancel_umbrella
 from ..middlewares.access import sender_id
 from .private import IN_A_GROUP, only_in_private
 
@@ -90,6 +91,11 @@ async def cancel(message: Message, command: CommandObject, app: App, is_admin: b
         await message.answer(text.NOTHING_TO_CANCEL)
         return
     job = jobs[0]
+    if UMBRELLA in job.options:
+        # One chat of /export all: the whole stops, and its summary says what was exported.
+        count = await cancel_umbrella(app, int(job.options[UMBRELLA]), user_id)
+        await message.answer(text.MANY_CANCELLING.format(count=count))
+        return
     try:
         await app.queue.cancel(job.id, user_id)
     except IllegalTransition:

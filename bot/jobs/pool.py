@@ -106,11 +106,20 @@ class WorkerPool:
     def running_jobs(self) -> list[int]:
         return sorted(self._running)
 
-    def start(self) -> None:
-        if self._supervisor is not None:
+    def start(self, *, claiming: bool = True) -> None:
+        """Keep heartbeats; with ``claiming``, also take jobs from the queue. A job engine that
+        hands jobs over itself (bot.jobs.procrastinate_queue) starts it without, then calls
+        :meth:`run_claimed`."""
+        if self._heartbeats is not None:
             raise RuntimeError("the worker pool is already started")
-        self._supervisor = asyncio.create_task(self._supervise(), name=f"{self.name} supervisor")
+        if claiming:
+            self._supervisor = asyncio.create_task(self._supervise(), name=f"{self.name} supervisor")
         self._heartbeats = asyncio.create_task(self._beat(), name=f"{self.name} heartbeats")
+
+    async def run_claimed(self, job: Job) -> None:
+        """Run a job claimed for this worker elsewhere, with the same heartbeats, cancels and
+        bookkeeping as a job the pool claimed; returns once its end is recorded."""
+        await asyncio.shield(self._adopt(job))
 
     def wake(self) -> None:
         """Look for work now (call after submitting a job) instead of at the next poll."""
@@ -166,11 +175,16 @@ class WorkerPool:
                 return
             if job is None:
                 return
-            running = _Running(job, asyncio.create_task(self._run(job), name=f"job {job.id}"))
-            self._running[job.id] = running
-            driver = asyncio.create_task(self._drive(running), name=f"job {job.id} bookkeeping")
-            self._drivers.add(driver)
-            driver.add_done_callback(self._drivers.discard)
+            self._adopt(job)
+
+    def _adopt(self, job: Job) -> asyncio.Task[None]:
+        running = _Running(job, asyncio.create_task(self._run(job), name=f"job {job.id}"))
+        self._running[job.id] = running
+        # stop() waits for the bookkeeping: a job is never left running by a stopped pool.
+        driver = asyncio.create_task(self._drive(running), name=f"job {job.id} bookkeeping")
+        self._drivers.add(driver)
+        driver.add_done_callback(self._drivers.discard)
+        return driver
 
     async def _drive(self, running: _Running) -> None:
         try:

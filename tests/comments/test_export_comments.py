@@ -182,3 +182,24 @@ async def test_a_comment_telegram_counts_but_never_sends_makes_the_export_incomp
         and "790 comments under the posts but the archive holds 789" in result.reason
     )
     assert result.manifest["comments"]["posts_short"] == [post]
+
+
+async def test_the_group_history_read_in_ranges_at_once_puts_every_comment_under_its_post(
+    client: TelegramClient, world: World, cluster: Cluster, network: NetworkModel, tmp_path: Path
+) -> None:
+    truth = channel_truth(world)
+    # Ranges of 300 ids: a thread's forward and its comments often lie in different ranges, read
+    # concurrently; the second range is stopped by a flood wait, then the export is resumed.
+    network.add_fault(Fault("messages.getHistory", 3 + 2, error=RpcError(420, "FLOOD_WAIT_3600")))
+    first = await export(client, tmp_path, shard_messages=300)
+    assert not first.complete
+    partial = comments_in(result_json(first))
+    # What a stopped export delivers is exact as far as it goes: no comment under another post.
+    assert all({c["id"] for c in cs} <= set(truth[p]) for p, cs in partial.items())
+    second = await export(client, tmp_path, shard_messages=300)
+    assert second.complete, second.reason
+    got = comments_in(result_json(second))
+    assert {post: [c["id"] for c in comments] for post, comments in got.items()} == truth
+    # Ids 328 to 1598 (the oldest commented post's forward to the newest comment): 5 ranges of
+    # about 254 ids, 3 pages each, and the getDiscussionMessage.
+    assert second.manifest["comments"]["estimated_requests"]["history"] == 1 + 5 * 3

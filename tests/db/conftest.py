@@ -28,6 +28,7 @@ def db_target(request: pytest.FixtureRequest, db_path: Path) -> Path | str:
     if request.param == "sqlite":
         return db_path
     url: str = request.getfixturevalue("postgres_url")
+    assert url.startswith("postgresql://")
     return url
 
 

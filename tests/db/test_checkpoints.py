@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import psycopg
 import pytest
 
 from db import CheckpointStore, Database, SqliteJobQueue
@@ -37,6 +38,6 @@ async def test_a_checkpoint_never_moves_back(checkpoints: CheckpointStore) -> No
 
 async def test_a_checkpoint_names_a_real_job(checkpoints: CheckpointStore) -> None:
     # Foreign keys are on: a typo'd job id is caught, not stored.
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         await checkpoints.record_exported(1, -100, {None: 5}, job_id=12345)
     assert await checkpoints.last_exported(1, -100) == {}

@@ -109,7 +109,9 @@ async def test_limits_hold_for_one_claimer(db: Database, tmp_path: Path) -> None
 
 
 @pytest.fixture
-async def two_connections(db_target: Path | str, clock: FakeClock) -> AsyncIterator[tuple[Database, Database]]:
+async def two_connections(
+    db_target: Path | str, clock: FakeClock
+) -> AsyncIterator[tuple[Database, Database]]:
     first = await open_database(db_target, clock=clock)
     second = await open_database(db_target, clock=clock)
     yield first, second

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 import pytest
 
 from db import Database, SqliteJobQueue
+
+
+@pytest.fixture
+def db_target(db_path: Path) -> Path:
+    """The race here is aiosqlite's one statement thread: SQLite only."""
+    return db_path
 
 
 async def test_a_commit_cancelled_in_flight_ends_as_a_cancel_and_the_write_stands(

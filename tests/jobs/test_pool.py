@@ -56,9 +56,11 @@ async def test_runs_jobs_concurrently_up_to_its_size(
         nonlocal active, peak
         active += 1
         peak = max(peak, active)
-        await asyncio.sleep(0.05)
+        # Long enough for the pool's claims to fill every slot meanwhile, on a loaded machine and on
+        # PostgreSQL (a claim there is a few round trips).
+        await asyncio.sleep(0.3)
         active -= 1
-        return JobResult(timing_report(wall=0.05, messages=job.id), [JobPart(f"/w/{job.id}.zip", 10, "ff")])
+        return JobResult(timing_report(wall=0.3, messages=job.id), [JobPart(f"/w/{job.id}.zip", 10, "ff")])
 
     ids = [(await queue.submit(user, user, "@chat")).id for user in range(1, 8)]
     pool = pools(queue, run, size=3)

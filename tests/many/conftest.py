@@ -29,3 +29,8 @@ def world() -> World:
             ],
         )
     )
+
+
+# The whole product (real aiogram through the sandbox Bot API, real Telethon through the sandbox DCs)
+# as tests/bot drives it, over this directory's world.
+from tests.bot.conftest import api, product  # noqa: E402, F401

@@ -11,10 +11,11 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
 from tests.mandatory import cannot
 
@@ -23,6 +24,19 @@ DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 def server_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+
+
+def as_url(conninfo: str, **changes: str) -> str:
+    """``conninfo`` (a URL or key=value pairs) with ``changes``, as the postgresql:// URL that
+    DATABASE_URL takes (db.connect opens PostgreSQL for a URL and nothing else)."""
+    parts = {**conninfo_to_dict(conninfo), **changes}
+    user = quote(str(parts.pop("user", "postgres")), safe="")
+    password = parts.pop("password", None)
+    auth = user + (":" + quote(str(password), safe="") if password else "")
+    host, port = parts.pop("host", "127.0.0.1"), parts.pop("port", "5432")
+    dbname = quote(str(parts.pop("dbname", "postgres")), safe="")
+    query = f"?{urlencode(parts)}" if parts else ""
+    return f"postgresql://{auth}@{host}:{port}/{dbname}{query}"
 
 
 @contextmanager
@@ -38,7 +52,7 @@ def session_database() -> Iterator[str]:
     with admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
-            yield make_conninfo(server, dbname=name)
+            yield as_url(server, dbname=name)
         finally:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
@@ -50,6 +64,6 @@ def fresh_schema(database: str) -> Iterator[str]:
     with psycopg.connect(database, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         try:
-            yield make_conninfo(database, options=f"-csearch_path={schema}")
+            yield as_url(database, options=f"-csearch_path={schema}")
         finally:
             connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))

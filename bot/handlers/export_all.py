@@ -1,0 +1,184 @@
+"""/export all [filter]: many chats at once, under one umbrella (bot.jobs.umbrella).
+
+The screen chooses the kinds of chats (private chats, groups, channels, forums, bots), whether
+archived chats and chats the account left count, one archive per chat or one for all laid out as
+Telegram Desktop's full export, and the formats; a filter typed after "all" applies to every
+chat, shown back in words. "▶ Export" lists the account's chats (exporter.many.select_chats),
+keeps for a non-admin only the chats an admin shared, and queues one job per chat, linked to one
+umbrella whose progress message is this one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from db.umbrellas import UmbrellaStore
+from db.user_settings import UserSettings
+from exporter.many import COMBINED, KINDS, PER_CHAT, ChatEntry, Selection, select_chats
+from exporter.options import DEFAULT_FORMATS, FORMATS
+
+from .. import text
+from ..callbacks import ButtonPress, ButtonSession, pressed_message
+from ..context import App
+from ..jobs.umbrella import UMBRELLA
+from ..middlewares.access import sender_id
+from . import media_row
+from .export_choice import options_for
+from .export_filter import filter_line, typed_filter
+
+# /export all, /export all from:@alice …: the word "all" and, after it, an optional filter.
+ALL = F.args.regexp(r"^\s*all(\s|$)")
+
+
+async def export_all(message: Message, command: CommandObject, app: App) -> None:
+    _, filtered = typed_filter(command.args or "")
+    if isinstance(filtered, str):
+        await message.answer(filtered)
+        return
+    owner = sender_id(message)
+    formats = [f for f in app.settings.default_formats if f in FORMATS] or list(DEFAULT_FORMATS)
+    choice: dict[str, Any] = {
+        "kinds": list(KINDS),
+        "archived": True,
+        "left": False,
+        "layout": PER_CHAT,
+        "formats": formats,
+        "range": "all",
+        "takeout": False,
+        "topics": None,
+        "filter": None,
+        **(filtered or {}),
+        **await media_row.remembered(app, owner),
+    }
+    token = app.buttons.open(owner, "many", choice=choice)
+    screen, markup = _screen(app, token, choice)
+    await message.answer(screen, reply_markup=markup)
+
+
+def _screen(app: App, token: str, choice: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    def button(label: str, value: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text=label, callback_data=app.buttons.data(token, value))
+
+    kinds = [text.MANY_KIND_LABELS[kind] for kind in KINDS if kind in choice["kinds"]]
+    lines = [
+        text.MANY_TITLE,
+        text.MANY_KINDS.format(kinds=", ".join(kinds) or text.MANY_NO_KIND),
+        text.MANY_ARCHIVED_ON if choice["archived"] else text.MANY_ARCHIVED_OFF,
+        text.MANY_LEFT_ON if choice["left"] else text.MANY_LEFT_OFF,
+        text.MANY_COMBINED if choice["layout"] == COMBINED else text.MANY_PER_CHAT,
+        text.OPTIONS_FORMATS.format(formats=", ".join(f.upper() for f in choice["formats"])),
+        media_row.summary(choice),
+    ]
+    only = filter_line(choice)
+    if only is not None:
+        lines.append(only)
+    marks = [f"{'✅' if kind in choice['kinds'] else '▫️'} {text.MANY_KIND_LABELS[kind]}" for kind in KINDS]
+    rows = [[button(text.EXPORT_BUTTON, "go")]] if choice["kinds"] else []
+    rows.append([button(mark, f"k{kind}") for mark, kind in zip(marks[:3], KINDS[:3], strict=True)])
+    rows.append([button(mark, f"k{kind}") for mark, kind in zip(marks[3:], KINDS[3:], strict=True)])
+    rows.append(
+        [
+            button(
+                text.MANY_ARCHIVED_BUTTON_ON if choice["archived"] else text.MANY_ARCHIVED_BUTTON_OFF, "arch"
+            ),
+            button(text.MANY_LEFT_BUTTON_ON if choice["left"] else text.MANY_LEFT_BUTTON_OFF, "left"),
+        ]
+    )
+    layout = text.MANY_COMBINED_BUTTON if choice["layout"] == COMBINED else text.MANY_PER_CHAT_BUTTON
+    rows.append([button(layout, "layout")])
+    rows.append([button(f"{'✅' if f in choice['formats'] else '▫️'} {f.upper()}", f"f{f}") for f in FORMATS])
+    rows += media_row.rows(choice, button)
+    rows.append([button(text.CANCEL, "close")])
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def on_many(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
+    picked, message = button.data["choice"], pressed_message(query)
+    if choice == "close":
+        app.buttons.close(token)
+        await message.edit_text(text.NOTHING_EXPORTED)
+    elif choice == "go":
+        # Answered now: listing every dialog takes a while, and Telegram refuses a late answer.
+        await query.answer()
+        app.buttons.close(token)
+        await _go(app, query.from_user.id, message, picked)
+        return
+    else:
+        if choice.startswith("k") and choice[1:] in KINDS:
+            kinds = set(picked["kinds"]) ^ {choice[1:]}
+            picked["kinds"] = [kind for kind in KINDS if kind in kinds]
+        elif choice == "arch":
+            picked["archived"] = not picked["archived"]
+        elif choice == "left":
+            picked["left"] = not picked["left"]
+        elif choice == "layout":
+            picked["layout"] = PER_CHAT if picked["layout"] == COMBINED else COMBINED
+        elif choice.startswith("f") and choice[1:] in FORMATS:
+            formats = picked["formats"]
+            if choice[1:] not in formats:
+                formats.append(choice[1:])
+            elif len(formats) > 1:
+                formats.remove(choice[1:])
+        else:
+            await media_row.tap(app, button.owner, picked, choice)
+        screen, markup = _screen(app, token, picked)
+        try:
+            await message.edit_text(screen, reply_markup=markup)
+        except TelegramBadRequest as exc:
+            if "not modified" not in exc.message:
+                raise
+    await query.answer()
+
+
+async def _go(app: App, user_id: int, message: Message, picked: dict[str, Any]) -> None:
+    await message.edit_text(text.MANY_LISTING)
+    selection = Selection(frozenset(picked["kinds"]), picked["archived"], picked["left"])
+    entries = await select_chats(app.client, selection)
+    if not app.is_admin(user_id):
+        shared = {chat.peer_id for chat in await app.shared.list_shared()}
+        entries = [entry for entry in entries if int(entry.target) in shared]
+    if not entries:
+        await message.edit_text(text.MANY_NONE)
+        return
+    _, options = options_for(picked)
+    options = replace(options, time_zone=await UserSettings(app.database).time_zone(user_id))
+    store = UmbrellaStore(app.database)
+    umbrella = await store.create(user_id, message.chat.id, None, picked["layout"])
+    await store.set_status_message(umbrella.id, message.message_id)
+    for position, entry in enumerate(entries):
+        await _queue_chat(
+            app, store, umbrella.id, position, user_id, message.chat.id, entry, options.to_json()
+        )
+    titles = text.fit_lines([entry.title for entry in entries], limit=3000).replace("\n", ", ")
+    await message.edit_text(text.MANY_QUEUED.format(count=len(entries), titles=titles))
+    if app.pool is not None:
+        app.pool.wake()
+
+
+async def _queue_chat(
+    app: App,
+    store: UmbrellaStore,
+    umbrella_id: int,
+    position: int,
+    user_id: int,
+    chat_id: int,
+    entry: ChatEntry,
+    options: dict[str, Any],
+) -> None:
+    job = await app.queue.submit(user_id, chat_id, entry.target, options={**options, UMBRELLA: umbrella_id})
+    await store.add_chat(umbrella_id, position, job.id, entry.title, left=entry.left, archived=entry.archived)
+    await app.queue.set_peer(job.id, int(entry.target), entry.title)
+
+
+def make_router() -> Router:
+    """A fresh router per dispatcher; included before /export's own, which takes every other /export."""
+    router = Router(name="export_all")
+    router.message(Command("export", magic=ALL), F.chat.type == "private")(export_all)
+    router.callback_query(ButtonPress("many"))(on_many)
+    return router
