@@ -3,7 +3,9 @@
 :func:`syntax.parse` turns ``from:@alice has:photo,video -"giveaway"`` into a tree,
 :func:`words.describe` reads it back in words, :func:`evaluate.bind` turns it into a
 predicate over a stored record and its raw message, evaluated while paging
-(exporter.fetch keeps only the matching messages in the store).
+(exporter.fetch keeps only the matching messages in the store).  :mod:`pushdown` asks
+Telegram's messages.search for what of a filter it can evaluate, :mod:`media` lets a filter
+choose the files downloaded, :mod:`resolve` binds a filter for one export.
 """
 
 from __future__ import annotations
