@@ -147,7 +147,11 @@ async def _new_plan(
         # Incremental: start at the oldest topic checkpoint; newer checkpoints filter per message.
         start = max(low, min((after.get(t.id, 0) for t in topics), default=0))
         if run.search is not None:
-            return await _search_rows(run, send, peer, start, high, run.search.top_msg_id, options)
+            searched = run.search.top_msg_id
+            if searched is not None:
+                # One topic searched: its own checkpoint, the others' are not read at all.
+                start = max(low, after.get(searched, 0))
+            return await _search_rows(run, send, peer, start, high, searched, options)
         return _shards(start, high, count, options, run.chat.name or "forum")
     streams = []
     for topic in topics:

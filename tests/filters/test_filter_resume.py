@@ -44,3 +44,23 @@ async def test_a_stopped_search_resumes_from_its_cursor_and_counts_every_answer(
     # Resumed after the first page: the other pages, not the first again.
     pages = -(-searched["telegram_count"] // 100)
     assert cluster.calls["messages.search"] - before == pages - 1
+
+
+async def test_an_incremental_search_of_one_topic_starts_at_that_topics_checkpoint(
+    client: TelegramClient, world: World, tmp_path: Path
+) -> None:
+    forum = _chat(world, "forum")
+    topic = max((t for t in forum.topics.values() if t.id != 1), key=lambda t: len(t.ids))
+    ids = list(topic.ids)
+    checkpoint = ids[len(ids) // 2]
+    query = f"topic:{topic.id}"
+    target = await resolve_target(client, parse_target(f"@{forum.username}"))
+    # Delivered up to the middle of this topic; General (not listed) would be read whole.
+    options = ExportOptions(
+        formats=("json",), media=(), time_zone=ZONE, filter=query, after=((topic.id, checkpoint),)
+    )
+    result = await export_chat(client, target, options, tmp_path)
+    assert result.complete, result.reason
+    with zipfile.ZipFile(result.parts[0].path) as zf:
+        messages = json.loads(zf.read("result.json"))["messages"]
+    assert [m["id"] for m in messages] == [i for i in _brute(world, forum, query) if i > checkpoint]
