@@ -41,6 +41,7 @@ from .errors import DiskFull, ExportError, WorkStoreDamaged, is_disk_full
 from .fetch import fetch
 from .manifest import make_manifest
 from .media.stage import MEDIA_DIR, media_stage
+from .media.userpics import userpics_stage
 from .options import ExportOptions
 from .render import render_formats
 from .render.local_time import LocalTime
@@ -146,6 +147,9 @@ async def _export_locked(
         media = await media_stage(
             client, run, target, options, work_dir / MEDIA_DIR, earlier_files, fetched_all=reason is None
         )
+        userpics = await userpics_stage(
+            client, run, options, work_dir / MEDIA_DIR, media, fetched_all=reason is None
+        )
     except ExportError:
         store.close()
         if not resuming:
@@ -159,7 +163,7 @@ async def _export_locked(
     run.emit("rendering")
     render_dir = work_dir / "export"
     files, overview, seconds = await asyncio.to_thread(
-        _render, store_path, render_dir, run, options.formats, options.time_zone
+        _render, store_path, render_dir, run, options.formats, options.time_zone, userpics
     )
     clock.add(RENDERING, seconds)
 
@@ -203,7 +207,12 @@ async def _export_locked(
 
 
 def _render(
-    store_path: Path, out_dir: Path, run: ExportRun, formats: tuple[str, ...], time_zone: str
+    store_path: Path,
+    out_dir: Path,
+    run: ExportRun,
+    formats: tuple[str, ...],
+    time_zone: str,
+    userpics: dict[str, str],
 ) -> tuple[list[Path], StoreOverview, float]:
     started = time.perf_counter()
     if out_dir.exists():
@@ -217,7 +226,15 @@ def _render(
             run.topics = with_header_topics(run.topics, (c.topic_id for c in overview.counts))
         topics = _counted_topics(run, overview) if run.chat.is_forum else None
         files = render_formats(
-            reader, out_dir, run.chat, topics, formats, overview.page_starts, LocalTime(time_zone), comments
+            reader,
+            out_dir,
+            run.chat,
+            topics,
+            formats,
+            overview.page_starts,
+            LocalTime(time_zone),
+            comments,
+            userpics=userpics,
         )
     return files, overview, time.perf_counter() - started
 

@@ -128,16 +128,7 @@ async def media_stage(
         result.sentences = media.references()
         return result
     make_private_dir(media_dir)
-    # Emoji documents and fresh file references are history requests: paced and flood-checked
-    # like the messages were (the engine sends file parts through a scheduler of its own).
-    history = FetchScheduler(
-        client,
-        run.clock,
-        on_flood_wait=run.on_flood_wait,
-        initial_concurrency=1,
-        max_concurrency=4,
-        longest_wait=options.longest_flood_wait,
-    )
+    history = history_scheduler(client, run, options)
     try:
         if run.store.get_meta(PLAN_KEY) is None:
             await _ask_emoji(history, media)
@@ -149,6 +140,20 @@ async def media_stage(
         media.settle(FILE_UNAVAILABLE, unavailable(emoji=True))
     _collect(media, media_dir, result)
     return result
+
+
+def history_scheduler(client: TelegramClient, run: ExportRun, options: ExportOptions) -> FetchScheduler:
+    """For the media stages' own history requests (emoji documents, fresh file references, profile
+    photos): paced and flood-checked like the messages were (the engine sends file parts through a
+    scheduler of its own)."""
+    return FetchScheduler(
+        client,
+        run.clock,
+        on_flood_wait=run.on_flood_wait,
+        initial_concurrency=1,
+        max_concurrency=4,
+        longest_wait=options.longest_flood_wait,
+    )
 
 
 # -- 1. custom emoji

@@ -20,7 +20,7 @@ them, so every format shows the same.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,12 +48,14 @@ def render_formats(
     page_starts: dict[int | None, list[int]],
     local: LocalTime | None = None,
     comments: CommentReader | None = None,
+    userpics: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write ``formats`` of the stored records into ``out_dir``; the files written, in format order.
 
     ``page_starts``: per topic, the first id of every page (``StoreReader.overview``);
     ``local``: the time zone dates are written in (UTC when not given); ``comments``: a channel's
-    comments, put under their posts (:mod:`.comments`)."""
+    comments, put under their posts (:mod:`.comments`); ``userpics``: from_id -> the sender's
+    profile photo in the archive, for the HTML's userpics."""
     local = local or LocalTime()
     make_private_dir(out_dir)
     locate = locator(reader, page_starts)
@@ -67,7 +69,16 @@ def render_formats(
                 writers.append(JsonWriter(out_dir, chat, None))
             if "html" in formats:
                 writers.append(
-                    HtmlWriter(out_dir, chat, None, locate, zone=local.name, pages=pages, quote=reader.record)
+                    HtmlWriter(
+                        out_dir,
+                        chat,
+                        None,
+                        locate,
+                        zone=local.name,
+                        pages=pages,
+                        quote=reader.record,
+                        userpics=userpics,
+                    )
                 )
             if "md" in formats:
                 writers.append(
@@ -100,6 +111,7 @@ def render_formats(
             zone=local.name,
             pages=pages,
             quote=reader.record,
+            userpics=userpics,
         )
     if "md" in formats:
         files += render_markdown(

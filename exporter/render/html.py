@@ -103,8 +103,9 @@ def render_html(
     zone: str = "UTC",
     pages: Mapping[int | None, int] | None = None,
     quote: Quote | None = None,
+    userpics: Mapping[str, str] | None = None,
 ) -> list[Path]:
-    writer = HtmlWriter(out_dir, chat, topics, locate, zone=zone, pages=pages, quote=quote)
+    writer = HtmlWriter(out_dir, chat, topics, locate, zone=zone, pages=pages, quote=quote, userpics=userpics)
     return write_records([writer], records)
 
 
@@ -121,9 +122,12 @@ class HtmlWriter(HtmlPages):
         zone: str = "UTC",
         pages: Mapping[int | None, int] | None = None,
         quote: Quote | None = None,
+        userpics: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(out_dir, chat, topics, locate, zone=zone, pages=pages)
         self.quote = quote
+        # from_id -> the sender's profile photo in the archive (exporter.media.userpics).
+        self.userpics = userpics or {}
         # Sender → (name, escaped name, userpic, name colour class); a chat has few senders, each
         # with many messages.
         self.people: dict[tuple[Any, Any], tuple[str, str, str, str]] = {}
@@ -156,7 +160,7 @@ class HtmlWriter(HtmlPages):
             found = self.people[key] = (
                 shown,
                 escape(shown),
-                userpic(from_id, name, shown),
+                userpic(from_id, name, shown, self._file_href(self.userpics.get(from_id))),
                 f"name{color_index(from_id, name)}",
             )
         return found

@@ -11,8 +11,10 @@ unless the previous message is an ordinary one of the same sender, via the same 
 day, forwarded from the same origin, and at most ``kJoinWithinSeconds`` = 900 s earlier (1 s for
 forwarded messages); :func:`joins` is its negation.
 
-Photos: the media stage does not download profile photos, so every userpic is the coloured
-circle with initials (Desktop's look for a sender without a photo).
+Photos: when photos are exported, the sender's profile photo (exporter.media.userpics,
+``userpics/<from_id>.jpg``) lies over the initials, which stay underneath for a sender without one
+and show through should the file be missing (an image with empty ``alt`` that fails to load shows
+nothing).
 """
 
 from __future__ import annotations
@@ -57,12 +59,14 @@ def _letter(word: str) -> str:
     return next((ch for ch in word if ch.isalnum()), word[0]).upper()
 
 
-def userpic(from_id: Any, name: str | None, shown_name: str) -> str:
-    """The userpic of a sender: a circle of the sender's colour with initials; ``shown_name`` is
-    what the page calls the sender (Deleted Account for a null name)."""
+def userpic(from_id: Any, name: str | None, shown_name: str, photo: str | None = None) -> str:
+    """The userpic of a sender: a circle of the sender's colour with initials, under the photo at
+    ``photo`` (an escaped relative URL) if there is one; ``shown_name`` is what the page calls the
+    sender (Deleted Account for a null name)."""
     index = color_index(from_id, name)
     letters = escape(initials(shown_name))
-    return f'<div class="userpic userpic{index}" aria-hidden="true">{letters}</div>'
+    picture = f'<img src="{photo}" alt="" loading="lazy">' if photo else ""
+    return f'<div class="userpic userpic{index}" aria-hidden="true">{letters}{picture}</div>'
 
 
 def joins(previous: Record | None, rec: Record) -> bool:

@@ -26,7 +26,8 @@ def _peer_colours() -> str:
     return "\n".join(rules) + "\n"
 
 
-STYLESHEET = """\
+STYLESHEET = (
+    """\
 :root { --page: #e7ebf0; --panel: #fff; --text: #000; --muted: #70777b; --link: #168acd;
         --accent: #5eb5f7; --soft: #f2f6f9; --code: #f4f4f4; --chip: #e8f1f8; --line: #dadce0;
         --service: rgba(0, 0, 0, .2); --mark: #fde293; color-scheme: light dark; }
@@ -71,7 +72,10 @@ mark { background: var(--mark); color: inherit; border-radius: 2px; }
                            overflow-wrap: anywhere; }
 .message.joined { margin-top: 2px; }
 .userpic { width: 42px; height: 42px; border-radius: 50%; color: #fff; font-weight: 600; font-size: 15px;
-           display: flex; align-items: center; justify-content: center; overflow: hidden; user-select: none; }
+           display: flex; align-items: center; justify-content: center; overflow: hidden; user-select: none;
+           position: relative; }
+/* The profile photo covers the initials, which show for a sender without one (html_people). */
+.userpic img { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: cover; }
 .message:target > .body { box-shadow: 0 0 0 2px var(--accent); }
 .message.service { text-align: center; }
 .message.service .body { display: inline-block; background: var(--service); color: #fff;
@@ -134,4 +138,7 @@ img.custom_emoji { display: inline-block; vertical-align: -4px; margin: 0 1px; }
   .history { padding: 8px 6px 24px; }
   .page_header { padding: 8px 10px; }
 }
-""" + COMMENTS_STYLE + _peer_colours()
+"""
+    + COMMENTS_STYLE
+    + _peer_colours()
+)

@@ -6,6 +6,7 @@ from telethon.tl import functions as F
 from telethon.tl import types as T
 
 from ..mtproto.tl import RpcError
+from ..world import userpics
 from . import Call, resolve_peer, rpc, top_message, users_and_chats
 from .messages import CHANNEL_KINDS, Page, message_ids_of, messages_by_id, notify_settings
 
@@ -36,6 +37,11 @@ def get_left_channels(call: Call, request: F.channels.GetLeftChannelsRequest) ->
     return T.messages.Chats(chats=chats)
 
 
+def _chat_photo(world, chat) -> T.Photo | T.PhotoEmpty:
+    photo_id = userpics.channel_photo_id(chat)
+    return T.PhotoEmpty(id=0) if photo_id is None else userpics.photo(photo_id, world)
+
+
 @rpc(F.channels.GetFullChannelRequest)
 def get_full_channel(call: Call, request: F.channels.GetFullChannelRequest) -> T.messages.ChatFull:
     world = call.world
@@ -47,7 +53,8 @@ def get_full_channel(call: Call, request: F.channels.GetFullChannelRequest) -> T
         read_inbox_max_id=top,
         read_outbox_max_id=top,
         unread_count=0,
-        chat_photo=T.PhotoEmpty(id=0),
+        # The channel's current photo as a photo object (sandbox.world.userpics), as channelFull has it.
+        chat_photo=_chat_photo(world, chat),
         notify_settings=notify_settings(),
         bot_info=[],
         pts=world.pts,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from telethon.tl import types as T
 from telethon.tl.tlobject import TLObject
 
-from . import content, media, pictures
+from . import content, media, pictures, userpics
 from .content import SALT_RESTRICT, STICKER_POOL, h64
 from .files import FileFaults
 from .ids import ArrayIds, IdSet
@@ -77,6 +77,7 @@ class UserInfo:
             phone=self.phone,
             status=T.UserStatusRecently(),
             bot_info_version=1 if self.bot else None,
+            photo=userpics.user_tl(self),
         )
 
 
@@ -181,7 +182,7 @@ class Chat:
         return T.Channel(
             id=self.bare_id,
             title=self.title,
-            photo=T.ChatPhotoEmpty(),
+            photo=userpics.channel_tl(self),
             date=self.date,
             access_hash=self.access_hash,
             username=self.username,

@@ -1,0 +1,188 @@
+"""Userpics: each sender's small profile photo, downloaded once when photos are exported, for the
+HTML archive's round userpics (the initials in the sender's colour stay where there is none).
+
+Telegram sends a peer's current photo inside the peer (``user.photo``: photo id and DC, no size;
+core.telegram.org/constructor/userProfilePhoto). The media engine needs each file's exact size
+(exporter.media: ``FileSpec.size``), which an inputPeerPhotoFileLocation does not give, so the
+photo object is asked for instead, one request per sender through the export's history scheduler:
+photos.getUserPhotos (the current photo first; core.telegram.org/method/photos.getUserPhotos) for
+users, channels.getFullChannel's ``chat_photo`` for channels and supergroups posting as themselves.
+Its smallest crop of at least ``MIN_SIDE`` px (the 160 px "a" on Telegram; core.telegram.org/api/files
+lists the a/b/c crops) is fetched by the engine like any photo, and a fresh file reference comes
+from the same request asked again.
+
+The archive keeps them as ``userpics/<from_id>.jpg`` (``userpics/user123.jpg``, ``userpics/
+channel456.jpg``): Telegram Desktop's export keeps its own profile photos in ``profile_pictures/``
+named by date, but has no sender photos in messages, so this name is ours: the sender's
+``from_id`` from result.json, which a reader of either can match. Only the ``MOST_SENDERS`` most
+active senders of a chat are asked for, so a chat of 100,000 authors costs no 100,000 requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telethon import TelegramClient, errors, utils
+from telethon.tl import functions as F
+from telethon.tl import types as T
+
+from db.private import make_private_dir
+
+from ..errors import ExportError
+from ..options import ExportOptions
+from ..run import ExportRun
+from .engine import MediaDownloader
+from .progress import MediaProgress
+from .spec import Downloaded, FileSpec, Outcome, location_of
+from .stage import MediaResult, history_scheduler
+
+USERPICS_DIR = "userpics"
+MOST_SENDERS = 500
+# Twice the 42 px circle of the HTML page: sharp on a high-density screen.
+MIN_SIDE = 84
+# Senders asked about at once; the history scheduler paces them further.
+_AT_ONCE = 8
+
+_SENDERS = (
+    "SELECT json_extract(CAST(record AS TEXT), '$.from_id') AS sender, COUNT(*) AS n FROM messages "
+    "WHERE sender IS NOT NULL GROUP BY sender ORDER BY n DESC, sender LIMIT ?"
+)
+
+
+@dataclass
+class Userpics:
+    """What the archive got: ``paths`` maps a sender's from_id to its photo's path in the archive;
+    ``files`` and ``written`` are as MediaResult's (disk path and archive path; size and SHA-256)."""
+
+    paths: dict[str, str] = field(default_factory=dict)
+    files: list[tuple[Path, str]] = field(default_factory=list)
+    written: dict[str, dict[str, Any]] = field(default_factory=dict)
+    progress: MediaProgress | None = None
+
+
+async def userpics_stage(
+    client: TelegramClient,
+    run: ExportRun,
+    options: ExportOptions,
+    media_dir: Path,
+    media: MediaResult,
+    *,
+    fetched_all: bool,
+) -> dict[str, str]:
+    """The senders' photos for the HTML archive when photos are exported, added to ``media``'s files
+    (so the archive and the manifest hold them); from_id -> path in the archive."""
+    if not fetched_all or media.reason is not None:
+        return {}  # a PARTIAL archive: the next run fetches everything, these too
+    if "photos" not in options.media or "html" not in options.formats:
+        return {}
+    try:
+        found = await download_userpics(
+            client, run, options, media_dir, history_scheduler(client, run, options)
+        )
+    except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, TimeoutError, ExportError):
+        # The messages and their files are all there: without photos the pages show the initials,
+        # which is no reason to call a complete export incomplete.
+        return {}
+    media.files += found.files
+    media.written.update(found.written)
+    if found.progress is not None:
+        if media.progress is None:
+            media.progress = found.progress
+        else:
+            # One line of media in the summary: the photos' bytes and time join the files'.
+            media.progress.bytes_fetched += found.progress.bytes_fetched
+            media.progress.files_downloaded += found.progress.files_downloaded
+            media.progress.finished = found.progress.finished
+    return found.paths
+
+
+def senders(connection: sqlite3.Connection, most: int = MOST_SENDERS) -> list[str]:
+    """The from_ids of users and channels that wrote in the stored messages, most active first."""
+    rows = connection.execute(_SENDERS, (most,)).fetchall()
+    return [str(sender) for sender, _ in rows if str(sender).startswith(("user", "channel"))]
+
+
+async def download_userpics(
+    client: TelegramClient,
+    run: ExportRun,
+    options: ExportOptions,
+    media_dir: Path,
+    history: Any,
+) -> Userpics:
+    """Ask for the senders' photos and download them into ``media_dir/userpics``; a sender whose
+    photo Telegram does not give (none set, hidden, or an error about that peer) keeps initials."""
+    found = Userpics()
+    who = senders(run.store.connection)
+    if not who:
+        return found
+    photos: dict[str, T.Photo] = {}
+    for start in range(0, len(who), _AT_ONCE):
+        batch = who[start : start + _AT_ONCE]
+        answers = await asyncio.gather(*(_photo_of(client, history, sender) for sender in batch))
+        photos.update((s, photo) for s, photo in zip(batch, answers, strict=True) if photo is not None)
+    specs = {}
+    folder = media_dir / USERPICS_DIR
+    for sender, photo in photos.items():
+        where = location_of(photo, _crop(photo))
+        if where is not None:
+            location, dc_id, size = where
+            specs[sender] = FileSpec(location.key, location, dc_id, size, folder / f"{sender}.jpg")
+    if not specs:
+        return found
+    make_private_dir(folder)
+    by_key = {spec.key: sender for sender, spec in specs.items()}
+
+    async def refresh(spec: FileSpec) -> bytes | None:
+        photo = await _photo_of(client, history, by_key[spec.key])
+        return photo.file_reference if photo is not None and photo.id == spec.location.id else None
+
+    def done(spec: FileSpec, outcome: Outcome) -> None:
+        run.emit("media")
+        if isinstance(outcome, Downloaded):
+            path = f"{USERPICS_DIR}/{spec.dest.name}"
+            found.paths[by_key[spec.key]] = path
+            found.files.append((spec.dest, path))
+            found.written[path] = {"size": outcome.size, "sha256": outcome.sha256}
+
+    async with MediaDownloader(
+        client,
+        run.clock,
+        options.media_settings,
+        refresh=refresh,
+        on_flood_wait=run.on_flood_wait,
+        longest_flood_wait=options.longest_flood_wait,
+    ) as engine:
+        engine.expect(len(specs), sum(spec.size for spec in specs.values()))
+        found.progress = await engine.download_all(list(specs.values()), done)
+    return found
+
+
+def _crop(photo: T.Photo) -> str:
+    """The type of the smallest size at least MIN_SIDE px wide, else of the largest."""
+    sizes = sorted((s for s in photo.sizes if isinstance(s, T.PhotoSize)), key=lambda s: s.w)
+    return next((s.type for s in sizes if s.w >= MIN_SIDE), sizes[-1].type if sizes else "")
+
+
+async def _photo_of(client: TelegramClient, history: Any, sender: str) -> T.Photo | None:
+    digits = sender.lstrip("abcdefghijklmnopqrstuvwxyz")
+    if not digits.isdigit():
+        return None
+    try:
+        if sender.startswith("user"):
+            user = utils.get_input_user(await client.get_input_entity(T.PeerUser(int(digits))))
+            answer = await history(F.photos.GetUserPhotosRequest(user, offset=0, max_id=0, limit=1))
+            photo = answer.photos[0] if answer.photos else None
+        else:
+            channel = utils.get_input_channel(await client.get_input_entity(T.PeerChannel(int(digits))))
+            photo = (await history(F.channels.GetFullChannelRequest(channel))).full_chat.chat_photo
+    except (ValueError, TypeError):
+        # Not in the session's entities: Telegram sent no access hash for this sender with the
+        # messages (a deleted account, a channel the account cannot see).
+        return None
+    except errors.BadRequestError:
+        return None  # about this peer (USER_ID_INVALID, CHANNEL_PRIVATE…): initials, not a failed export
+    return photo if isinstance(photo, T.Photo) else None
