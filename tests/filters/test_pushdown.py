@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from telethon.tl import types as T
 
+from exporter.completeness import count_mismatch
 from exporter.filters import Context, parse
 from exporter.filters.pushdown import Search, plan_search
 
@@ -71,3 +72,18 @@ def test_dates_are_asked_as_telegrams_exclusive_bounds_in_the_zone() -> None:
     search = _plan("last:7d")
     assert search is not None and search.min_date == int(NOW - 7 * 86400) + 1 - 1
     assert search.max_date == 0
+
+
+def test_an_export_that_read_fewer_answers_than_telegram_counted_is_incomplete() -> None:
+    manifest = {
+        "messages": {"expected": None, "written": 3},
+        "topics": None,
+        "filter": {"query": "from:me", "telegram_count": 5, "read": 4},
+    }
+    said = count_mismatch(manifest)
+    assert said is not None and said.startswith("Telegram's search counts 5 matches but 4 were read")
+    manifest["filter"]["read"] = 5  # type: ignore[index]
+    assert count_mismatch(manifest) is None
+    # Read in full, or only part of what Telegram counted was asked for: nothing to compare.
+    manifest["filter"] = {"query": "from:me", "telegram_count": None, "read": 4}
+    assert count_mismatch(manifest) is None
