@@ -13,7 +13,7 @@ every comment exactly once.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,13 +60,6 @@ class CommentStream:
     done: bool = False
 
 
-@dataclass(frozen=True)
-class ThreadCount:
-    post_id: int
-    expected: int
-    written: int
-
-
 class CommentStore:
     """The write side, on the export store's connection (the event loop's thread)."""
 
@@ -74,32 +67,51 @@ class CommentStore:
         self.connection = connection
         connection.executescript(SCHEMA)
 
-    def add_threads(self, threads: Sequence[tuple[int, int, int]]) -> None:
+    def add_threads(self, threads: Iterable[tuple[int, int, int]]) -> None:
         """(post id, expected comments, newest comment id); a thread known already is kept."""
         with self.connection:
             self.connection.executemany("INSERT OR IGNORE INTO comment_threads VALUES (?, ?, ?)", threads)
 
-    def threads(self) -> dict[int, tuple[int, int]]:
-        """post id -> (expected comments, newest comment id)."""
-        rows = self.connection.execute("SELECT post_id, expected, max_id FROM comment_threads")
-        return {post: (expected, max_id) for post, expected, max_id in rows}
+    def busy(self) -> tuple[int, int | None, int | None]:
+        """Over the posts with comments: getReplies pages to read them all (100 a page), the oldest
+        such post and the newest comment."""
+        row = self.connection.execute(
+            "SELECT COALESCE(SUM((expected + 99) / 100), 0), MIN(post_id), MAX(max_id) "
+            "FROM comment_threads WHERE expected > 0"
+        ).fetchone()
+        return int(row[0]), row[1], row[2]
 
-    def add_streams(self, streams: Sequence[CommentStream]) -> None:
+    def busy_threads(self) -> Iterator[tuple[int, int]]:
+        """(post id, newest comment id) of each post with comments, by post id."""
+        return iter(
+            self.connection.execute(
+                "SELECT post_id, max_id FROM comment_threads WHERE expected > 0 ORDER BY post_id"
+            )
+        )
+
+    def add_streams(self, streams: Iterable[CommentStream]) -> None:
         with self.connection:
             self.connection.executemany(
                 "INSERT OR IGNORE INTO comment_streams VALUES (?, ?, ?, ?, ?, ?)",
-                [(s.key, s.post_id, s.min_id, s.max_id, s.cursor, int(s.done)) for s in streams],
+                ((s.key, s.post_id, s.min_id, s.max_id, s.cursor, int(s.done)) for s in streams),
             )
 
-    def streams(self) -> list[CommentStream]:
-        rows = self.connection.execute(
-            "SELECT key, post_id, min_id, max_id, cursor, done FROM comment_streams ORDER BY rowid"
-        )
-        return [CommentStream(k, p, low, high, cursor, bool(done)) for k, p, low, high, cursor, done in rows]
+    def pending(self) -> Iterator[CommentStream]:
+        """The streams not yet read to their end, in plan order, one by one as they are taken."""
+        last = 0
+        while True:
+            row = self.connection.execute(
+                "SELECT rowid, key, post_id, min_id, max_id, cursor FROM comment_streams "
+                "WHERE done = 0 AND rowid > ? ORDER BY rowid LIMIT 1",
+                (last,),
+            ).fetchone()
+            if row is None:
+                return
+            last = row[0]
+            yield CommentStream(*row[1:])
 
-    def forwards(self) -> dict[int, int]:
-        """forward id -> post id, of the forwards read so far."""
-        return dict(self.connection.execute("SELECT forward_id, post_id FROM comment_forwards"))
+    def all_done(self) -> bool:
+        return self.connection.execute("SELECT 1 FROM comment_streams WHERE done = 0").fetchone() is None
 
     def put_page(
         self, stream: str, rows: Sequence[CommentRow], forwards: Sequence[tuple[int, int]], cursor: int
@@ -134,14 +146,27 @@ class CommentStore:
             if final:
                 self.connection.execute("DELETE FROM comments WHERE post_id < 0")
 
-    def counts(self) -> list[ThreadCount]:
-        """Per post with a comment section, by post id: Telegram's count and the comments stored
-        under it."""
-        rows = self.connection.execute(
-            "SELECT t.post_id, t.expected, COUNT(c.id) FROM comment_threads t "
-            "LEFT JOIN comments c ON c.post_id = t.post_id GROUP BY t.post_id ORDER BY t.post_id"
+    def summary(self, listed: int = 100) -> dict[str, Any]:
+        """Posts with a comment section, those with comments, Telegram's count and the comments
+        stored under their posts, and the first ``listed`` posts whose counts differ."""
+        per_post = (
+            "SELECT t.post_id, t.expected, (SELECT COUNT(*) FROM comments c WHERE c.post_id = t.post_id) "
+            "AS written FROM comment_threads t"
         )
-        return [ThreadCount(post, expected, written) for post, expected, written in rows]
+        posts, busy, expected, written = self.connection.execute(
+            f"SELECT COUNT(*), COUNT(NULLIF(expected, 0)), COALESCE(SUM(expected), 0), "
+            f"COALESCE(SUM(written), 0) FROM ({per_post})"
+        ).fetchone()
+        short = self.connection.execute(
+            f"SELECT post_id FROM ({per_post}) WHERE written != expected ORDER BY post_id LIMIT ?", (listed,)
+        )
+        return {
+            "posts": posts,
+            "posts_with_comments": busy,
+            "expected": expected,
+            "written": written,
+            "posts_short": [post for (post,) in short],
+        }
 
 
 class CommentReader:

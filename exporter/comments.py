@@ -31,9 +31,10 @@ stored with the comment plan, so a resumed export continues the same way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -73,19 +74,16 @@ def mark_thread(record: dict[str, Any], message: Any) -> None:
         }
 
 
-def _threads(run: ExportRun, store: CommentStore) -> dict[int, tuple[int, int]]:
-    """Every stored post's comment section, registered once (a resumed run finds them again)."""
+def _register_threads(run: ExportRun, store: CommentStore) -> None:
+    """Every stored post's comment section, registered once (a resumed run finds them again), read
+    through a connection of its own while the store's takes them in."""
     # instr() on the raw JSON picks the few records that may hold the key without parsing the rest.
-    rows = run.store.connection.execute(
-        "SELECT id, record FROM messages WHERE instr(record, ?) > 0", (f'"{COMMENTS_KEY}":'.encode(),)
-    )
-    found = []
-    for post, record in rows:
-        thread = orjson.loads(record).get(COMMENTS_KEY)
-        if thread is not None:
-            found.append((post, thread["count"], thread["max_id"]))
-    store.add_threads(found)
-    return store.threads()
+    with contextlib.closing(sqlite3.connect(f"file:{run.store.path}?mode=ro", uri=True)) as reader:
+        rows = reader.execute(
+            "SELECT id, record FROM messages WHERE instr(record, ?) > 0", (f'"{COMMENTS_KEY}":'.encode(),)
+        )
+        threads = ((post, orjson.loads(record).get(COMMENTS_KEY)) for post, record in rows)
+        store.add_threads((post, t["count"], t["max_id"]) for post, t in threads if t is not None)
 
 
 async def _linked_group(send: Send, target: ResolvedTarget) -> Any:
@@ -97,21 +95,15 @@ async def _linked_group(send: Send, target: ResolvedTarget) -> Any:
 
 
 async def _plan(
-    send: Send,
-    target: ResolvedTarget,
-    threads: dict[int, tuple[int, int]],
-    group: Any,
-    options: ExportOptions,
+    send: Send, target: ResolvedTarget, store: CommentStore, group: Any, options: ExportOptions
 ) -> dict[str, Any]:
-    """Choose how to read the comments (see the module's docstring) and the ranges to read."""
-    busy = {post: t for post, t in threads.items() if t[0] > 0}
-    by_replies = sum(-(-count // PAGE_LIMIT) for count, _ in busy.values())
+    """Choose how to read the comments (see the module's docstring) and store the ranges to read."""
+    by_replies, oldest, last = store.busy()
     plan: dict[str, Any] = {"strategy": _REPLIES, "requests": {_REPLIES: by_replies, _HISTORY: None}}
-    streams = [CommentStream(f"post:{post}", post, 0, top + 1, 0) for post, (_, top) in sorted(busy.items())]
-    if group is not None and by_replies > 2:
-        found = await send(F.messages.GetDiscussionMessageRequest(target.input_peer, min(busy)))
+    ranges: list[tuple[int, int]] = []
+    if group is not None and oldest is not None and last is not None and by_replies > 2:
+        found = await send(F.messages.GetDiscussionMessageRequest(target.input_peer, oldest))
         first = min(m.id for m in found.messages)
-        last = max(top for _, top in busy.values())
         # Ranges read at once, as the posts' own history is (plan._shards): the ids from the oldest
         # forward to the newest comment, cut where a range would hold shard_messages ids.
         span = last - first + 1
@@ -122,8 +114,14 @@ async def _plan(
         plan["requests"][_HISTORY] = by_history
         if by_history < by_replies:
             plan["strategy"] = _HISTORY
-            streams = [CommentStream(f"group:{low}-{high}", None, low, high + 1, low) for low, high in ranges]
-    plan["streams"] = streams
+    if plan["strategy"] == _HISTORY:
+        store.add_streams(
+            CommentStream(f"group:{low}-{high}", None, low, high + 1, low) for low, high in ranges
+        )
+    else:
+        store.add_streams(
+            CommentStream(f"post:{post}", post, 0, top + 1, 0) for post, top in store.busy_threads()
+        )
     return plan
 
 
@@ -171,22 +169,16 @@ def _thread_top(m: Any) -> int | None:
 
 
 async def _read(
-    run: ExportRun,
-    send: Send,
-    store: CommentStore,
-    row: CommentStream,
-    peer: Any,
-    threads: dict[int, tuple[int, int]],
-    channel_id: int,
+    run: ExportRun, send: Send, store: CommentStore, row: CommentStream, peer: Any, channel_id: int
 ) -> None:
     run.active[row.key] = "comments"
     post = row.post_id
 
     def key_of(m: Any) -> int | None:
-        # A post's replies up to its snapshot are its comments; a message of the group's history
-        # waits under minus its thread's top until the thread's forward is known (db.comments).
+        # A post's replies are its comments (the stream stops at the post's snapshot); a message of
+        # the group's history waits under minus its thread's top until the thread's forward is known.
         if post is not None:
-            return post if m.id <= threads[post][1] else None
+            return post
         top = _thread_top(m)
         return -top if top else None
 
@@ -198,7 +190,7 @@ async def _read(
             forwards: list[tuple[int, int]] = []
             if post is None:
                 forwards = [
-                    (m.id, p) for m in page.messages if (p := _forwarded_post(m, channel_id)) in threads
+                    (m.id, p) for m in page.messages if (p := _forwarded_post(m, channel_id)) is not None
                 ]
             rows = _comment_rows(run, page.messages, key_of)
             store.put_page(row.key, rows, forwards, page.messages[-1].id)
@@ -208,51 +200,58 @@ async def _read(
         run.active.pop(row.key, None)
 
 
+async def _reader(
+    run: ExportRun,
+    send: Send,
+    store: CommentStore,
+    streams: Iterator[CommentStream],
+    peers: tuple[Any, Any],
+    channel_id: int,
+) -> None:
+    """One of a few workers taking streams in turn: a per-post plan may hold thousands."""
+    for row in streams:
+        await _read(run, send, store, row, peers[row.post_id is None], channel_id)
+
+
 async def fetch_comments(
     run: ExportRun, send: Send, target: ResolvedTarget, options: ExportOptions
 ) -> tuple[BaseException, ...]:
     """Read the comments of every stored post into the store; the failures that stopped it."""
     store = CommentStore(run.store.connection)
-    threads = _threads(run, store)
+    _register_threads(run, store)
     plan = run.store.get_meta(_PLAN)
     try:
         group = await _linked_group(send, target)
         if not isinstance(plan, dict):
-            plan = await _plan(send, target, threads, group, options)
-            store.add_streams(plan.pop("streams"))
+            plan = await _plan(send, target, store, group, options)
             run.store.set_meta(_PLAN, plan)
     except (errors.RPCError, errors.AuthKeyNotFound, OSError) as exc:
         return (exc,)
     run.comments = _summary(store, plan, group)
-    streams = [s for s in store.streams() if not s.done]
-    if group is None and any(s.post_id is None for s in streams):
+    if group is None and plan["strategy"] == _HISTORY and not store.all_done():
         # Only a resumed export meets this: the plan chose the group's history while it was linked.
         raise ExportError("The channel no longer has a discussion group, so its comments cannot be read.")
     failures: tuple[BaseException, ...] = ()
+    pending = store.pending()
     try:
         async with asyncio.TaskGroup() as tasks:
-            for row in streams:
-                peer = target.input_peer if row.post_id is not None else group
-                tasks.create_task(_read(run, send, store, row, peer, threads, target.entity.id))
+            for _ in range(options.max_concurrency):
+                tasks.create_task(
+                    _reader(run, send, store, pending, (target.input_peer, group), target.entity.id)
+                )
     except* (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error) as failure:
         failures = failure.exceptions
     finally:
-        store.resolve(final=all(s.done for s in store.streams()))
+        store.resolve(final=store.all_done())
         run.comments = _summary(store, plan, group)
     return failures
 
 
 def _summary(store: CommentStore, plan: dict[str, Any], group: Any) -> dict[str, Any]:
     """What the manifest says of the comments: Telegram's counts against the comments written."""
-    counts = store.counts()
-    short = [c.post_id for c in counts if c.written != c.expected]
     return {
         "chat_id": getattr(group, "channel_id", None),
         "read_with": plan["strategy"],
         "estimated_requests": plan["requests"],
-        "posts": len(counts),
-        "posts_with_comments": sum(1 for c in counts if c.expected),
-        "expected": sum(c.expected for c in counts),
-        "written": sum(c.written for c in counts),
-        "posts_short": short[:100],
+        **store.summary(),
     }
