@@ -18,6 +18,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from db import ArchiveStore, DiskBudgetExceeded
 from db.umbrellas import UmbrellaStore
 from db.user_settings import UserSettings
 from exporter.many import COMBINED, KINDS, PER_CHAT, ChatEntry, Selection, select_chats
@@ -136,6 +137,21 @@ async def on_many(query: CallbackQuery, app: App, button: ButtonSession, choice:
     await query.answer()
 
 
+async def _refusal(app: App, user_id: int) -> str | None:
+    """Why this user may not start an export of many chats now, or None: the disk budget (room for a
+    part at least, as for one chat), and for non-admins the cap on waiting exports, which the whole
+    counts against as one request."""
+    try:
+        budget = app.settings.disk_budget_mb * 1024 * 1024
+        await ArchiveStore(app.database).check_disk_budget(budget, app.settings.part_size_bytes)
+    except DiskBudgetExceeded as exc:
+        return text.NO_ROOM.format(reason=exc, hours=app.settings.archive_max_age_hours)
+    cap = app.settings.max_waiting_per_user
+    if not app.is_admin(user_id) and await app.queue.count_unfinished(user_id) >= cap:
+        return text.TOO_MANY_WAITING.format(cap=cap)
+    return None
+
+
 async def _go(app: App, user_id: int, message: Message, picked: dict[str, Any]) -> None:
     await message.edit_text(text.MANY_LISTING)
     selection = Selection(frozenset(picked["kinds"]), picked["archived"], picked["left"])
@@ -149,12 +165,18 @@ async def _go(app: App, user_id: int, message: Message, picked: dict[str, Any]) 
     _, options = options_for(picked)
     options = replace(options, time_zone=await UserSettings(app.database).time_zone(user_id))
     store = UmbrellaStore(app.database)
-    umbrella = await store.create(user_id, message.chat.id, None, picked["layout"])
-    await store.set_status_message(umbrella.id, message.message_id)
-    for position, entry in enumerate(entries):
-        await _queue_chat(
-            app, store, umbrella.id, position, user_id, message.chat.id, entry, options.to_json()
-        )
+    # Checked and queued under one lock, as /export does: two screens pressed at once pass the cap once.
+    async with app.submitting:
+        refused = await _refusal(app, user_id)
+        if refused is not None:
+            await message.edit_text(refused)
+            return
+        umbrella = await store.create(user_id, message.chat.id, None, picked["layout"])
+        await store.set_status_message(umbrella.id, message.message_id)
+        for position, entry in enumerate(entries):
+            await _queue_chat(
+                app, store, umbrella.id, position, user_id, message.chat.id, entry, options.to_json()
+            )
     titles = text.fit_lines([entry.title for entry in entries], limit=3000).replace("\n", ", ")
     await message.edit_text(text.MANY_QUEUED.format(count=len(entries), titles=titles))
     if app.pool is not None:

@@ -75,3 +75,19 @@ async def test_kinds_left_and_one_combined_archive(product: Product, world: Worl
 def _changed(message: object, label: str) -> bool:
     """The screen redrawn after ``label`` was pressed: that button no longer reads the same."""
     return label not in str(getattr(message, "reply_markup", ""))
+
+
+async def test_a_member_exports_only_the_chats_shared_with_them(product: Product, world: World) -> None:
+    member, shared = product.member, [world.by_username("digest_many"), world.by_username("forum_many")]
+    for chat in shared:
+        await product.running.app.shared.share(chat.peer_id, chat.title, chat.kind, product.admin.id)
+    product.say(member, "/export all")
+    screen = await product.reply(member.id, lambda m: (m.text or "").startswith("Export many chats"))
+    product.press(member, screen, "▶ Export")
+    summary = await product.reply(member.id, lambda m: (m.text or "").startswith("Done: "), timeout=120)
+    assert summary.text.startswith("Done: 2 chats, ")
+    documents = await product.api.wait_for(
+        lambda: len(docs := product.api.documents_in(member.id)) == 2 and docs, timeout=30
+    )
+    titles = [assert_exact(world, read_zip(d.path)[1] or {}).title for d in documents]
+    assert sorted(titles) == sorted(c.title for c in shared)
