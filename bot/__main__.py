@@ -16,6 +16,7 @@ import signal
 import sys
 
 from db import DbError, open_database
+from db.accounts import AccountStore
 from exporter.errors import DemoNotInstalled, demo_imports, explain
 from exporter.redaction import redact_secrets
 from exporter.settings import SettingsError, check_writable, connect, open_client, read_settings
@@ -59,7 +60,12 @@ async def serve(settings: BotSettings) -> None:
     # What is on this machine first: a damaged session or database is the user's to mend whatever
     # the network does, and its sentence must not hide behind an unreachable Bot API.
     client = open_client(settings, receive_updates=True)
-    await (await open_database(settings.database_path)).close()
+    database = await open_database(settings.database_target)
+    try:
+        # A SESSION_KEY that does not open the stored accounts is the operator's to fix, said here.
+        await AccountStore(database, settings.session_cipher).check_key()
+    finally:
+        await database.close()
     name = await check_bot_api(settings)
     try:
         await connect(client)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,14 +25,29 @@ from aiogram.utils.backoff import BackoffConfig
 from telethon import TelegramClient
 
 from db import ArchiveStore, CheckpointStore, Database, SqliteJobQueue, UserStore, open_database
+from db.accounts import AccountStore
 from db.private import make_private, make_private_dir
 from exporter.options import ExportOptions
 from exporter.redaction import redact_client_secrets, redact_secrets
 
+from .accounts import AccountClients, AccountPool
 from .context import App
-from .handlers import admin, details, errors, export, export_all, jobs, policy, schedules, settings, start
+from .handlers import (
+    accounts,
+    admin,
+    details,
+    errors,
+    export,
+    export_all,
+    jobs,
+    policy,
+    schedules,
+    settings,
+    start,
+)
 from .jobs import ExportJobs, JobQueue, WorkerPool
 from .jobs.cleanup import sweep_archives, sweep_work_dirs
+from .jobs.pool import default_worker_name
 from .jobs.runner import tell_restarted
 from .jobs.schedules import ScheduleTimer
 from .jobs.umbrella import ManyAwareRunner, after_restart
@@ -82,6 +98,8 @@ def make_dispatcher(app: App) -> Dispatcher:
     dispatcher.callback_query.outer_middleware(access)
     # The start router also catches stale or forged buttons, so it goes last.
     dispatcher.include_routers(
+        # Before admin: /login adds an exporting account when accounts are stored.
+        accounts.make_router(),
         admin.make_router(),
         # Before /export's own router: it takes /export all, that one every other /export.
         export_all.make_router(),
@@ -104,6 +122,7 @@ async def running_bot(
     *,
     session: AiohttpSession | None = None,
     backoff: BackoffConfig = DEFAULT_BACKOFF_CONFIG,
+    account_clients: AccountClients | None = None,
 ) -> AsyncIterator[RunningBot]:
     # Before anything logs: the token is in every Bot API URL.
     api_hash = settings.tg_api_hash.get_secret_value() if settings.tg_api_hash else None
@@ -117,6 +136,7 @@ async def running_bot(
     engine: ProcrastinateJobQueue | None = None
     pool: WorkerPool | None = None
     sweeper: asyncio.Task[None] | None = None
+    app: App | None = None
     timer: ScheduleTimer | None = None
     try:
         # The bot holds only the protocol (bot/jobs/queue.py).
@@ -137,7 +157,7 @@ async def running_bot(
                 database, settings.database_url.get_secret_value(), work_root=settings.archives_dir / ".work"
             )
             await engine.open()
-        app = await assemble_app(settings, bot, client, database, queue)
+        app = await assemble_app(settings, bot, client, database, queue, account_clients)
         dispatcher = make_dispatcher(app)
         if not client.is_connected():
             await client.connect()
@@ -170,6 +190,8 @@ async def running_bot(
         if pool is not None:
             # Running jobs go back to the queue and resume at the next start.
             await pool.stop(grace=settings.shutdown_grace)
+        if app is not None and app.accounts is not None:
+            await app.accounts.stop()
         if engine is not None:
             await engine.close()
         await bot.session.close()
@@ -182,6 +204,7 @@ async def assemble_app(
     client: TelegramClient,
     database: Database,
     queue: JobQueue,
+    account_clients: AccountClients | None = None,
 ) -> App:
     """The App of a bot or a worker process (bot.worker): the same stores, exports and accounts."""
     users = UserStore(database)
@@ -189,7 +212,30 @@ async def assemble_app(
     checkpoints = CheckpointStore(database)
     defaults = ExportOptions(part_size=settings.part_size_bytes)
     exports = ExportJobs(client, queue, checkpoints, settings.archives_dir, defaults=defaults)
-    return App(settings, bot, client, database, queue, users, checkpoints, exports)
+    app = App(settings, bot, client, database, queue, users, checkpoints, exports)
+    app.accounts = await _account_pool(settings, database, account_clients, _holder_name())
+    return app
+
+
+def _holder_name() -> str:
+    """This process among the account holders: a restarted bot is a new holder (the old leases expire)."""
+    return f"{default_worker_name()}:{secrets.token_hex(3)}"
+
+
+async def _account_pool(
+    settings: BotSettings, database: Database, clients: AccountClients | None, holder: str
+) -> AccountPool | None:
+    """The stored accounts, once every session opens with SESSION_KEY (WrongSessionKey otherwise)."""
+    store = AccountStore(database, settings.session_cipher)
+    await store.check_key()
+    if settings.session_key is None:
+        return None
+    if clients is None:
+        api_hash = settings.tg_api_hash.get_secret_value() if settings.tg_api_hash else None
+        clients = AccountClients(settings.tg_api_id, api_hash)
+    pool = AccountPool(store, clients, holder)
+    pool.start()
+    return pool
 
 
 async def _sweep_forever(app: App, archives: ArchiveStore) -> None:

@@ -17,6 +17,7 @@ from telethon import TelegramClient
 
 from db import CheckpointStore, Database, SharedChats, UserStore
 
+from .accounts import AccountPool
 from .callbacks import Buttons
 from .jobs import ExportJobs, JobQueue, WorkerPool
 from .settings import BotSettings
@@ -38,6 +39,8 @@ class App:
     exports: ExportJobs
     # Set once the worker pool runs; handlers wake it after submitting a job.
     pool: WorkerPool | None = None
+    # The exporting accounts stored in the database (SESSION_KEY set); None: the bot's own session only.
+    accounts: AccountPool | None = None
     # Set once the schedule timer runs; /schedules wakes it for "Run now".
     schedules: ScheduleTimer | None = None
     # Server-side state behind inline buttons (dialog pickers, option screens).

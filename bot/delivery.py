@@ -91,12 +91,16 @@ def caption(result: ExportResult, index: int, count: int) -> str:
     return template.format(title=title, messages=written, index=index, count=count)[:1024]
 
 
-def delivery_record(result: ExportResult) -> tuple[dict[str, Any], list[JobPart]]:
+def delivery_record(result: ExportResult, account: str | None = None) -> tuple[dict[str, Any], list[JobPart]]:
     """What the job records before sending anything: enough to finish the delivery after a
-    crash without exporting again (the parts' paths and sha256 say whether the files are intact)."""
+    crash without exporting again (the parts' paths and sha256 say whether the files are intact).
+    ``account``: the exporting account that read the chat, named in the summary (bot/accounts)."""
     title = result.chat.name or text.THIS_CHAT
+    summary = summary_text(result)
+    if account is not None:
+        summary += "\n" + text.RAN_ON_ACCOUNT.format(name=account)
     record = {
-        "summary": summary_text(result),
+        "summary": summary,
         "title": title,
         "details": details_text(title, result.report),
         "report": result.report.to_dict(),

@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
+from db.accounts import SessionCipher
 from db.connect import POSTGRES_SCHEMES
 from exporter.archive import CLOUD_UPLOAD_LIMIT, LOCAL_UPLOAD_LIMIT, part_size_for
 from exporter.options import DEFAULT_FORMATS
@@ -49,6 +50,20 @@ def _token(value: object) -> object:
     return value
 
 
+def _fernet_key(value: object) -> object:
+    """SESSION_KEY: a key as Fernet.generate_key() makes it (db/accounts.py); never echoed."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(text, str):
+        try:
+            SessionCipher(text)
+        except ValueError:
+            raise ValueError(
+                "is not a key for the accounts' sessions (44 characters of url-safe base64): make one with "
+                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+            ) from None
+    return value
+
+
 def _postgres_url(value: object) -> object:
     """DATABASE_URL: a PostgreSQL URL or nothing (an empty line in .env means unset); never echoed."""
     text = value.get_secret_value() if isinstance(value, SecretStr) else value
@@ -61,6 +76,9 @@ def _postgres_url(value: object) -> object:
 
 class BotSettings(TelegramSettings):
     bot_token: SecretStr
+    # The key the exporting accounts' sessions are stored with (/login, /accounts); without it the
+    # bot's own session file (TG_SESSION_PATH) is the one account.
+    session_key: SecretStr | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     allowed_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     data_dir: Path = Path("data")
@@ -93,6 +111,7 @@ class BotSettings(TelegramSettings):
     _split_ids = field_validator("admin_ids", "allowed_user_ids", mode="before")(_ids)
     _checked_token = field_validator("bot_token", mode="before")(_token)
     _checked_database_url = field_validator("database_url", mode="before")(_postgres_url)
+    _checked_session_key = field_validator("session_key", mode="before")(_fernet_key)
 
     @field_validator("default_formats", mode="before")
     @classmethod
@@ -109,6 +128,11 @@ class BotSettings(TelegramSettings):
     @property
     def part_size_bytes(self) -> int:
         return part_size_for(self.upload_limit)
+
+    @property
+    def session_cipher(self) -> SessionCipher | None:
+        """What the exporting accounts' sessions are sealed with (None: SESSION_KEY is not set)."""
+        return SessionCipher(self.session_key.get_secret_value()) if self.session_key else None
 
     @property
     def database_path(self) -> Path:

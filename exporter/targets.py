@@ -35,6 +35,10 @@ class TargetError(ExplainedError):
     """The target cannot be exported; the message is for the user."""
 
 
+class NotVisible(TargetError):
+    """This account cannot see or read the chat; another account may (bot/accounts)."""
+
+
 @dataclass(frozen=True)
 class TargetSpec:
     """A parsed target, before asking Telegram."""
@@ -133,6 +137,11 @@ def _not_found(spec: TargetSpec) -> str:
     )
 
 
+def _not_seen(spec: TargetSpec) -> TargetError:
+    """An unknown username is unknown to every account; an id may be among another account's chats."""
+    return TargetError(_not_found(spec)) if spec.username else NotVisible(_not_found(spec))
+
+
 async def resolve_target(client: TelegramClient, spec: TargetSpec) -> ResolvedTarget:
     try:
         if spec.is_self:
@@ -145,22 +154,22 @@ async def resolve_target(client: TelegramClient, spec: TargetSpec) -> ResolvedTa
     except (errors.UsernameNotOccupiedError, errors.UsernameInvalidError):
         raise TargetError(f"No chat or user is called @{spec.username}: check the spelling.") from None
     except (errors.ChannelPrivateError, errors.ChatForbiddenError, errors.ChannelInvalidError):
-        raise TargetError(
+        raise NotVisible(
             "The exporting account has no access to that chat (private, left or banned): "
             "join it with that account first."
         ) from None
     except errors.PeerIdInvalidError:
-        raise TargetError(_not_found(spec)) from None
+        raise _not_seen(spec) from None
     except (errors.RPCError, errors.AuthKeyNotFound) as exc:
         # A flood wait on the lookup, a revoked session, Telegram's servers failing.
         raise TargetError(explain(exc)) from None
     except ValueError:
         # Telethon reports an unknown username as ValueError too.
-        raise TargetError(_not_found(spec)) from None
+        raise _not_seen(spec) from None
     if isinstance(entity, T.ChannelForbidden | T.ChatForbidden) or (
         getattr(entity, "left", False) and not getattr(entity, "username", None)
     ):
-        raise TargetError(
+        raise NotVisible(
             "The exporting account is not a member of that private chat any more: join it again first."
         )
     info = chat_info(entity, is_self=spec.is_self)

@@ -22,13 +22,15 @@ from aiogram.filters import Command, CommandObject, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, InputMediaPhoto, Message
-from telethon import errors
+from telethon import TelegramClient, errors
+from telethon.tl.types import User
 
 from db import Role, RoleError, collect_stats
 from exporter.qr_login import login_by_qr
 from exporter.redaction import redact_secrets
 
 from .. import text
+from ..accounts.words import RECENT_DAYS, stats_lines
 from ..charts import stats_chart
 from ..context import App
 from ..middlewares.access import sender_id
@@ -75,6 +77,8 @@ async def stats(message: Message, app: App) -> None:
             announced=flood.announced_seconds,
         )
     )
+    if app.accounts is not None:
+        lines += stats_lines(await app.accounts.store.loads(RECENT_DAYS * 86400))
     if data.queue:
         users = ", ".join(
             text.STATS_QUEUE_USER.format(user_id=u.user_id, running=u.running, queued=u.queued)
@@ -149,6 +153,16 @@ async def login(message: Message, app: App, state: FSMContext) -> None:
         me = await client.get_me()
         await message.answer(text.ALREADY_LOGGED_IN.format(name=me.first_name, id=me.id))
         return
+    user = await scan_qr(message, client, state, Login.password)
+    if user is not None:
+        await message.answer(text.LOGGED_IN.format(name=user.first_name, id=user.id))
+
+
+async def scan_qr(
+    message: Message, client: TelegramClient, state: FSMContext, password: State
+) -> User | None:
+    """Show QR codes until one is scanned: the user logged in, or None after saying why not (no scan in
+    time; a two-step password asked for, ``state`` set to ``password`` to take it)."""
     shown: Message | None = None
 
     async def show(url: str, expires: dt.datetime) -> None:
@@ -163,31 +177,38 @@ async def login(message: Message, app: App, state: FSMContext) -> None:
             await shown.edit_media(InputMediaPhoto(media=picture, caption=text.QR_CAPTION))
 
     try:
-        user = await login_by_qr(client, show, within=QR_WAIT)
+        return await login_by_qr(client, show, within=QR_WAIT)
     except errors.SessionPasswordNeededError:
-        await state.set_state(Login.password)
+        await state.set_state(password)
         await message.answer(text.TWO_STEP_PASSWORD)
-        return
+        return None
     except TimeoutError:
         await message.answer(text.QR_NOT_SCANNED.format(minutes=QR_WAIT // 60))
-        return
+        return None
     finally:
         if shown is not None:
             await shown.delete()
-    await message.answer(text.LOGGED_IN.format(name=user.first_name, id=user.id))
 
 
 async def login_password(message: Message, app: App, state: FSMContext) -> None:
+    user = await sign_in_with_password(message, app.client)
+    if user is not None:
+        await state.clear()
+        await message.answer(text.LOGGED_IN.format(name=user.first_name, id=user.id))
+
+
+async def sign_in_with_password(message: Message, client: TelegramClient) -> User | None:
+    """The two-step password in ``message`` (deleted at once, never logged): the user, or None after
+    saying it was wrong."""
     password = message.text or ""
     await message.delete()
     redact_secrets(password)
     try:
-        user = await app.client.sign_in(password=password)
+        user: User = await client.sign_in(password=password)
     except errors.PasswordHashInvalidError:
         await message.answer(text.WRONG_PASSWORD)
-        return
-    await state.clear()
-    await message.answer(text.LOGGED_IN.format(name=user.first_name, id=user.id))
+        return None
+    return user
 
 
 async def logout(message: Message, app: App) -> None:

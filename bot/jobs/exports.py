@@ -63,9 +63,17 @@ class ExportJobs:
         self.archives_dir = archives_dir
         self.defaults = defaults or ExportOptions()
 
-    async def run(self, job: Job, on_progress: Callable[[Progress], None] | None = None) -> ExportResult:
-        """Export what the job asks for (raises TargetError or ExportError with a message for the user)."""
-        target = await resolve_target(self.client, parse_target(job.target))
+    async def run(
+        self,
+        job: Job,
+        on_progress: Callable[[Progress], None] | None = None,
+        *,
+        client: TelegramClient | None = None,
+    ) -> ExportResult:
+        """Export what the job asks for (raises TargetError or ExportError with a message for the user),
+        with ``client``: the exporting account chosen for the job (bot/accounts), or the bot's own."""
+        client = client or self.client
+        target = await resolve_target(client, parse_target(job.target))
         await self.queue.set_peer(job.id, target.chat.id, target.chat.name)
         options = ExportOptions.from_json(job.options, self.defaults)
         if job.kind == JobKind.INCREMENTAL:
@@ -83,7 +91,7 @@ class ExportJobs:
             # archive was made; continuing it would hand out old messages as complete.
             await asyncio.to_thread(shutil.rmtree, work_dir, True)
         result = await export_chat(
-            self.client,
+            client,
             target,
             options,
             self.archives_dir / f"job-{job.id}",

@@ -25,6 +25,7 @@ import logging
 import shutil
 import sqlite3
 import time
+from functools import partial
 from pathlib import Path
 
 from aiogram.exceptions import TelegramAPIError
@@ -98,11 +99,11 @@ class JobRunner:
             if await _delivery_can_resume(job):
                 log.info("job %s: the archive is on disk, sending what Telegram has not confirmed", job.id)
             else:
-                result = await self._export(job, status)
+                result, account = await self._export(job, status)
                 if is_scheduled(job) and (nothing_new(result) or not result.complete):
                     return await self._hold_back(job, result, status)
                 sending = time.perf_counter()
-                record, parts = delivery_record(result)
+                record, parts = delivery_record(result, account)
                 job = await app.queue.record_delivery(job.id, record, parts)
             assert job.delivery is not None
             await status.show(text.SENDING.format(messages=job.delivery["messages"], title=status.title))
@@ -138,8 +139,9 @@ class JobRunner:
         except Exception:
             log.exception("could not tell the user of job %s that it stopped", job.id)
 
-    async def _export(self, job: Job, status: StatusMessage) -> ExportResult:
-        app = self.app
+    async def _export(self, job: Job, status: StatusMessage) -> tuple[ExportResult, str | None]:
+        """The export's result and the name of the exporting account that read it (None: the bot's own)."""
+        app, account = self.app, None
 
         def on_progress(progress: Progress) -> None:
             status.update(progress)
@@ -153,7 +155,12 @@ class JobRunner:
                 )
 
         try:
-            result = await app.exports.run(job, on_progress=on_progress)
+            if app.accounts is not None:
+                run = partial(app.exports.run, job, on_progress)
+                result, used = await app.accounts.run(job, lambda client: run(client=client))
+                account = used.name
+            else:
+                result = await app.exports.run(job, on_progress=on_progress)
         except Exception as exc:
             # A fault of Telegram or of the machine (a full disk…): one sentence, and the export
             # can be run again. Anything else is a bug of ours, for the catch-all in __call__.
@@ -166,7 +173,7 @@ class JobRunner:
             await status.show(text.EXPORT_FAILED.format(reason=sentence))
             raise ExportFailed(sentence) from exc
         await status.close()
-        return result
+        return result, account
 
     async def _deliver(
         self, job: Job, where: Destination, status: StatusMessage, started: float

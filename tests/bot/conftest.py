@@ -17,6 +17,7 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import ErrorEvent, Update
 from pydantic import SecretStr
 
+from bot.accounts import AccountClients
 from bot.app import RunningBot, running_bot
 from bot.settings import BotSettings
 from exporter.client import SessionFile, build_client
@@ -115,7 +116,13 @@ def settings_for(api: BotAPIServer, data_dir: Path, **overrides: Any) -> BotSett
 
 @asynccontextmanager
 async def product_running(
-    cluster: Cluster, api: BotAPIServer, data_dir: Path, *, logged_in: bool = True, **overrides: Any
+    cluster: Cluster,
+    api: BotAPIServer,
+    data_dir: Path,
+    *,
+    logged_in: bool = True,
+    account_clients: AccountClients | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[RunningBot]:
     string = cluster.session_string() if logged_in else cluster.logged_out_session_string()
     client = build_client(
@@ -124,7 +131,11 @@ async def product_running(
     session = LoopbackSession(api=TelegramAPIServer.from_base(api.url))
     try:
         async with running_bot(
-            settings_for(api, data_dir, **overrides), client, session=session, backoff=FAST_BACKOFF
+            settings_for(api, data_dir, **overrides),
+            client,
+            session=session,
+            backoff=FAST_BACKOFF,
+            account_clients=account_clients,
         ) as running:
             failures: list[BaseException] = []
             running.dispatcher[HANDLER_FAILURES] = failures

@@ -1,0 +1,207 @@
+"""Which exporting account runs a job, and holding each account in one process at a time.
+
+A job runs on one account, and an account runs one job at a time (one takeout
+per account; its flood budget is the job's alone). For a job the pool tries
+the accounts seen to read its chat first, then those never tried with it,
+never those seen to be refused (``db.accounts``: what each account read or was
+refused, by chat id and username). An account that cannot see the chat
+(:class:`~exporter.targets.NotVisible`) is noted as such and the next one
+tried; when every account was refused, the job fails with that sentence.
+When the accounts that can read the chat are all busy, the job waits for one.
+
+Using an account means holding its lease (db/accounts.py): taken before its
+session is opened, renewed every ``renew_every`` seconds while the job runs,
+given back when the job ends. A process that dies stops renewing, and after
+``lease_seconds`` another process takes the account over, its session
+decrypted from the database. A process whose renewal fails (the lease was
+taken, the database unreachable for longer than the lease) disconnects the
+account at once: a session used from two places is killed by Telegram
+(AUTH_KEY_DUPLICATED, Telethon's errors list: "used under two different IP
+addresses simultaneously, and can no longer be used").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from telethon import TelegramClient
+
+from db.accounts import Account, AccountStore
+from db.jobs import Job
+from exporter.export import ExportResult
+from exporter.targets import NotVisible, TargetError, parse_target
+
+from .. import text
+from .clients import AccountClients
+from .floods import FloodMemory
+
+log = logging.getLogger(__name__)
+
+# Three renewals may be missed (a slow database, a busy loop) before another process may take over.
+LEASE_SECONDS = 30.0
+RENEW_EVERY = 10.0
+# How often a job waiting for a busy account looks again (a release in this process wakes it at once).
+WAIT_POLL = 1.0
+
+
+class NoAccountCanRead(TargetError):
+    """Every exporting account was refused the chat."""
+
+
+def chat_keys(target: str) -> list[str]:
+    """How ``db.accounts`` names the chat a job asks for (none for Saved Messages: each account has its own)."""
+    spec = parse_target(target)
+    if spec.peer_id is not None:
+        return [f"peer:{spec.peer_id}"]
+    if spec.username is not None:
+        return [f"name:{spec.username.lower()}"]
+    return []
+
+
+@dataclass
+class InUse:
+    account: Account
+    client: TelegramClient
+    floods: FloodMemory
+
+
+class AccountPool:
+    def __init__(
+        self,
+        store: AccountStore,
+        clients: AccountClients,
+        holder: str,
+        *,
+        lease_seconds: float = LEASE_SECONDS,
+        renew_every: float = RENEW_EVERY,
+        wait_poll: float = WAIT_POLL,
+    ) -> None:
+        self.store = store
+        self.clients = clients
+        self.holder = holder
+        self.lease_seconds = lease_seconds
+        self.renew_every = renew_every
+        self.wait_poll = wait_poll
+        # Accounts this process has leased (a job of its own runs on each), and those open so far.
+        self._taken: set[int] = set()
+        self._in_use: dict[int, InUse] = {}
+        self._released = asyncio.Event()
+        self._renewer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._renewer = asyncio.create_task(self._renew_forever(), name=f"{self.holder} account leases")
+
+    async def stop(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
+
+    async def active(self) -> list[Account]:
+        return [account for account in await self.store.all() if not account.paused]
+
+    async def run(
+        self, job: Job, work: Callable[[TelegramClient], Awaitable[ExportResult]]
+    ) -> tuple[ExportResult, Account]:
+        """``work(client)`` on an account that can read the job's chat; the result and the account."""
+        keys = chat_keys(job.target)
+        refused: set[int] = set()
+        while True:
+            async with self._account_for(keys, refused) as used:
+                await self.store.set_job_account(job.id, used.account.id)
+                try:
+                    result = await work(used.client)
+                except NotVisible as exc:
+                    log.info("account %s cannot read the chat of job %s", used.account.id, job.id)
+                    await self.store.note_chat(used.account.id, keys, readable=False)
+                    refused.add(used.account.id)
+                    if not await self._candidates(keys, refused):
+                        raise NoAccountCanRead(text.NO_ACCOUNT_CAN_READ.format(reason=exc)) from exc
+                    continue
+                await self.store.note_chat(used.account.id, [*keys, f"peer:{result.chat.id}"], readable=True)
+                return result, used.account
+
+    async def _candidates(self, keys: list[str], refused: set[int]) -> list[Account]:
+        """The accounts to try, those seen reading the chat first; never one refused it."""
+        seen = await self.store.readers(keys)
+        accounts = [a for a in await self.active() if a.id not in refused and seen.get(a.id) is not False]
+        return sorted(accounts, key=lambda a: (not seen.get(a.id, False), a.id))
+
+    @asynccontextmanager
+    async def _account_for(self, keys: list[str], refused: set[int]) -> AsyncIterator[InUse]:
+        account = await self._lease_one(keys, refused)
+        try:
+            used = await self._open(account)
+        except BaseException:
+            await self._give_back(account.id)
+            raise
+        self._in_use[account.id] = used
+        try:
+            yield used
+        finally:
+            del self._in_use[account.id]
+            await self._close(used)
+            await self._give_back(account.id)
+
+    async def _lease_one(self, keys: list[str], refused: set[int]) -> Account:
+        while True:
+            self._released.clear()
+            candidates = await self._candidates(keys, refused)
+            if not candidates:
+                raise NoAccountCanRead(text.NO_ACCOUNT)
+            for account in candidates:
+                if account.id in self._taken:
+                    continue  # this process runs another job on it
+                # Taken before the lease is asked for: another job of this process must not pass meanwhile.
+                self._taken.add(account.id)
+                if await self.store.lease(account.id, self.holder, self.lease_seconds):
+                    return account
+                self._taken.discard(account.id)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._released.wait(), self.wait_poll)
+
+    async def _open(self, account: Account) -> InUse:
+        client = self.clients.client(await self.store.session(account.id))
+        floods = FloodMemory(self.store, account.id, await self.store.flood_waits(account.id))
+        floods.install(client)
+        await client.connect()
+        return InUse(account, client, floods)
+
+    async def _close(self, used: InUse) -> None:
+        try:
+            if used.account.id in await self.store.renew(self.holder, [used.account.id], self.lease_seconds):
+                await self.store.save_session(used.account.id, self.holder, self.clients.payload(used.client))
+        finally:
+            await used.client.disconnect()
+
+    async def _give_back(self, account_id: int) -> None:
+        try:
+            await self.store.release(account_id, self.holder)
+        finally:
+            self._taken.discard(account_id)
+            self._released.set()
+
+    async def _renew_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        renewed = loop.time()
+        while True:
+            await asyncio.sleep(self.renew_every)
+            ids = list(self._taken)
+            try:
+                held = await self.store.renew(self.holder, ids, self.lease_seconds)
+                renewed = loop.time()
+            except Exception:
+                log.exception("renewing the account leases failed")
+                # Unrenewed, the leases run out before the next try: another process may take them.
+                held = set() if loop.time() - renewed + self.renew_every >= self.lease_seconds else set(ids)
+            for account_id in set(ids) - held:
+                used = self._in_use.get(account_id)
+                if used is not None:
+                    # Another process may use the account now: this one must stop at once.
+                    log.error("the lease of account %s was lost; disconnecting it", account_id)
+                    await used.client.disconnect()
