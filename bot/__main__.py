@@ -1,4 +1,5 @@
-"""python -m bot: run the bot (settings from .env); python -m bot --sandbox: the offline demo.
+"""python -m bot: run the bot (settings from .env); python -m bot --sandbox: the offline demo;
+python -m bot schedules: every user's scheduled exports, at a terminal (python -m bot schedules --help).
 
 A start that cannot work ends at once with one sentence and exit code 2, never a traceback or a
 process that looks up but does nothing: every missing or wrong setting named together, a data
@@ -96,6 +97,8 @@ def main() -> int:
     parser.add_argument(
         "--out", default="demo-output", help="demo: where the received archive parts are saved"
     )
+    if sys.argv[1:2] == ["schedules"]:
+        return _schedules(sys.argv[2:])
     args = parser.parse_args()
     # Before anything logs or writes: no bot token in a log line, no file others can read.
     redact_secrets()
@@ -127,6 +130,19 @@ def main() -> int:
         print(f"error: {explain(exc)}", file=sys.stderr)
         return 2
     return 0
+
+
+def _schedules(argv: list[str]) -> int:
+    """python -m bot schedules [list | pause N | resume N | run N | delete N] (bot/schedules_cli.py)."""
+    from .schedules_cli import main as schedules_main
+
+    redact_secrets()
+    os.umask(0o077)
+    try:
+        return schedules_main(read_settings(BotSettings), argv)
+    except (SettingsError, DbError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

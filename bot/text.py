@@ -60,6 +60,8 @@ with result.json (Telegram Desktop's format, plus topics), HTML pages and, if yo
 /cancel — stop your export (/cancel #ID stops one of several)
 /history — your recent exports; send an archive again
 /settings — the time zone your archives' dates are written in (UTC until you pick one)
+/schedule @name daily 03:00 (or weekly mon 08:00, every 6h) — the same export again and again, \
+each with only what is new; /schedules lists yours
 
 Big chats come in parts of up to 50 MB (2000 MB with a local Bot API server); each part says how to join them."""
 

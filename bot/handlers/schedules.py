@@ -20,7 +20,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from db.schedules import DELIVERED, NOTHING_NEW, NewSchedule, Schedule, ScheduleStore
+from db.schedules import NewSchedule, Schedule, ScheduleStore
 from db.user_settings import UserSettings
 from exporter.errors import ExportError
 from exporter.options import FORMATS, ExportOptions
@@ -28,8 +28,7 @@ from exporter.targets import TargetError, parse_target, resolve_target
 
 from .. import text
 from ..context import App
-from ..jobs.schedule_rules import RuleError, parse_rule
-from ..jobs.schedules import rule_of, when_words
+from ..jobs.schedule_rules import RuleError, last_words, parse_rule, rule_of, when_words
 from ..middlewares.access import sender_id
 from . import media_row
 from .policy import may_export, peer_id_of
@@ -127,19 +126,6 @@ async def schedule(message: Message, command: CommandObject, app: App) -> None:
     await message.answer("\n".join(lines))
 
 
-def _last_words(item: Schedule) -> str:
-    if item.running:
-        return text.SCHEDULE_LAST_RUNNING
-    if item.last_run_at is None:
-        return text.SCHEDULE_LAST_NEVER
-    when = when_words(item.last_run_at, item.time_zone)
-    if item.last_result == DELIVERED:
-        return text.SCHEDULE_LAST_DELIVERED.format(when=when, messages=item.last_messages or 0)
-    if item.last_result == NOTHING_NEW:
-        return text.SCHEDULE_LAST_NOTHING.format(when=when)
-    return text.SCHEDULE_LAST_FAILED.format(when=when, reason=item.last_error)
-
-
 def _listing(items: list[Schedule]) -> tuple[str, InlineKeyboardMarkup | None]:
     if not items:
         return text.SCHEDULES_NONE, None
@@ -152,7 +138,7 @@ def _listing(items: list[Schedule]) -> tuple[str, InlineKeyboardMarkup | None]:
                 title=item.title,
                 rule=rule_of(item).describe(),
                 next=upcoming,
-                last=_last_words(item),
+                last=last_words(item),
             )
         )
         toggle = (RESUME, text.BUTTON_SCHEDULE_RESUME) if item.paused else (PAUSE, text.BUTTON_SCHEDULE_PAUSE)

@@ -1,4 +1,6 @@
-"""When a schedule fires: ``daily 03:00``, ``weekly mon 08:00`` or ``every 6h``, in a time zone.
+"""When a schedule fires: ``daily 03:00``, ``weekly mon 08:00`` or ``every 6h``, in a time zone; and
+a schedule in words, as /schedules and ``python -m bot schedules`` show it (no aiogram here, so the
+command line starts fast).
 
 Wall-clock rules (daily, weekly) follow the zone's daylight saving as RFC 5545 (iCalendar,
 section 3.3.5, "FORM #3: date with local time and time zone reference") reads a local time: a
@@ -20,6 +22,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from db.schedules import DELIVERED, NOTHING_NEW, Schedule
 from exporter.render.local_time import UnknownTimeZone, zone_info
 
 from .. import text
@@ -117,3 +120,33 @@ def _clock(words: list[str]) -> int:
     if found is None:
         raise RuleError(text.SCHEDULE_BAD_TIME.format(typed=words[0] if words else ""))
     return int(found[1]) * 60 + int(found[2])
+
+
+def rule_of(schedule: Schedule) -> Rule:
+    return Rule(
+        schedule.rule_kind,
+        at_minute=schedule.at_minute,
+        weekday=schedule.weekday,
+        every_seconds=schedule.every_seconds,
+        anchor=schedule.anchor_at,
+        time_zone=schedule.time_zone,
+    )
+
+
+def when_words(moment: float, zone: str) -> str:
+    """A moment as the schedule's owner reads it: in the schedule's zone, with the zone's abbreviation."""
+    return dt.datetime.fromtimestamp(moment, zone_info(zone)).strftime(text.WHEN_FORMAT)
+
+
+def last_words(item: Schedule) -> str:
+    """How the schedule's last run ended, in words (also the command line's)."""
+    if item.running:
+        return text.SCHEDULE_LAST_RUNNING
+    if item.last_run_at is None:
+        return text.SCHEDULE_LAST_NEVER
+    when = when_words(item.last_run_at, item.time_zone)
+    if item.last_result == DELIVERED:
+        return text.SCHEDULE_LAST_DELIVERED.format(when=when, messages=item.last_messages or 0)
+    if item.last_result == NOTHING_NEW:
+        return text.SCHEDULE_LAST_NOTHING.format(when=when)
+    return text.SCHEDULE_LAST_FAILED.format(when=when, reason=item.last_error)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -33,12 +32,11 @@ from db import JobKind, Role
 from db.jobs import Job, JobState
 from db.schedules import DELIVERED, FAILED, NOTHING_NEW, Schedule, ScheduleStore
 from exporter.export import ExportResult
-from exporter.render.local_time import zone_info
 
 from .. import text
 from ..context import App
 from ..delivery import Destination, tell
-from .schedule_rules import Rule
+from .schedule_rules import rule_of, when_words
 
 log = logging.getLogger(__name__)
 
@@ -48,22 +46,6 @@ LOST_CLAIM_SECONDS = 600
 # The error prefixes of bot.jobs.runner: the sentence after them is the user's.
 _PREFIXES = ("stopped early: ", "delivery failed: ")
 _UNEXPECTED = "unexpected error"
-
-
-def rule_of(schedule: Schedule) -> Rule:
-    return Rule(
-        schedule.rule_kind,
-        at_minute=schedule.at_minute,
-        weekday=schedule.weekday,
-        every_seconds=schedule.every_seconds,
-        anchor=schedule.anchor_at,
-        time_zone=schedule.time_zone,
-    )
-
-
-def when_words(moment: float, zone: str) -> str:
-    """A moment as the schedule's owner reads it: in the schedule's zone, with the zone's abbreviation."""
-    return dt.datetime.fromtimestamp(moment, zone_info(zone)).strftime(text.WHEN_FORMAT)
 
 
 def is_scheduled(job: Job) -> bool:

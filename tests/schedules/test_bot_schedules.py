@@ -23,6 +23,7 @@ from sandbox.world import Chat, expected_messages
 from tests.bot.conftest import Product
 
 CHANNEL = "daily_digest_sandbox"
+FORUM = "project_forum_sandbox"
 DAY = 86400.0
 
 
@@ -50,6 +51,13 @@ async def timer(product: Product) -> AsyncIterator[tuple[ScheduleTimer, Clock]]:
     clock = Clock(product.running.app.database.now())
     found.clock = clock
     yield found, clock
+
+
+async def make_schedule(product: Product, command: str) -> tuple[Schedule, str]:
+    """The admin sends ``command``; the schedule made and the bot's answer."""
+    product.say(product.admin, command)
+    made = await product.reply(product.admin.id, lambda m: (m.text or "").startswith("Scheduled #"))
+    return await only_schedule(product), made.text or ""
 
 
 async def only_schedule(product: Product) -> Schedule:
@@ -89,10 +97,10 @@ async def test_a_schedules_runs_deliver_each_message_once(
 ) -> None:
     _, clock = timer
     admin, chat = product.admin, channel(product.cluster)
-    product.say(admin, f"/schedule @{CHANNEL} daily 03:00 tz:Europe/Berlin format:json")
-    made = await product.reply(admin.id, lambda m: (m.text or "").startswith("Scheduled #"))
-    assert "daily at 03:00 (Europe/Berlin)" in (made.text or "") and "the whole chat" in (made.text or "")
-    schedule = await only_schedule(product)
+    schedule, made = await make_schedule(
+        product, f"/schedule @{CHANNEL} daily 03:00 tz:Europe/Berlin format:json"
+    )
+    assert "daily at 03:00 (Europe/Berlin)" in made and "the whole chat" in made
 
     # The first run: the whole channel.
     before = await fire(product, clock, schedule.next_run_at + 1)
@@ -137,9 +145,7 @@ async def test_the_list_pauses_resumes_runs_now_and_deletes(
 ) -> None:
     _, clock = timer
     admin = product.admin
-    product.say(admin, f"/schedule @{CHANNEL} every 6h format:json has:photo")
-    await product.reply(admin.id, lambda m: (m.text or "").startswith("Scheduled #"))
-    schedule = await only_schedule(product)
+    schedule, _ = await make_schedule(product, f"/schedule @{CHANNEL} every 6h format:json has:photo")
     product.say(admin, "/schedules")
     listing = await product.reply(admin.id, lambda m: (m.text or "").startswith(text.SCHEDULES_TITLE))
     assert "every 6 h" in (listing.text or "") and "not run yet" in (listing.text or "")
@@ -171,9 +177,7 @@ async def test_the_list_pauses_resumes_runs_now_and_deletes(
 
 
 async def test_someone_elses_schedule_cannot_be_touched(product: Product) -> None:
-    product.say(product.admin, f"/schedule @{CHANNEL} weekly mon 08:00")
-    await product.reply(product.admin.id, lambda m: (m.text or "").startswith("Scheduled #"))
-    schedule = await only_schedule(product)
+    schedule, _ = await make_schedule(product, f"/schedule @{CHANNEL} weekly mon 08:00")
     product.say(product.member, "/schedules")
     theirs = await product.reply(product.member.id, lambda m: m.text == text.SCHEDULES_NONE)
     # Callback data comes back from the client as it sends it: a forged one names the admin's schedule.
@@ -209,9 +213,7 @@ async def test_a_run_stopped_by_a_long_flood_wait_sends_no_partial_archive_and_t
 ) -> None:
     _, clock = timer
     admin, chat = product.admin, channel(product.cluster)
-    product.say(admin, f"/schedule @{CHANNEL} every 6h format:json")
-    await product.reply(admin.id, lambda m: (m.text or "").startswith("Scheduled #"))
-    schedule = await only_schedule(product)
+    schedule, _ = await make_schedule(product, f"/schedule @{CHANNEL} every 6h format:json")
     # Longer than an export waits unattended (ExportOptions.longest_flood_wait, 1 s here): it stops early.
     exports = product.running.app.exports
     exports.defaults = replace(exports.defaults, longest_flood_wait=1.0)
@@ -227,4 +229,30 @@ async def test_a_run_stopped_by_a_long_flood_wait_sends_no_partial_archive_and_t
     before = await fire(product, clock, schedule.next_run_at + 1)
     whole = await product.archive(admin.id, count=1, timeout=60)
     assert [m["id"] for m in whole] == truth(product.cluster, chat)
+    await settled(product, DELIVERED, before)
+
+
+async def test_a_forums_runs_start_after_each_topics_last_delivered_message(
+    product: Product, timer: tuple[ScheduleTimer, Clock]
+) -> None:
+    _, clock = timer
+    admin = product.admin
+    forum = next(chat for chat in product.cluster.world.chats.values() if chat.username == FORUM)
+    schedule, _ = await make_schedule(product, f"/schedule @{FORUM} daily 06:00 format:json")
+    before = await fire(product, clock, schedule.next_run_at + 1)
+    first = await product.archive(admin.id, count=1, timeout=60)
+    assert sorted(m["id"] for m in first) == truth(product.cluster, forum)
+    schedule = await settled(product, DELIVERED, before)
+    assert set(schedule.last_ids) == {topic.id for topic in forum.topics.values() if topic.ids}
+
+    # New messages in two topics (one of them General): the next run holds exactly them, in their topics.
+    quiet, busy = sorted(forum.topics)[:2]
+    added = {
+        quiet: product.cluster.world.add_messages(forum.peer_id, 2, quiet),
+        busy: product.cluster.world.add_messages(forum.peer_id, 3, busy),
+    }
+    before = await fire(product, clock, schedule.next_run_at + 1)
+    second = await product.archive(admin.id, count=2, timeout=60)
+    assert {topic: sorted(m["id"] for m in second if m["topic_id"] == topic) for topic in added} == added
+    assert len(second) == 5
     await settled(product, DELIVERED, before)
