@@ -3,12 +3,15 @@ every chosen chat exported whole, the right kinds, archived and left chats as as
 
 from __future__ import annotations
 
+import time
 import zipfile
 from pathlib import Path
 
+from exporter.filters import parse
 from sandbox.cluster import Cluster
 from sandbox.world import World
 from tests.exporter.test_cli import run_cli
+from tests.filters.brute import Brute
 
 from .support import assert_exact, chat_of, file_paths, read_like_desktop_tools, read_zip
 
@@ -127,3 +130,23 @@ async def test_all_with_targets_or_neither_is_one_line(cluster: Cluster, tmp_pat
 def _read(archive: Path, name: str) -> str:
     with zipfile.ZipFile(archive) as opened:
         return opened.read(name).decode()
+
+
+async def test_a_filter_applies_to_every_chat(cluster: Cluster, world: World, tmp_path: Path) -> None:
+    out, query = tmp_path / "out", "has:photo"
+    code, _, err = await run_cli(
+        "--session-file", _session(cluster, tmp_path), "export", "--all", "--filter", query,
+        "--timezone", "UTC", "--layout", "combined", "--out", str(out), "--media", "none",
+    )  # fmt: skip
+    assert code == 0, err
+    [archive] = out.glob("*.zip")
+    _, result, _ = read_zip(archive)
+    assert result is not None
+    kept = 0
+    for chat_object in result["chats"]["list"]:
+        chat = chat_of(world, chat_object["id"])
+        # The filters' own brute-force evaluation over the ground truth (tests/filters/brute.py).
+        expected = Brute(world, chat, "UTC", time.time(), {}).ids(parse(query))
+        assert [m["id"] for m in chat_object["messages"]] == expected, chat.title
+        kept += len(expected)
+    assert kept > 0, "the world has photos; the filter must keep some"
