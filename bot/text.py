@@ -476,7 +476,6 @@ SCHEDULE_MADE = (
 )
 SCHEDULE_STARTS_AFTER = "after your last export of this chat"
 SCHEDULE_STARTS_ALL = "the whole chat"
-SCHEDULE_FILTER = "Filter: {filter}"
 # strftime: the day, the date and the time in the schedule's zone, with the zone's abbreviation.
 WHEN_FORMAT = "%a %d %b %H:%M %Z"
 RULE_DAILY = "daily at {at} ({zone})"

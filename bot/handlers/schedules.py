@@ -31,6 +31,7 @@ from ..context import App
 from ..jobs.schedule_rules import RuleError, last_words, parse_rule, rule_of, when_words
 from ..middlewares.access import sender_id
 from . import media_row
+from .export_filter import filter_choice, filter_line
 from .policy import may_export, peer_id_of
 
 PREFIX = "sch"
@@ -73,7 +74,11 @@ async def schedule(message: Message, command: CommandObject, app: App) -> None:
     taken = 1 + used
     while taken < len(words) and words[taken][0].startswith(("tz:", "format:")):
         taken += 1
-    filter_text = typed[words[taken - 1][1] :].strip() or None
+    picked = filter_choice(typed[words[taken - 1][1] :])
+    if isinstance(picked, str):
+        await message.answer(picked)  # where the filter's mistake is, and what was expected
+        return
+    filter_text = picked["filter"] if picked else None
     try:
         target = await resolve_target(app.client, parse_target(words[0][0]))
     except TargetError as exc:
@@ -121,8 +126,9 @@ async def schedule(message: Message, command: CommandObject, app: App) -> None:
             start=text.SCHEDULE_STARTS_AFTER if last_ids else text.SCHEDULE_STARTS_ALL,
         )
     ]
-    if filter_text:
-        lines.append(text.SCHEDULE_FILTER.format(filter=filter_text))
+    shown = filter_line(picked or {})
+    if shown:
+        lines.append(shown)
     await message.answer("\n".join(lines))
 
 

@@ -17,6 +17,7 @@ import pytest
 from bot import text
 from bot.jobs.schedules import ScheduleTimer
 from db.schedules import DELIVERED, FAILED, NOTHING_NEW, Schedule, ScheduleStore
+from exporter.filters import describe, parse
 from sandbox.cluster import Cluster
 from sandbox.netmodel import parse_fault
 from sandbox.world import Chat, expected_messages
@@ -145,7 +146,11 @@ async def test_the_list_pauses_resumes_runs_now_and_deletes(
 ) -> None:
     _, clock = timer
     admin = product.admin
-    schedule, _ = await make_schedule(product, f"/schedule @{CHANNEL} every 6h format:json has:photo")
+    # A mistake in the filter is said where it is; nothing is scheduled.
+    product.say(admin, f"/schedule @{CHANNEL} every 6h has:photo (")
+    await product.reply(admin.id, lambda m: (m.text or "").startswith("The filter ends too early"))
+    schedule, made = await make_schedule(product, f"/schedule @{CHANNEL} every 6h format:json has:photo")
+    assert made.endswith(text.OPTIONS_FILTER.format(words=describe(parse("has:photo"))))
     product.say(admin, "/schedules")
     listing = await product.reply(admin.id, lambda m: (m.text or "").startswith(text.SCHEDULES_TITLE))
     assert "every 6 h" in (listing.text or "") and "not run yet" in (listing.text or "")
