@@ -117,6 +117,8 @@ def main() -> int:
     try:
         settings = read_settings(DeployedBotSettings)
         redact_secrets(settings.bot_token.get_secret_value(), settings.tg_api_hash.get_secret_value())
+        if settings.database_url is not None:
+            redact_secrets(settings.database_url.get_secret_value())
         check_writable(settings.data_dir, "data folder", "set DATA_DIR to another folder", ["app.sqlite"])
         if not settings.admin_ids:
             logging.warning(NO_ADMIN)

@@ -21,6 +21,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from aiogram.client.session.aiohttp import AiohttpSession
 from telethon import TelegramClient
@@ -146,6 +147,11 @@ def main() -> int:
     parser.add_argument(
         "--recover-every", type=int, default=RECOVER_EVERY, help="seconds between looks for such exports"
     )
+    parser.add_argument(
+        "--session-file",
+        type=Path,
+        help="the offline sandbox's session file (python -m sandbox serve writes one)",
+    )
     args = parser.parse_args()
     redact_secrets()
     os.umask(0o077)
@@ -160,7 +166,7 @@ def main() -> int:
             settings.database_url.get_secret_value(),
         )
         check_writable(settings.data_dir, "data folder", "set DATA_DIR to another folder")
-        asyncio.run(serve(settings, open_client(settings), args))
+        asyncio.run(serve(settings, open_client(settings, args.session_file), args))
     except (SettingsError, DbError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
