@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..filters.media import media_choice
 from ..options import MEDIA_TYPES, ExportOptions
 from ..records.media import FILE_NOT_INCLUDED, FILE_UNAVAILABLE
 
@@ -40,6 +41,9 @@ class Selection:
 
     @classmethod
     def of(cls, options: ExportOptions) -> Selection:
+        if options.filter is not None:
+            # A filter that names files chooses them (exporter/filters/media.py).
+            return cls(*media_choice(options.filter, options.media, options.max_file_size))
         return cls(frozenset(options.media), options.max_file_size)
 
     def skipped(self, kind: str, full_size: int, *, emoji: bool = False) -> str | None:
