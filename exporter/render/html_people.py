@@ -47,8 +47,10 @@ def color_index(from_id: Any, name: str | None) -> int:
 
 
 def initials(name: str | None) -> str:
-    """First letters of the first and the last word, as Desktop's userpic shows first and last name."""
+    """First letters of the first and the last word, as Desktop's userpic shows first and last name;
+    a word without a letter or digit ("Yara 🌸") is no name and left out, else it takes a place."""
     words = (name or "").split()
+    words = [word for word in words if any(ch.isalnum() for ch in word)] or words
     if not words:
         return ""
     first = _letter(words[0])

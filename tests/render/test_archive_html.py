@@ -66,13 +66,8 @@ def test_a_sender_gets_desktop_s_colour(from_id: str | None, name: str, expected
 
 
 def test_initials_are_the_first_and_last_word_s_first_letters() -> None:
-    assert [initials(n) for n in ("Ann Lee", "Борис", "Ann van der Berg", "«Quoted» name", "")] == [
-        "AL",
-        "Б",
-        "AB",
-        "QN",
-        "",
-    ]
+    names = ("Ann Lee", "Борис", "Ann van der Berg", "«Quoted» name", "", "Yara 🌸", "🌸 🌼")
+    assert [initials(n) for n in names] == ["AL", "Б", "AB", "QN", "", "Y", "🌸🌼"]
 
 
 def test_messages_join_by_desktop_s_rule() -> None:
