@@ -560,6 +560,7 @@ MANY_CAPTION_PART = (
     "Part {index} of {parts}: join with `cat NAME.zip.0* > NAME.zip`, or open .001 in 7-Zip"
 )
 MANY_RESTARTED = "The bot restarted. Your export of {count} chats continues where it stopped."
+MANY_NOT_COMBINED = "No archive: the one for all chats could not be written: {reason}."
 MANY_CANCELLING = (
     "Stopping the export of many chats: {count} not yet exported are cancelled; the summary follows."
 )

@@ -225,7 +225,16 @@ async def finish(app: App, umbrella: Umbrella) -> None:
         delivery["parts"] = []
         if umbrella.layout == COMBINED:
             await status.show(text.MANY_SENDING.format(count=len(chats)))
-            delivery["parts"], delivery["captions"] = await _combine(app, umbrella, chats)
+            try:
+                delivery["parts"], delivery["captions"] = await _combine(app, umbrella, chats)
+            except Exception as exc:
+                # A full disk, say: the summary still comes, saying why there is no archive; the
+                # chats' own zips stay on disk for the sweep.
+                sentence = explain_known(exc, path=app.archives_dir)
+                if sentence is None:
+                    log.exception("the combined archive of umbrella %s could not be written", umbrella.id)
+                reason = (sentence or text.MANY_WENT_WRONG).rstrip(".")
+                delivery["summary"] += "\n" + text.MANY_NOT_COMBINED.format(reason=reason)
         delivery["summary_sent"] = False
         await store.record_delivery(umbrella.id, delivery)
     bound = app.settings.delivery_retry_seconds

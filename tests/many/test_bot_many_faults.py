@@ -84,3 +84,19 @@ async def test_a_restart_goes_on_with_every_chat_once(cluster: Cluster, tmp_path
     assert summary.text.startswith(f"Done: {len(readable)} chats, ")
     assert sum(t.startswith("The bot restarted. Your export of") for t in texts) == 1
     assert sum(t.startswith("Done: ") for t in texts) == 1
+
+
+async def test_a_combined_archive_that_cannot_be_written_still_gets_its_summary(
+    product: Product, world: World
+) -> None:
+    # Where the first umbrella's combined archive goes is taken by a file: writing it fails.
+    blocker = product.running.app.archives_dir / "many-1"
+    blocker.write_text("in the way")
+    product.say(product.admin, "/export all")
+    screen = await product.reply(ADMIN_ID, lambda m: (m.text or "").startswith("Export many chats"))
+    product.press(product.admin, screen, "One archive per chat")
+    screen = await product.reply(ADMIN_ID, lambda m: "One archive for all" in str(m.reply_markup))
+    product.press(product.admin, screen, "▶ Export")
+    summary = await product.reply(ADMIN_ID, lambda m: (m.text or "").startswith("Done: "), timeout=120)
+    assert "No archive: the one for all chats could not be written: " in summary.text
+    assert "Traceback" not in summary.text and not product.api.documents_in(ADMIN_ID)
