@@ -193,6 +193,9 @@ class Cluster:
         request_type: type = type(request)
         method = method_name(request_type)
         self.calls[method] += 1
+        if ctx.auth.duplicated:
+            # Used from two places at once: the key is dead for good (sandbox/mtproto/places.py).
+            raise RpcError(406, "AUTH_KEY_DUPLICATED")
         self.request_log.append(method)
         if self.world.live is not None:
             self.world.live.on_request(self.world)  # a live forum receives messages as time passes

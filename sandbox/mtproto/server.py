@@ -30,6 +30,7 @@ from telethon.tl.alltlobjects import LAYER
 from telethon.tl.core import GzipPacked, MessageContainer
 
 from .handshake import Handshake, ServerKey
+from .places import Place, place_of
 from .stamps import StampedSocket, accepted, arrival, listening_socket
 from .tl import RPC_RESULT_ID, RpcError, gzip_packed, method_name, read_messages, serialize
 from .transport import Codec, TransportError, detect
@@ -84,6 +85,10 @@ class AuthRecord:
     user_id: int | None = None
     layer: int | None = None
     init: F.InitConnectionRequest | None = None
+    # Connections that used the key, and whether two places used it at once (sandbox/mtproto/places.py):
+    # then every later request with it gets 406 AUTH_KEY_DUPLICATED.
+    connections: set[Connection] = field(default_factory=set)
+    duplicated: bool = False
 
 
 @dataclass
@@ -144,6 +149,10 @@ class Connection:
         self.writer = writer
         self.codec: Codec | None = None
         self.handshake = Handshake(dc.server_key)
+        # The client's address and port, and, once asked, where it is (sandbox/mtproto/places.py).
+        peer = writer.get_extra_info("peername")
+        self.peer: tuple[str, int] = (str(peer[0]), int(peer[1])) if peer else ("", 0)
+        self.place: Place | None = None
         self.closed = False
         # Bytes fed to the reader so far and when each chunk arrived (sandbox/mtproto/stamps.py): a
         # packet was received when its last byte reached the machine, not when our loop parsed it.
@@ -260,6 +269,23 @@ class DataCentre:
             self._connections.discard(connection)
             connection.close()
 
+    async def _note_place(self, record: AuthRecord, connection: Connection) -> None:
+        """A connection's first packet with this key: another live connection of the key from
+        another place kills the key (sandbox/mtproto/places.py)."""
+        record.connections = {c for c in record.connections if not c.closed}
+        record.connections.add(connection)
+        if len(record.connections) < 2 or record.duplicated:
+            return
+        places = set()
+        for other in record.connections:
+            if other.place is None:
+                known = {c.place[1] for c in record.connections if c.place and c.place[1] is not None}
+                other.place = await asyncio.to_thread(place_of, other.peer, known)
+            places.add(other.place)
+        if len(places) > 1:
+            record.duplicated = True
+            self.stats["auth_key_duplicated"] += 1
+
     def _new_msg_id(self, response: bool) -> int:
         # Server msg_ids are time based, strictly increasing, 1 mod 4 for
         # responses and 3 mod 4 otherwise; Telethon ignores anything else.
@@ -282,6 +308,8 @@ class DataCentre:
             self.stats["unknown_auth_key"] += 1
             connection.send(struct.pack("<i", -404))
             return
+        if connection not in record.connections:
+            await self._note_place(record, connection)
         key = record.key.key
         msg_key = packet[8:24]
         aes_key, aes_iv = MTProtoState._calc_key(key, msg_key, True)

@@ -1,0 +1,38 @@
+"""Where a client connects from: one auth key used from two places at once is killed.
+
+Telethon's list of Telegram's errors (telethon_generator/data/errors.csv, AuthKeyDuplicatedError):
+"406 AUTH_KEY_DUPLICATED: The authorization key (session file) was used under two different IP
+addresses simultaneously, and can no longer be used. Use the same session exclusively, or use
+different sessions". One client may still open several connections with its key, each its own
+MTProto session (core.telegram.org/mtproto/description: the session id is the client's choice;
+Telegram Desktop and TDLib download files this way, and so does exporter/media/connections.py).
+
+Every client of the sandbox connects from this machine, so its address alone cannot tell two
+places apart. guess: the sandbox takes a client's place to be its address and its process (one
+process is one device); a client bound to another loopback address (127.0.0.2) is elsewhere too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import psutil
+
+Place = tuple[str, int | None]
+
+
+def place_of(peer: tuple[str, int], known: Iterable[int] = ()) -> Place:
+    """The address and the process of the client whose socket is ``peer`` (its address and port as
+    this server sees them); the process is None where the system does not say. The processes in
+    ``known`` are asked first: a look at one process costs far less than at all of them."""
+    host = peer[0]
+    for pid in known:
+        try:
+            if any(tuple(c.laddr) == peer for c in psutil.Process(pid).net_connections(kind="inet")):
+                return host, pid
+        except psutil.Error:
+            continue
+    for connection in psutil.net_connections(kind="inet"):
+        if connection.laddr and tuple(connection.laddr) == peer:
+            return host, connection.pid
+    return host, None
