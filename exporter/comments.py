@@ -38,6 +38,7 @@ import contextlib
 import itertools
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -171,11 +172,24 @@ def _thread_top(m: Any) -> int | None:
     return None if header.reply_to_peer_id is not None else header.reply_to_msg_id
 
 
-async def _read(
-    run: ExportRun, send: Send, store: CommentStore, row: CommentStream, peer: Any, channel_id: int
-) -> None:
-    run.active[row.key] = "comments"
-    post = row.post_id
+@dataclass
+class _Reading:
+    """What the workers share: where to send and store, the peers, and what the progress says."""
+
+    run: ExportRun
+    send: Send
+    store: CommentStore
+    peers: tuple[Any, Any]  # (the channel, the group): whose a post's replies, whose the history
+    channel_id: int
+    read: int = 0  # messages read from the threads or the group in this run
+
+    def show(self, key: str) -> None:
+        self.run.active[key] = f"comments ({self.read:,} messages read)"
+
+
+async def _read(reading: _Reading, row: CommentStream) -> None:
+    run, store, post = reading.run, reading.store, row.post_id
+    reading.show(row.key)
 
     def key_of(m: Any) -> int | None:
         # A post's replies are its comments (the stream stops at the post's snapshot); a message of
@@ -186,34 +200,30 @@ async def _read(
         return -top if top else None
 
     try:
-        stream = Stream(peer, row.min_id, row.max_id, post)
-        async for page in read_stream(send, stream, after=row.cursor):
+        stream = Stream(reading.peers[post is None], row.min_id, row.max_id, post)
+        async for page in read_stream(reading.send, stream, after=row.cursor):
             run.names.add_users(page.users)
             run.names.add_chats(page.chats)
             forwards: list[tuple[int, int]] = []
             if post is None:
+                channel = reading.channel_id
                 forwards = [
-                    (m.id, p) for m in page.messages if (p := _forwarded_post(m, channel_id)) is not None
+                    (m.id, p) for m in page.messages if (p := _forwarded_post(m, channel)) is not None
                 ]
             rows = _comment_rows(run, page.messages, key_of)
             store.put_page(row.key, rows, forwards, page.messages[-1].id)
+            reading.read += len(page.messages)
+            reading.show(row.key)
             run.emit()
         store.finish(row.key)
     finally:
         run.active.pop(row.key, None)
 
 
-async def _reader(
-    run: ExportRun,
-    send: Send,
-    store: CommentStore,
-    streams: Iterator[CommentStream],
-    peers: tuple[Any, Any],
-    channel_id: int,
-) -> None:
+async def _reader(reading: _Reading, streams: Iterator[CommentStream]) -> None:
     """One of a few workers taking streams in turn: a per-post plan may hold thousands."""
     for row in streams:
-        await _read(run, send, store, row, peers[row.post_id is None], channel_id)
+        await _read(reading, row)
 
 
 async def fetch_comments(
@@ -236,12 +246,11 @@ async def fetch_comments(
         raise ExportError("The channel no longer has a discussion group, so its comments cannot be read.")
     failures: tuple[BaseException, ...] = ()
     pending = store.pending()
+    reading = _Reading(run, send, store, (target.input_peer, group), target.entity.id)
     try:
         async with asyncio.TaskGroup() as tasks:
             for _ in range(options.max_concurrency):
-                tasks.create_task(
-                    _reader(run, send, store, pending, (target.input_peer, group), target.entity.id)
-                )
+                tasks.create_task(_reader(reading, pending))
     except* (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error) as failure:
         failures = failure.exceptions
     finally:

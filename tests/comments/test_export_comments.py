@@ -203,3 +203,13 @@ async def test_the_group_history_read_in_ranges_at_once_puts_every_comment_under
     # Ids 328 to 1598 (the oldest commented post's forward to the newest comment): 5 ranges of
     # about 254 ids, 3 pages each, and the getDiscussionMessage.
     assert second.manifest["comments"]["estimated_requests"]["history"] == 1 + 5 * 3
+
+
+async def test_the_progress_says_comments_are_being_read(client: TelegramClient, tmp_path: Path) -> None:
+    seen: list[tuple[str, ...]] = []
+    resolved = await resolve_target(client, parse_target(CHANNEL))
+    options = ExportOptions(comments=True)
+    await export_chat(client, resolved, options, tmp_path, on_progress=lambda p: seen.append(p.active_topics))
+    labels = [label for active in seen for label in active if label.startswith("comments")]
+    assert labels and all(label.endswith(" messages read)") for label in labels)
+    assert max(int(label.split("(")[1].split()[0].replace(",", "")) for label in labels) > 700
