@@ -96,6 +96,15 @@ async def test_exports_of_several_users_run_on_both_accounts_and_are_exact(
             record = stored.delivery
             ran_on = next(name for name, number in names.items() if number == on[job.id])
             assert record["summary"].endswith(f"Read by the exporting account {ran_on}.")
+        # /stats: each account's exports of the week, its rate, its flood waits.
+        product.say(product.admin, "/stats")
+        stats = await product.reply(ADMIN_ID, lambda m: "Exporting accounts, last 7 days:" in (m.text or ""))
+        counts = {number: list(on.values()).count(number) for number in names.values()}
+        for name, number in names.items():
+            line = next(
+                line for line in stats.text.splitlines() if line.strip().startswith(f"{name} (#{number})")
+            )
+            assert f": {counts[number]} exports, " in line and " msg/s, flood waits 0 (0 s)" in line
 
 
 async def test_a_chat_only_the_second_account_reads_runs_on_it(
