@@ -505,9 +505,13 @@ SCHEDULE_GONE = "That schedule is gone (deleted, or not yours)."
 
 # A scheduled run's status message when there is nothing to send, instead of an empty archive.
 NOTHING_NEW = "Nothing new in {title} since the last archive."
+# A run that could not start (no job, so no status message said why).
 SCHEDULE_RUN_FAILED = (
-    "The scheduled export of {title} ({rule}) failed: {reason}\nThe next run, {next}, catches up."
+    "The scheduled export of {title}, {rule}, did not run: {reason}\n"
+    "The next try is {next}; /schedules pauses or deletes it."
 )
+# After a run's status message said why it failed.
+SCHEDULE_NEXT_RUN = "This was the scheduled export of {title}, {rule}; the next run, {next}, catches up."
 SCHEDULE_FAILED_UNEXPECTED = "something went wrong on my side (the details are in the bot's log)."
 SCHEDULE_NO_ACCESS = "you no longer have access to this bot."
 SCHEDULE_NOT_SHARED = "an admin no longer shares this chat with you."

@@ -158,9 +158,12 @@ class ScheduleTimer:
             last_ids = dict(delivery.get("last_ids", []))
             await self._settled(run, DELIVERED, messages=delivery.get("messages"), last_ids=last_ids)
         elif job.state == JobState.CANCELLED:
-            await self._settled(run, FAILED, error=text.SCHEDULE_RUN_CANCELLED, quiet=True)
+            await self._settled(run, FAILED, error=text.SCHEDULE_RUN_CANCELLED, tell_owner=None)
         else:
-            await self._settled(run, FAILED, error=failure_reason(job.error))
+            # The run's status message said why: the owner hears when it is made up.
+            await self._settled(
+                run, FAILED, error=failure_reason(job.error), tell_owner=text.SCHEDULE_NEXT_RUN
+            )
 
     async def _settled(
         self,
@@ -170,16 +173,17 @@ class ScheduleTimer:
         messages: int | None = None,
         error: str | None = None,
         last_ids: dict[int | None, int] | None = None,
-        quiet: bool = False,
+        tell_owner: str | None = text.SCHEDULE_RUN_FAILED,
     ) -> None:
+        """Record the run's outcome; a failure is told with ``tell_owner`` (None: not at all)."""
         if not await self.store.settle(run, result, messages=messages, error=error, last_ids=last_ids):
             return  # recorded already, by another process
-        if result != FAILED or quiet:
+        if result != FAILED or tell_owner is None:
             return  # the runner showed the archive, or the short line, in the run's status message
         current = await self.store.get(run.id)
         if current is None:
             return  # deleted meanwhile: no next run to announce
-        words = text.SCHEDULE_RUN_FAILED.format(
+        words = tell_owner.format(
             title=run.title,
             rule=rule_of(run).describe(),
             reason=error,

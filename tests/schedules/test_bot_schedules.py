@@ -132,8 +132,11 @@ async def test_a_schedules_runs_deliver_each_message_once(
     before = await fire(product, clock, schedule.next_run_at + 1)
     schedule = await settled(product, FAILED, before)
     assert schedule.last_error is not None and "no access to that chat" in schedule.last_error
-    failed = await product.reply(admin.id, lambda m: (m.text or "").startswith("The scheduled export of"))
-    assert "catches up" in (failed.text or "") and "no access to that chat" in (failed.text or "")
+    await product.reply(
+        admin.id, lambda m: (m.text or "").startswith("Export failed: The exporting account has no access")
+    )
+    told = await product.reply(admin.id, lambda m: (m.text or "").startswith("This was the scheduled export"))
+    assert (told.text or "").endswith("catches up.")
     product.cluster.network.private_after = None
     before = await fire(product, clock, schedule.next_run_at + 1)
     caught_up = await product.archive(admin.id, count=3, timeout=60)
@@ -226,8 +229,10 @@ async def test_a_run_stopped_by_a_long_flood_wait_sends_no_partial_archive_and_t
     before = await fire(product, clock, schedule.next_run_at + 1)
     schedule = await settled(product, FAILED, before)
     assert schedule.last_error is not None and "Telegram asked us to wait 3 s" in schedule.last_error
-    failed = await product.reply(admin.id, lambda m: (m.text or "").startswith("The scheduled export of"))
-    assert "wait 3 s" in (failed.text or "") and "catches up" in (failed.text or "")
+    await product.reply(
+        admin.id, lambda m: (m.text or "").startswith("Export failed: Telegram asked us to wait 3 s")
+    )
+    await product.reply(admin.id, lambda m: (m.text or "").startswith("This was the scheduled export"))
     assert product.api.documents_in(admin.id) == []  # no partial archive in the series
     # Telethon refuses the method until the wait is over (it remembers it), as Telegram would.
     await asyncio.sleep(3)
@@ -261,3 +266,25 @@ async def test_a_forums_runs_start_after_each_topics_last_delivered_message(
     assert {topic: sorted(m["id"] for m in second if m["topic_id"] == topic) for topic in added} == added
     assert len(second) == 5
     await settled(product, DELIVERED, before)
+
+
+async def test_a_run_the_owner_may_no_longer_export_says_so_and_exports_nothing(
+    product: Product, timer: tuple[ScheduleTimer, Clock]
+) -> None:
+    _, clock = timer
+    admin, member, chat = product.admin, product.member, channel(product.cluster)
+    product.say(admin, f"/share @{CHANNEL}")
+    await product.reply(admin.id, lambda m: (m.text or "").startswith("Shared "))
+    product.say(member, f"/schedule @{CHANNEL} every 6h")
+    await product.reply(member.id, lambda m: (m.text or "").startswith("Scheduled #"))
+    (schedule,) = await ScheduleStore(product.running.app.database).list_for_user(member.id)
+    product.say(admin, f"/unshare {chat.peer_id}")
+    await product.reply(admin.id, lambda m: "no longer shared" in (m.text or ""))
+    clock.now = schedule.next_run_at + 1
+    assert product.running.app.schedules is not None
+    product.running.app.schedules.wake()
+    told = await product.reply(member.id, lambda m: (m.text or "").startswith("The scheduled export of"))
+    assert f"did not run: {text.SCHEDULE_NOT_SHARED}" in (told.text or "")
+    assert await product.running.app.queue.list_for_user(member.id) == []
+    (after,) = await ScheduleStore(product.running.app.database).list_for_user(member.id)
+    assert after.last_result == FAILED and after.next_run_at > clock.now and not after.running
