@@ -76,6 +76,10 @@ async def test_comments_reply_within_their_thread(client: TelegramClient, world:
             nested += 1
             assert header.reply_to_top_id == top and d.thread_of[header.reply_to_msg_id] == hot
     assert nested > 10
+    # The same thread asked of the group, by the forward that tops it.
+    group = await client.get_input_entity("@" + d.group.username)
+    from_group = [m.id async for m in client.iter_messages(group, reply_to=top, wait_time=0)]
+    assert from_group == expected_comments(channel)[hot][::-1]
     found = await client(F.messages.GetDiscussionMessageRequest(peer, hot))
     (forward,) = found.messages
     assert forward.id == top and forward.fwd_from.channel_post == hot
