@@ -415,8 +415,10 @@ BUTTON_ACCOUNT_RESUME = "▶ Resume #{number}"
 BUTTON_ACCOUNT_REMOVE = "🗑 Remove #{number}"
 BUTTON_ACCOUNT_REMOVE_SURE = "Yes, remove #{number}"
 ACCOUNT_REMOVE_SURE = (
-    "Remove #{number} {name}? Its session is deleted here; log it out on the phone too "
-    "(Settings → Devices). An export running on it finishes first."
+    "Remove #{number} {name}? Its session is deleted here; log it out on the phone too (Settings → Devices)."
+)
+ACCOUNT_BUSY = (
+    "#{number} {name} is exporting now, so it stays: pause it, and remove it once that export has ended."
 )
 ACCOUNT_PAUSED = "Paused #{number} {name}: no new export starts on it."
 ACCOUNT_RESUMED = "Resumed #{number} {name}."

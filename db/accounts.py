@@ -153,11 +153,17 @@ class AccountStore:
         return _account(rows[0])
 
     async def remove(self, account_id: int) -> bool:
+        """Forget the account, unless a process holds it (an export runs on it): False then."""
         async with self._db.transaction() as connection:
-            cursor = await connection.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+            cursor = await connection.execute(
+                "DELETE FROM accounts WHERE id = ? AND (holder IS NULL OR lease_until < ?)",
+                (account_id, self._db.now()),
+            )
+            if cursor.rowcount == 0:
+                return False
             await connection.execute("DELETE FROM account_chats WHERE account_id = ?", (account_id,))
             await connection.execute("DELETE FROM account_floods WHERE account_id = ?", (account_id,))
-        return cursor.rowcount > 0
+        return True
 
     async def session(self, account_id: int) -> dict[str, Any]:
         row = await self._db.fetchone("SELECT session FROM accounts WHERE id = ?", (account_id,))

@@ -181,7 +181,10 @@ async def on_account_button(query: CallbackQuery, app: App, button: ButtonSessio
         )
         return
     if action == "remove":
-        await store.remove(account.id)
+        if not await store.remove(account.id):
+            await query.answer()
+            await message.edit_text(text.ACCOUNT_BUSY.format(number=account.id, name=account.name))
+            return
         done = text.ACCOUNT_REMOVED
     else:
         account = await store.set_paused(account.id, action == "pause")

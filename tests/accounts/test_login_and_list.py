@@ -64,8 +64,19 @@ async def test_login_adds_an_account_and_accounts_pauses_and_removes_it(
         assert not await pool.store.lease(account.id, "anyone", 30), "a paused account is not used"
         product.press(admin, listing, "▶ Resume #1")
         await api.wait_for(lambda: "ready" in (listing.text or ""))
+        # While a process exports with it, it stays.
+        assert await pool.store.lease(account.id, "another-process", 30)
         product.press(admin, listing, "🗑 Remove #1")
         sure = await product.reply(admin.id, lambda m: (m.text or "").startswith("Remove #1 Bea?"))
+        product.press(admin, sure, "Yes, remove #1")
+        await api.wait_for(lambda: (sure.text or "").startswith("#1 Bea is exporting now, so it stays"))
+        assert len(await pool.store.all()) == 1
+        await pool.store.release(account.id, "another-process")
+        product.press(admin, listing, "🗑 Remove #1")
+        sure = await product.reply(
+            admin.id,
+            lambda m: (m.text or "").startswith("Remove #1 Bea?") and m.message_id != sure.message_id,
+        )
         product.press(admin, sure, "Yes, remove #1")
         await api.wait_for(lambda: sure.text == "Removed #1 Bea.")
         assert await pool.store.all() == []

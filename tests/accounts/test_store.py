@@ -93,12 +93,15 @@ async def test_flood_waits_are_kept_per_account_and_method_until_they_end(
     assert (loads[b.id].flood_waits, loads[b.id].exports, loads[b.id].rate) == (0, 0, None)
 
 
-async def test_removing_an_account_forgets_its_session_chats_and_waits(
+async def test_removing_an_idle_account_forgets_its_session_chats_and_waits(
     db: Database, store: AccountStore
 ) -> None:
     a = await store.add(5001, "Ada", SESSION, added_by=None)
     await store.note_chat(a.id, ["peer:-1001"], readable=True)
     await store.note_flood(a.id, "messages.getHistory", 30)
+    assert await store.lease(a.id, "worker-1", 30)
+    assert not await store.remove(a.id), "a process exports with it: it stays"
+    await store.release(a.id, "worker-1")
     assert await store.remove(a.id)
     assert await store.all() == []
     for table in ("account_chats", "account_floods"):
