@@ -567,6 +567,8 @@ MANY_CAPTION_PART = (
 )
 MANY_RESTARTED = "The bot restarted. Your export of {count} chats continues where it stopped."
 MANY_NOT_COMBINED = "No archive: the one for all chats could not be written: {reason}."
+MANY_NOT_SENT = "{reason}; the archive for all chats was not kept: /export all again makes it anew."
+MANY_SUMMARY_NOT_SENT = "{reason}; the summary of the export of many chats could not be sent."
 MANY_CANCELLING = (
     "Stopping the export of many chats: {count} not yet exported are cancelled; the summary follows."
 )

@@ -228,8 +228,11 @@ async def finish(app: App, umbrella: Umbrella) -> None:
             try:
                 delivery["parts"], delivery["captions"] = await _combine(app, umbrella, chats)
             except Exception as exc:
-                # A full disk, say: the summary still comes, saying why there is no archive; the
-                # chats' own zips stay on disk for the sweep.
+                # A full disk, say: the summary still comes, saying why there is no archive. The
+                # chats' own zips belong to no job (no sweep knows them): they go too.
+                await remove_parts(
+                    [JobPart(o["archive"], 0, "") for c in chats if (o := c.outcome) and o.get("archive")]
+                )
                 sentence = explain_known(exc, path=app.archives_dir)
                 if sentence is None:
                     log.exception("the combined archive of umbrella %s could not be written", umbrella.id)
@@ -251,10 +254,11 @@ async def finish(app: App, umbrella: Umbrella) -> None:
                 delivery["parts"][index] = asdict(parts[index])
                 await store.record_delivery(umbrella.id, delivery)
     except DeliveryError as exc:
-        await tell(app.bot, where, text.NOT_SENT_KEPT.format(reason=str(exc).rstrip(".")))
-    else:
-        if not app.settings.keep_archives:
-            await remove_parts(parts)
+        unsent = text.MANY_NOT_SENT if delivery["parts"] else text.MANY_SUMMARY_NOT_SENT
+        await tell(app.bot, where, unsent.format(reason=str(exc).rstrip(".")))
+    # The archive for all chats belongs to no job, so neither the disk budget nor /history nor the
+    # sweeps know it: it is never kept (KEEP_ARCHIVES keeps each chat's own archive, not this one).
+    await remove_parts([JobPart.from_dict(part) for part in delivery["parts"]])
     await store.finish(umbrella.id)
 
 

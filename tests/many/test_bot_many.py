@@ -70,6 +70,9 @@ async def test_kinds_left_and_one_combined_archive(product: Product, world: Worl
     assert {"chats/chat_1/messages.html", "chats/chat_2/messages.html"} <= names
     assert [c["name"] for c in manifest["chats"]] == ["Digest", "Left Public", "Left Private"]
     assert chat_of(world, result["chats"]["list"][0]["id"]).username == "digest_many"
+    # Neither the archive for all nor the chats' own zips stay once it is delivered.
+    archives = product.running.app.archives_dir
+    await product.api.wait_for(lambda: not list(archives.rglob("*.zip*")), timeout=10)
 
 
 def _changed(message: object, label: str) -> bool:

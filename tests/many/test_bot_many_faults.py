@@ -100,3 +100,6 @@ async def test_a_combined_archive_that_cannot_be_written_still_gets_its_summary(
     summary = await product.reply(ADMIN_ID, lambda m: (m.text or "").startswith("Done: "), timeout=120)
     assert "No archive: the one for all chats could not be written: " in summary.text
     assert "Traceback" not in summary.text and not product.api.documents_in(ADMIN_ID)
+    # The chats' own zips are no job's: nothing would ever sweep them, so none is left behind.
+    archives = product.running.app.archives_dir
+    await product.api.wait_for(lambda: not list(archives.rglob("*.zip")), timeout=10)
