@@ -213,3 +213,36 @@ async def test_the_progress_says_comments_are_being_read(client: TelegramClient,
     labels = [label for active in seen for label in active if label.startswith("comments")]
     assert labels and all(label.endswith(" messages read)") for label in labels)
     assert max(int(label.split("(")[1].split()[0].replace(",", "")) for label in labels) > 700
+
+
+async def test_an_export_read_post_by_post_resumes_exactly(
+    client: TelegramClient, world: World, cluster: Cluster, network: NetworkModel, tmp_path: Path
+) -> None:
+    truth = channel_truth(world)
+    newest = sorted(truth)[-8:]
+    # The third post's replies are refused for longer than the export waits.
+    network.add_fault(Fault("messages.getReplies", 3, error=RpcError(420, "FLOOD_WAIT_3600")))
+    first = await export(client, tmp_path, min_id=newest[0] - 1)
+    assert not first.complete and first.manifest["comments"]["read_with"] == "replies"
+    before = dict(cluster.calls)
+    second = await export(client, tmp_path, min_id=newest[0] - 1)
+    assert second.complete, second.reason
+    got = comments_in(result_json(second))
+    assert {p: [c["id"] for c in cs] for p, cs in got.items()} == {p: truth[p] for p in newest}
+    # Only the posts whose replies were not stored are asked again.
+    stored = _stored_posts(first)
+    left = [p for p in newest if truth[p] and p not in stored]
+    assert stored and left
+    assert requests_since(cluster, before)["messages.getReplies"] == len(left)
+
+
+def _stored_posts(result: ExportResult) -> set[int]:
+    return {p for p, cs in comments_in(result_json(result)).items() if cs}
+
+
+def test_the_comments_choice_survives_the_options_codec() -> None:
+    chosen = ExportOptions(comments=True)
+    assert ExportOptions.from_json(json.loads(json.dumps(chosen.to_json()))) == chosen
+    assert chosen.identity()["comments"] is True
+    # Exports without comments keep their identity, and so their work folders' names.
+    assert "comments" not in ExportOptions().identity()
