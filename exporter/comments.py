@@ -51,12 +51,15 @@ from db.comments import CommentRow, CommentStore, CommentStream
 from .errors import ExportError
 from .options import ExportOptions
 from .records import to_record
+from .records.media import FILE_NOT_INCLUDED
 from .render.comments import COMMENTS_KEY
 from .run import ExportRun
 from .streams import PAGE_LIMIT, Send, Stream, read_stream
 from .targets import ResolvedTarget
 
 _PLAN = "comments_plan"
+# What a comment's file field holds: the media stage downloads the posts' files, not the comments'.
+COMMENT_FILE = "(Files of comments are not downloaded.)"
 _REPLIES, _HISTORY = "replies", "history"
 
 
@@ -140,6 +143,10 @@ def _comment_rows(
         if key is None or not isinstance(m, T.Message):
             continue
         record = to_record(m, names=run.names, topic_id=None)
+        for field, value in record.items():
+            if value == FILE_NOT_INCLUDED:
+                # Desktop's sentence would send the reader to settings that cannot change this.
+                record[field] = COMMENT_FILE
         if m.reply_to is not None and m.reply_to.reply_to_top_id is None:
             # A comment on the post itself replies to its forward in the group: the post is the answer.
             record.pop("reply_to_message_id", None)

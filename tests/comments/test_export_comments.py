@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from telethon import TelegramClient
 
+from exporter.comments import COMMENT_FILE
 from exporter.export import ExportResult, export_chat
 from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
@@ -20,6 +21,7 @@ from sandbox.world.content import Composed
 from sandbox.world.discussion import HOT_COMMENTS, expected_comments
 
 CHANNEL = "@tech_notes_sandbox"
+FILE_FIELDS = ("photo", "file", "thumbnail", "contact_vcard")
 
 
 @pytest.fixture
@@ -74,6 +76,9 @@ async def test_every_comment_once_under_its_post_in_order(
                 assert "reply_to_message_id" not in c
             else:
                 assert c["reply_to_message_id"] == answered and d.thread_of[answered] == post
+    # Comments' files are not downloaded, and their fields say so (not Desktop's "change settings").
+    values = [v for cs in got.values() for c in cs for k, v in c.items() if k in FILE_FIELDS]
+    assert values and set(values) == {COMMENT_FILE}
     manifest = result.manifest
     assert result.complete, result.reason
     assert manifest["comments"]["expected"] == manifest["comments"]["written"] == 789
