@@ -8,6 +8,7 @@ carry their sentence; Telegram's errors (Telethon's classes) and local faults
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import re
 import shutil
@@ -95,6 +96,14 @@ def duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs} s"
     return f"{secs} s"
+
+
+def until(seconds: float, now: dt.datetime | None = None) -> str:
+    """When a wait of ``seconds`` from now ends, in UTC: 'until 14:05 UTC', or with the day when that
+    is not today ('until 8 Dec 03:10 UTC'), so a person (or a schedule's next run) knows when to try."""
+    now = now or dt.datetime.now(dt.UTC)
+    end = now + dt.timedelta(seconds=seconds)
+    return end.strftime("until %H:%M UTC" if end.date() == now.date() else "until %-d %b %H:%M UTC")
 
 
 def free_space(path: Path) -> str:
@@ -205,7 +214,7 @@ def _telegram(exc: errors.RPCError) -> str:
         return "Telegram asked for a takeout session that was not open: run the export again with takeout."
     if isinstance(exc, errors.FloodPremiumWaitError):
         return (
-            f"Telegram asked us to wait {duration(exc.seconds)} before reading more (a limit of "
+            f"Telegram asked us to wait {duration(exc.seconds)} ({until(exc.seconds)}) before reading more (a limit of "
             "accounts without Premium), longer than we wait unattended: run the export again later "
             "to continue where it stopped."
         )
@@ -213,7 +222,7 @@ def _telegram(exc: errors.RPCError) -> str:
         return f"Slow mode is on in that chat: wait {duration(exc.seconds)}, then try again."
     if isinstance(exc, errors.FloodError):
         seconds = getattr(exc, "seconds", None)
-        wait = f"wait {duration(seconds)}" if seconds else "slow down"
+        wait = f"wait {duration(seconds)} ({until(seconds)})" if seconds else "slow down"
         return (
             f"Telegram asked us to {wait} before reading more, longer than we wait unattended: "
             "run the export again later to continue where it stopped."

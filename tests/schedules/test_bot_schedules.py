@@ -230,7 +230,7 @@ async def test_a_run_stopped_by_a_long_flood_wait_sends_no_partial_archive_and_t
     schedule = await settled(product, FAILED, before)
     assert schedule.last_error is not None and "Telegram asked us to wait 3 s" in schedule.last_error
     await product.reply(
-        admin.id, lambda m: (m.text or "").startswith("Export failed: Telegram asked us to wait 3 s")
+        admin.id, lambda m: (m.text or "").startswith("Export failed: Telegram asked us to wait 3 s (until ")
     )
     await product.reply(admin.id, lambda m: (m.text or "").startswith("This was the scheduled export"))
     assert product.api.documents_in(admin.id) == []  # no partial archive in the series
