@@ -28,6 +28,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from telethon import TelegramClient
 
@@ -41,6 +42,7 @@ from .clients import AccountClients
 from .floods import FloodMemory
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Three renewals may be missed (a slow database, a busy loop) before another process may take over.
 LEASE_SECONDS = 30.0
@@ -112,7 +114,7 @@ class AccountPool:
         keys = chat_keys(job.target)
         refused: set[int] = set()
         while True:
-            async with self._account_for(keys, refused) as used:
+            async with self._using(await self._lease_one(keys, refused)) as used:
                 await self.store.set_job_account(job.id, used.account.id)
                 try:
                     result = await work(used.client)
@@ -126,6 +128,28 @@ class AccountPool:
                 await self.store.note_chat(used.account.id, [*keys, f"peer:{result.chat.id}"], readable=True)
                 return result, used.account
 
+    async def peek(self, target: str, work: Callable[[TelegramClient], Awaitable[T]]) -> T:
+        """``work(client)`` on a free account that can read ``target``, at once (a preview while a
+        person waits): NoAccountCanRead when every account is refused it or busy."""
+        keys = chat_keys(target)
+        candidates = await self._candidates(keys, set())
+        last: NotVisible | None = None
+        for account in candidates:
+            if not await self._try_lease(account):
+                continue
+            async with self._using(account) as used:
+                try:
+                    result = await work(used.client)
+                except NotVisible as exc:
+                    await self.store.note_chat(account.id, keys, readable=False)
+                    last = exc
+                    continue
+                await self.store.note_chat(account.id, keys, readable=True)
+                return result
+        if last is not None or not candidates:
+            raise NoAccountCanRead(text.NO_ACCOUNT_READS)
+        raise NoAccountCanRead(text.NO_ACCOUNT_FREE)
+
     async def _candidates(self, keys: list[str], refused: set[int]) -> list[Account]:
         """The accounts to try, those seen reading the chat first; never one refused it."""
         seen = await self.store.readers(keys)
@@ -133,8 +157,8 @@ class AccountPool:
         return sorted(accounts, key=lambda a: (not seen.get(a.id, False), a.id))
 
     @asynccontextmanager
-    async def _account_for(self, keys: list[str], refused: set[int]) -> AsyncIterator[InUse]:
-        account = await self._lease_one(keys, refused)
+    async def _using(self, account: Account) -> AsyncIterator[InUse]:
+        """An account this process has just leased: its session opened, given back when done."""
         try:
             used = await self._open(account)
         except BaseException:
@@ -148,6 +172,16 @@ class AccountPool:
             await self._close(used)
             await self._give_back(account.id)
 
+    async def _try_lease(self, account: Account) -> bool:
+        if account.id in self._taken:
+            return False  # this process runs another job on it
+        # Taken before the lease is asked for: another job of this process must not pass meanwhile.
+        self._taken.add(account.id)
+        if await self.store.lease(account.id, self.holder, self.lease_seconds):
+            return True
+        self._taken.discard(account.id)
+        return False
+
     async def _lease_one(self, keys: list[str], refused: set[int]) -> Account:
         while True:
             self._released.clear()
@@ -155,13 +189,8 @@ class AccountPool:
             if not candidates:
                 raise NoAccountCanRead(text.NO_ACCOUNT)
             for account in candidates:
-                if account.id in self._taken:
-                    continue  # this process runs another job on it
-                # Taken before the lease is asked for: another job of this process must not pass meanwhile.
-                self._taken.add(account.id)
-                if await self.store.lease(account.id, self.holder, self.lease_seconds):
+                if await self._try_lease(account):
                     return account
-                self._taken.discard(account.id)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._released.wait(), self.wait_poll)
 
@@ -205,3 +234,20 @@ class AccountPool:
                     # Another process may use the account now: this one must stop at once.
                     log.error("the lease of account %s was lost; disconnecting it", account_id)
                     await used.client.disconnect()
+
+
+async def look_up(
+    client: TelegramClient,
+    pool: AccountPool | None,
+    target: str,
+    work: Callable[[TelegramClient], Awaitable[T]],
+) -> T:
+    """``work(client)`` with the bot's own session, and for a chat it cannot see, at once on an
+    exporting account that can (``AccountPool.peek``): /export's preview of a chat only another
+    account is in."""
+    try:
+        return await work(client)
+    except NotVisible:
+        if pool is None:
+            raise
+    return await pool.peek(target, work)

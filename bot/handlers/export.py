@@ -16,6 +16,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telethon import TelegramClient
 
 from db import ArchiveStore, DiskBudgetExceeded, Job, JobKind
 from db.user_settings import UserSettings
@@ -24,6 +25,7 @@ from exporter.streams import list_topics
 from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_target
 
 from .. import text
+from ..accounts import look_up
 from ..callbacks import ButtonPress, ButtonSession, pressed_message
 from ..context import App
 from ..middlewares.access import sender_id
@@ -100,8 +102,15 @@ async def _offer(
 ) -> None:
     """The options screen for one chat: defaults set, one tap to export."""
     owner = owner or sender_id(message)
+
+    async def look(client: TelegramClient) -> tuple[ResolvedTarget, list[tuple[int, str]]]:
+        # The forum's topics with the same session: a chat only another account is in (bot/accounts).
+        target = await resolve_target(client, parse_target(target_text))
+        found = (await list_topics(client, target.input_peer))[0] if target.is_forum else []
+        return target, [(t.id, t.title) for t in found]
+
     try:
-        target = await resolve_target(app.client, parse_target(target_text))
+        target, topics = await look_up(app.client, app.accounts, target_text, look)
     except TargetError as exc:
         await (message.edit_text(str(exc)) if edit else message.answer(str(exc)))
         return
@@ -111,12 +120,8 @@ async def _offer(
     choice = _default_choice(app)
     choice.update(await media_row.remembered(app, owner))
     choice.update(dates or {})
-    topics: list[tuple[int, str]] = []
-    if target.is_forum:
-        found, _, _ = await list_topics(app.client, target.input_peer)
-        topics = [(t.id, t.title) for t in found]
-        if target.topic_id is not None:
-            choice["topics"] = [target.topic_id]
+    if target.is_forum and target.topic_id is not None:
+        choice["topics"] = [target.topic_id]
     # A channel with a discussion group (channel.has_link) offers its comments: no request needed.
     entity = target.entity
     commented = bool(getattr(entity, "broadcast", False) and getattr(entity, "has_link", False))
@@ -245,7 +250,12 @@ async def _on_options(
         # late answer ("query is too old"), leaving the button spinning meanwhile.
         await query.answer()
         try:
-            target = await resolve_target(app.client, parse_target(data["target"]))
+            target = await look_up(
+                app.client,
+                app.accounts,
+                data["target"],
+                lambda c: resolve_target(c, parse_target(data["target"])),
+            )
         except TargetError as exc:
             app.buttons.close(token)
             await message.edit_text(str(exc))
