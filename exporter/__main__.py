@@ -22,7 +22,6 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from telethon import TelegramClient, errors
@@ -37,6 +36,7 @@ from .completeness import comments_note, empty_range_note, snapshot_note
 from .errors import RELOGIN, ExplainedError, demo_imports, explain
 from .export import export_chat
 from .filters import FilterSyntaxError, describe, parse
+from .incremental import Incremental
 from .many import ChatEntry, Selection, entries_for, export_many, select_chats, summary_lines
 from .options import ExportOptions
 from .qr_login import login_by_qr
@@ -129,18 +129,10 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
         return 2
     target = await resolve_target(client, spec)
     async with AsyncExitStack() as stack:
-        checkpoints: CheckpointStore | None = None
-        me: int | None = None
+        incremental = await _incremental(client, args, stack)
         earlier: dict[str, str] = {}
-        if args.incremental:
-            database = await stack.enter_async_context(await open_database(args.data_dir / APP_DATABASE))
-            checkpoints = CheckpointStore(database)
-            me = (await client.get_me()).id
-            after = await checkpoints.last_exported(me, target.chat.id)
-            earlier = await checkpoints.exported_files(me, target.chat.id)
-            options = replace(options, after=tuple(sorted(after.items(), key=lambda item: item[0] or 0)))
-            if not after:
-                print("No earlier export of this chat: exporting all of it.", file=sys.stderr)
+        if incremental is not None:
+            options, earlier = await incremental.prepare(target.chat, options)
         if args.restart:
             discard(default_work_dir(args.out, target.chat, options))
         result = await export_chat(
@@ -151,9 +143,8 @@ async def _export(client: TelegramClient, args: argparse.Namespace) -> int:
             on_progress=TerminalProgress(sys.stderr),
             earlier_files=earlier.items(),
         )
-        if checkpoints is not None and me is not None and result.complete and result.last_ids:
-            await checkpoints.record_exported(me, target.chat.id, result.last_ids, None)
-            await checkpoints.record_files(me, target.chat.id, result.files, None)
+        if incremental is not None:
+            await incremental.record(target.chat, result)
     print("\n".join(headline(result.report)))
     if args.verbose:
         print("\n".join(breakdown(result.report)))
@@ -179,8 +170,8 @@ async def _export_many(client: TelegramClient, args: argparse.Namespace, options
     if args.all == bool(args.targets):
         print("error: name the chats to export, or give --all (not both).", file=sys.stderr)
         return 2
-    if args.incremental or args.restart:
-        print("error: --incremental and --restart take one chat.", file=sys.stderr)
+    if args.restart:
+        print("error: --restart takes one chat.", file=sys.stderr)
         return 2
     typed = entries_for(args.targets)
     if not await _logged_in(client):
@@ -195,7 +186,11 @@ async def _export_many(client: TelegramClient, args: argparse.Namespace, options
         print(f"[{index + 1}/{len(entries)}] {printable(entry.title)}", file=sys.stderr)
         return progress
 
-    many = await export_many(client, entries, options, args.out, layout=args.layout, on_chat=on_chat)
+    async with AsyncExitStack() as stack:
+        incremental = await _incremental(client, args, stack)
+        many = await export_many(
+            client, entries, options, args.out, layout=args.layout, on_chat=on_chat, incremental=incremental
+        )
     print("\n".join(summary_lines(many)))
     parts = many.parts or [part for o in many.outcomes if o.result is not None for part in o.result.parts]
     for part in parts:
@@ -204,6 +199,16 @@ async def _export_many(client: TelegramClient, args: argparse.Namespace, options
         print("INCOMPLETE: not every chat was exported whole (see above).", file=sys.stderr)
         return 1
     return 0
+
+
+async def _incremental(
+    client: TelegramClient, args: argparse.Namespace, stack: AsyncExitStack
+) -> Incremental | None:
+    """--incremental: the checkpoints of the application database in --data-dir."""
+    if not args.incremental:
+        return None
+    database = await stack.enter_async_context(await open_database(args.data_dir / APP_DATABASE))
+    return Incremental(client, CheckpointStore(database))
 
 
 async def _logged_in(client: TelegramClient) -> bool:

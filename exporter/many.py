@@ -27,6 +27,7 @@ from .archive import ArchivePart
 from .combined import ChatArchive, write_combined
 from .errors import explain_known, is_disk_full
 from .export import ExportResult, ProgressListener, export_chat
+from .incremental import Incremental
 from .options import ExportOptions
 from .render.model import ChatInfo
 from .targets import TargetError, chat_info, parse_target, resolve_target
@@ -195,6 +196,7 @@ async def export_many(
     *,
     layout: str = PER_CHAT,
     on_chat: Callable[[int, ChatEntry], ProgressListener | None] | None = None,
+    incremental: Incremental | None = None,
 ) -> ManyResult:
     """Export ``entries`` one after another into ``out_dir``; ``on_chat(index, entry)`` gives the
     progress listener of each. One chat's failure (no access, a long flood wait) is recorded in its
@@ -209,7 +211,14 @@ async def export_many(
         try:
             target = await resolve_target(client, parse_target(entry.target))
             outcome.chat = target.chat
-            outcome.result = await export_chat(client, target, chat_options, chat_dir, on_progress=listener)
+            options_now, earlier = chat_options, dict[str, str]()
+            if incremental is not None:
+                options_now, earlier = await incremental.prepare(target.chat, chat_options)
+            outcome.result = await export_chat(
+                client, target, options_now, chat_dir, on_progress=listener, earlier_files=earlier.items()
+            )
+            if incremental is not None and layout != COMBINED:
+                await incremental.record(target.chat, outcome.result)
         except Exception as exc:
             # Telegram's refusals end this chat; a full disk or a bug of ours ends them all.
             sentence = explain_known(exc, path=out_dir)
@@ -218,6 +227,10 @@ async def export_many(
             outcome.error = sentence
     if layout == COMBINED:
         many.parts = await write_combined([o.archive() for o in many.outcomes], out_dir, options.part_size)
+        # Recorded once the archive holding them is written, not before.
+        for outcome in many.outcomes:
+            if incremental is not None and outcome.chat is not None and outcome.result is not None:
+                await incremental.record(outcome.chat, outcome.result)
     return many
 
 

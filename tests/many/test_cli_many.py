@@ -150,3 +150,28 @@ async def test_a_filter_applies_to_every_chat(cluster: Cluster, world: World, tm
         assert [m["id"] for m in chat_object["messages"]] == expected, chat.title
         kept += len(expected)
     assert kept > 0, "the world has photos; the filter must keep some"
+
+
+async def test_incremental_all_brings_each_chat_only_its_new_messages(
+    cluster: Cluster, world: World, tmp_path: Path
+) -> None:
+    session, data = _session(cluster, tmp_path), str(tmp_path / "data")
+    first, second = tmp_path / "first", tmp_path / "second"
+    common = ["--all", "--kinds", "channels,groups", "--incremental", "--data-dir", data, "--media", "none"]
+    code, _, err = await run_cli("--session-file", session, "export", *common, "--out", str(first))
+    assert code == 0, err
+    digest, meetup = world.by_username("digest_many"), world.by_username("meetup_many")
+    new = {
+        digest.title: world.add_messages(digest.peer_id, 7),
+        meetup.title: world.add_messages(meetup.peer_id, 3),
+    }
+    code, _, err = await run_cli(
+        "--session-file", session, "export", *common, "--layout", "combined", "--out", str(second)
+    )
+    assert code == 0, err
+    [archive] = second.glob("*.zip")
+    _, result, _ = read_zip(archive)
+    assert result is not None
+    got = {chat_of(world, c["id"]).title: [m["id"] for m in c["messages"]] for c in result["chats"]["list"]}
+    # The chats with new messages bring those alone; the others are there, with nothing new.
+    assert got == {title: new.get(title, []) for title in got} and set(new) <= set(got)
