@@ -141,3 +141,20 @@ def test_the_overview_lists_messages_outside_topics_first_then_topics_by_id(tmp_
     assert [c.topic_id for c in overview.counts] == [None, 3, 9]
     # The step from the shifted ids to the forum's own is no gap; the one between the group's is.
     assert overview.gaps["missing_ids"] == 9
+
+
+def test_senders_most_messages_first(tmp_path: Path) -> None:
+    """For the userpics (exporter.media.userpics): who wrote, most active first, at most N; service
+    messages without a sender are nobody."""
+    store = ExportStore(tmp_path / "store.sqlite")
+    store.add_streams([StreamRow("a", None, 0, 0, "all", 0)])
+    who = ["user2", "channel9", "user2", "user5", "user2", "channel9", None]
+    page = [
+        (i, None, 0, (b'{"id": %d, "from_id": "%s"}' % (i, s.encode())) if s else b'{"id": %d}' % i)
+        for i, s in enumerate(who, 1)
+    ]
+    store.put_page(page, stream="a", cursor=len(who))
+    store.close()
+    with StoreReader(tmp_path / "store.sqlite") as reader:
+        assert reader.senders(10) == ["user2", "channel9", "user5"]
+        assert reader.senders(2) == ["user2", "channel9"]
