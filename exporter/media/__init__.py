@@ -54,7 +54,7 @@ on_flood_wait=None, longest_flood_wait=900.0)``:
   6.8 MB/s; ..."); ``engine.expect(files, nbytes)`` announces totals up front when the caller knows
   them from message metadata (each key once).
 - ``MediaSettings``: part size, connections per DC, bytes in flight per connection, parts per file,
-  files at once, ``stall_seconds``; settings.py says why each default is what it is.
+  files at once and their bytes, ``stall_seconds``; settings.py says why each default is what it is.
 
 Timing: the engine's requests are timed in its own ``MediaClock`` (engine.clock); the export's clock
 gets its flood waits and pacing, and a ``media`` phase for the time a file part was in flight.

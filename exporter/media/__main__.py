@@ -25,6 +25,7 @@ from db.private import make_private_dir
 from ..client import SessionFile, build_client
 from ..timing import PhaseClock
 from . import Downloaded, FileSpec, MediaDownloader, MediaSettings, MessageRef, Outcome, location_of
+from .settings import LIMITS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--thumbnails", action="store_true", help="also every thumbnail")
     defaults = MediaSettings()
-    for name in ("connections_per_dc", "bytes_per_connection", "parts_per_file", "files_at_once"):
+    for name in LIMITS:
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
     parser.add_argument("--stall-seconds", type=float, default=defaults.stall_seconds)
     parser.add_argument(
@@ -83,6 +84,7 @@ async def main(args: argparse.Namespace) -> int:
             bytes_per_connection=args.bytes_per_connection,
             parts_per_file=args.parts_per_file,
             files_at_once=args.files_at_once,
+            file_bytes_at_once=args.file_bytes_at_once,
             stall_seconds=args.stall_seconds,
         )
 

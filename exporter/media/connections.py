@@ -12,8 +12,15 @@ many per DC as ``MediaSettings.connections_per_dc``:
   initConnection (core.telegram.org/api/datacenter); the DC's further connections reuse that key.
 Requests go through ``client._call(sender, request)``, Telethon's own path (errors mapped, entities
 cached, 5xx retried), with the client's flood_sleep_threshold, which the engine requires to be 0.
-Private names used: ``MTProtoSender``, ``client._connection``, ``_get_dc``, ``_init_request``,
-``_call``, ``_log``, ``_proxy``, ``_local_addr``; ``check_seams`` fails loudly when one is gone.
+
+An answer is handed to its request's ``on_answer`` (``send``) inside the step in which the
+connection's receive loop decodes it (``_AnswerSender``), not when the awaiting task next runs: the
+part is on disk before the loop does anything else. Otherwise decoded answers waited for their
+tasks, each a 1 MiB part in memory that a kill -9 would lose (see partfile.py).
+
+Private names used: ``MTProtoSender`` (its ``_pending_state`` and ``_handle_rpc_result``),
+``client._connection``, ``_get_dc``, ``_init_request``, ``_call``, ``_log``, ``_proxy``,
+``_local_addr``; ``check_seams`` fails loudly when one is gone.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,8 +52,35 @@ def check_seams(client: TelegramClient) -> None:
         for name in ("_connection", "_get_dc", "_init_request", "_call", "_log", "_proxy", "_local_addr")
         if not hasattr(client, name)
     ]
+    if not hasattr(MTProtoSender, "_handle_rpc_result"):
+        missing.append("MTProtoSender._handle_rpc_result")
     if missing:
         raise SeamError(f"Telethon's client has no {', '.join(missing)}; exporter/media needs updating")
+
+
+OnAnswer = Callable[[Any], None]
+
+
+class _AnswerSender(MTProtoSender):  # type: ignore[misc]  # Telethon is untyped
+    """MTProtoSender that hands each answer to its request's ``on_answer`` as it is decoded."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not hasattr(self, "_pending_state"):
+            raise SeamError("Telethon's MTProtoSender has no _pending_state; exporter/media needs updating")
+        # id() of a request sent with on_answer (unwrapped: _call may wrap it in invokeWithoutUpdates).
+        self.on_answer: dict[int, OnAnswer] = {}
+
+    async def _handle_rpc_result(self, message: Any) -> None:
+        state = self._pending_state.get(message.obj.req_msg_id)
+        await super()._handle_rpc_result(message)  # sets the future's result; it awaits nothing
+        if state is None:
+            return
+        request = state.request
+        hook = self.on_answer.get(id(getattr(request, "query", request)))
+        future = state.future
+        if hook is not None and future.done() and not future.cancelled() and future.exception() is None:
+            hook(future.result())
 
 
 def _plain_connection(client: TelegramClient) -> type[Connection]:
@@ -99,7 +133,7 @@ class ByteBudget:
 
 @dataclass
 class _Connection:
-    sender: MTProtoSender
+    sender: _AnswerSender
     in_flight: int = 0
 
 
@@ -138,14 +172,19 @@ class MediaConnections:
         finally:
             budget.release(nbytes)
 
-    async def send(self, dc_id: int, request: Any, nbytes: int) -> Any:
-        """Send ``request`` (expecting about ``nbytes`` back) over a media connection to ``dc_id``."""
+    async def send(self, dc_id: int, request: Any, nbytes: int, on_answer: OnAnswer | None = None) -> Any:
+        """Send ``request`` (expecting about ``nbytes`` back) over a media connection to ``dc_id``;
+        ``on_answer(result)`` runs as soon as the answer is decoded (it must not raise)."""
         connection = await self._pick(dc_id, self._dc(dc_id))
         connection.in_flight += nbytes
+        hooks = connection.sender.on_answer
+        if on_answer is not None:
+            hooks[id(request)] = on_answer
         try:
             return await self.client._call(connection.sender, request)
         finally:
             connection.in_flight -= nbytes
+            hooks.pop(id(request), None)
 
     async def _pick(self, dc_id: int, dc: _Dc) -> _Connection:
         """The least loaded connection; another one is opened (in the background) while all are busy."""
@@ -178,7 +217,7 @@ class MediaConnections:
             option = await client._get_dc(dc_id)
             host, port = option.ip_address, option.port
             key = dc.connections[0].sender.auth_key if dc.connections else None
-        sender = MTProtoSender(key, loggers=client._log)
+        sender = _AnswerSender(key, loggers=client._log)
         await sender.connect(
             _plain_connection(client)(
                 host, port, dc_id, loggers=client._log, proxy=client._proxy, local_addr=client._local_addr

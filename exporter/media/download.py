@@ -4,7 +4,6 @@ DC migrations followed; the outcome says whether the file is whole, refused, or 
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,11 @@ if TYPE_CHECKING:
 # A reference that fails again this many times in a row, with no part answered in between, is given
 # up on: the message keeps handing out references that do not work.
 _REFRESHES_WITHOUT_PROGRESS = 3
+# Parts that arrived ahead of the hashed prefix and stay in memory for SHA-256; the others are read
+# back from the page cache when their turn comes. Parts of one file mostly arrive in order (at
+# most a few held at a time on the 2 GB export), and each held part is 1 MiB outside the DC's
+# byte budget, for every large file at once.
+_KEEP = 2
 
 
 class Refused(Exception):
@@ -76,16 +80,14 @@ class FileState:
 async def fetch_file(engine: MediaDownloader, spec: FileSpec) -> Outcome:
     """Download one file to ``spec.dest``; gives up (Stalled) when the engine's watchdog says so."""
     settings = engine.settings
-    # A file of one part (most photos, voice, stickers) is opened, hashed and put in place on the loop:
-    # a few syscalls and under a millisecond of hashing, where three hops to a thread cost more
-    # (media-many at 130 ms, 1,016 photos: 1.8-2.0 ms of CPU a file with the hops, 1.5-1.7 without;
-    # most of the rest is Telethon and the socket). A larger file may have a long .part to read
-    # back, and 1 MiB parts to hash: in a thread.
-    inline = spec.size <= settings.part_size
-    opening = functools.partial(
-        PartFile.open, spec.dest, spec.key, spec.size, settings.part_size, keep=settings.parts_per_file
+    # Creating and renaming files happens in a thread, even for a photo of one part: a file
+    # system busy with another program's writes makes open(O_CREAT) wait for its journal (media-many
+    # with other tests running: 3.1 ms an open on average, 12 s of 3,925 photos with the loop
+    # stopped), where a hop to a thread costs about 0.1 ms of CPU. A file of one part is hashed on
+    # the loop (under a millisecond), a larger one in a thread (1 MiB parts, maybe read back).
+    part = await asyncio.to_thread(
+        PartFile.open, spec.dest, spec.key, spec.size, settings.part_size, keep=_KEEP
     )
-    part = opening() if inline else await asyncio.to_thread(opening)
     try:
         state = FileState(spec, part)
         engine.progress.bytes_resumed += part.resumed_bytes
@@ -145,7 +147,7 @@ async def _fetch_parts(engine: MediaDownloader, state: FileState) -> Outcome:
         await asyncio.gather(*workers, return_exceptions=True)
     async with state.hash_lock:
         try:
-            return part.finish() if state.inline else await asyncio.to_thread(part.finish)
+            return await asyncio.to_thread(part.finish)
         except SizeMismatch as mismatch:
             return Unavailable(f"size: {mismatch}")
 
@@ -154,13 +156,12 @@ async def _worker(engine: MediaDownloader, state: FileState, queue: deque[int]) 
     part, progress = state.part, engine.progress
     while queue:
         index = queue.popleft()
-        data = await _fetch_part(engine, state, index)
-        part.write(index, data)
+        nbytes = await _fetch_part(engine, state, index)
         state.progressed()
         progress.parts_fetched += 1
-        progress.bytes_fetched += len(data)
-        progress.bytes_done += len(data)
-        state.counted += len(data)
+        progress.bytes_fetched += nbytes
+        progress.bytes_done += nbytes
+        state.counted += nbytes
         engine.part_written(state.spec, index)
         if state.inline:
             part.hash_ready()
@@ -169,15 +170,57 @@ async def _worker(engine: MediaDownloader, state: FileState, queue: deque[int]) 
                 await asyncio.to_thread(part.hash_ready)
 
 
-async def _fetch_part(engine: MediaDownloader, state: FileState, index: int) -> bytes:
+class Arrival:
+    """Writes one part the moment its answer is decoded (MediaConnections calls it from the
+    connection's receive loop, in the same step), then drops the bytes from the answer.
+
+    Had the awaiting worker written it, each decoded answer would wait for its task's turn: a
+    1 MiB part in memory outside any budget, lost to a kill -9 though it had reached us (the
+    2 GB export held 64 such answers, 70 MB). Errors (a part of the wrong size, a full disk) must
+    not break the connection's loop: they are kept and raised by the worker (``settle``)."""
+
+    def __init__(self, part: PartFile, index: int) -> None:
+        self.part, self.index = part, index
+        self.written = 0
+        self.error: Exception | None = None
+
+    def __call__(self, result: Any) -> None:
+        if not isinstance(result, T.upload.File) or self.part.closed:
+            return  # not a part (the worker refuses it), or the file gave up meanwhile
+        try:
+            self.part.write(self.index, result.bytes)
+        except Exception as exc:  # the worker raises it
+            self.error = exc
+            return
+        self.written = len(result.bytes)
+        result.bytes = b""
+
+    def settle(self, result: Any) -> int:
+        """The bytes written for this part, once the worker has the answer."""
+        if self.error is not None:
+            raise self.error
+        if not isinstance(result, T.upload.File):
+            # We never set cdn_supported, so Telegram has no reason to send upload.fileCdnRedirect.
+            raise Refused(f"unexpected answer {type(result).__name__}")
+        if not self.written:
+            # Answered without the connection's hook (a request that went another way): written
+            # here, after the wait for this task's turn.
+            self(result)
+            if self.error is not None:
+                raise self.error
+        return self.written
+
+
+async def _fetch_part(engine: MediaDownloader, state: FileState, index: int) -> int:
     part_size = engine.settings.part_size
     offset = index * part_size
     expected = min(part_size, state.spec.size - offset)
     while True:
         generation, dc_id = state.generation, state.dc_id
         request = F.upload.GetFileRequest(state.location.input(), offset=offset, limit=part_size)
+        arrival = Arrival(state.part, index)
         try:
-            result: Any = await engine.get_file(dc_id, request, expected, state)
+            result: Any = await engine.get_file(dc_id, request, expected, state, arrival)
         except errors.FileMigrateError as migrate:
             # The file lives elsewhere (core.telegram.org/api/files: FILE_MIGRATE_X).
             if state.dc_id == dc_id:
@@ -194,12 +237,7 @@ async def _fetch_part(engine: MediaDownloader, state: FileState, index: int) -> 
                 # 5xx that Telethon's retries did not cure. Either way this file, not the export.
                 raise Refused(name) from None
             raise
-        if not isinstance(result, T.upload.File):
-            # We never set cdn_supported, so Telegram has no reason to send upload.fileCdnRedirect.
-            raise Refused(f"unexpected answer {type(result).__name__}")
-        # Telethon is untyped; upload.file's bytes are bytes.
-        data: bytes = result.bytes
-        return data
+        return arrival.settle(result)
 
 
 async def _renew_reference(engine: MediaDownloader, state: FileState, generation: int, name: str) -> None:

@@ -1,13 +1,14 @@
 """MediaDownloader: many files at once, each in parts, over media connections of their own.
 
-Flow: specs are taken one by one (an iterable or async iterable, so a caller can stream them from its
-store); each new key gets a task while fewer than ``files_at_once`` run; a key seen before gets the
-first one's outcome. Every part takes room in its DC's byte budget (MediaConnections.slot), then
-goes through the media FetchScheduler (flood waits slept and counted, pacing after them) to a media
-connection. A watchdog gives up on files that stalled (stalls.py: a part overtaken by later ones
-and unanswered for ``stall_seconds``); everything else goes on. An error that concerns the whole export (the session
-revoked, a flood wait too long to sleep) cancels the rest and is raised; ``.part`` files stay for
-the next run.
+Flow: specs are taken one by one (an iterable or async iterable, so a caller can stream them from
+its store); each new key gets a task once its window (its size, at most ``parts_per_file`` parts)
+fits in ``file_bytes_at_once`` beside the files running and fewer than ``files_at_once`` run; a key
+seen before gets the first one's outcome. Every part takes room in its DC's byte budget
+(MediaConnections.slot), then goes through the media FetchScheduler (flood waits slept and counted,
+pacing after them) to a media connection. A watchdog gives up on files that stalled (stalls.py: a
+part overtaken by later ones and unanswered for ``stall_seconds``); everything else goes on. An
+error that concerns the whole export (the session revoked, a flood wait too long to sleep) cancels
+the rest and is raised; ``.part`` files stay for the next run.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from telethon import TelegramClient, errors
 from ..scheduler import FetchScheduler, FloodWait
 from ..timing import PhaseClock
 from .clock import MediaClock
-from .connections import MediaConnections
+from .connections import ByteBudget, MediaConnections, OnAnswer
 from .download import FileState, fetch_file
 from .progress import MediaProgress
 from .references import Caller, RefreshReference, message_refresher
@@ -70,8 +71,9 @@ class MediaDownloader:
             # A longer flood wait on upload.getFile is not slept: the export stops (resumable).
             longest_wait=longest_flood_wait,
         )
-        # Where each request in the scheduler goes: (DC, expected bytes, its file), by id().
-        self._routes: dict[int, tuple[int, int, FileState]] = {}
+        # Where each request in the scheduler goes: (DC, expected bytes, its file, what takes the
+        # answer as it is decoded), by id().
+        self._routes: dict[int, tuple[int, int, FileState, OnAnswer]] = {}
         self._watched: set[FileState] = set()
         self._order = WireOrder()
         # Called after each part is on disk (tests and the bench watch resumable progress with it).
@@ -93,9 +95,13 @@ class MediaDownloader:
 
     # -- the requests
 
-    async def get_file(self, dc_id: int, request: Any, nbytes: int, state: FileState) -> Any:
+    async def get_file(
+        self, dc_id: int, request: Any, nbytes: int, state: FileState, on_answer: OnAnswer
+    ) -> Any:
+        """Room in the DC's byte budget is held until this returns, after ``on_answer`` wrote the
+        part: answers decoded and not yet on disk count against the budget too."""
         async with self.connections.slot(dc_id, nbytes):
-            self._routes[id(request)] = (dc_id, nbytes, state)
+            self._routes[id(request)] = (dc_id, nbytes, state, on_answer)
             try:
                 return await self.scheduler(request)
             finally:
@@ -103,11 +109,11 @@ class MediaDownloader:
 
     async def _send(self, request: Any) -> Any:
         """The scheduler's way out: the request is on the wire from here until it returns."""
-        dc_id, nbytes, state = self._routes[id(request)]
+        dc_id, nbytes, state, on_answer = self._routes[id(request)]
         seq = self._order.sent(dc_id)
         state.clock.sent(id(request), dc_id, seq)
         try:
-            result = await self.connections.send(dc_id, request, nbytes)
+            result = await self.connections.send(dc_id, request, nbytes, on_answer)
         except errors.RPCError:
             self._order.answered(dc_id, seq)
             raise
@@ -158,7 +164,10 @@ class MediaDownloader:
         if progress.started is None:
             progress.started = time.monotonic()
         progress.finished = None
-        slots = asyncio.Semaphore(self.settings.files_at_once)
+        settings = self.settings
+        slots = asyncio.Semaphore(settings.files_at_once)
+        room = ByteBudget(settings.file_bytes_at_once)
+        most = settings.parts_per_file * settings.part_size
         outcomes: dict[str, Outcome] = {}
         waiting: dict[str, list[FileSpec]] = {}
         tasks: set[asyncio.Task[None]] = set()
@@ -178,6 +187,7 @@ class MediaDownloader:
                     await report(each, outcome)
             finally:
                 slots.release()
+                room.release(min(spec.size, most))
 
         def finished(task: asyncio.Task[None]) -> None:
             tasks.discard(task)
@@ -203,9 +213,11 @@ class MediaDownloader:
                     progress.files_total += 1
                     progress.bytes_total += spec.size
                 waiting[spec.key] = []
+                await room.acquire(min(spec.size, most))
                 await slots.acquire()
                 if failure:
                     slots.release()
+                    room.release(min(spec.size, most))
                     break
                 task = asyncio.create_task(run(spec))
                 tasks.add(task)

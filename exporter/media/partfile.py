@@ -128,6 +128,10 @@ class PartFile:
         return [i for i in range(self.count) if i not in self.done]
 
     @property
+    def closed(self) -> bool:
+        return self._fd < 0
+
+    @property
     def bytes_on_disk(self) -> int:
         return sum(self._length(i) for i in self.done)
 

@@ -16,12 +16,14 @@ The defaults, and why:
   (the machine busy with other work; one connection with 4 and 8 parts in flight carried 8.3 and 9.6
   MB/s of its 10). Opened only as load asks for them (exporter/media/connections.py).
 - ``parts_per_file`` 16: one large file alone can fill its DC's window (16 × 1 MiB).
-- ``files_at_once`` 64: a small file is one request, so small files move at files in flight × size
-  / round trip: 64 photos of 45 kB (media-many) at 130 ms is 22 MB/s, just over the 20 MB/s
-  account link the measurements above used; 32 would cap them at 11. Each file in flight holds a
-  file descriptor and its parts, within the DC's byte window. (On this shared 2-core machine the
-  sandbox's own CPU limited media-many to 5-15 MB/s with 32 or 128 alike; the arithmetic, not
-  that, sets the number.)
+- ``files_at_once`` 256 and ``file_bytes_at_once`` 64 MiB: a file starts once its window (its size,
+  at most ``parts_per_file`` parts) fits in 64 MiB beside the files running, and fewer than 256
+  run. Concurrency is counted in bytes because a small file is one request: files move at files in
+  flight × size / round trip, so 64 photos of 45 kB (media-many) at 130 ms carry at most 22 MB/s
+  whatever the link, 256 up to 89 MB/s; then the DC's byte window (16 MiB, 129 MB/s at 130 ms),
+  the link or the CPU limits them, not the count. Large files are four at a time (4 × 16 MiB), as
+  before: their parts share the DC's window anyway, and more would only keep more ``.part`` files
+  and parts waiting to be hashed. 256 file descriptors stay well under the usual limit of 1024.
 - ``stall_seconds`` 60: a file is given up on (Stalled) once a part of it was overtaken by parts
   asked for later and it then went this long without progress (stalls.py says why overtaking, not
   time alone: a slow link is not a stall). Telegram Desktop offers "skip this file" after 5 s; an
@@ -37,19 +39,30 @@ MIB = 1 << 20
 _UNIT = 4096
 
 
+# The settings that count something, each at least 1.
+LIMITS = (
+    "connections_per_dc",
+    "bytes_per_connection",
+    "parts_per_file",
+    "files_at_once",
+    "file_bytes_at_once",
+)
+
+
 @dataclass(frozen=True)
 class MediaSettings:
     part_size: int = MIB
     connections_per_dc: int = 4
     bytes_per_connection: int = 4 * MIB
     parts_per_file: int = 16
-    files_at_once: int = 64
+    files_at_once: int = 256
+    file_bytes_at_once: int = 64 * MIB
     stall_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         if self.part_size <= 0 or self.part_size % _UNIT or MIB % self.part_size:
             raise ValueError("part_size must be a multiple of 4 KiB that divides 1 MiB")
-        for name in ("connections_per_dc", "bytes_per_connection", "parts_per_file", "files_at_once"):
+        for name in LIMITS:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if self.stall_seconds <= 0:
