@@ -253,9 +253,15 @@ class HtmlWriter(HtmlPages):
         if "reactions" in rec:
             out.append(reactions_block(rec["reactions"], self._file_href))
         if "comments" in rec:
-            out.append(comments_block(msg_id, rec["comments"], self._person, self._file_href, self.zone))
+            found = self._found_comment
+            out.append(
+                comments_block(msg_id, rec["comments"], self._person, self._file_href, self.zone, found)
+            )
         out.append("</div></div>\n")
         return "".join(out)
+
+    def _found_comment(self, anchor: str, unix: Any, sender: str, text: str) -> None:
+        self.search.add(anchor, self.page, unix, sender, text)
 
     @staticmethod
     def _name_open(color: str, name: str) -> str:

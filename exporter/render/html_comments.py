@@ -15,13 +15,15 @@ from html import escape
 from typing import Any
 
 from exporter.records import iso_date
-from exporter.render.common import day_label, full_date, media_label, snippet
+from exporter.render.common import day_label, display_name, full_date, media_label, snippet
+from exporter.render.html_search import searchable
 from exporter.render.html_text import format_text
 
 Record = dict[str, Any]
 # (from_id, name) -> (name, escaped name, userpic, name colour class), the writer's cache.
 Person = Callable[[Any, str | None], tuple[str, str, str, str]]
 FileHref = Callable[[Any], str | None]
+Found = Callable[[str, Any, str, str], None]
 
 STYLE = """\
 .comments { margin-top: 8px; border-top: 1px solid var(--line); padding-top: 4px; }
@@ -38,7 +40,10 @@ STYLE = """\
 """
 
 
-def comments_block(post_id: int, thread: Record, person: Person, file_href: FileHref, zone: str) -> str:
+def comments_block(
+    post_id: int, thread: Record, person: Person, file_href: FileHref, zone: str, found: Found
+) -> str:
+    """The section; ``found(element id, unix time, sender, text)`` puts each comment in the search."""
     comments: list[Record] = thread.get("messages") or []
     count = len(comments)
     title = "No comments" if count == 0 else f"{count:,} comment{'' if count == 1 else 's'}"
@@ -46,6 +51,10 @@ def comments_block(post_id: int, thread: Record, person: Person, file_href: File
         return f'<div class="comments details">{title}</div>'
     texts = {c["id"]: c for c in comments}
     rows = [_comment(post_id, c, texts, person, file_href, zone) for c in comments]
+    for c in comments:
+        found(
+            f"comment{post_id}-{c['id']}", c.get("date_unixtime"), display_name(c.get("from")), searchable(c)
+        )
     return f'<details class="comments"><summary>{title}</summary>{"".join(rows)}</details>'
 
 

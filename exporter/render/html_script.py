@@ -118,7 +118,7 @@ SCRIPT = r"""(function () {
   }
   function pageFile(page) { return page === 1 ? 'messages.html' : 'messages' + page + '.html'; }
   function link(row) {
-    var page = pageFile(row[2]) + '#message' + row[0];
+    var page = pageFile(row[2]) + '#' + (typeof row[0] === 'string' ? row[0] : 'message' + row[0]);
     return root + (forum ? 'topics/' + row[1] + '/' + page : page);
   }
   // The stretch of ``text`` around the first place ``word`` (folded) is found, with that place marked.
@@ -218,10 +218,16 @@ SCRIPT = r"""(function () {
   localTimes();
   fitHeader();
   window.addEventListener('resize', fitHeader);
-  // The browser scrolled to the message named in the address before the header had its height.
-  if (location.hash.length > 1) {
+  // The browser scrolled to the message named in the address before the header had its height;
+  // a comment named there is in its post's closed section, opened first (not every browser does).
+  function reveal() {
+    if (location.hash.length <= 1) return;
     var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
-    if (target) target.scrollIntoView();
+    if (!target) return;
+    for (var d = target.closest('details'); d; d = d.parentElement && d.parentElement.closest('details')) d.open = true;
+    target.scrollIntoView();
   }
+  reveal();
+  window.addEventListener('hashchange', reveal);
 })();
 """

@@ -7,7 +7,8 @@ one after another, only once a search is typed, and searches each as it comes; `
 to stop, so no file lists the others and the index is written in one pass with one file open.
 
 A row is ``[message id, topic id (0 outside forums), page, unix time, sender, text]``: enough to
-link the message (``topics/<topic>/messages<page>.html#message<id>``) and show it; ``topics`` maps
+link the message (``topics/<topic>/messages<page>.html#message<id>``; a comment's row has its
+element's id, ``comment<post>-<id>``, in place of the message id) and show it; ``topics`` maps
 the topic ids of the file's rows to their titles.  The text is the message's as written, with the
 media's description (a file's name, a poll's question); the script folds case and accents of it
 and of the query alike, so one rule of normalising serves both.
@@ -78,8 +79,9 @@ class SearchIndex:
         self.topic = topic
         self.title = title
 
-    def add(self, msg_id: int, page: int, unix: Any, sender: str, text: str) -> None:
-        """A message (``unix``: its ``date_unixtime``), if it has ``text`` to find (see :func:`searchable`)."""
+    def add(self, msg_id: int | str, page: int, unix: Any, sender: str, text: str) -> None:
+        """A message (``unix``: its ``date_unixtime``), if it has ``text`` to find (see :func:`searchable`);
+        a string ``msg_id`` is the element's own id (a comment under a post, :mod:`.html_comments`)."""
         if not text:
             return
         if self.out is None or self.rows == ROWS_PER_FILE:
