@@ -509,10 +509,15 @@ SCHEDULE_GONE = "That schedule is gone (deleted, or not yours)."
 
 # A scheduled run's status message when there is nothing to send, instead of an empty archive.
 NOTHING_NEW = "Nothing new in {title} since the last archive."
-# A run that could not start (no job, so no status message said why).
+# A run that could not start (the process stopped before queueing it; no status message said why).
 SCHEDULE_RUN_FAILED = (
     "The scheduled export of {title}, {rule}, did not run: {reason}\n"
     "The next try is {next}; /schedules pauses or deletes it."
+)
+# A run its owner may no longer make: the schedule is paused.
+SCHEDULE_REFUSED = (
+    "The scheduled export of {title}, {rule}, did not run: {reason}\n"
+    "It is paused until you resume it in /schedules (or delete it there)."
 )
 # After a run's status message said why it failed.
 SCHEDULE_NEXT_RUN = "This was the scheduled export of {title}, {rule}; the next run, {next}, catches up."

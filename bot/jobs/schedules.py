@@ -119,7 +119,9 @@ class ScheduleTimer:
         run = replace(schedule, claimed_at=now, next_run_at=next_run)
         refusal = await self._refusal(run)
         if refusal is not None:
-            await self._settled(run, FAILED, error=refusal)
+            # Paused, not tried again each period: that would repeat the same sentence until someone acts.
+            await self.store.set_paused(run.id, True, next_run)
+            await self._settled(run, FAILED, error=refusal, tell_owner=text.SCHEDULE_REFUSED)
             return
         after = [[topic, max_id] for topic, max_id in sorted(run.last_ids.items(), key=lambda i: i[0] or 0)]
         options = {**run.options, "after": after or None, SCHEDULE_KEY: run.id}

@@ -287,4 +287,5 @@ async def test_a_run_the_owner_may_no_longer_export_says_so_and_exports_nothing(
     assert f"did not run: {text.SCHEDULE_NOT_SHARED}" in (told.text or "")
     assert await product.running.app.queue.list_for_user(member.id) == []
     (after,) = await ScheduleStore(product.running.app.database).list_for_user(member.id)
-    assert after.last_result == FAILED and after.next_run_at > clock.now and not after.running
+    assert after.last_result == FAILED and after.paused and not after.running
+    assert (told.text or "").endswith("It is paused until you resume it in /schedules (or delete it there).")
