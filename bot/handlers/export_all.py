@@ -18,7 +18,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from db import ArchiveStore, DiskBudgetExceeded
+from db import ArchiveStore, DiskBudgetExceeded, JobKind
 from db.umbrellas import UmbrellaStore
 from db.user_settings import UserSettings
 from exporter.many import COMBINED, KINDS, PER_CHAT, ChatEntry, Selection, select_chats
@@ -30,7 +30,7 @@ from ..context import App
 from ..jobs.umbrella import UMBRELLA
 from ..middlewares.access import sender_id
 from . import media_row
-from .export_choice import options_for
+from .export_choice import RANGES, options_for, range_label
 from .export_filter import filter_line, typed_filter
 
 # /export all, /export all from:@alice …: the word "all" and, after it, an optional filter.
@@ -74,6 +74,7 @@ def _screen(app: App, token: str, choice: dict[str, Any]) -> tuple[str, InlineKe
         text.MANY_LEFT_ON if choice["left"] else text.MANY_LEFT_OFF,
         text.MANY_COMBINED if choice["layout"] == COMBINED else text.MANY_PER_CHAT,
         text.OPTIONS_FORMATS.format(formats=", ".join(f.upper() for f in choice["formats"])),
+        text.OPTIONS_RANGE.format(range=range_label(choice)),
         media_row.summary(choice),
     ]
     only = filter_line(choice)
@@ -93,6 +94,7 @@ def _screen(app: App, token: str, choice: dict[str, Any]) -> tuple[str, InlineKe
     )
     layout = text.MANY_COMBINED_BUTTON if choice["layout"] == COMBINED else text.MANY_PER_CHAT_BUTTON
     rows.append([button(layout, "layout")])
+    rows.append([button(text.RANGE_BUTTON.format(range=range_label(choice)), "range")])
     rows.append([button(f"{'✅' if f in choice['formats'] else '▫️'} {f.upper()}", f"f{f}") for f in FORMATS])
     rows += media_row.rows(choice, button)
     rows.append([button(text.CANCEL, "close")])
@@ -118,6 +120,9 @@ async def on_many(query: CallbackQuery, app: App, button: ButtonSession, choice:
             picked["archived"] = not picked["archived"]
         elif choice == "left":
             picked["left"] = not picked["left"]
+        elif choice == "range":
+            # Everything, only what is new since the user's last export of each chat, 7 or 30 days.
+            picked["range"] = RANGES[(RANGES.index(picked["range"]) + 1) % len(RANGES)]
         elif choice == "layout":
             picked["layout"] = PER_CHAT if picked["layout"] == COMBINED else COMBINED
         elif choice.startswith("f") and choice[1:] in FORMATS:
@@ -162,7 +167,7 @@ async def _go(app: App, user_id: int, message: Message, picked: dict[str, Any]) 
     if not entries:
         await message.edit_text(text.MANY_NONE)
         return
-    _, options = options_for(picked)
+    kind, options = options_for(picked)
     options = replace(options, time_zone=await UserSettings(app.database).time_zone(user_id))
     store = UmbrellaStore(app.database)
     # Checked and queued under one lock, as /export does: two screens pressed at once pass the cap once.
@@ -175,7 +180,7 @@ async def _go(app: App, user_id: int, message: Message, picked: dict[str, Any]) 
         await store.set_status_message(umbrella.id, message.message_id)
         for position, entry in enumerate(entries):
             await _queue_chat(
-                app, store, umbrella.id, position, user_id, message.chat.id, entry, options.to_json()
+                app, store, umbrella.id, position, (user_id, message.chat.id), entry, kind, options.to_json()
             )
     titles = text.fit_lines([entry.title for entry in entries], limit=3000).replace("\n", ", ")
     await message.edit_text(text.MANY_QUEUED.format(count=len(entries), titles=titles))
@@ -188,12 +193,16 @@ async def _queue_chat(
     store: UmbrellaStore,
     umbrella_id: int,
     position: int,
-    user_id: int,
-    chat_id: int,
+    asked: tuple[int, int],
     entry: ChatEntry,
+    kind: JobKind,
     options: dict[str, Any],
 ) -> None:
-    job = await app.queue.submit(user_id, chat_id, entry.target, options={**options, UMBRELLA: umbrella_id})
+    """One chat's job, linked to the umbrella; ``asked``: who asked, and in which chat."""
+    user_id, chat_id = asked
+    job = await app.queue.submit(
+        user_id, chat_id, entry.target, kind=kind, options={**options, UMBRELLA: umbrella_id}
+    )
     await store.add_chat(umbrella_id, position, job.id, entry.title, left=entry.left, archived=entry.archived)
     await app.queue.set_peer(job.id, int(entry.target), entry.title)
 

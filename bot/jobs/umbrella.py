@@ -103,9 +103,10 @@ async def _run_chat(app: App, job: Job, umbrella_id: int) -> JobResult:
         raise ExportFailed(sentence or text.MANY_WENT_WRONG) from exc
     await status.close()
     outcome = record["outcome"]
-    if outcome["complete"]:
-        # A complete chat's store is not needed again (its archive is recorded); a partial one's
-        # stays, so exporting the chat again continues it.
+    if outcome["complete"] and umbrella.layout != COMBINED:
+        # A complete chat's store is not needed again (its archive is delivered); a partial one's
+        # stays, so exporting the chat again continues it. In one archive for all, the store waits
+        # for that archive's delivery (finish), which records where the next export starts.
         await _drop_work_dir(await app.queue.get(job.id) or job)
     await store.record_outcome(job.id, outcome)
     await _finish_if_last(app, umbrella_id, job.id)
@@ -256,10 +257,27 @@ async def finish(app: App, umbrella: Umbrella) -> None:
     except DeliveryError as exc:
         unsent = text.MANY_NOT_SENT if delivery["parts"] else text.MANY_SUMMARY_NOT_SENT
         await tell(app.bot, where, unsent.format(reason=str(exc).rstrip(".")))
+    else:
+        if umbrella.layout == COMBINED and delivery["parts"]:
+            await _delivered(app, chats)
+    if umbrella.layout == COMBINED:
+        for chat in chats:
+            job = await app.queue.get(chat.job_id)
+            if job is not None and (chat.outcome or {}).get("complete"):
+                await _drop_work_dir(job)
     # The archive for all chats belongs to no job, so neither the disk budget nor /history nor the
     # sweeps know it: it is never kept (KEEP_ARCHIVES keeps each chat's own archive, not this one).
     await remove_parts([JobPart.from_dict(part) for part in delivery["parts"]])
     await store.finish(umbrella.id)
+
+
+async def _delivered(app: App, chats: list[UmbrellaChat]) -> None:
+    """The user has the archive for all: each complete chat's next incremental export starts after it."""
+    for chat in chats:
+        job = await app.queue.get(chat.job_id)
+        outcome = chat.outcome or {}
+        if job is not None and job.delivery is not None and outcome.get("complete"):
+            await app.exports.delivered(job, outcome["chat_id"], dict(job.delivery["last_ids"]))
 
 
 async def _combine(

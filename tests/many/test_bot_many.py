@@ -94,3 +94,32 @@ async def test_a_member_exports_only_the_chats_shared_with_them(product: Product
     )
     titles = [assert_exact(world, read_zip(d.path)[1] or {}).title for d in documents]
     assert sorted(titles) == sorted(c.title for c in shared)
+
+
+async def _channels_combined(product: Product, *, only_new: bool) -> None:
+    """/export all for channels only, in one archive for all; ``only_new``: since the last export."""
+    admin = product.admin
+    screen = await _screen(product)
+    presses = ["✅ private chats", "✅ groups", "✅ forums", "✅ bots", "One archive per chat"]
+    for label in presses + (["Range: everything"] if only_new else []):
+        product.press(admin, screen, label)
+        screen = await product.reply(
+            admin.id, lambda m, was=label, mid=screen.message_id: m.message_id == mid and _changed(m, was)
+        )
+    product.press(admin, screen, "▶ Export")
+
+
+async def test_only_new_since_the_last_export_in_one_archive(product: Product, world: World) -> None:
+    admin = product.admin
+    await _channels_combined(product, only_new=False)
+    await product.api.wait_for(lambda: len(product.api.documents_in(admin.id)) == 1, timeout=60)
+    digest = world.by_username("digest_many")
+    new = world.add_messages(digest.peer_id, 5)
+    await _channels_combined(product, only_new=True)
+    documents = await product.api.wait_for(
+        lambda: len(docs := product.api.documents_in(admin.id)) == 2 and docs, timeout=60
+    )
+    _, result, _ = read_zip(documents[-1].path)
+    assert result is not None
+    got = {chat_of(world, c["id"]).title: [m["id"] for m in c["messages"]] for c in result["chats"]["list"]}
+    assert got == {"Digest": new, "Quiet Channel": []}
