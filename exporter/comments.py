@@ -26,7 +26,8 @@ comments) at 130 ms a request: ``history`` 308 requests (344 estimated) against 
 and decoding the messages, not waiting, took most of it.  Most channels look like that: few comments per
 post, so the group's history is the cheaper read; ``replies`` wins where the export covers a few
 posts of a busy group (``--last 10``, an old id range), and is the only way when the channel has no
-linked group any more.  So the estimate decides: ``replies``' count is exact (known from the posts),
+linked group any more, or when its group is private and the account not in it (its history is
+refused, the replies are not).  So the estimate decides: ``replies``' count is exact (known from the posts),
 ``history``'s is the id span over 100 (an upper bound: deleted ids cost nothing).  The choice is
 stored with the comment plan, so a resumed export continues the same way.
 """
@@ -93,12 +94,19 @@ def _register_threads(run: ExportRun, store: CommentStore) -> None:
         store.add_threads((post, t["count"], t["max_id"]) for post, t in threads if t is not None)
 
 
-async def _linked_group(send: Send, target: ResolvedTarget) -> Any:
-    """The discussion group's input peer, or None when the channel has none (channelFull.linked_chat_id)."""
+async def _linked_group(send: Send, target: ResolvedTarget) -> tuple[Any, bool]:
+    """The discussion group's input peer (None when the channel has none: channelFull.linked_chat_id),
+    and whether the account may read its history: not a private group it is not in, which
+    messages.getHistory refuses with CHANNEL_PRIVATE (core.telegram.org/method/messages.getHistory),
+    while the posts' replies stay open to the channel's readers (api/discussion: getDiscussionMessage
+    and getReplies work "without actually joining the group")."""
     full = await send(F.channels.GetFullChannelRequest(target.input_peer))
     linked = full.full_chat.linked_chat_id
     chat = next((c for c in full.chats if c.id == linked), None) if linked else None
-    return None if chat is None else utils.get_input_peer(chat)
+    if chat is None:
+        return None, False
+    readable = isinstance(chat, T.Channel) and not (chat.left and not chat.username)
+    return utils.get_input_peer(chat), readable
 
 
 async def _plan(
@@ -241,9 +249,9 @@ async def fetch_comments(
     _register_threads(run, store)
     plan = run.store.get_meta(_PLAN)
     try:
-        group = await _linked_group(send, target)
+        group, readable = await _linked_group(send, target)
         if not isinstance(plan, dict):
-            plan = await _plan(send, target, store, group, options)
+            plan = await _plan(send, target, store, group if readable else None, options)
             run.store.set_meta(_PLAN, plan)
     except (errors.RPCError, errors.AuthKeyNotFound, OSError) as exc:
         return (exc,)

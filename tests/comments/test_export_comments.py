@@ -251,3 +251,20 @@ def test_the_comments_choice_survives_the_options_codec() -> None:
     assert chosen.identity()["comments"] is True
     # Exports without comments keep their identity, and so their work folders' names.
     assert "comments" not in ExportOptions().identity()
+
+
+async def test_a_private_group_the_account_is_not_in_is_read_post_by_post(
+    client: TelegramClient, world: World, cluster: Cluster, tmp_path: Path
+) -> None:
+    truth = channel_truth(world)
+    group = world.by_username("tech_notes_chat_sandbox")
+    # A private group (no username) the account is not in: its history is refused, replies are not.
+    group.username, group.left = None, True  # type: ignore[union-attr]
+    before = dict(cluster.calls)
+    result = await export(client, tmp_path)
+    calls = requests_since(cluster, before)
+    assert result.complete, result.reason
+    assert {p: [c["id"] for c in cs] for p, cs in comments_in(result_json(result)).items()} == truth
+    plan = result.manifest["comments"]
+    assert plan["read_with"] == "replies" and plan["estimated_requests"]["history"] is None
+    assert calls["messages.getReplies"] == 94 and calls["messages.getHistory"] == 3
