@@ -26,23 +26,23 @@ from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
 from sandbox.netmodel import NetworkModel
-from sandbox.world import ChatSpec, WorldSpec, build_world
+from sandbox.world import ChatSpec, World, WorldSpec, build_world
 from sandbox.world.accounts import add_account
 
 CHANNELS = ("bench_accounts_one", "bench_accounts_two")
+
+
+def bench_world(messages: int) -> World:
+    """Two public channels of ``messages`` messages each."""
+    chats = [ChatSpec("channel", name, username=name, messages=messages) for name in CHANNELS]
+    return build_world(WorldSpec(seed=7, contacts=5, chats=chats))
 
 
 async def one_run(
     accounts: int, messages: int, rate: float, burst: float, latency: float
 ) -> tuple[int, float]:
     """(messages exported, seconds) for both channels exported at once by ``accounts`` accounts."""
-    world = build_world(
-        WorldSpec(
-            seed=7,
-            contacts=5,
-            chats=[ChatSpec("channel", name, username=name, messages=messages) for name in CHANNELS],
-        )
-    )
+    world = bench_world(messages)
     # Public channels: the second account reads them by username without joining.
     users = [world.me.id, add_account(world, "Bea", []).id]
     network = NetworkModel(rate=rate, burst=burst, latency=latency)
