@@ -108,13 +108,17 @@ class AccountPool:
         return [account for account in await self.store.all() if not account.paused]
 
     async def run(
-        self, job: Job, work: Callable[[TelegramClient], Awaitable[ExportResult]]
+        self,
+        job: Job,
+        work: Callable[[TelegramClient], Awaitable[ExportResult]],
+        on_wait: Callable[[], Awaitable[None]] | None = None,
     ) -> tuple[ExportResult, Account]:
-        """``work(client)`` on an account that can read the job's chat; the result and the account."""
+        """``work(client)`` on an account that can read the job's chat; the result and the account.
+        ``on_wait()`` once when every account that may read it is busy and the job waits."""
         keys = chat_keys(job.target)
         refused: set[int] = set()
         while True:
-            async with self._using(await self._lease_one(keys, refused)) as used:
+            async with self._using(await self._lease_one(keys, refused, on_wait)) as used:
                 await self.store.set_job_account(job.id, used.account.id)
                 try:
                     result = await work(used.client)
@@ -182,7 +186,9 @@ class AccountPool:
         self._taken.discard(account.id)
         return False
 
-    async def _lease_one(self, keys: list[str], refused: set[int]) -> Account:
+    async def _lease_one(
+        self, keys: list[str], refused: set[int], on_wait: Callable[[], Awaitable[None]] | None
+    ) -> Account:
         while True:
             self._released.clear()
             candidates = await self._candidates(keys, refused)
@@ -191,6 +197,9 @@ class AccountPool:
             for account in candidates:
                 if await self._try_lease(account):
                     return account
+            if on_wait is not None:
+                await on_wait()
+                on_wait = None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._released.wait(), self.wait_poll)
 

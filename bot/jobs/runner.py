@@ -157,7 +157,10 @@ class JobRunner:
         try:
             if app.accounts is not None:
                 run = partial(app.exports.run, job, on_progress)
-                result, used = await app.accounts.run(job, lambda client: run(client=client))
+                waiting = text.WAITING_FOR_ACCOUNT.format(title=status.title)
+                result, used = await app.accounts.run(
+                    job, lambda client: run(client=client), on_wait=lambda: status.show(waiting)
+                )
                 account = used.name
             else:
                 result = await app.exports.run(job, on_progress=on_progress)

@@ -157,6 +157,8 @@ async def test_a_dead_processes_lease_expires_and_is_taken_over(
         running = await app.queue.get(job.id)
         assert running is not None and running.state == "running"
         assert not api.documents_in(ADMIN_ID), "the job waits: only the second account reads the chat"
+        waiting = f"{chat.peer_id}: waiting for an exporting account that can read it (all are busy)."
+        assert any(v.text == waiting for m in api.messages_in(ADMIN_ID) for v in m.versions)
         job = await finished(product, job.id)
         assert job.state == "done", job.error
         assert time.monotonic() - started >= 1.5, "taken before the dead holder's lease ran out"
