@@ -232,7 +232,13 @@ PROGRESS_FILES = "{files_done:,} of {files_total:,} files, {bytes_done} of {byte
 PROGRESS_FILES_SPEED = "{speed}/s"
 PROGRESS_FILES_SPEED_ETA = "{speed}/s, about {eta} of downloading left"
 # The steps after reading (exporter.run's phases); a step missing here shows by its own name.
-PHASE_LABELS = {"media": "media", "rendering": "rendering", "packaging": "packaging", "done": "done"}
+PHASE_LABELS = {
+    "media": "media",
+    "userpics": "the senders' profile photos",
+    "rendering": "rendering",
+    "packaging": "packaging",
+    "done": "done",
+}
 SENDING = "Exported {messages:,} messages from {title}. Sending…"
 SENDING_FAILED = "Exported {messages:,} messages from {title}; sending failed."
 CANCELLED = "Export cancelled."

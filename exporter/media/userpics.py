@@ -21,6 +21,8 @@ active senders of a chat are asked for, so a chat of 100,000 authors costs no 10
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,8 @@ from .spec import Downloaded, FileSpec, Outcome, location_of
 from .stage import MediaResult, history_scheduler
 
 USERPICS_DIR = "userpics"
+# The progress listeners' phase while the photos come (their time is the engine's "media" phase).
+USERPICS_PHASE = "userpics"
 MOST_SENDERS = 500
 # Twice the 42 px circle of the HTML page: sharp on a high-density screen.
 MIN_SIDE = 84
@@ -56,6 +60,8 @@ class Userpics:
     paths: dict[str, str] = field(default_factory=dict)
     files: list[tuple[Path, str]] = field(default_factory=list)
     written: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Telegram's identity of each photo written -> its path (remembered for incremental exports).
+    keys: dict[str, str] = field(default_factory=dict)
     progress: MediaProgress | None = None
 
 
@@ -65,18 +71,22 @@ async def userpics_stage(
     options: ExportOptions,
     media_dir: Path,
     media: MediaResult,
+    earlier: Iterable[tuple[str, str]] = (),
     *,
     fetched_all: bool,
 ) -> dict[str, str]:
     """The senders' photos for the HTML archive when photos are exported, added to ``media``'s files
-    (so the archive and the manifest hold them); from_id -> path in the archive."""
+    (so the archive and the manifest hold them) and keys; from_id -> path in the archive.
+    ``earlier``: (identity, path) of the files earlier archives of an incremental export hold: a
+    photo one of them has is pointed at there, as the stage does with any file, and a new one never
+    takes an earlier one's name, so the archives can be unpacked into one folder."""
     if not fetched_all or media.reason is not None:
         return {}  # a PARTIAL archive: the next run fetches everything, these too
     if "photos" not in options.media or "html" not in options.formats:
         return {}
     try:
         found = await download_userpics(
-            client, run, options, media_dir, history_scheduler(client, run, options)
+            client, run, options, media_dir, history_scheduler(client, run, options), dict(earlier)
         )
     except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, TimeoutError, ExportError):
         # The messages and their files are all there: without photos the pages show the initials,
@@ -84,6 +94,7 @@ async def userpics_stage(
         return {}
     media.files += found.files
     media.written.update(found.written)
+    media.keys.update(found.keys)
     if found.progress is not None:
         if media.progress is None:
             media.progress = found.progress
@@ -109,6 +120,7 @@ async def download_userpics(
     options: ExportOptions,
     media_dir: Path,
     history: Any,
+    earlier: Mapping[str, str],
 ) -> Userpics:
     """Ask for the senders' photos and download them into ``media_dir/userpics``; a sender whose
     photo Telegram does not give (none set, hidden, or an error about that peer) keeps initials."""
@@ -116,6 +128,7 @@ async def download_userpics(
     who = await asyncio.to_thread(senders, run.store.path)
     if not who:
         return found
+    run.emit(USERPICS_PHASE)
     photos: dict[str, T.Photo] = {}
     for start in range(0, len(who), _AT_ONCE):
         batch = who[start : start + _AT_ONCE]
@@ -123,11 +136,17 @@ async def download_userpics(
         photos.update((s, photo) for s, photo in zip(batch, answers, strict=True) if photo is not None)
     specs = {}
     folder = media_dir / USERPICS_DIR
+    taken = set(earlier.values())
     for sender, photo in photos.items():
         where = location_of(photo, _crop(photo))
-        if where is not None:
-            location, dc_id, size = where
-            specs[sender] = FileSpec(location.key, location, dc_id, size, folder / f"{sender}.jpg")
+        if where is None:
+            continue
+        location, dc_id, size = where
+        if location.key in earlier:
+            found.paths[sender] = earlier[location.key]
+            continue
+        name = next(n for i in itertools.count() if f"{USERPICS_DIR}/{(n := _name(sender, i))}" not in taken)
+        specs[sender] = FileSpec(location.key, location, dc_id, size, folder / name)
     if not specs:
         return found
     make_private_dir(folder)
@@ -138,12 +157,13 @@ async def download_userpics(
         return photo.file_reference if photo is not None and photo.id == spec.location.id else None
 
     def done(spec: FileSpec, outcome: Outcome) -> None:
-        run.emit("media")
+        run.emit(USERPICS_PHASE)
         if isinstance(outcome, Downloaded):
             path = f"{USERPICS_DIR}/{spec.dest.name}"
             found.paths[by_key[spec.key]] = path
             found.files.append((spec.dest, path))
             found.written[path] = {"size": outcome.size, "sha256": outcome.sha256}
+            found.keys[spec.key] = path
 
     async with MediaDownloader(
         client,
@@ -156,6 +176,12 @@ async def download_userpics(
         engine.expect(len(specs), sum(spec.size for spec in specs.values()))
         found.progress = await engine.download_all(list(specs.values()), done)
     return found
+
+
+def _name(sender: str, attempt: int) -> str:
+    """``user123.jpg``; a sender whose earlier photo (another one) took that: ``user123 (1).jpg``, as
+    Desktop names a file whose name is taken."""
+    return f"{sender}.jpg" if attempt == 0 else f"{sender} ({attempt}).jpg"
 
 
 def _crop(photo: T.Photo) -> str:

@@ -18,7 +18,10 @@ from pathlib import Path
 from telethon import TelegramClient
 from telethon.tl import types as T
 
-from exporter.media.userpics import USERPICS_DIR
+from exporter.export import export_chat
+from exporter.media.userpics import USERPICS_DIR, USERPICS_PHASE
+from exporter.options import ExportOptions
+from exporter.targets import parse_target, resolve_target
 from sandbox.world import World, userpics
 from tests.exporter.test_export_e2e import run_export
 from tests.render.browser import chromium, find_chromium
@@ -57,8 +60,15 @@ async def test_userpics_are_the_senders_photos_in_a_real_browser(
     client: TelegramClient, world: World, tmp_path: Path
 ) -> None:
     find_chromium()
-    result = await run_export(client, CHAT, tmp_path / "out", formats=("json", "html"))
+    phases: list[str] = []
+    target = await resolve_target(client, parse_target(CHAT))
+    result = await export_chat(
+        client, target, ExportOptions(formats=("json", "html")), tmp_path / "out",
+        on_progress=lambda p: phases.append(p.phase),
+    )  # fmt: skip
     assert result.complete
+    # Progress says what is happening: the photos come after the files, before the pages.
+    assert phases.index("media") < phases.index(USERPICS_PHASE) < phases.index("rendering")
     root = unzip(result.parts[0].path, tmp_path / "unzipped")
     messages = json.loads((root / "result.json").read_text(encoding="utf-8"))["messages"]
     senders = {m["from_id"] for m in messages if m.get("from_id")}
