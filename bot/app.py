@@ -1,4 +1,4 @@
-"""Building and running the bot: database, queue, worker pool, dispatcher, polling.
+"""Building and running the bot: database, queue, worker pool, dispatcher, polling or a webhook.
 
 ``running_bot`` is what ``python -m bot``, the offline demo and the end-to-end
 tests all start, so they run the same code.
@@ -54,6 +54,7 @@ from .jobs.umbrella import ManyAwareRunner, after_restart
 from .middlewares.access import AccessMiddleware
 from .middlewares.retry import RetryAfterMiddleware
 from .settings import BotSettings
+from .webhook import serve_webhook
 
 if TYPE_CHECKING:
     # Imported when DATABASE_URL is set: SQLite needs neither procrastinate nor psycopg.
@@ -173,13 +174,21 @@ async def running_bot(
         await bot.set_my_commands(COMMANDS)
         # Even without KEEP_ARCHIVES: archives that could not be sent and abandoned work stores remain.
         sweeper = asyncio.create_task(_sweep_forever(app, ArchiveStore(database)))
-        polling = asyncio.create_task(
-            dispatcher.start_polling(bot, handle_signals=False, backoff_config=backoff)
-        )
+        if settings.webhook_url is None:
+            polling = asyncio.create_task(
+                dispatcher.start_polling(bot, handle_signals=False, backoff_config=backoff)
+            )
+        else:
+            polling = asyncio.create_task(serve_webhook(dispatcher, bot, settings))
         yield RunningBot(app, dispatcher, polling)
         if not polling.done():
-            await dispatcher.stop_polling()
-        await polling
+            if settings.webhook_url is None:
+                await dispatcher.stop_polling()
+            else:
+                polling.cancel()
+        await asyncio.wait([polling])
+        if not polling.cancelled():
+            polling.result()
     finally:
         if timer is not None:
             await timer.stop()

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from db.accounts import SessionCipher
@@ -86,6 +86,13 @@ class BotSettings(TelegramSettings):
     # processes on any machine that shares DATA_DIR (docs/scale.md). Unset: SQLite in DATA_DIR and the
     # bot runs the exports itself.
     database_url: SecretStr | None = None
+    # https://…: Telegram posts the updates there (bot/webhook.py) instead of the bot polling, so several
+    # bot processes behind one address can share the work. WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -,
+    # core.telegram.org/bots/api#setwebhook) proves a request comes from Telegram; WEBHOOK_LISTEN is
+    # where this process accepts them (a reverse proxy with the TLS certificate forwards there).
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0:8080"
     # A local Bot API server (telegram-bot-api --local) lifts uploads from 50 MB to 2000 MiB a file,
     # and archive parts grow with it (README, "A local Bot API server").
     bot_api_url: str | None = None
@@ -111,6 +118,34 @@ class BotSettings(TelegramSettings):
     _split_ids = field_validator("admin_ids", "allowed_user_ids", mode="before")(_ids)
     _checked_token = field_validator("bot_token", mode="before")(_token)
     _checked_database_url = field_validator("database_url", mode="before")(_postgres_url)
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _https_only(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str) and not value.startswith("https://"):
+            raise ValueError("must start with https:// (Telegram posts updates to HTTPS addresses only)")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _secret_token(cls, value: object) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text == "":
+            return None
+        if isinstance(text, str) and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", text):
+            raise ValueError("must be 1 to 256 of the characters A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_has_secret(self) -> BotSettings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_URL needs WEBHOOK_SECRET too, so only Telegram can send the bot updates"
+            )
+        return self
+
     _checked_session_key = field_validator("session_key", mode="before")(_fernet_key)
 
     @field_validator("default_formats", mode="before")
