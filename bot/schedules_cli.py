@@ -1,6 +1,7 @@
 """python -m bot schedules: the operator's view of every user's scheduled exports, at a terminal.
 
-It works on the bot's database alone (no Telegram, no Bot API), so it runs beside a running bot:
+It works on the bot's database alone (the SQLite file, or PostgreSQL with DATABASE_URL; no Telegram,
+no Bot API), so it runs beside a running bot:
 ``pause``, ``resume`` and ``delete`` take effect at the bot's next tick, and ``run`` asks for a
 run that the bot's timer starts within its interval (30 s), exactly as the Run now button does.
 Making a schedule needs the chat resolved by the exporting account, so that stays /schedule's.
@@ -13,6 +14,7 @@ import asyncio
 
 from db import open_database
 from db.schedules import Schedule, ScheduleStore
+from exporter.redaction import redact_secrets
 
 from .jobs.schedule_rules import last_words, rule_of, when_words
 from .settings import BotSettings
@@ -41,7 +43,7 @@ def line(item: Schedule) -> str:
 
 
 async def run(settings: BotSettings, args: argparse.Namespace) -> int:
-    database = await open_database(settings.database_path)
+    database = await open_database(settings.database_target)
     try:
         store = ScheduleStore(database)
         if args.action == "list":
@@ -71,4 +73,7 @@ async def run(settings: BotSettings, args: argparse.Namespace) -> int:
 
 
 def main(settings: BotSettings, argv: list[str]) -> int:
+    if settings.database_url is not None:
+        # A PostgreSQL URL holds its password: never in a line this prints or logs.
+        redact_secrets(settings.database_url.get_secret_value())
     return asyncio.run(run(settings, parse(argv)))

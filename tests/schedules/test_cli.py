@@ -34,16 +34,18 @@ def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def daily_digest() -> NewSchedule:
+    return NewSchedule(
+        user_id=7001, chat_id=7001, thread_id=None, target="-1001", title="Daily Digest",
+        rule_kind="daily", at_minute=180, weekday=None, every_seconds=0, anchor_at=0.0,
+        time_zone="Europe/Berlin", options={}, last_ids={}, next_run_at=1_800_000_000.0,
+    )  # fmt: skip
+
+
 async def make(data_dir: Path) -> int:
     database = await open_database(data_dir / "app.sqlite")
     try:
-        made = await ScheduleStore(database).create(
-            NewSchedule(
-                user_id=7001, chat_id=7001, thread_id=None, target="-1001", title="Daily Digest",
-                rule_kind="daily", at_minute=180, weekday=None, every_seconds=0, anchor_at=0.0,
-                time_zone="Europe/Berlin", options={}, last_ids={}, next_run_at=1_800_000_000.0,
-            )
-        )  # fmt: skip
+        made = await ScheduleStore(database).create(daily_digest())
     finally:
         await database.close()
     return made.id
@@ -91,3 +93,21 @@ async def test_the_operator_manages_schedules_at_a_terminal(
     assert await said() == (0, "No scheduled exports.")
     with pytest.raises(SystemExit):
         parse(["pause"])  # which one?
+
+
+async def test_with_database_url_it_reads_the_bots_postgresql(
+    postgres_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = await open_database(postgres_url)
+    try:
+        made = await ScheduleStore(database).create(daily_digest())
+    finally:
+        await database.close()
+    settings = BotSettings(
+        _env_file=None, bot_token=SecretStr(TOKEN), data_dir=tmp_path, database_url=SecretStr(postgres_url)
+    )
+    assert await run(settings, parse(["pause", str(made.id)])) == 0
+    assert capsys.readouterr().out.strip() == f"#{made.id} paused."
+    assert await run(settings, parse([])) == 0
+    assert capsys.readouterr().out.startswith(f"#{made.id} user 7001: Daily Digest (-1001)")
+    assert not (tmp_path / "app.sqlite").exists()  # the SQLite file was never made
