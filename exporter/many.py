@@ -210,6 +210,10 @@ async def export_many(
         listener = on_chat(index, entry) if on_chat is not None else None
         try:
             target = await resolve_target(client, parse_target(entry.target))
+            if any(o.chat is not None and o.chat.id == target.chat.id for o in many.outcomes):
+                # The same chat named twice (@name and its id): exported once.
+                many.outcomes.pop()
+                continue
             outcome.chat = target.chat
             options_now, earlier = chat_options, dict[str, str]()
             if incremental is not None:

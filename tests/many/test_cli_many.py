@@ -109,6 +109,7 @@ async def test_several_targets_in_one_command(cluster: Cluster, world: World, tm
     out = tmp_path / "out"
     code, _, err = await run_cli(
         "--session-file", _session(cluster, tmp_path), "export", "@digest_many", "me", "@meetup_many",
+        str(world.by_username("digest_many").peer_id),
         "--layout", "combined", "--out", str(out), "--format", "json,html",
     )  # fmt: skip
     assert code == 0, err
@@ -116,7 +117,7 @@ async def test_several_targets_in_one_command(cluster: Cluster, world: World, tm
     _, result, names = read_zip(archive)
     assert result is not None and "left_chats" not in result
     titles = [assert_exact(world, chat).title for chat in result["chats"]["list"]]
-    assert titles == ["Digest", "Saved Messages", "Meetup"]  # in the order asked
+    assert titles == ["Digest", "Saved Messages", "Meetup"]  # in the order asked, Digest's id once
     assert {"chats/chat_1/messages.html", "chats/chat_3/messages.html"} <= names
 
 
