@@ -88,8 +88,8 @@ def link_discussion(world: World, channel: Chat, group: Chat) -> Discussion:
     ids: list[int] = [1]
     open_threads: list[int] = []
     comments: dict[int, list[int]] = {p: [] for p in posts}
-    g = 1
-    while g < max(forward_at) or any(quota[p] > len(comments[p]) for p in open_threads):
+    g, last_forward = 1, max(forward_at)
+    while g < last_forward or any(quota[p] > len(comments[p]) for p in open_threads):
         g += 1
         h = h64(group.key ^ 0xD1, g)
         forwarded = forward_at.get(g)
