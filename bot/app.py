@@ -19,7 +19,6 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.dispatcher import DEFAULT_BACKOFF_CONFIG
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand
 from aiogram.utils.backoff import BackoffConfig
 from telethon import TelegramClient
@@ -32,6 +31,7 @@ from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .accounts import AccountClients, AccountPool
 from .context import App
+from .dialog_storage import DatabaseStorage
 from .handlers import (
     accounts,
     admin,
@@ -92,7 +92,8 @@ def make_bot(settings: BotSettings, session: AiohttpSession | None = None) -> Bo
 
 
 def make_dispatcher(app: App) -> Dispatcher:
-    dispatcher = Dispatcher(storage=MemoryStorage())
+    # Dialogs of several messages in the database: the next message may reach another bot process.
+    dispatcher = Dispatcher(storage=DatabaseStorage(app.database))
     dispatcher["app"] = app
     access = AccessMiddleware(app.users, app.settings.admin_ids)
     dispatcher.message.outer_middleware(access)
