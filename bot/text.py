@@ -495,6 +495,7 @@ RULE_EVERY = "every {period}"
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 SCHEDULES_NONE = "You have no scheduled exports. /schedule @chat daily 03:00 makes one."
+SCHEDULES_TOO_MANY = "You have {most} scheduled exports, as many as one person may: /schedules deletes one."
 SCHEDULES_TITLE = "Your scheduled exports:"
 SCHEDULE_LINE = "#{id} {title}, {rule}\n    next: {next}\n    last: {last}"
 SCHEDULE_NEXT_PAUSED = "paused"

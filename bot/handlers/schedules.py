@@ -37,6 +37,9 @@ from .policy import may_export, peer_id_of
 PREFIX = "sch"
 PAUSE, RESUME, RUN, DELETE = "p", "r", "n", "d"
 _WORD = re.compile(r"\S+")
+# Schedules one person other than an admin may have: each fires exports on the one account's flood
+# budget, which admins own (as MAX_WAITING_PER_USER caps what others queue by hand).
+MOST_SCHEDULES = 10
 
 
 def _now(app: App) -> float:
@@ -87,6 +90,10 @@ async def schedule(message: Message, command: CommandObject, app: App) -> None:
     if not await may_export(app, user_id, target):
         await message.answer(text.NOT_SHARED)
         return
+    store = ScheduleStore(app.database)
+    if not app.is_admin(user_id) and len(await store.list_for_user(user_id)) >= MOST_SCHEDULES:
+        await message.answer(text.SCHEDULES_TOO_MANY.format(most=MOST_SCHEDULES))
+        return
     chosen = ExportOptions.from_json({**options, "filter": filter_text, "time_zone": zone})
     if target.topic_id is not None:
         chosen = replace(chosen, topics=(target.topic_id,))
@@ -99,7 +106,7 @@ async def schedule(message: Message, command: CommandObject, app: App) -> None:
     # What the user already has of this chat: the first run starts after it, as an incremental export.
     last_ids = await app.checkpoints.last_exported(user_id, peer_id)
     title = target.chat.name or text.UNNAMED_CHAT
-    made = await ScheduleStore(app.database).create(
+    made = await store.create(
         NewSchedule(
             user_id=user_id,
             chat_id=message.chat.id,

@@ -15,6 +15,7 @@ from dataclasses import replace
 import pytest
 
 from bot import text
+from bot.handlers.schedules import MOST_SCHEDULES
 from bot.jobs.schedules import ScheduleTimer
 from db.schedules import DELIVERED, FAILED, NOTHING_NEW, Schedule, ScheduleStore
 from exporter.filters import describe, parse
@@ -289,3 +290,27 @@ async def test_a_run_the_owner_may_no_longer_export_says_so_and_exports_nothing(
     (after,) = await ScheduleStore(product.running.app.database).list_for_user(member.id)
     assert after.last_result == FAILED and after.paused and not after.running
     assert (told.text or "").endswith("It is paused until you resume it in /schedules (or delete it there).")
+
+
+async def test_someone_not_an_admin_has_at_most_ten_schedules(product: Product) -> None:
+    admin, member = product.admin, product.member
+    product.say(admin, f"/share @{CHANNEL}")
+    await product.reply(admin.id, lambda m: (m.text or "").startswith("Shared "))
+    for hour in range(MOST_SCHEDULES):
+        product.say(member, f"/schedule @{CHANNEL} daily {hour:02d}:00")
+    await product.api.wait_for(
+        lambda: (
+            sum((m.text or "").startswith("Scheduled #") for m in product.api.messages_in(member.id))
+            == MOST_SCHEDULES
+        ),
+        timeout=30,
+    )
+    product.say(member, f"/schedule @{CHANNEL} daily 23:00")
+    await product.reply(member.id, lambda m: m.text == text.SCHEDULES_TOO_MANY.format(most=MOST_SCHEDULES))
+    store = ScheduleStore(product.running.app.database)
+    assert len(await store.list_for_user(member.id)) == MOST_SCHEDULES
+    # Admins spend their own account's budget: no cap.
+    for hour in range(MOST_SCHEDULES + 1):
+        product.say(admin, f"/schedule @{CHANNEL} daily {hour:02d}:30")
+    await product.settled()
+    assert len(await store.list_for_user(admin.id)) == MOST_SCHEDULES + 1
