@@ -251,12 +251,12 @@ async def look_up(
     target: str,
     work: Callable[[TelegramClient], Awaitable[T]],
 ) -> T:
-    """``work(client)`` with the bot's own session, and for a chat it cannot see, at once on an
-    exporting account that can (``AccountPool.peek``): /export's preview of a chat only another
-    account is in."""
+    """``work(client)`` with the bot's own session, and where it fails (a chat it cannot see, or the
+    session not logged in at all: with accounts stored it is optional), at once on an exporting
+    account that can (``AccountPool.peek``); the account's own sentence when none can."""
     try:
         return await work(client)
-    except NotVisible:
+    except TargetError:
         if pool is None:
             raise
     return await pool.peek(target, work)

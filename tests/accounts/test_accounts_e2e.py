@@ -183,3 +183,27 @@ async def test_a_chat_no_account_can_read_fails_with_one_sentence(
         readers = await accounts.store.readers(["peer:-1009999999999"])
         assert readers == {accounts.first.id: False, accounts.second.id: False}
         assert "None of the exporting accounts can read that chat" in "\n".join(product.bot_texts(ADMIN_ID))
+
+
+async def test_without_the_bots_own_session_the_preview_uses_an_account(
+    cluster: Cluster, api: BotAPIServer, tmp_path: Path, world: World
+) -> None:
+    # The bot's own session (TG_SESSION_PATH) was never logged in: the accounts do everything.
+    async with accounts_product(cluster, api, tmp_path / "data", logged_in=False) as accounts:
+        product, app = accounts.product, accounts.product.running.app
+        assert not await app.client.is_user_authorized()
+        product.say(product.admin, "/export @daily_digest_sandbox")
+        options = await product.reply(
+            ADMIN_ID, lambda m: (m.text or "").startswith("Export Daily Digest") and bool(m.reply_markup)
+        )
+        product.press(product.admin, options, "▶ Export")
+        channel = world.by_username("daily_digest_sandbox")
+        documents = await api.wait_for(lambda: api.documents_in(ADMIN_ID), timeout=40)
+        assert archive_ids(documents[-1].path) == list(expected_messages(world, channel))
+        product.say(product.admin, "/export @no_such_chat_anywhere")
+        await product.reply(
+            ADMIN_ID,
+            lambda m: (
+                (m.text or "") == "No chat or user is called @no_such_chat_anywhere: check the spelling."
+            ),
+        )
