@@ -33,6 +33,7 @@ from exporter.redaction import redact_client_secrets, redact_secrets
 from exporter.settings import SettingsError, check_writable, connect, open_client, read_settings
 
 from .app import assemble_app, make_bot
+from .context import App
 from .jobs import WorkerPool, default_worker_name
 from .jobs.procrastinate_queue import RECOVER_EVERY, STALLED_AFTER, ProcrastinateJobQueue
 from .jobs.umbrella import ManyAwareRunner
@@ -77,6 +78,7 @@ async def running_worker(
     )
     pool: WorkerPool | None = None
     serving: asyncio.Task[None] | None = None
+    app: App | None = None
     try:
         await queue.open()
         app = await assemble_app(settings, bot, client, database, queue)
@@ -100,6 +102,9 @@ async def running_worker(
         if pool is not None:
             # First: running exports end or go back to the queue, while the engine still runs.
             await pool.stop(grace=settings.shutdown_grace)
+        if app is not None and app.accounts is not None:
+            # The exporting accounts' leases are not renewed any more (bot/accounts/pool.py).
+            await app.accounts.stop()
         if serving is not None:
             serving.cancel()
             with contextlib.suppress(asyncio.CancelledError):
