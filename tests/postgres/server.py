@@ -46,7 +46,8 @@ def session_database() -> Iterator[str]:
     try:
         admin = psycopg.connect(server, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        where = conninfo_to_dict(server).get("host", "localhost")
+        parts = conninfo_to_dict(server)
+        where = f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}"
         cannot(f"no PostgreSQL answers at {where} (set DATABASE_URL to one): {str(exc).strip()}")
     name = f"teb_test_{os.getpid()}_{secrets.token_hex(3)}"
     with admin:
