@@ -80,3 +80,33 @@ async def test_login_adds_an_account_and_accounts_pauses_and_removes_it(
         product.press(admin, sure, "Yes, remove #1")
         await api.wait_for(lambda: sure.text == "Removed #1 Bea.")
         assert await pool.store.all() == []
+
+
+async def test_login_of_an_account_with_a_two_step_password(
+    cluster: Cluster, api: BotAPIServer, tmp_path: Path, world: World
+) -> None:
+    world.password = "correct horse"
+    admin = api.add_user("Ada", user_id=ADMIN_ID)
+    async with product_running(
+        cluster, api, tmp_path / "data", account_clients=sandbox_clients(cluster), session_key=SecretStr(KEY)
+    ) as running:
+        product = Product(cluster, api, running, admin, admin, admin)
+        pool = running.app.accounts
+        assert pool is not None
+        product.say(admin, "/login")
+        token = await api.wait_for(lambda: next(iter(cluster.state.login_tokens), None))
+        cluster.accept_login_token(token)  # the world's own account has the password
+        await product.reply(
+            admin.id, lambda m: (m.text or "").startswith("The account has a two-step password")
+        )
+        wrong = product.say(admin, "wrong horse")
+        await product.reply(admin.id, lambda m: (m.text or "").startswith("That password is wrong"))
+        right = product.say(admin, "correct horse")
+        added = await product.reply(
+            admin.id, lambda m: (m.text or "").startswith("Added the exporting account")
+        )
+        assert f"(id {world.me.id})" in added.text
+        [account] = await pool.store.all()
+        assert account.tg_user_id == world.me.id
+        # Both password messages were deleted at once.
+        assert wrong.deleted and right.deleted
