@@ -172,10 +172,15 @@ class MediaConnections:
         finally:
             budget.release(nbytes)
 
-    async def send(self, dc_id: int, request: Any, nbytes: int, on_answer: OnAnswer | None = None) -> Any:
-        """Send ``request`` (expecting about ``nbytes`` back) over a media connection to ``dc_id``;
-        ``on_answer(result)`` runs as soon as the answer is decoded (it must not raise)."""
-        connection = await self._pick(dc_id, self._dc(dc_id))
+    async def pick(self, dc_id: int) -> _Connection:
+        """The media connection to ``dc_id`` the next request goes on (``send``)."""
+        return await self._pick(dc_id, self._dc(dc_id))
+
+    async def send(
+        self, connection: _Connection, request: Any, nbytes: int, on_answer: OnAnswer | None = None
+    ) -> Any:
+        """Send ``request`` (expecting about ``nbytes`` back) over ``connection``; ``on_answer(result)``
+        runs as soon as the answer is decoded (it must not raise)."""
         connection.in_flight += nbytes
         hooks = connection.sender.on_answer
         if on_answer is not None:

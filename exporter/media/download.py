@@ -69,12 +69,18 @@ class FileState:
         self._answered_at_refresh = -1
         self._refreshes_without_progress = 0
         self.clock = StallClock()
-        self.stalled = asyncio.Event()
+        # Why the watchdog gave up on the file ("" while it has not); it cancels ``work`` then.
         self.stall_reason = ""
+        self.work: asyncio.Future[Outcome] | None = None
 
     def progressed(self) -> None:
         self.answered += 1
         self.clock.progressed()
+
+    def stall(self, why: str) -> None:
+        self.stall_reason = why
+        if self.work is not None:
+            self.work.cancel()
 
 
 async def fetch_file(engine: MediaDownloader, spec: FileSpec) -> Outcome:
@@ -102,19 +108,18 @@ async def fetch_file(engine: MediaDownloader, spec: FileSpec) -> Outcome:
 
 
 async def _until_stalled(engine: MediaDownloader, state: FileState) -> Outcome:
-    """The file's parts, until they are done or the watchdog finds the file stalled."""
+    """The file's parts, until they are done or the watchdog finds the file stalled (it cancels
+    ``state.work``: one task a file, no second one waiting for the stall)."""
+    work = state.work = asyncio.ensure_future(_fetch_parts(engine, state))
     engine.watch(state)
-    work = asyncio.ensure_future(_fetch_parts(engine, state))
-    stall = asyncio.ensure_future(state.stalled.wait())
     try:
-        await asyncio.wait({work, stall}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait((work,))
     finally:
         engine.unwatch(state)
-        stall.cancel()
         if not work.done():
-            work.cancel()
-        await asyncio.gather(work, stall, return_exceptions=True)
-    if work.cancelled() and state.stalled.is_set():
+            work.cancel()  # this task was cancelled: so is its work
+            await asyncio.gather(work, return_exceptions=True)
+    if work.cancelled() and state.stall_reason:
         spec = state.spec
         return Stalled(
             f"{state.stall_reason} ({state.part.bytes_on_disk} of {spec.size} bytes kept in "
@@ -130,13 +135,14 @@ def part_name(spec: FileSpec) -> str:
 async def _fetch_parts(engine: MediaDownloader, state: FileState) -> Outcome:
     part = state.part
     queue = deque(part.missing())
-    workers = [
-        asyncio.ensure_future(_worker(engine, state, queue))
-        for _ in range(min(engine.settings.parts_per_file, len(queue)))
-    ]
+    # A file of one part (most photos) is fetched in this task: no worker task to start and gather.
+    count = min(engine.settings.parts_per_file, len(queue))
+    workers = [asyncio.ensure_future(_worker(engine, state, queue)) for _ in range(count if count > 1 else 0)]
     try:
         if workers:
             await asyncio.gather(*workers)
+        elif queue:
+            await _worker(engine, state, queue)
     except Refused as refused:
         return Unavailable(refused.reason)
     except SizeMismatch as mismatch:

@@ -110,16 +110,19 @@ class MediaDownloader:
     async def _send(self, request: Any) -> Any:
         """The scheduler's way out: the request is on the wire from here until it returns."""
         dc_id, nbytes, state, on_answer = self._routes[id(request)]
-        seq = self._order.sent(dc_id)
-        state.clock.sent(id(request), dc_id, seq)
+        connection = await self.connections.pick(dc_id)
+        # Answers come in order on one connection, not across a DC's several (stalls.py).
+        line = id(connection)
+        seq = self._order.sent(line)
+        state.clock.sent(id(request), line, seq)
         try:
-            result = await self.connections.send(dc_id, request, nbytes, on_answer)
+            result = await self.connections.send(connection, request, nbytes, on_answer)
         except errors.RPCError:
-            self._order.answered(dc_id, seq)
+            self._order.answered(line, seq)
             raise
         finally:
             state.clock.returned(id(request))
-        self._order.answered(dc_id, seq)
+        self._order.answered(line, seq)
         return result
 
     def part_written(self, spec: FileSpec, index: int) -> None:
@@ -142,8 +145,7 @@ class MediaDownloader:
             for state in list(self._watched):
                 why = state.clock.stalled(now, self._order, limit)
                 if why is not None:
-                    state.stall_reason = why
-                    state.stalled.set()
+                    state.stall(why)
 
     # -- files
 
