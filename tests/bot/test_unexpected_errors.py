@@ -73,7 +73,7 @@ def inside_the_export(product: Product, monkeypatch: pytest.MonkeyPatch, bug: In
 def after_the_export(product: Product, monkeypatch: pytest.MonkeyPatch, bug: InjectedBug) -> None:
     """Raised while the finished export's summary is put together: a step with no error handling."""
 
-    def faulty_record(result: object) -> Any:
+    def faulty_record(*args: object, **kwargs: object) -> Any:
         raise bug
 
     monkeypatch.setattr(runner, "delivery_record", faulty_record)
