@@ -125,6 +125,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     media=(),
                     filter=args.filter,
                     push_down=args.name != "ours-full-read",
+                    # The newest N: a whole export of fewer messages (bench/instructions.py).
+                    last=args.max_messages,
                 )
                 result = await export_chat(client, target, options, Path(out), on_progress=on_progress)
             report = result.report

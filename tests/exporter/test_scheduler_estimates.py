@@ -91,16 +91,23 @@ async def test_latency_is_smoothed_and_sets_the_paced_cap() -> None:
     assert scheduler.queueing
 
 
-async def test_concurrency_grows_by_one_per_full_window_of_successes() -> None:
-    scheduler = FetchScheduler(
-        FakeTelegram(latency=0), ScriptedClock(), initial_concurrency=2, max_concurrency=5
-    )
+async def test_concurrency_doubles_each_round_trip_until_answers_queue_then_moves_by_windows() -> None:
+    clock = ScriptedClock()
+    scheduler = FetchScheduler(FakeTelegram(latency=0), clock, initial_concurrency=2, max_concurrency=8)
     limits = []
-    for n in range(12):
-        await scheduler(n)
+    for own in [0.01] * 3 + [0.05] * 8 + [0.01] * 20:
+        clock.own = own
+        await scheduler(own)
         limits.append(scheduler.limit)
-    # Two successes at 2, three at 3, four at 4, then the maximum.
-    assert limits == [2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5]
+    # One more per success (slow start) while requests take 10 ms; at 50 ms the smoothed time
+    # passes 1.5 × 10 ms + 5 ms on the second, and from then on the limit moves by one per full
+    # window of successes: down while they queue, up again once they no longer do.
+    assert limits[:3] == [3, 4, 5]
+    assert limits[3:5] == [6, 6]
+    assert limits[5:11] == [6, 6, 6, 6, 5, 5]
+    # Back at 10 ms the smoothed time stays above the mark for a few more (one more step down),
+    # then the limit climbs one per window: 4 successes at 4, 5 at 5, 6 at 6.
+    assert limits[11:] == [5, 5, 5, 4, 4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 7, 7]
 
 
 async def test_the_rate_is_estimated_from_the_first_wait_and_measured_between_two(sim: SimulatedTime) -> None:
@@ -273,3 +280,24 @@ async def test_a_hooked_clients_requests_are_timed_at_the_wire(client: TelegramC
     await scheduler(functions.help.GetConfigRequest())
     # Decoding is only known from the wire's stamps.
     assert clock.phases["decoding"] > 0
+
+
+async def test_queueing_is_judged_against_the_fastest_wire_time(sim: SimulatedTime) -> None:
+    """Our side saw 0.3 s for every request, the wire 0.25 s; the call's time less our loop work
+    meanwhile (ScriptedClock's 0.01 s, as with many pages decoded during each request) is no floor:
+    against it every request would look queued and the limit would stop growing."""
+    telegram = SimulatedTelegram(sim, floods={}, latency=0.3)
+    scheduler = FetchScheduler(
+        telegram,
+        ScriptedClock(),
+        initial_concurrency=2,
+        max_concurrency=8,
+        wire=Wire(),  # type: ignore[arg-type]
+    )
+    for n in range(10):
+        await scheduler(n)
+    assert not scheduler.queueing and scheduler.limit == 8
+    telegram.latency = 0.5  # 0.2 s more on our side: 0.5 s > 1.5 × 0.25 s + 5 ms
+    for n in range(10):
+        await scheduler(n)
+    assert scheduler.queueing
