@@ -318,15 +318,16 @@ class StoreReader:
     def ids(self) -> list[int]:
         return [msg_id for (msg_id,) in self._connection.execute("SELECT id FROM messages")]
 
-    def senders(self, most: int) -> list[str]:
+    def senders(self, most: int) -> list[tuple[str, int]]:
         """The ``from_id`` values of the stored messages, most messages first, at most ``most``
-        (ties by from_id, so the same store always gives the same list)."""
+        (ties by from_id, so the same store always gives the same list), each with the id of its
+        newest message."""
         rows = self._connection.execute(
-            "SELECT json_extract(CAST(record AS TEXT), '$.from_id') AS sender, COUNT(*) AS n "
+            "SELECT json_extract(CAST(record AS TEXT), '$.from_id') AS sender, COUNT(*) AS n, MAX(id) "
             "FROM messages WHERE sender IS NOT NULL GROUP BY sender ORDER BY n DESC, sender LIMIT ?",
             (most,),
         )
-        return [str(sender) for sender, _ in rows]
+        return [(str(sender), newest) for sender, _, newest in rows]
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Every record of the chat in ascending id order."""

@@ -148,7 +148,14 @@ async def _export_locked(
             client, run, target, options, work_dir / MEDIA_DIR, earlier_files, fetched_all=reason is None
         )
         userpics = await userpics_stage(
-            client, run, options, work_dir / MEDIA_DIR, media, earlier_files, fetched_all=reason is None
+            client,
+            run,
+            options,
+            work_dir / MEDIA_DIR,
+            media,
+            earlier_files,
+            input_peer=target.input_peer,
+            fetched_all=reason is None,
         )
     except ExportError:
         store.close()

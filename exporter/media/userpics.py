@@ -50,6 +50,10 @@ MOST_SENDERS = 500
 MIN_SIDE = 84
 # Senders asked about at once; the history scheduler paces them further.
 _AT_ONCE = 8
+# messages.getMessages / channels.getMessages take at most 100 ids (api/offsets: a page's limit).
+_IDS_A_REQUEST = 100
+# _photo_of's answer for a sender whose access hash the session lacks.
+_UNKNOWN = object()
 
 
 @dataclass
@@ -73,6 +77,7 @@ async def userpics_stage(
     media: MediaResult,
     earlier: Iterable[tuple[str, str]] = (),
     *,
+    input_peer: Any,
     fetched_all: bool,
 ) -> dict[str, str]:
     """The senders' photos for the HTML archive when photos are exported, added to ``media``'s files
@@ -86,7 +91,13 @@ async def userpics_stage(
         return {}
     try:
         found = await download_userpics(
-            client, run, options, media_dir, history_scheduler(client, run, options), dict(earlier)
+            client,
+            run,
+            options,
+            media_dir,
+            history_scheduler(client, run, options),
+            dict(earlier),
+            input_peer,
         )
     except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, TimeoutError, ExportError):
         # The messages and their files are all there: without photos the pages show the initials,
@@ -106,12 +117,16 @@ async def userpics_stage(
     return found.paths
 
 
-def senders(store: Path, most: int = MOST_SENDERS) -> list[str]:
-    """The from_ids of users and channels that wrote in the stored messages, most active first.
-    Every record is read (0.8 s for 100,000 messages, measured), so in a worker thread with a
-    connection of its own, never on the event loop."""
+def senders(store: Path, most: int = MOST_SENDERS) -> dict[str, int]:
+    """The from_ids of users and channels that wrote in the stored messages, most active first,
+    each with the id of its newest message. Every record is read (0.8 s for 100,000 messages,
+    measured), so in a worker thread with a connection of its own, never on the event loop."""
     with StoreReader(store) as reader:
-        return [sender for sender in reader.senders(most) if sender.startswith(("user", "channel"))]
+        return {
+            sender: newest
+            for sender, newest in reader.senders(most)
+            if sender.startswith(("user", "channel"))
+        }
 
 
 async def download_userpics(
@@ -121,6 +136,7 @@ async def download_userpics(
     media_dir: Path,
     history: Any,
     earlier: Mapping[str, str],
+    input_peer: Any,
 ) -> Userpics:
     """Ask for the senders' photos and download them into ``media_dir/userpics``; a sender whose
     photo Telegram does not give (none set, hidden, or an error about that peer) keeps initials."""
@@ -129,11 +145,14 @@ async def download_userpics(
     if not who:
         return found
     run.emit(USERPICS_PHASE)
-    photos: dict[str, T.Photo] = {}
-    for start in range(0, len(who), _AT_ONCE):
-        batch = who[start : start + _AT_ONCE]
-        answers = await asyncio.gather(*(_photo_of(client, history, sender) for sender in batch))
-        photos.update((s, photo) for s, photo in zip(batch, answers, strict=True) if photo is not None)
+    photos, unknown = await _photos_of(client, history, list(who))
+    if unknown:
+        # A resumed export read its messages in an earlier process: this one's session never saw
+        # these senders' access hashes. Their messages, asked again by id (100 a request), bring
+        # them, as Telegram sends the users and chats of every messages answer.
+        await _learn_senders(history, input_peer, [who[sender] for sender in unknown])
+        more, _ = await _photos_of(client, history, unknown)
+        photos.update(more)
     specs = {}
     folder = media_dir / USERPICS_DIR
     taken = set(earlier.values())
@@ -154,7 +173,9 @@ async def download_userpics(
 
     async def refresh(spec: FileSpec) -> bytes | None:
         photo = await _photo_of(client, history, by_key[spec.key])
-        return photo.file_reference if photo is not None and photo.id == spec.location.id else None
+        if isinstance(photo, T.Photo) and photo.id == spec.location.id:
+            return bytes(photo.file_reference)
+        return None
 
     def done(spec: FileSpec, outcome: Outcome) -> None:
         run.emit(USERPICS_PHASE)
@@ -190,7 +211,37 @@ def _crop(photo: T.Photo) -> str:
     return next((s.type for s in sizes if s.w >= MIN_SIDE), sizes[-1].type if sizes else "")
 
 
-async def _photo_of(client: TelegramClient, history: Any, sender: str) -> T.Photo | None:
+async def _photos_of(
+    client: TelegramClient, history: Any, who: list[str]
+) -> tuple[dict[str, T.Photo], list[str]]:
+    """The senders' photos, and the senders whose access hash this session does not know."""
+    photos: dict[str, T.Photo] = {}
+    unknown: list[str] = []
+    for start in range(0, len(who), _AT_ONCE):
+        batch = who[start : start + _AT_ONCE]
+        answers = await asyncio.gather(*(_photo_of(client, history, sender) for sender in batch))
+        for sender, photo in zip(batch, answers, strict=True):
+            if photo is _UNKNOWN:
+                unknown.append(sender)
+            elif isinstance(photo, T.Photo):
+                photos[sender] = photo
+    return photos, unknown
+
+
+async def _learn_senders(history: Any, input_peer: Any, message_ids: list[int]) -> None:
+    """Ask for these messages of the chat again, for the peers Telegram sends with them (Telethon
+    keeps their access hashes). Ids below 0 are the migrated-from group's and are left out."""
+    ids = [T.InputMessageID(i) for i in message_ids if i > 0]
+    for start in range(0, len(ids), _IDS_A_REQUEST):
+        batch = ids[start : start + _IDS_A_REQUEST]
+        if isinstance(input_peer, T.InputPeerChannel):
+            await history(F.channels.GetMessagesRequest(utils.get_input_channel(input_peer), batch))
+        else:
+            await history(F.messages.GetMessagesRequest(batch))
+
+
+async def _photo_of(client: TelegramClient, history: Any, sender: str) -> object:
+    """The sender's photo, None when it has none to give, or _UNKNOWN without its access hash."""
     digits = sender.lstrip("abcdefghijklmnopqrstuvwxyz")
     if not digits.isdigit():
         return None
@@ -203,9 +254,9 @@ async def _photo_of(client: TelegramClient, history: Any, sender: str) -> T.Phot
             channel = utils.get_input_channel(await client.get_input_entity(T.PeerChannel(int(digits))))
             photo = (await history(F.channels.GetFullChannelRequest(channel))).full_chat.chat_photo
     except (ValueError, TypeError):
-        # Not in the session's entities: Telegram sent no access hash for this sender with the
-        # messages (a deleted account, a channel the account cannot see).
-        return None
+        # Not in the session's entities: this process has not seen the sender (a resumed export),
+        # or Telegram sent no access hash for it (a deleted account, a channel out of sight).
+        return _UNKNOWN
     except errors.BadRequestError:
         return None  # about this peer (USER_ID_INVALID, CHANNEL_PRIVATE…): initials, not a failed export
     return photo if isinstance(photo, T.Photo) else None
