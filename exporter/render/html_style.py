@@ -83,7 +83,8 @@ mark { background: var(--mark); color: inherit; border-radius: 2px; }
 .message.service .body a { color: #fff; text-decoration: underline; }
 .date { float: right; margin-left: 8px; }
 .edited { font-style: italic; }
-.from_name { font-weight: 600; }
+/* Left, as the page reads: dir="auto" isolates a right-to-left name, which would otherwise align it right. */
+.from_name { font-weight: 600; text-align: left; }
 .forwarded, .reply_to { border-left: 2px solid var(--accent); padding-left: 8px; margin: 4px 0; }
 .text { white-space: pre-wrap; margin-top: 2px; unicode-bidi: plaintext; text-align: start; }
 .signature { text-align: right; }

@@ -14,7 +14,7 @@ from sandbox.world import World, build_scenario
 from sandbox.world.discussion import HOT_COMMENTS
 from tests.comments.test_export_comments import channel_truth, export, result_json
 from tests.render.browser import chromium, find_chromium
-from tests.render.test_browser_archive import SETTLED
+from tests.render.test_browser_archive import NAMES_PUSHED_RIGHT, SETTLED
 from tests.render.test_browser_media import DESKTOP, OVERFLOW, PHONE, shots
 
 # The hot post's section opened and brought under the header, with what it shows.
@@ -67,6 +67,9 @@ async def test_comments_open_under_their_post_in_a_real_browser(
         assert shown["links"] and all(h.startswith(f"#comment{hot}-") for h in shown["links"])
         ids = set(shown["comments"])
         assert all(h[1:] in ids for h in shown["links"])
+        # Commenters' names start at the left, right-to-left ones too (the scenario has some).
+        await tab.evaluate("document.querySelectorAll('details.comments').forEach(d => { d.open = true; })")
+        assert await tab.evaluate(NAMES_PUSHED_RIGHT) == []
         await tab.evaluate(SETTLED)
         await tab.screenshot(out / "archive-comments.png")
         await tab.open(url, width=PHONE[0], height=PHONE[1], mobile=True)

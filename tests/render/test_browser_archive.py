@@ -292,6 +292,12 @@ async def test_the_archive_reads_like_telegram_in_a_real_browser(
             await tab.screenshot(out / f"archive-{name}-phone.png")
 
 
+# The names whose text does not start at their box's left edge.
+NAMES_PUSHED_RIGHT = """[...document.querySelectorAll('.from_name')].filter(e => {
+    const range = document.createRange(); range.selectNodeContents(e);
+    return range.getBoundingClientRect().left - e.getBoundingClientRect().left > 2;
+}).map(e => e.textContent)"""
+
 # A chat of each scenario with many kinds of message.
 EVERY_KIND = {
     "small": "-1561582529",  # Family & friends: media, polls, forwards, replies, service messages
@@ -323,6 +329,10 @@ async def test_every_kind_of_message_reads_in_a_real_browser(
             "document.querySelectorAll('.history > .message:not(.date_separator)').length"
         )
         assert shown == len(messages)
+        # Every sender's name starts at the left of its message, a right-to-left one too (dir="auto"
+        # alone would push it to the right, under the time).
+        pushed = await tab.evaluate(NAMES_PUSHED_RIGHT)
+        assert pushed == [], pushed
         await tab.screenshot(out / f"archive-{scenario}.png")
         # A tall window on the 25 messages that show the most kinds of message and of parts of one.
         await tab.open(url, width=DESKTOP[0], height=2000)
