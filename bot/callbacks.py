@@ -2,45 +2,42 @@
 
 Callback data is at most 64 bytes and comes back from the client as-is, so a
 user could send any string.  Buttons therefore carry only a short random token
-(``t:<token>:<choice>``); what a token means, and whose it is, stays on the
-server.  A press with an unknown token, or by anyone but its owner, is refused.
+(``t:<token>:<choice>``); what a token means, and whose it is, stays in the
+application database.  A press with an unknown token, or by anyone but its owner, is refused.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
 
+from db import Database
+from db.buttons import ButtonSession, ButtonStore
+
 if TYPE_CHECKING:
     from .context import App
+
+__all__ = ["ButtonPress", "ButtonSession", "Buttons", "pressed_message"]
 
 PREFIX = "t"
 TOKEN_TTL = 30 * 60
 
 
-@dataclass
-class ButtonSession:
-    """Server-side state behind one set of buttons."""
-
-    owner: int
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
-    created: float = field(default_factory=time.monotonic)
-
-
 class Buttons:
-    def __init__(self) -> None:
-        self._sessions: dict[str, ButtonSession] = {}
+    """Sessions live in the application database (db.buttons), so a button sent by one bot
+    process can be pressed through another (webhook mode, docs/scale.md)."""
 
-    def open(self, owner: int, kind: str, **data: Any) -> str:
-        self._expire()
+    def __init__(self, database: Database) -> None:
+        self._store = ButtonStore(database, TOKEN_TTL)
+
+    async def open(self, owner: int, kind: str, **data: Any) -> str:
+        # 9 random bytes: 12 characters, so "t:<token>:<choice>" leaves 49 bytes for the choice;
+        # 72 bits cannot be guessed within a token's life.
         token = secrets.token_urlsafe(9)
-        self._sessions[token] = ButtonSession(owner, kind, dict(data))
+        await self._store.open(token, ButtonSession(owner, kind, dict(data)))
         return token
 
     @staticmethod
@@ -50,26 +47,20 @@ class Buttons:
             raise ValueError(f"callback data over 64 bytes: {value!r}")
         return value
 
-    def resolve(self, user_id: int, callback_data: str | None) -> tuple[ButtonSession, str] | None:
+    async def resolve(self, user_id: int, callback_data: str | None) -> tuple[ButtonSession, str] | None:
         """The session and the choice of a press, or None if the button is not this user's (or gone)."""
         parts = (callback_data or "").split(":", 2)
         if len(parts) != 3 or parts[0] != PREFIX:
             return None
-        session = self._sessions.get(parts[1])
-        if session is None or session.owner != user_id or time.monotonic() - session.created > TOKEN_TTL:
-            return None
-        return session, parts[2]
+        session = await self._store.find(parts[1], user_id)
+        return None if session is None else (session, parts[2])
 
-    def get(self, token: str) -> ButtonSession:
-        return self._sessions[token]
+    async def save(self, token: str, session: ButtonSession) -> None:
+        """Keep the changes a press made to ``session.data``; the next press reads them."""
+        await self._store.save(token, session.data)
 
-    def close(self, token: str) -> None:
-        self._sessions.pop(token, None)
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for token in [t for t, s in self._sessions.items() if now - s.created > TOKEN_TTL]:
-            del self._sessions[token]
+    async def close(self, token: str) -> None:
+        await self._store.close(token)
 
 
 class ButtonPress(Filter):
@@ -81,7 +72,7 @@ class ButtonPress(Filter):
 
     async def __call__(self, query: CallbackQuery, app: App) -> bool | dict[str, Any]:
         data = query.data or ""
-        found = app.buttons.resolve(query.from_user.id, data)
+        found = await app.buttons.resolve(query.from_user.id, data)
         if found is None or found[0].kind not in self.kinds:
             return False
         session, choice = found

@@ -43,14 +43,17 @@ class App:
     accounts: AccountPool | None = None
     # Set once the schedule timer runs; /schedules wakes it for "Run now".
     schedules: ScheduleTimer | None = None
-    # Server-side state behind inline buttons (dialog pickers, option screens).
-    buttons: Buttons = field(default_factory=Buttons)
     # Held from counting a user's waiting exports to queueing one, so quick repeats cannot pass the cap.
     submitting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def archives_dir(self) -> Path:
         return self.settings.archives_dir
+
+    @property
+    def buttons(self) -> Buttons:
+        """Server-side state behind inline buttons (dialog pickers, option screens)."""
+        return Buttons(self.database)
 
     @property
     def shared(self) -> SharedChats:

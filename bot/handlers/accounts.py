@@ -108,13 +108,13 @@ async def _store(message: Message, app: App, client: TelegramClient, user: User)
     await message.answer(text.ACCOUNT_ADDED.format(name=name, id=user.id, number=account.id))
 
 
-def _listing(
+async def _listing(
     app: App, owner: int, accounts: list[Account], busy: set[int]
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     if not accounts:
         return text.ACCOUNTS_NONE, None
     lines, rows = [text.ACCOUNTS_TITLE], []
-    token = app.buttons.open(owner, KIND)
+    token = await app.buttons.open(owner, KIND)
     for account in accounts:
         if account.paused:
             state = text.ACCOUNT_STATE_PAUSED
@@ -152,7 +152,7 @@ def _busy(app: App, accounts: list[Account]) -> set[int]:
 
 async def list_accounts(message: Message, app: App) -> None:
     accounts = await _pool(app).store.all()
-    words, markup = _listing(app, sender_id(message), accounts, _busy(app, accounts))
+    words, markup = await _listing(app, sender_id(message), accounts, _busy(app, accounts))
     await message.answer(words, reply_markup=markup)
 
 
@@ -169,7 +169,7 @@ async def on_account_button(query: CallbackQuery, app: App, button: ButtonSessio
         await query.answer(text.ACCOUNT_GONE)
         return
     if action == "ask":
-        token = app.buttons.open(query.from_user.id, KIND)
+        token = await app.buttons.open(query.from_user.id, KIND)
         sure = InlineKeyboardButton(
             text=text.BUTTON_ACCOUNT_REMOVE_SURE.format(number=account.id),
             callback_data=Buttons.data(token, f"remove:{account.id}"),
@@ -194,7 +194,7 @@ async def on_account_button(query: CallbackQuery, app: App, button: ButtonSessio
         await message.edit_text(done.format(number=account.id, name=account.name))
         return
     accounts = await store.all()
-    words, markup = _listing(app, query.from_user.id, accounts, _busy(app, accounts))
+    words, markup = await _listing(app, query.from_user.id, accounts, _busy(app, accounts))
     await message.edit_text(words, reply_markup=markup)
 
 

@@ -60,7 +60,7 @@ def answered(screen: Screen) -> Callable[..., Awaitable[None]]:
     async def typed(message: Message, app: App, state: FSMContext) -> None:
         data: dict[str, Any] = await state.get_data()
         token = data.get("token", "")
-        found = app.buttons.resolve(sender_id(message), app.buttons.data(token, ASK)) if token else None
+        found = await app.buttons.resolve(sender_id(message), app.buttons.data(token, ASK)) if token else None
         if found is None:
             await state.clear()
             await message.answer(text.CUSTOM_RANGE_EXPIRED)
@@ -73,6 +73,7 @@ def answered(screen: Screen) -> Callable[..., Awaitable[None]]:
         await state.clear()
         picked = session.data["choice"]
         picked.update(chosen)
+        await app.buttons.save(token, session)
         # The question above the typed dates keeps what was chosen; the screen comes below them,
         # where the person is looking.
         if message.bot is not None:

@@ -24,9 +24,9 @@ def toggle_markup(app: App, token: str, show: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
-def details_markup(app: App, owner: int, job_id: int) -> InlineKeyboardMarkup:
+async def details_markup(app: App, owner: int, job_id: int) -> InlineKeyboardMarkup:
     """The markup sent with a summary: "Details", for the job's owner."""
-    return toggle_markup(app, app.buttons.open(owner, DETAILS, job_id=job_id), DETAILS)
+    return toggle_markup(app, await app.buttons.open(owner, DETAILS, job_id=job_id), DETAILS)
 
 
 async def toggle(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:

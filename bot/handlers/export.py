@@ -125,11 +125,12 @@ async def _offer(
     # A channel with a discussion group (channel.has_link) offers its comments: no request needed.
     entity = target.entity
     commented = bool(getattr(entity, "broadcast", False) and getattr(entity, "has_link", False))
-    token = app.buttons.open(
-        owner, "options", target=target_text, title=target.chat.name or text.OPTIONS_UNNAMED,
-        chat_kind=target.chat.type, topics=topics, choice=choice, commented=commented,
-    )  # fmt: skip
-    screen, markup = _options_screen(app, token, app.buttons.get(token))
+    data = {
+        "target": target_text, "title": target.chat.name or text.OPTIONS_UNNAMED,
+        "chat_kind": target.chat.type, "topics": topics, "choice": choice, "commented": commented,
+    }  # fmt: skip
+    token = await app.buttons.open(owner, "options", **data)
+    screen, markup = _options_screen(app, token, ButtonSession(owner, "options", data))
     await (
         message.edit_text(screen, reply_markup=markup)
         if edit
@@ -242,7 +243,7 @@ async def _on_options(
     picked = data["choice"]
     draw = _options_screen
     if choice == "close":
-        app.buttons.close(token)
+        await app.buttons.close(token)
         await message.edit_text(text.NOTHING_EXPORTED)
     elif choice == "go" or size_warning.is_answer(choice):
         size_warning.apply(picked, choice)
@@ -257,7 +258,7 @@ async def _on_options(
                 lambda c: resolve_target(c, parse_target(data["target"])),
             )
         except TargetError as exc:
-            app.buttons.close(token)
+            await app.buttons.close(token)
             await message.edit_text(str(exc))
             return
         # "▶ Export" first estimates the archive; an answer to the warning exports as it says.
@@ -268,7 +269,7 @@ async def _on_options(
             else None
         )
         if warning is None:
-            app.buttons.close(token)
+            await app.buttons.close(token)
             await _submit(app, query.from_user.id, message.chat.id, None, target, picked, message, edit=True)
         else:
             said, answers = warning
@@ -306,6 +307,7 @@ async def _on_options(
             current ^= {ids[int(choice[1:])]}
             picked["topics"] = None if current == set(ids) else sorted(current) or picked["topics"]
     if choice != "close":
+        await app.buttons.save(token, session)
         screen, markup = draw(app, token, session)
         try:
             await message.edit_text(screen, reply_markup=markup)

@@ -57,7 +57,7 @@ async def export_all(message: Message, command: CommandObject, app: App) -> None
         **(filtered or {}),
         **await media_row.remembered(app, owner),
     }
-    token = app.buttons.open(owner, "many", choice=choice)
+    token = await app.buttons.open(owner, "many", choice=choice)
     screen, markup = _screen(app, token, choice)
     await message.answer(screen, reply_markup=markup)
 
@@ -104,12 +104,12 @@ def _screen(app: App, token: str, choice: dict[str, Any]) -> tuple[str, InlineKe
 async def on_many(query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str) -> None:
     picked, message = button.data["choice"], pressed_message(query)
     if choice == "close":
-        app.buttons.close(token)
+        await app.buttons.close(token)
         await message.edit_text(text.NOTHING_EXPORTED)
     elif choice == "go":
         # Answered now: listing every dialog takes a while, and Telegram refuses a late answer.
         await query.answer()
-        app.buttons.close(token)
+        await app.buttons.close(token)
         await _go(app, query.from_user.id, message, picked)
         return
     else:
@@ -133,6 +133,7 @@ async def on_many(query: CallbackQuery, app: App, button: ButtonSession, choice:
                 formats.remove(choice[1:])
         else:
             await media_row.tap(app, button.owner, picked, choice)
+        await app.buttons.save(token, button)
         screen, markup = _screen(app, token, picked)
         try:
             await message.edit_text(screen, reply_markup=markup)

@@ -127,7 +127,7 @@ async def history(message: Message, app: App) -> None:
             line.format(id=job.id, when=when, title=_title(job), outcome=_outcome(job), messages=messages)
         )
         if _can_resend(job):
-            token = app.buttons.open(user_id, "resend", job_id=job.id)
+            token = await app.buttons.open(user_id, "resend", job_id=job.id)
             label = text.SEND_AGAIN_BUTTON.format(id=job.id)
             rows.append([InlineKeyboardButton(text=label, callback_data=app.buttons.data(token, "go"))])
     await message.answer(

@@ -64,7 +64,7 @@ async def recent_chats(app: App) -> list[tuple[str, str]]:
 
 async def show(message: Message, app: App, kind: str, chats: list[tuple[str, str]], question: str) -> None:
     """The first page of ``chats`` under ``question``; presses come to the ``kind`` buttons' handler."""
-    token = app.buttons.open(sender_id(message), kind, chats=chats, question=question)
+    token = await app.buttons.open(sender_id(message), kind, chats=chats, question=question)
     screen, markup = _page(app, token, chats, question, 0)
     await message.answer(screen, reply_markup=markup)
 
@@ -81,7 +81,7 @@ async def chosen(
         screen, markup = _page(app, token, chats, question, int(number))
         await pressed_message(query).edit_text(screen, reply_markup=markup)
     elif choice.startswith("c") and number.isdecimal() and int(number) < len(chats):
-        app.buttons.close(token)
+        await app.buttons.close(token)
         return chats[int(number)][0]
     return None
 

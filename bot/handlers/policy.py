@@ -94,7 +94,7 @@ async def _share_target(message: Message, app: App, name: str, by: int, *, edit:
         await answer(str(exc))
         return
     if target.chat.type in PRIVATE_KINDS:
-        token = app.buttons.open(
+        token = await app.buttons.open(
             by, "share", peer_id=peer_id_of(target), title=_named(target), chat_kind=target.chat.type
         )
         buttons = [
@@ -118,7 +118,7 @@ async def _share(app: App, peer_id: int, title: str, kind: str, by: int) -> str:
 async def on_share_confirm(
     query: CallbackQuery, app: App, button: ButtonSession, choice: str, token: str
 ) -> None:
-    app.buttons.close(token)
+    await app.buttons.close(token)
     data = button.data
     if choice == "go" and app.is_admin(query.from_user.id):
         answer = await _share(app, data["peer_id"], data["title"], data["chat_kind"], query.from_user.id)

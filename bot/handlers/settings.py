@@ -57,7 +57,7 @@ async def settings(message: Message, command: CommandObject, app: App) -> None:
         await store.set_time_zone(user_id, typed)
         await message.answer(text.TIME_ZONE_SET.format(zone=typed))
         return
-    token = app.buttons.open(user_id, "time_zone")
+    token = await app.buttons.open(user_id, "time_zone")
     rows = [
         [
             InlineKeyboardButton(text=zone, callback_data=app.buttons.data(token, index))

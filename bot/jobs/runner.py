@@ -189,7 +189,7 @@ class JobRunner:
         try:
             if not record["summary_sent"]:
                 # Older records (before "details") get no button: there is nothing behind it.
-                markup = details_markup(app, job.user_id, job.id) if record.get("details") else None
+                markup = await details_markup(app, job.user_id, job.id) if record.get("details") else None
                 await send_text(app.bot, where, record["summary"], bound, markup)
                 record["summary_sent"] = True
                 await app.queue.record_delivery(job.id, record)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.callbacks import Buttons
 from bot.settings import BotSettings
 from exporter.settings import TelegramSettings, open_client
 
@@ -29,19 +28,6 @@ def test_a_missing_token_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("BOT_TOKEN", raising=False)
     with pytest.raises(ValidationError):
         BotSettings(_env_file=None)
-
-
-def test_button_data_is_short_and_bound_to_its_owner() -> None:
-    buttons = Buttons()
-    token = buttons.open(1, "options", target="@x")
-    data = buttons.data(token, "go")
-    assert len(data.encode()) <= 64
-    assert buttons.resolve(1, data)[1] == "go"
-    assert buttons.resolve(2, data) is None  # someone else's button
-    assert buttons.resolve(1, "t:forged:go") is None
-    assert buttons.resolve(1, "garbage") is None
-    with pytest.raises(ValueError):
-        buttons.data(token, "x" * 64)
 
 
 async def test_the_user_client_settings_are_the_exporters(tmp_path: Path) -> None:

@@ -17,10 +17,12 @@ ICONS = {
 }
 
 
-def picker_rows(product: Product, picker: object) -> list[tuple[str, str]]:
+async def picker_rows(product: Product, picker: object) -> list[tuple[str, str]]:
     """(marked id, label) of every chat the picker offers, from the server side of its buttons."""
     data = picker.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[attr-defined]
-    return product.running.app.buttons.get(data.split(":")[1]).data["chats"]
+    found = await product.running.app.buttons.resolve(product.admin.id, data)
+    assert found is not None
+    return [(peer_id, label) for peer_id, label in found[0].data["chats"]]
 
 
 async def test_each_chat_shows_its_kind_and_username(product: Product, world: World) -> None:
@@ -28,7 +30,7 @@ async def test_each_chat_shows_its_kind_and_username(product: Product, world: Wo
     product.say(admin, "/export")
     picker = await product.reply(admin.id, lambda m: (m.text or "").startswith("Which chat?"))
     assert text.PICKER_LEGEND in picker.text
-    rows = picker_rows(product, picker)
+    rows = await picker_rows(product, picker)
     assert len(rows) > 8  # more than one page, all of them labelled
     kinds = set()
     for peer_id, label in rows:

@@ -47,7 +47,10 @@ async def test_every_topic_can_be_chosen(product: Product, world: World) -> None
     await product.api.wait_for(lambda: f"page {pages - 1} of" in (options.text or ""))
     product.press(admin, options, "Done")
     await product.api.wait_for(lambda: "Topics: 149" in (options.text or ""))
-    session = next(s for s in product.running.app.buttons._sessions.values() if s.kind == "options")
+    pressed = options.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[attr-defined]
+    found = await product.running.app.buttons.resolve(admin.id, pressed)
+    assert found is not None and found[0].kind == "options"
+    session = found[0]
     left_out = {topic_id for topic_id, title in session.data["topics"] if title[:28] == last}
     assert left_out and not left_out & set(session.data["choice"]["topics"])
     assert len(session.data["choice"]["topics"]) == 149

@@ -22,6 +22,7 @@ import pytest
 from aiogram.client.telegram import TelegramAPIServer
 from pydantic import SecretStr
 
+from bot import text
 from bot.app import RunningBot, running_bot
 from bot.worker import running_worker
 from db import JobState
@@ -134,3 +135,49 @@ async def test_two_webhook_front_ends_share_the_database_and_a_worker_delivers(
         )
         assert listing is not None
         assert len(api.documents_in(chat.id)) == 1, "delivered once"
+
+
+async def test_a_button_sent_through_one_front_end_is_pressed_through_the_other(
+    cluster: Cluster, api: BotAPIServer, world: World, postgres_url: str, tmp_path: Path
+) -> None:
+    """What a set of buttons means is in the database: the options screen one process drew is
+    changed through the other, and the first one queues the export as changed there."""
+    admin = api.add_user("Ada", user_id=ADMIN_ID, username="ada")
+    group = world.by_username("py_meetup_sandbox")
+    ports = [free_port(), free_port()]
+    async with AsyncExitStack() as stack:
+        fronts = [
+            await stack.enter_async_context(front_end(cluster, api, tmp_path / "data", postgres_url, port))
+            for port in ports
+        ]
+        await api.wait_for(lambda: len(api.calls_to("setWebhook")) >= 2, timeout=20)
+
+        async def tap(port: int, screen: Any, label: str) -> dict[str, str]:
+            data = next(
+                button["callback_data"]
+                for row in screen.reply_markup["inline_keyboard"]
+                for button in row
+                if button["text"].startswith(label)
+            )
+            query = api.press_button(admin, screen, data)
+            assert await post(port, api.updates.pending[-1]) == 200
+            answer = await api.wait_for(lambda: query.answer, timeout=20)
+            assert answer.get("text") != text.STALE_BUTTON, f"{label!r} refused through port {port}"
+            return answer
+
+        api.send_text(admin, admin.id, f"/export @{group.username}")
+        assert await post(ports[0], api.updates.pending[-1]) == 200
+        screen = await api.wait_for(
+            lambda: next(
+                (m for m in api.messages_in(admin.id) if m.outgoing and (m.text or "").startswith("Export ")),
+                None,
+            ),
+            timeout=30,
+        )
+        assert "Formats: JSON, HTML\n" in (screen.text or "")
+        await tap(ports[1], screen, "▫️ MD")
+        await api.wait_for(lambda: "Formats: JSON, HTML, MD\n" in (screen.text or ""), timeout=20)
+        await tap(ports[0], screen, text.EXPORT_BUTTON)
+        await api.wait_for(lambda: (screen.text or "").startswith("Export of "), timeout=30)
+        jobs = await fronts[1].app.queue.list_for_user(ADMIN_ID)
+        assert [job.options["formats"] for job in jobs] == [["json", "html", "md"]]
