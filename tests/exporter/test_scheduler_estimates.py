@@ -146,8 +146,8 @@ async def test_the_rate_is_estimated_from_the_first_wait_and_measured_between_tw
     observed = 2 / (second_at - first_at)
     assert observed < 1
     assert adapted[1] == pytest.approx(0.97 * observed)
-    # Once measured, the rate is probed upwards by 0.005/s a page: five pages since.
-    assert scheduler.rate == pytest.approx(0.97 * observed + 5 * 0.005)
+    # Once measured, the rate is probed upwards by 0.001/s a page: five pages since.
+    assert scheduler.rate == pytest.approx(0.97 * observed + 5 * 0.001)
     # Each wait leaves three quarters of the concurrency, which grows again by full windows.
     assert (limits[10], limits[12], limits[-1]) == (6, 4, 5)
     # Paced: a page starts 1/rate after the one before (the rate when that one went), never sooner
