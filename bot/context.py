@@ -7,8 +7,7 @@ global.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,8 +42,6 @@ class App:
     accounts: AccountPool | None = None
     # Set once the schedule timer runs; /schedules wakes it for "Run now".
     schedules: ScheduleTimer | None = None
-    # Held from counting a user's waiting exports to queueing one, so quick repeats cannot pass the cap.
-    submitting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def archives_dir(self) -> Path:
@@ -61,3 +58,9 @@ class App:
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.settings.admin_ids
+
+    def waiting_cap(self, user_id: int) -> int | None:
+        """How many exports ``user_id`` may have queued or running; None: no cap. Admins are not
+        capped: the account and its flood budget are theirs, and the cap keeps others from spending
+        it."""
+        return None if self.is_admin(user_id) else self.settings.max_waiting_per_user

@@ -15,6 +15,7 @@ from .errors import (
     JobNotFound,
     MigrationError,
     RoleError,
+    TooManyWaiting,
 )
 from .jobs import (
     TERMINAL,
@@ -62,6 +63,7 @@ __all__ = [
     "SqliteJobQueue",
     "Stats",
     "StoredArchive",
+    "TooManyWaiting",
     "Totals",
     "UserLoad",
     "UserRecord",

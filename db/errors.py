@@ -89,3 +89,12 @@ def _size(count: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GB"
+
+
+class TooManyWaiting(DbError):
+    """A submit refused: the user already has ``cap`` exports queued or running."""
+
+    def __init__(self, user_id: int, cap: int) -> None:
+        self.user_id = user_id
+        self.cap = cap
+        super().__init__(f"user {user_id} already has {cap} exports waiting or running")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .backend import Connection, Database, Row
-from .errors import IllegalTransition, JobNotFound
+from .errors import IllegalTransition, JobNotFound, TooManyWaiting
 from .job_record import (
     TERMINAL,
     TRANSITIONS,
@@ -69,6 +69,9 @@ fair AS (
     FROM queued
 )
 """
+
+# What a per-user cap counts: the user's queued and running jobs.
+_COUNT_UNFINISHED = "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND state IN ('queued', 'running')"
 
 _CLAIM = """
 UPDATE jobs SET state = 'running', worker = ?, started_at = ?, heartbeat_at = ?, attempts = attempts + 1,
@@ -119,8 +122,16 @@ class SqliteJobQueue:
         kind: JobKind = JobKind.FULL,
         options: Mapping[str, Any] | None = None,
         thread_id: int | None = None,
+        waiting_cap: int | None = None,
     ) -> Job:
+        """Queue a job. With ``waiting_cap``: refused (TooManyWaiting) when the user already has that
+        many queued or running, counted in the same write transaction as the insert, so submits from
+        any number of processes at once cannot pass the cap (write transactions run one at a time)."""
         async with self._db.transaction() as connection:
+            if waiting_cap is not None:
+                counted = await connection.execute_fetchall(_COUNT_UNFINISHED, (user_id,))
+                if next(iter(counted))[0] >= waiting_cap:
+                    raise TooManyWaiting(user_id, waiting_cap)
             inserted = await connection.execute_fetchall(
                 "INSERT INTO jobs (user_id, chat_id, thread_id, target, kind, options, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -261,9 +272,7 @@ class SqliteJobQueue:
 
     async def count_unfinished(self, user_id: int) -> int:
         """The user's queued and running jobs: what a per-user cap counts."""
-        row = await self._db.fetchone(
-            "SELECT COUNT(*) FROM jobs WHERE user_id = ? AND state IN ('queued', 'running')", (user_id,)
-        )
+        row = await self._db.fetchone(_COUNT_UNFINISHED, (user_id,))
         return int(row[0]) if row is not None else 0
 
     async def list_unfinished(self, limit: int = 50) -> list[Job]:

@@ -106,8 +106,16 @@ class ScheduleStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, new: NewSchedule) -> Schedule:
+    async def create(self, new: NewSchedule, *, most: int | None = None) -> Schedule | None:
+        """The schedule made; None when ``most`` is given and the user has that many already (counted
+        in the insert's own write transaction, so racing requests from any process pass it once)."""
         async with self._db.transaction() as connection:
+            if most is not None:
+                counted = await connection.execute_fetchall(
+                    "SELECT COUNT(*) FROM schedules WHERE user_id = ?", (new.user_id,)
+                )
+                if next(iter(counted))[0] >= most:
+                    return None
             rows = await connection.execute_fetchall(
                 "INSERT INTO schedules (user_id, chat_id, thread_id, target, title, rule_kind, at_minute, "
                 "weekday, every_seconds, anchor_at, time_zone, options, last_ids, next_run_at, created_at) "

@@ -79,6 +79,15 @@ class UmbrellaStore:
             )
         return _umbrella(rows[0])
 
+    async def discard(self, umbrella_id: int) -> None:
+        """Forget an umbrella none of whose chats was queued (its first was refused)."""
+        async with self._db.transaction() as connection:
+            await connection.execute(
+                "DELETE FROM umbrellas WHERE id = ? "
+                "AND NOT EXISTS (SELECT 1 FROM umbrella_chats WHERE umbrella_id = ?)",
+                (umbrella_id, umbrella_id),
+            )
+
     async def add_chat(
         self, umbrella_id: int, position: int, job_id: int, title: str, *, left: bool, archived: bool
     ) -> None:

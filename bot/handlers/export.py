@@ -18,7 +18,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telethon import TelegramClient
 
-from db import ArchiveStore, DiskBudgetExceeded, Job, JobKind
+from db import ArchiveStore, DiskBudgetExceeded, Job, JobKind, TooManyWaiting
 from db.user_settings import UserSettings
 from exporter.options import DEFAULT_FORMATS, FORMATS, ExportOptions
 from exporter.streams import list_topics
@@ -375,11 +375,11 @@ async def _queue(
     options: ExportOptions,
 ) -> Job | str:
     """The queued job, or the sentence saying why not."""
-    # Checked and queued under one lock: two quick presses must not both pass the cap.
-    async with app.submitting:
-        refusal = await _refusal(app, user_id, target)
-        if refusal is not None:
-            return refusal
+    if not await may_export(app, user_id, target):
+        return text.NOT_SHARED
+    try:
+        # The cap is counted in the database in the submit's own transaction: two quick presses, or
+        # two front-ends at once, cannot both pass it.
         return await app.queue.submit(
             user_id,
             chat_id,
@@ -387,18 +387,10 @@ async def _queue(
             kind=kind,
             options=options.to_json(),
             thread_id=thread_id,
+            waiting_cap=app.waiting_cap(user_id),
         )
-
-
-async def _refusal(app: App, user_id: int, target: ResolvedTarget) -> str | None:
-    """Why this user may not queue this export now, or None. Admins are not capped: the account and
-    its flood budget are theirs, and the cap exists to keep others from spending it."""
-    if not await may_export(app, user_id, target):
-        return text.NOT_SHARED
-    cap = app.settings.max_waiting_per_user
-    if not app.is_admin(user_id) and await app.queue.count_unfinished(user_id) >= cap:
-        return text.TOO_MANY_WAITING.format(cap=cap)
-    return None
+    except TooManyWaiting as exc:
+        return text.TOO_MANY_WAITING.format(cap=exc.cap)
 
 
 def make_router() -> Router:

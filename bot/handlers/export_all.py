@@ -18,7 +18,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from db import ArchiveStore, DiskBudgetExceeded, JobKind
+from db import ArchiveStore, DiskBudgetExceeded, JobKind, TooManyWaiting
 from db.umbrellas import UmbrellaStore
 from db.user_settings import UserSettings
 from exporter.many import COMBINED, KINDS, PER_CHAT, ChatEntry, Selection, select_chats
@@ -143,18 +143,14 @@ async def on_many(query: CallbackQuery, app: App, button: ButtonSession, choice:
     await query.answer()
 
 
-async def _refusal(app: App, user_id: int) -> str | None:
+async def _refusal(app: App) -> str | None:
     """Why this user may not start an export of many chats now, or None: the disk budget (room for a
-    part at least, as for one chat), and for non-admins the cap on waiting exports, which the whole
-    counts against as one request."""
+    part at least, as for one chat). The cap on waiting exports is the first job's submit's."""
     try:
         budget = app.settings.disk_budget_mb * 1024 * 1024
         await ArchiveStore(app.database).check_disk_budget(budget, app.settings.part_size_bytes)
     except DiskBudgetExceeded as exc:
         return text.NO_ROOM.format(reason=exc, hours=app.settings.archive_max_age_hours)
-    cap = app.settings.max_waiting_per_user
-    if not app.is_admin(user_id) and await app.queue.count_unfinished(user_id) >= cap:
-        return text.TOO_MANY_WAITING.format(cap=cap)
     return None
 
 
@@ -171,18 +167,24 @@ async def _go(app: App, user_id: int, message: Message, picked: dict[str, Any]) 
     kind, options = options_for(picked)
     options = replace(options, time_zone=await UserSettings(app.database).time_zone(user_id))
     store = UmbrellaStore(app.database)
-    # Checked and queued under one lock, as /export does: two screens pressed at once pass the cap once.
-    async with app.submitting:
-        refused = await _refusal(app, user_id)
-        if refused is not None:
-            await message.edit_text(refused)
+    refused = await _refusal(app)
+    if refused is not None:
+        await message.edit_text(refused)
+        return
+    umbrella = await store.create(user_id, message.chat.id, None, picked["layout"])
+    await store.set_status_message(umbrella.id, message.message_id)
+    asked = (user_id, message.chat.id)
+    for position, entry in enumerate(entries):
+        # The whole counts against the cap on waiting exports as one request: its first job is
+        # submitted under the cap (counted in the database, atomically with the insert, so two
+        # screens or two front-ends at once pass it once), the rest follow it.
+        cap = app.waiting_cap(user_id) if position == 0 else None
+        try:
+            await _queue_chat(app, store, umbrella.id, position, asked, entry, kind, options.to_json(), cap)
+        except TooManyWaiting as exc:
+            await store.discard(umbrella.id)
+            await message.edit_text(text.TOO_MANY_WAITING.format(cap=exc.cap))
             return
-        umbrella = await store.create(user_id, message.chat.id, None, picked["layout"])
-        await store.set_status_message(umbrella.id, message.message_id)
-        for position, entry in enumerate(entries):
-            await _queue_chat(
-                app, store, umbrella.id, position, (user_id, message.chat.id), entry, kind, options.to_json()
-            )
     titles = text.fit_lines([entry.title for entry in entries], limit=3000).replace("\n", ", ")
     await message.edit_text(text.MANY_QUEUED.format(count=len(entries), titles=titles))
     if app.pool is not None:
@@ -198,11 +200,17 @@ async def _queue_chat(
     entry: ChatEntry,
     kind: JobKind,
     options: dict[str, Any],
+    waiting_cap: int | None,
 ) -> None:
     """One chat's job, linked to the umbrella; ``asked``: who asked, and in which chat."""
     user_id, chat_id = asked
     job = await app.queue.submit(
-        user_id, chat_id, entry.target, kind=kind, options={**options, UMBRELLA: umbrella_id}
+        user_id,
+        chat_id,
+        entry.target,
+        kind=kind,
+        options={**options, UMBRELLA: umbrella_id},
+        waiting_cap=waiting_cap,
     )
     await store.add_chat(umbrella_id, position, job.id, entry.title, left=entry.left, archived=entry.archived)
     await app.queue.set_peer(job.id, int(entry.target), entry.title)

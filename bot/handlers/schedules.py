@@ -103,29 +103,29 @@ async def schedule(message: Message, command: CommandObject, app: App) -> None:
     last_ids = await app.checkpoints.last_exported(user_id, peer_id)
     title = target.chat.name or text.UNNAMED_CHAT
     store = ScheduleStore(app.database)
-    # Counted and made under one lock, as exports are queued: quick repeats cannot pass the cap.
-    async with app.submitting:
-        if not app.is_admin(user_id) and len(await store.list_for_user(user_id)) >= MOST_SCHEDULES:
-            await message.answer(text.SCHEDULES_TOO_MANY.format(most=MOST_SCHEDULES))
-            return
-        made = await store.create(
-            NewSchedule(
-                user_id=user_id,
-                chat_id=message.chat.id,
-                thread_id=message.message_thread_id if message.is_topic_message else None,
-                target=str(peer_id),
-                title=title,
-                rule_kind=rule.kind,
-                at_minute=rule.at_minute,
-                weekday=rule.weekday,
-                every_seconds=rule.every_seconds,
-                anchor_at=rule.anchor,
-                time_zone=zone,
-                options=chosen.to_json(),
-                last_ids=last_ids,
-                next_run_at=rule.next_after(now),
-            )
-        )
+    # Counted in the database with the insert: quick repeats, through any front-end, cannot pass the cap.
+    made = await store.create(
+        NewSchedule(
+            user_id=user_id,
+            chat_id=message.chat.id,
+            thread_id=message.message_thread_id if message.is_topic_message else None,
+            target=str(peer_id),
+            title=title,
+            rule_kind=rule.kind,
+            at_minute=rule.at_minute,
+            weekday=rule.weekday,
+            every_seconds=rule.every_seconds,
+            anchor_at=rule.anchor,
+            time_zone=zone,
+            options=chosen.to_json(),
+            last_ids=last_ids,
+            next_run_at=rule.next_after(now),
+        ),
+        most=None if app.is_admin(user_id) else MOST_SCHEDULES,
+    )
+    if made is None:
+        await message.answer(text.SCHEDULES_TOO_MANY.format(most=MOST_SCHEDULES))
+        return
     lines = [
         text.SCHEDULE_MADE.format(
             id=made.id,

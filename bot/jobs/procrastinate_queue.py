@@ -85,8 +85,11 @@ class ProcrastinateJobQueue(SqliteJobQueue):
         kind: JobKind = JobKind.FULL,
         options: Mapping[str, Any] | None = None,
         thread_id: int | None = None,
+        waiting_cap: int | None = None,
     ) -> Job:
-        job = await super().submit(user_id, chat_id, target, kind=kind, options=options, thread_id=thread_id)
+        job = await super().submit(
+            user_id, chat_id, target, kind=kind, options=options, thread_id=thread_id, waiting_cap=waiting_cap
+        )
         await self._defer(job)
         return job
 

@@ -33,7 +33,11 @@ class JobQueue(Protocol):
         kind: JobKind = JobKind.FULL,
         options: Mapping[str, Any] | None = None,
         thread_id: int | None = None,
-    ) -> Job: ...
+        waiting_cap: int | None = None,
+    ) -> Job:
+        """With ``waiting_cap``: TooManyWaiting when the user has that many queued or running, checked
+        atomically with the insert across every process sharing the database."""
+        ...
 
     async def claim_next(self, worker: str) -> Job | None:
         """Atomically take the next job in fair order within the running limits, or None."""

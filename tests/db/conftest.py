@@ -40,6 +40,14 @@ async def db(db_target: Path | str, clock: FakeClock) -> AsyncIterator[Database]
 
 
 @pytest.fixture
+async def other(db_target: Path | str, clock: FakeClock, db: Database) -> AsyncIterator[Database]:
+    """A second process's handle on the same database (``db`` created it first)."""
+    database = await open_database(db_target, clock=clock)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
 def queue(db: Database, tmp_path: Path) -> SqliteJobQueue:
     """Limits high enough to stay out of the way; limit tests build their own."""
     return SqliteJobQueue(db, work_root=tmp_path / "work", max_running=100, max_running_per_user=100)

@@ -4,23 +4,12 @@ is short enough for Telegram's 64-byte callback data. On SQLite and PostgreSQL."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from bot.callbacks import TOKEN_TTL, Buttons
-from db import Database, open_database
+from db import Database
 
 from .support import FakeClock
-
-
-@pytest.fixture
-async def other(db_target: Path | str, clock: FakeClock, db: Database) -> AsyncIterator[Database]:
-    """A second process's handle on the same database (``db`` created it first)."""
-    database = await open_database(db_target, clock=clock)
-    yield database
-    await database.close()
 
 
 async def test_a_button_is_short_and_bound_to_its_owner(db: Database, other: Database) -> None:

@@ -3,31 +3,17 @@ reads; a finished dialog leaves nothing behind. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.dialog_storage import DatabaseStorage
-from db import Database, open_database
-
-from .support import FakeClock
+from db import Database
 
 
 class Login(StatesGroup):
     code = State()
     password = State()
-
-
-@pytest.fixture
-async def other(db_target: Path | str, clock: FakeClock, db: Database) -> AsyncIterator[Database]:
-    """A second process's handle on the same database (``db`` created it first)."""
-    database = await open_database(db_target, clock=clock)
-    yield database
-    await database.close()
 
 
 async def test_a_dialog_goes_on_in_another_process_and_ends_without_a_trace(

@@ -118,3 +118,20 @@ async def test_paused_schedules_fire_only_when_asked(db: Database, clock: FakeCl
     assert await store.claim(due, clock.now, due.next_run_at)
     assert not await store.claim(stale, clock.now, due.next_run_at)
     assert await store.delete(made.id) and await store.get(made.id) is None
+
+
+async def test_racing_creates_from_many_processes_pass_the_cap_exactly(
+    db: Database, db_where: Path | str, clock: FakeClock
+) -> None:
+    # Three more processes' connections, as three more front-ends in webhook mode.
+    others = [await open_database(db_where, clock=clock) for _ in range(3)]
+    try:
+        stores = [ScheduleStore(db), *(ScheduleStore(other) for other in others)]
+        made = await asyncio.gather(*(stores[n % 4].create(new(clock), most=5) for n in range(12)))
+    finally:
+        for other in others:
+            await other.close()
+    assert sum(schedule is not None for schedule in made) == 5
+    assert len(await ScheduleStore(db).list_for_user(7001)) == 5
+    assert await ScheduleStore(db).create(new(clock, user_id=7002), most=5) is not None  # another's
+    assert await ScheduleStore(db).create(new(clock)) is not None  # no cap: an admin's
