@@ -14,10 +14,36 @@ This file passes 400 lines on purpose: it is the bot's whole wording, one sectio
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
+from typing import Any
 
 # core.telegram.org/bots/api#sendmessage: a message text holds 1-4096 characters after entities parsing.
 MESSAGE_MAX = 4096
+
+
+class _Agreement(string.Formatter):
+    """A field written ``{count:chat|chats}`` says the word that agrees with the number: the first
+    for exactly one, the second otherwise (English has two forms; a translation may need more)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec and isinstance(value, int):
+            one, many = format_spec.split("|", 1)
+            return one if value == 1 else many
+        return str(super().format_field(value, format_spec))
+
+
+_AGREEMENT = _Agreement()
+
+
+class Agreeing(str):
+    """A template whose words agree with its numbers ("1 chat", "2 chats"); used as any other."""
+
+    __slots__ = ()
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        return _AGREEMENT.vformat(self, args, kwargs)
+
 
 # ---------------------------------------------------------------- everywhere
 
@@ -170,7 +196,9 @@ NO_ROOM = "Not now: {reason} Old archives are deleted after {hours:g} h."
 UNNAMED_CHAT = "the chat"
 QUEUED = "Export of {title} queued."
 QUEUED_AT = "Export of {title} queued (place {position} in the queue)."
-TOO_MANY_WAITING = "You have {cap} exports waiting; /status shows them, /cancel stops one."
+TOO_MANY_WAITING = Agreeing(
+    "You have {cap} {cap:export|exports} waiting; /status shows them, /cancel stops one."
+)
 
 # The media rows of the export screen (bot.handlers.media_row).
 MEDIA_PRESET_BUTTONS = {"none": "No media", "photos": "Photos", "all": "All files"}
@@ -192,19 +220,19 @@ SIZE_BYTES = "{size:,} bytes"
 SIZE_BUTTON = "≤{mb} MB"
 
 # The warning before a big archive (bot.handlers.size_warning).
-BIG_ARCHIVE = (
-    "A big archive: about {size}, in {parts} parts of up to {part_size}, each a download of its own."
+BIG_ARCHIVE = Agreeing(
+    "A big archive: about {size}, in {parts} {parts:part|parts} of up to {part_size}, each a download of its own."
 )
 FEWER_FILES = "Fewer files make fewer parts:"
 EXPORT_ANYWAY = "▶ Export anyway"
 BACK = "◀ Back"
 SMALLER_PHOTOS = "Photos only: about {size}, {parts} part"
-SMALLER_PHOTOS_PARTS = "Photos only: about {size}, {parts} parts"
+SMALLER_PHOTOS_PARTS = Agreeing("Photos only: about {size}, {parts} {parts:part|parts}")
 SMALLER_NONE = "No media: about {size}, {parts} part"
-SMALLER_NONE_PARTS = "No media: about {size}, {parts} parts"
-COUNTED_FROM_ALL = "Counted from the files of all {messages:,} messages."
-ESTIMATED_FROM_NEWEST = (
-    "Estimated from the newest {sampled:,} of {messages:,} messages: their files, scaled to the rest."
+SMALLER_NONE_PARTS = Agreeing("No media: about {size}, {parts} {parts:part|parts}")
+COUNTED_FROM_ALL = Agreeing("Counted from the files of all {messages:,} {messages:message|messages}.")
+ESTIMATED_FROM_NEWEST = Agreeing(
+    "Estimated from the newest {sampled:,} of {messages:,} {messages:message|messages}: their files, scaled to the rest."
 )
 
 # ---------------------------------------------------------------- while an export runs
@@ -212,23 +240,25 @@ ESTIMATED_FROM_NEWEST = (
 STARTING = "Exporting {title}: starting…"
 CONTINUING = "Continuing the export of {title} where it stopped."
 PROGRESS_TITLE = "Exporting {title}"
-PROGRESS_OF = "{done:,} of {total:,} messages"
-PROGRESS_DONE = "{done:,} messages"
+PROGRESS_OF = Agreeing("{done:,} of {total:,} {total:message|messages}")
+PROGRESS_DONE = Agreeing("{done:,} {done:message|messages}")
 PROGRESS_SPEED = "{rate:,.0f} msg/s"
 # Reading only: writing and packing the files follow, each shown as its own step.
 PROGRESS_SPEED_ETA = "{rate:,.0f} msg/s, about {eta:,.0f} s of reading left"
 PROGRESS_READING = "Reading: {topics}"
 PROGRESS_READING_MORE = "Reading: {topics} and {more} more"
 # One chat (or topic) read from several places of its history at once.
-PROGRESS_TOPIC_TIMES = "{name} ({count} parts at once)"
+PROGRESS_TOPIC_TIMES = Agreeing("{name} ({count} {count:part|parts} at once)")
 PROGRESS_LIMITED = "Telegram is the limit: it allows this account about {rate:,.0f} msg/s."
 PROGRESS_FLOOD_WAIT = (
     "Waiting {seconds} s: Telegram limits how fast one account may read and asked for this pause; "
     "the export continues after it."
 )
-PROGRESS_PHASE = "{done:,} messages read; {phase}…"
+PROGRESS_PHASE = Agreeing("{done:,} {done:message|messages} read; {phase}…")
 # While the files are downloaded (sizes as exporter.media.progress.human_bytes writes them).
-PROGRESS_FILES = "{files_done:,} of {files_total:,} files, {bytes_done} of {bytes_total}"
+PROGRESS_FILES = Agreeing(
+    "{files_done:,} of {files_total:,} {files_total:file|files}, {bytes_done} of {bytes_total}"
+)
 PROGRESS_FILES_SPEED = "{speed}/s"
 PROGRESS_FILES_SPEED_ETA = "{speed}/s, about {eta} of downloading left"
 # The steps after reading (exporter.run's phases); a step missing here shows by its own name.
@@ -239,8 +269,8 @@ PHASE_LABELS = {
     "packaging": "packaging",
     "done": "done",
 }
-SENDING = "Exported {messages:,} messages from {title}. Sending…"
-SENDING_FAILED = "Exported {messages:,} messages from {title}; sending failed."
+SENDING = Agreeing("Exported {messages:,} {messages:message|messages} from {title}. Sending…")
+SENDING_FAILED = Agreeing("Exported {messages:,} {messages:message|messages} from {title}; sending failed.")
 CANCELLED = "Export cancelled."
 RESTARTING = "The bot is restarting; the export of {title} continues when it is back."
 RESTARTED = "The bot restarted. Your export of {title} is back in the queue and continues where it stopped."
@@ -258,7 +288,7 @@ NOT_SENT_KEPT = "{reason}; the archive is kept and /history can send it again."
 DONE = "Done: {title}"
 INCOMPLETE = "Incomplete: {title}"
 THIS_CHAT = "this chat"
-TOPICS_KEPT = "{count} topics, each kept as its own topic"
+TOPICS_KEPT = Agreeing("{count} {count:topic|topics}, each kept as its own topic")
 WHY_INCOMPLETE = "Why it is incomplete: {reason}"
 OPEN_HTML = "Open index.html; result.json works with tools made for Telegram Desktop exports."
 OPEN_JSON = "result.json works with tools made for Telegram Desktop exports."
@@ -267,10 +297,10 @@ DETAILS_TITLE = "Timing of {title}"
 DETAILS_BUTTON = "Details"
 SUMMARY_BUTTON = "Back to the summary"
 DETAILS_GONE = "Those details are gone: /history lists the export."
-CAPTION = "{title}: {messages:,} messages"
+CAPTION = Agreeing("{title}: {messages:,} {messages:message|messages}")
 CAPTION_UNNAMED = "Export"
-CAPTION_PART = (
-    "{title}: {messages:,} messages\n"
+CAPTION_PART = Agreeing(
+    "{title}: {messages:,} {messages:message|messages}\n"
     "Part {index} of {count}: join with `cat NAME.zip.0* > NAME.zip`, or open .001 in 7-Zip"
 )
 # What a DeliveryError says; ``what`` is one of the two names below.
@@ -286,8 +316,10 @@ AN_ARCHIVE_PART = "an archive part"
 
 # ---------------------------------------------------------------- /status, /cancel, /history
 
-JOB_RUNNING = "#{id} {title}: running, {done:,} messages"
-JOB_RUNNING_OF = "#{id} {title}: running, {done:,} of {total:,} messages ({share:.0%})"
+JOB_RUNNING = Agreeing("#{id} {title}: running, {done:,} {done:message|messages}")
+JOB_RUNNING_OF = Agreeing(
+    "#{id} {title}: running, {done:,} of {total:,} {total:message|messages} ({share:.0%})"
+)
 JOB_ETA = "{line}, about {eta} of reading left"
 JOB_PHASE = "{line}; now {phase}"
 JOB_STATE = "#{id} {title}: {state}"
@@ -310,7 +342,7 @@ CANCELLING = "Cancelling #{id} {title}."
 CANCELLED_BY_ADMIN = "An admin (user {admin_id}) cancelled your export #{id} of {title}."
 NO_HISTORY = "No finished exports yet."
 HISTORY_LINE = "#{id} {when} {title}: {outcome}"
-HISTORY_LINE_MESSAGES = "#{id} {when} {title}: {outcome}, {messages:,} messages"
+HISTORY_LINE_MESSAGES = Agreeing("#{id} {when} {title}: {outcome}, {messages:,} {messages:message|messages}")
 OUTCOME_NOT_DELIVERED = "not delivered (the archive is kept)"
 OUTCOME_STOPPED_EARLY = "stopped early (/export it again to continue)"
 SEND_AGAIN_BUTTON = "Send #{id} again"
@@ -384,13 +416,15 @@ STATS_JOBS = (
     "Exports: {done} done, {failed} failed, {cancelled} cancelled; {running} running, {queued} queued"
 )
 STATS_VOLUME = "Messages exported: {messages:,}; archives {megabytes:,.1f} MB"
-STATS_SPEED = "Speed over the last {days} days: {rate:,.0f} msg/s"
+STATS_SPEED = Agreeing("Speed over the last {days} {days:day|days}: {rate:,.0f} msg/s")
 STATS_PHASE = "{phase} {percent:.0f} %"
 # The same split as each export's Details: every second counted once, so they add up.
-STATS_PHASES = "Where the time went ({exports} exports, {seconds:,.0f} s): {phases}"
+STATS_PHASES = Agreeing(
+    "Where the time went ({exports} {exports:export|exports}, {seconds:,.0f} s): {phases}"
+)
 # Two numbers, named as in each export's summary: a wait can hold several refused requests.
-STATS_FLOOD = (
-    "Waits for Telegram's flood limit: {waits} in {exports} exports, {waited:,.0f} s waited; "
+STATS_FLOOD = Agreeing(
+    "Waits for Telegram's flood limit: {waits} in {exports} {exports:export|exports}, {waited:,.0f} s waited; "
     "refused requests: {refused} (Telegram asked for {announced:,} s)"
 )
 STATS_QUEUE = "Queue: {users}"
@@ -401,8 +435,10 @@ STATS_DISK = "Disk used by archives: {used:,.1f} MB of {budget:,} MB"
 STATS_CHART_CAPTION = "Exports and speed per day"
 
 # Several exporting accounts (/login adds one, /accounts lists them; bot/accounts, bot/handlers/accounts.py).
-STATS_ACCOUNTS = "Exporting accounts, last {days} days:"
-STATS_ACCOUNT = "  {name} (#{id}{paused}): {exports} exports, {rate}, flood waits {waits} ({waited:,} s)"
+STATS_ACCOUNTS = Agreeing("Exporting accounts, last {days} {days:day|days}:")
+STATS_ACCOUNT = Agreeing(
+    "  {name} (#{id}{paused}): {exports} {exports:export|exports}, {rate}, flood waits {waits} ({waited:,} s)"
+)
 STATS_ACCOUNT_RATE = "{rate:,.0f} msg/s"
 STATS_ACCOUNT_NO_RATE = "no rate yet"
 STATS_ACCOUNT_PAUSED = ", paused"
@@ -501,7 +537,7 @@ SCHEDULE_LINE = "#{id} {title}, {rule}\n    next: {next}\n    last: {last}"
 SCHEDULE_NEXT_PAUSED = "paused"
 SCHEDULE_LAST_NEVER = "not run yet"
 SCHEDULE_LAST_RUNNING = "running now"
-SCHEDULE_LAST_DELIVERED = "{when}, {messages:,} new messages delivered"
+SCHEDULE_LAST_DELIVERED = Agreeing("{when}, {messages:,} new {messages:message|messages} delivered")
 SCHEDULE_LAST_NOTHING = "{when}, nothing new"
 SCHEDULE_LAST_FAILED = "{when}, failed: {reason}"
 BUTTON_SCHEDULE_PAUSE = "⏸ Pause #{id}"
@@ -563,24 +599,32 @@ MANY_PER_CHAT_BUTTON = "One archive per chat ↻"
 MANY_COMBINED_BUTTON = "One archive for all ↻"
 MANY_LISTING = "Listing the chats…"
 MANY_NONE = "No chat of the kinds chosen: nothing exported."
-MANY_QUEUED = "Export of {count} chats queued: {titles}."
+MANY_QUEUED = Agreeing("Export of {count} {count:chat|chats} queued: {titles}.")
 MANY_PROGRESS_TITLE = "{title} (chat {index} of {count}; {done} done, {failed} not exported)"
-MANY_SENDING = "All {count} chats are through; sending the archive…"
-MANY_FINISHED = "The export of {count} chats is over; the summary is below."
-MANY_DONE = "Done: {count} chats, {messages:,} messages, each exported whole."
-MANY_PARTLY = "Done: {whole} of {count} chats exported whole, {messages:,} messages."
-MANY_STOPPED = "Stopped: {whole} of {count} chats exported whole, {messages:,} messages."
-MANY_LINE_COMPLETE = "✅ {title}: {messages:,} messages"
-MANY_LINE_INCOMPLETE = "⚠️ {title}: {messages:,} messages, incomplete: {reason}"
+MANY_SENDING = Agreeing("{count:The chat is|All {count} chats are} through; sending the archive…")
+MANY_FINISHED = Agreeing("The export of {count} {count:chat|chats} is over; the summary is below.")
+MANY_DONE = Agreeing(
+    "Done: {count} {count:chat|chats}, {messages:,} {messages:message|messages}, each exported whole."
+)
+MANY_PARTLY = Agreeing(
+    "Done: {whole} of {count} {count:chat|chats} exported whole, {messages:,} {messages:message|messages}."
+)
+MANY_STOPPED = Agreeing(
+    "Stopped: {whole} of {count} {count:chat|chats} exported whole, {messages:,} {messages:message|messages}."
+)
+MANY_LINE_COMPLETE = Agreeing("✅ {title}: {messages:,} {messages:message|messages}")
+MANY_LINE_INCOMPLETE = Agreeing("⚠️ {title}: {messages:,} {messages:message|messages}, incomplete: {reason}")
 MANY_LINE_FAILED = "❌ {title}: not exported: {reason}"
 MANY_LINE_CANCELLED = "⏹ {title}: not exported: stopped."
 MANY_WENT_WRONG = "something went wrong on our side (an admin can see the details)."
-MANY_CAPTION = "{count} chats: {messages:,} messages"
-MANY_CAPTION_PART = (
-    "{count} chats: {messages:,} messages\n"
+MANY_CAPTION = Agreeing("{count} {count:chat|chats}: {messages:,} {messages:message|messages}")
+MANY_CAPTION_PART = Agreeing(
+    "{count} {count:chat|chats}: {messages:,} {messages:message|messages}\n"
     "Part {index} of {parts}: join with `cat NAME.zip.0* > NAME.zip`, or open .001 in 7-Zip"
 )
-MANY_RESTARTED = "The bot restarted. Your export of {count} chats continues where it stopped."
+MANY_RESTARTED = Agreeing(
+    "The bot restarted. Your export of {count} {count:chat|chats} continues where it stopped."
+)
 MANY_NOT_COMBINED = "No archive: the one for all chats could not be written: {reason}."
 MANY_NOT_SENT = "{reason}; the archive for all chats was not kept: /export all again makes it anew."
 MANY_SUMMARY_NOT_SENT = "{reason}; the summary of the export of many chats could not be sent."

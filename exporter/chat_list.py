@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from telethon import TelegramClient, errors
 from telethon.tl import functions
 
+from .render.html_page import count as numbered
 from .targets import TargetError, chat_info
 
 KINDS = {
@@ -77,7 +78,7 @@ async def list_chats(client: TelegramClient, counted: int = DEFAULT_COUNTED) -> 
                 kind = "no access"
         rows.append(ChatRow(dialog.id, kind, title, username, count))
     shown = min(counted, len(rows))
-    note = f"{len(rows):,} chats; message counts for the newest {shown} (one request each{stopped})"
+    note = f"{numbered(len(rows), 'chat')}; message counts for the newest {shown} (one request each{stopped})"
     if shown < len(rows) and not stopped:
         note += f"; --counts {len(rows)} counts them all"
     return rows, note + "."

@@ -11,6 +11,7 @@ from typing import TextIO
 from .errors import duration
 from .export import Progress
 from .media.progress import human_bytes
+from .render.html_page import count
 
 
 class TerminalProgress:
@@ -20,12 +21,18 @@ class TerminalProgress:
         self.out = out
         self.tty = out.isatty()
         self.last = 0.0
+        self.phase = ""
 
     def __call__(self, progress: Progress) -> None:
         if progress.phase == "done":
             return
         now = time.monotonic()
         final = progress.phase not in ("fetching", "media")
+        if final and progress.phase == self.phase:
+            # A step without a count of its own (userpics, rendering) reports again as it goes;
+            # its line is already written, and a copy per report read as a loop.
+            return
+        self.phase = progress.phase
         if not final and now - self.last < (0.2 if self.tty else 5.0):
             return
         self.last = now
@@ -47,14 +54,14 @@ def describe_progress(progress: Progress) -> str:
         eta = media.eta()
         return line + (f", ETA {duration(eta)}" if eta is not None else "")
     if progress.phase != "fetching":
-        return f"{progress.phase}… ({progress.done:,} messages)"
+        return f"{progress.phase}… ({count(progress.done, 'message')})"
     parts = []
     if progress.total:
         share = min(1.0, progress.done / progress.total)
         bar = "#" * int(share * 20)
         parts.append(f"[{bar:<20}] {progress.done:,}/{progress.total:,}")
     else:
-        parts.append(f"{progress.done:,} messages")
+        parts.append(count(progress.done, "message"))
     parts.append(f"{progress.rate:,.0f} msg/s")
     if progress.eta is not None:
         parts.append(f"ETA {progress.eta:,.0f} s")

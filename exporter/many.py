@@ -29,6 +29,7 @@ from .errors import explain_known, is_disk_full
 from .export import ExportResult, ProgressListener, export_chat
 from .incremental import Incremental
 from .options import ExportOptions
+from .render.html_page import count
 from .render.model import ChatInfo
 from .targets import TargetError, chat_info, parse_target, resolve_target
 
@@ -245,9 +246,9 @@ def summary_lines(many: ManyResult) -> list[str]:
         if outcome.result is None:
             lines.append(f"failed: {outcome.title}: {outcome.error}")
         elif outcome.complete:
-            lines.append(f"complete: {outcome.title}: {outcome.messages:,} messages")
+            lines.append(f"complete: {outcome.title}: {count(outcome.messages, 'message')}")
         else:
             lines.append(
-                f"incomplete: {outcome.title}: {outcome.messages:,} messages; {outcome.result.reason}"
+                f"incomplete: {outcome.title}: {count(outcome.messages, 'message')}; {outcome.result.reason}"
             )
     return lines

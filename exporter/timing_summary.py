@@ -13,6 +13,7 @@ from db.timing_report import DELIVERY, UNACCOUNTED, MediaStats, TimingReport
 
 from .accounting import FLOOD_WAIT, TELEGRAM
 from .media.progress import human_bytes
+from .render.html_page import count
 from .timing import PACING
 
 # What each part of the wall time is, said for people; a phase not named here is shown by its name.
@@ -72,10 +73,10 @@ def headline(report: TimingReport) -> list[str]:
     """The first lines of every summary: what, how long, why; and what an earlier run had saved."""
     if report.export_wall < 1:
         # A rate over a fraction of a second says nothing a person can use ("0.3 s, 10,075 a second").
-        lines = [f"{report.messages:,} messages in under a second"]
+        lines = [f"{count(report.messages, 'message')} in under a second"]
     else:
         lines = [
-            f"{report.messages:,} messages in {duration_words(report.export_wall)} "
+            f"{count(report.messages, 'message')} in {duration_words(report.export_wall)} "
             f"({report.messages_per_second:,.0f} a second)"
         ]
     why = reason(report)
@@ -87,7 +88,7 @@ def headline(report: TimingReport) -> list[str]:
     if report.already_saved:
         # This run's speed counts only what this run read; say where the rest came from.
         lines.append(
-            f"{report.already_saved:,} messages were already saved by an earlier run; "
+            f"{count(report.already_saved, 'message')} {'was' if report.already_saved == 1 else 'were'} already saved by an earlier run; "
             f"this run read {report.fetched:,}."
         )
     return lines
@@ -95,10 +96,10 @@ def headline(report: TimingReport) -> list[str]:
 
 def media_words(media: MediaStats) -> str:
     """The media files in words: "539 files in the archive; 99.5 MB downloaded in 1.4 s (68.9 MB/s)"."""
-    first = f"{media.files:,} file{_plural(media.files)} in the archive"
+    first = f"{count(media.files, 'file')} in the archive"
     if media.unavailable:
         # Desktop's sentence stands in the archive where each belongs; the manifest names them.
-        first += f", {media.unavailable:,} file{_plural(media.unavailable)} unavailable"
+        first += f", {count(media.unavailable, 'file')} unavailable"
     parts = [first]
     if media.fetched:
         downloaded = f"{human_bytes(media.fetched)} downloaded in {duration_words(media.seconds)}"
@@ -109,10 +110,6 @@ def media_words(media: MediaStats) -> str:
     if media.resumed:
         parts.append(f"{human_bytes(media.resumed)} downloaded by an earlier run")
     return "; ".join(parts) + "."
-
-
-def _plural(count: int) -> str:
-    return "" if count == 1 else "s"
 
 
 def breakdown(report: TimingReport) -> list[str]:

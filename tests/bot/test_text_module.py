@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from pathlib import Path
 
 import bot
@@ -88,3 +89,38 @@ def test_no_bot_module_writes_a_sentence_of_its_own() -> None:
         for line, call in inline_sentences(path.read_text(encoding="utf-8"))
     ]
     assert offenders == [], "move these sentences to bot/text.py:\n" + "\n".join(offenders)
+
+
+# Nouns a count comes before in the bot's sentences; "1 chats" or "1 messages" reads as a slip.
+COUNTED_NOUNS = re.compile(
+    r"\b1 (?:new )?(chats|messages|comments|files|parts|accounts|topics|exports|days|waits)\b"
+)
+
+
+def test_a_count_of_one_takes_the_singular() -> None:
+    """Every template, its fields all 1: no "1 chats", "1 messages" (text.Agreeing picks the noun)."""
+    from bot import text
+
+    wrong = {}
+    for name, value in vars(text).items():
+        if not isinstance(value, str) or not name.isupper():
+            continue
+        fields = {field for _, field, _, _ in string.Formatter().parse(value) if field}
+        if not fields:
+            continue
+        said = value.format(**dict.fromkeys(fields, 1))
+        if COUNTED_NOUNS.search(said):
+            wrong[name] = said
+    assert wrong == {}
+
+
+def test_more_than_one_takes_the_plural() -> None:
+    from bot import text
+
+    assert text.MANY_DONE.format(count=1, messages=1) == "Done: 1 chat, 1 message, each exported whole."
+    assert (
+        text.MANY_DONE.format(count=2, messages=1_234)
+        == "Done: 2 chats, 1,234 messages, each exported whole."
+    )
+    assert text.MANY_SENDING.format(count=1) == "The chat is through; sending the archive…"
+    assert text.MANY_SENDING.format(count=0).startswith("All 0 chats are")

@@ -114,11 +114,11 @@ async def test_stats_in_the_bot_names_waits_and_refused_requests_apart(product: 
     assert flood.count >= 1
     product.say(admin, "/stats")
     stats = await product.reply(admin.id, lambda m: "refused requests" in (m.text or ""))
-    assert f"Waits for Telegram's flood limit: {flood.waits} in 1 exports" in stats.text
+    assert f"Waits for Telegram's flood limit: {flood.waits} in 1 export" in stats.text
     assert f"refused requests: {flood.count} " in stats.text
     # The same split as the export's Details, sending the archive included, adding up to 100 %.
     report = TimingReport.from_dict(jobs[0].report)
     shown = next(line for line in stats.text.splitlines() if line.startswith("Where the time went"))
-    assert shown.startswith(f"Where the time went (1 exports, {report.wall:,.0f} s): telegram ")
+    assert shown.startswith(f"Where the time went (1 export, {report.wall:,.0f} s): telegram ")
     assert f"delivery {100 * report.shares['delivery']:.0f} %" in shown
     assert f"flood wait {100 * report.shares['flood_wait']:.0f} %" in shown
