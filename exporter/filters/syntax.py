@@ -222,7 +222,9 @@ def parse(query: str) -> Node:
     token = parser.peek()
     if token.kind != "end":
         # Only an unmatched ")" stops a disjunction before the end.
-        raise FilterSyntaxError(query, token.position, "a term or the end, not an unmatched “)”")
+        raise FilterSyntaxError(
+            query, token.position, "something to search for, not a “)” that closes nothing"
+        )
     return node
 
 
@@ -251,7 +253,7 @@ class _Parser:
             raise FilterSyntaxError(
                 self.query,
                 token.position,
-                f"a term, not more than {MAX_DEPTH} nested parentheses or negations",
+                f"something to search for, not more than {MAX_DEPTH} nested parentheses or negations",
             )
 
     def _is_or(self, token: _Token) -> bool:
@@ -279,7 +281,9 @@ class _Parser:
             self.take()
             following = self.peek()
             if following.kind in ("end", ")", "|"):
-                raise FilterSyntaxError(self.query, following.position, f"a term after “{token.text}”")
+                raise FilterSyntaxError(
+                    self.query, following.position, f"something to search for after “{token.text}”"
+                )
             self._deeper(token)
             node = Not(self.unary())
             self.depth -= 1
@@ -290,7 +294,9 @@ class _Parser:
         token = self.take()
         if token.kind == "(":
             if self.peek().kind == ")":
-                raise FilterSyntaxError(self.query, self.peek().position, "a term inside the parentheses")
+                raise FilterSyntaxError(
+                    self.query, self.peek().position, "something to search for inside the parentheses"
+                )
             self._deeper(token)
             node = self.disjunction()
             self.depth -= 1
@@ -304,7 +310,7 @@ class _Parser:
             return Text(token.text.casefold(), token.text, True)
         if token.kind == "word":
             return self.term(token)
-        raise FilterSyntaxError(self.query, token.position, "a term")
+        raise FilterSyntaxError(self.query, token.position, "something to search for")
 
     def term(self, token: _Token) -> Node:
         text, split = token.text, token.split
@@ -328,7 +334,7 @@ class _Parser:
             raise FilterSyntaxError(
                 self.query,
                 token.position,
-                f"a known term ({known}) or a word (write {key}\\: to search for it)",
+                f"a known key ({known}) or a word (write {key}\\: to search for it)",
             )
         return Text(text.casefold(), text, False)
 

@@ -136,15 +136,15 @@ def test_backslash_escapes_and_quotes() -> None:
 @pytest.mark.parametrize(
     "query, position, expected",
     [
-        ("", 0, "a term"),
-        ("   ", 3, "a term"),
-        ("a |", 3, "a term"),
-        ("| a", 0, "a term"),
+        ("", 0, "something to search for"),
+        ("   ", 3, "something to search for"),
+        ("a |", 3, "something to search for"),
+        ("| a", 0, "something to search for"),
         ("(a", 2, "“)”"),
-        ("a)", 1, "unmatched “)”"),
-        ("()", 1, "a term inside the parentheses"),
-        ("a -", 3, "a term after “-”"),
-        ("not", 3, "a term after “not”"),
+        ("a)", 1, "a “)” that closes nothing"),
+        ("()", 1, "something to search for inside the parentheses"),
+        ("a -", 3, "something to search for after “-”"),
+        ("not", 3, "something to search for after “not”"),
         ('"abc', 4, 'a closing quote (")'),
         ('""', 0, "some text inside the quotes"),
         ("a\\", 2, "a character after the backslash"),
@@ -161,7 +161,7 @@ def test_backslash_escapes_and_quotes() -> None:
         ("mentions:you", 9, "“me” after “mentions:”"),
         ("size>big", 5, "a size such as 50MB"),
         ("views>lots", 6, "a number after “views>”"),
-        ("a form:@alice", 2, "a known term"),
+        ("a form:@alice", 2, "a known key"),
     ],
 )
 def test_errors_give_the_position_and_what_was_expected(query: str, position: int, expected: str) -> None:
