@@ -445,7 +445,6 @@ STATS_ACCOUNT_PAUSED = ", paused"
 RAN_ON_ACCOUNT = "Read by the exporting account {name}."
 WAITING_FOR_ACCOUNT = "{title}: waiting for an exporting account that can read it (all are busy)."
 NO_ACCOUNT = "No exporting account is active: an admin adds one with /login, or resumes one in /accounts."
-NO_ACCOUNT_CAN_READ = "None of the exporting accounts can read that chat ({reason})"
 NO_ACCOUNT_FREE = "The exporting accounts that can read that chat are all busy: try again in a few minutes."
 NO_ACCOUNT_READS = "None of the exporting accounts can read that chat: join it with one of them first."
 ACCOUNT_ADDED = "Added the exporting account {name} (id {id}); it is #{number} in /accounts."
@@ -616,7 +615,7 @@ MANY_LINE_COMPLETE = Agreeing("✅ {title}: {messages:,} {messages:message|messa
 MANY_LINE_INCOMPLETE = Agreeing("⚠️ {title}: {messages:,} {messages:message|messages}, incomplete: {reason}")
 MANY_LINE_FAILED = "❌ {title}: not exported: {reason}"
 MANY_LINE_CANCELLED = "⏹ {title}: not exported: stopped."
-MANY_WENT_WRONG = "something went wrong on our side (an admin can see the details)."
+MANY_WENT_WRONG = "something went wrong on my side (the details are in the bot's log)."
 MANY_CAPTION = Agreeing("{count} {count:chat|chats}: {messages:,} {messages:message|messages}")
 MANY_CAPTION_PART = Agreeing(
     "{count} {count:chat|chats}: {messages:,} {messages:message|messages}\n"

@@ -127,7 +127,7 @@ class AccountPool:
                     await self.store.note_chat(used.account.id, keys, readable=False)
                     refused.add(used.account.id)
                     if not await self._candidates(keys, refused):
-                        raise NoAccountCanRead(text.NO_ACCOUNT_CAN_READ.format(reason=exc)) from exc
+                        raise NoAccountCanRead(text.NO_ACCOUNT_READS) from exc
                     continue
                 await self.store.note_chat(used.account.id, [*keys, f"peer:{result.chat.id}"], readable=True)
                 return result, used.account
