@@ -4,7 +4,9 @@ A refused stranger, or a member typing an admin's command, gets a short answer i
 without a limit anyone could make the bot send a message per message they send (and spend the
 bot's own flood budget: about 30 messages a second in all, core.telegram.org/bots/faq). The state
 is a dict in this process's memory, one monotonic timestamp per person answered within the period:
-a restart forgets it, which costs at most one extra answer per person.
+a restart forgets it, which costs at most one extra answer per person, and several front-ends
+(webhook mode) answer a person at most once each per period. Kept in memory on purpose: in the
+database every stranger's message would cost a read and every answer a write (docs/scale.md).
 """
 
 from __future__ import annotations
