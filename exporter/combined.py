@@ -41,6 +41,7 @@ from db.private import make_private_dir, private_opener
 
 from . import workdir
 from .archive import MANIFEST, ArchivePart, split
+from .render.html_page import CSS_PATH, count
 from .render.json import RESULT_FILE
 
 RESULTS_PAGE = "export_results.html"
@@ -212,16 +213,31 @@ def _encode(value: Any) -> bytes:
 
 
 def _results_page(sources: list[_Source]) -> str:
-    items = []
+    """The archive's front page: its chats as the forum index lists topics, in the chats' own
+    stylesheet (each chat's HTML carries the same one; the first chat with pages lends it)."""
+    styled = next(source for source in sources if source.first_page is not None)
+    rows = []
     for source in sources:
         title = html.escape(source.chat.title)
-        if source.first_page is None:
-            items.append(f"<li>{title}</li>")
-        else:
-            items.append(f'<li><a href="{source.folder}/{source.first_page}">{title}</a></li>')
+        if source.first_page is not None:
+            title = f'<a href="{source.folder}/{source.first_page}" dir="auto">{title}</a>'
+        details = count(source.chat.messages, "message")
+        if not source.chat.complete:
+            details += " · incomplete"
+        rows.append(
+            f'<li class="topic"><div class="topic_text">{title}<div class="details">{details}</div></div></li>'
+        )
+    messages = sum(source.chat.messages for source in sources)
     return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Exported Data</title></head>'
-        f"<body><h1>Exported Data</h1><ul>\n{chr(10).join(items)}\n</ul></body></html>\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Exported Data</title>\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="color-scheme" content="light dark">\n'
+        f'<link href="{styled.folder}/{CSS_PATH}" rel="stylesheet">\n</head>\n<body>\n'
+        '<div class="page_header"><div class="header_row"><div class="titles">'
+        '<div class="chat_name">Exported Data</div>'
+        f'<div class="details">{count(len(sources), "chat")} · {count(messages, "message")}</div>'
+        "</div></div></div>\n"
+        f'<ul class="topics">\n{chr(10).join(rows)}\n</ul>\n</body>\n</html>\n'
     )
 
 

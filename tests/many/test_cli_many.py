@@ -3,6 +3,7 @@ every chosen chat exported whole, the right kinds, archived and left chats as as
 
 from __future__ import annotations
 
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -103,6 +104,12 @@ async def test_combined_layout_is_desktops_full_export(
     assert outcomes["Left Private"]["folder"] is None and "no access" in outcomes["Left Private"]["reason"]
     assert all(c["complete"] for name, c in outcomes.items() if name != "Left Private")
     assert "export_results.html" in names and f"{folders[0]}" in _read(archive, "export_results.html")
+    # The front page wears the chats' stylesheet (one in the archive) and counts what it lists.
+    front = _read(archive, "export_results.html")
+    sheet = re.search(r'<link href="([^"]+)" rel="stylesheet">', front)
+    assert sheet is not None and sheet[1] in names, front[:400]
+    total = sum(c["messages"] for c in manifest["chats"])
+    assert f"{len(readable)} chats · {total:,} messages" in front
 
 
 async def test_several_targets_in_one_command(cluster: Cluster, world: World, tmp_path: Path) -> None:
