@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .render.html_page import count
 from .render.model import TopicInfo
 
 # Options that narrow an export to part of the chat (see ExportOptions.bounded).
@@ -86,10 +87,12 @@ def comments_note(manifest: dict[str, Any]) -> str | None:
     """The sentence for a channel exported with its comments, else None."""
     comments = manifest.get("comments")
     if not comments:
+        # Asked for, yet no section: the chat is no channel (comments.has_comments), which a person
+        # who asked should hear rather than find out from the archive.
+        if (manifest.get("options") or {}).get("comments"):
+            return "Only a channel's posts have comments; this chat was exported without them."
         return None
     if not comments["posts"]:
         return "No post has a comment section (the channel has no discussion group, or had none then)."
     written, posts = comments["written"], comments["posts_with_comments"]
-    return (
-        f"{written:,} comment{'' if written == 1 else 's'} under {posts:,} posts, each kept under its post."
-    )
+    return f"{count(written, 'comment')} under {count(posts, 'post')}, each kept under its post."

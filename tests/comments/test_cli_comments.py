@@ -29,3 +29,22 @@ def test_the_cli_exports_comments_and_says_how_many(tmp_path: Path) -> None:
     callouts = re.findall(r"^> \[!comments\]- ([\d,]+) comments?$", markdown, re.MULTILINE)
     assert [int(c.replace(",", "")) for c in callouts] == counts
     assert len(re.findall(r"^> \*\*.+\*\* · \d{4}-\d\d-\d\d \d\d:\d\d", markdown, re.MULTILINE)) == 789
+
+
+def test_comments_asked_of_a_group_say_it_has_none(tmp_path: Path) -> None:
+    """The discussion group itself is no channel: exported whole, and the person hears why without comments."""
+    args = [sys.executable, "-m", "exporter", "export", "@tech_notes_chat_sandbox", "--sandbox"]
+    args += [
+        "--scenario",
+        "discussion",
+        "--comments",
+        "--out",
+        str(tmp_path),
+        "--media",
+        "none",
+        "--last",
+        "5",
+    ]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Only a channel's posts have comments; this chat was exported without them." in done.stdout
