@@ -134,6 +134,8 @@ def _candidates(world: World, chat: Chat, request: Any) -> IdSet:
     """The ids the search looks at, ascending: the chat's, a topic's, or one sender's."""
     ids: IdSet = chat.slots
     if request.top_msg_id:
+        # guess: an id that tops no topic of this forum is refused as MSG_ID_INVALID (the error
+        # Telegram gives an unknown message id); a comment thread's top is not searched here.
         if chat.kind != "forum" or request.top_msg_id not in chat.topics:
             raise RpcError(400, "MSG_ID_INVALID")
         ids = chat.topics[request.top_msg_id].ids
@@ -152,6 +154,8 @@ def matching(world: World, chat: Chat, request: Any) -> ArrayIds:
     """Every id the search matches, ascending (restricted messages are never found)."""
     test = FILTERS.get(type(request.filter))
     if test is None:
+        # guess: a filter constructor the sandbox does not model (FILTERS) is refused rather than
+        # answered wrongly, under the name Telegram uses for a filter that does not fit the call.
         raise RpcError(400, "FILTER_NOT_SUPPORTED")
     low, high, q = unix(request.min_date), unix(request.max_date), request.q or ""
     sender = None if request.from_id is None else _sender_asked(world, request.from_id)
