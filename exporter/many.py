@@ -25,6 +25,7 @@ from telethon.tl import types as T
 
 from .archive import ArchivePart
 from .combined import ChatArchive, write_combined
+from .completeness import comments_note
 from .errors import explain_known, is_disk_full
 from .export import ExportResult, ProgressListener, export_chat
 from .incremental import Incremental
@@ -251,4 +252,8 @@ def summary_lines(many: ManyResult) -> list[str]:
             lines.append(
                 f"incomplete: {outcome.title}: {count(outcome.messages, 'message')}; {outcome.result.reason}"
             )
+        # A channel's comments, as a single export says them; --all --comments asks every chat, and
+        # the rest (no channels) stay quiet here.
+        if outcome.result is not None and outcome.result.manifest.get("comments"):
+            lines.append(f"  {comments_note(outcome.result.manifest)}")
     return lines

@@ -48,3 +48,15 @@ def test_comments_asked_of_a_group_say_it_has_none(tmp_path: Path) -> None:
     done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "Only a channel's posts have comments; this chat was exported without them." in done.stdout
+
+
+def test_several_channels_each_say_their_comments(tmp_path: Path) -> None:
+    args = [sys.executable, "-m", "exporter", "export", "@tech_notes_sandbox", "@tech_notes_chat_sandbox"]
+    args += ["--sandbox", "--scenario", "discussion", "--comments", "--out", str(tmp_path), "--media", "none"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    # Under the channel's line its comments; the group (no channel) has no such line.
+    at = next(i for i, line in enumerate(lines) if line.startswith("complete: Tech Notes 💬:"))
+    assert lines[at + 1] == "  789 comments under 92 posts, each kept under its post."
+    assert not any("Only a channel's posts" in line for line in lines)
