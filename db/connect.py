@@ -12,14 +12,17 @@ steps instead of failing half-way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -47,6 +50,8 @@ __all__ = [
     "open_database",
 ]
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -125,12 +130,12 @@ class SqliteDatabase(Database):
     @asynccontextmanager
     async def _begin(self, statement: str) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
-            await self._execute(statement)
             try:
+                await _uninterrupted(self._execute(statement))
                 yield self._connection
-                await self._execute("COMMIT")
+                await _uninterrupted(self._execute("COMMIT"))
             except BaseException:
-                await _rollback(self._connection)
+                await _uninterrupted(_rollback(self._connection))
                 raise
 
     async def _execute(self, statement: str) -> None:
@@ -250,9 +255,9 @@ async def _apply(
             pending = [migration for migration in migrations if migration.version > current]
             if pending:
                 await _run_migration(connection, pending[0], clock)
-            await connection.execute("COMMIT")
+            await _uninterrupted(connection.execute("COMMIT"))
         except BaseException:
-            await _rollback(connection)
+            await _uninterrupted(_rollback(connection))
             raise
         if len(pending) <= 1:
             return
@@ -272,13 +277,30 @@ async def _rollback(connection: aiosqlite.Connection) -> None:
     # ROLLBACK would then fail and hide the error that matters.
     if not connection.in_transaction:
         return
+    await connection.execute("ROLLBACK")
+
+
+async def _uninterrupted(statement: Awaitable[T]) -> T:
+    """Await a BEGIN, COMMIT or ROLLBACK to its end even if the task is cancelled meanwhile, then
+    let the cancel through.
+
+    A cancelled await does not stop the statement: it still runs on aiosqlite's thread, after the
+    lock is given up. A BEGIN left to run so would open a transaction nobody ends, and every later
+    BEGIN of the connection would fail ("cannot start a transaction within a transaction"), so no
+    job's end could be recorded; a COMMIT would decide the transaction's fate after the rollback
+    was chosen.
+    """
+    task = asyncio.ensure_future(statement)
     try:
-        await connection.execute("ROLLBACK")
-    except sqlite3.OperationalError:
-        # A COMMIT whose await was cancelled (shutdown) still runs on aiosqlite's thread, ahead of
-        # this ROLLBACK, and ends the transaction by itself: then there is nothing to roll back.
-        if connection.in_transaction:
-            raise
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([task])
+        if not task.cancelled() and task.exception() is not None:
+            # The cancel goes on; the statement's own error is logged, not lost.
+            log.warning("a transaction statement failed after a cancel", exc_info=task.exception())
+        raise
 
 
 async def _read_version(connection: aiosqlite.Connection) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from db import Database, SqliteJobQueue
+from db.job_record import JobState
 
 
 @pytest.fixture
@@ -50,3 +51,41 @@ async def test_a_commit_cancelled_in_flight_ends_as_a_cancel_and_the_write_stand
     # query below queues behind both: no waiting needed to see what the COMMIT did.
     assert held[0].done()
     assert len(await queue.list_for_user(1)) == 1  # the COMMIT ran: the write stands
+
+
+async def test_a_begin_cancelled_in_flight_leaves_no_transaction_open(
+    db: Database, queue: SqliteJobQueue
+) -> None:
+    # Seen under load as a pool's shutdown that could not hand its job back ("cannot start a
+    # transaction within a transaction"): a heartbeat cancelled while its BEGIN waited for
+    # aiosqlite's thread left that BEGIN to run after the lock was given up. Holding the thread
+    # makes the moment certain.
+    job = await queue.submit(user_id=1, chat_id=1, target="me")
+    claimed = await queue.claim_next("w1")
+    assert claimed is not None and claimed.id == job.id
+    gate = threading.Event()
+
+    def hold() -> int:
+        gate.wait(5)
+        return 0
+
+    async with db.transaction() as connection:
+        await connection.create_function("hold", 0, hold)
+    # The same connection, outside the lock: its thread is busy until the gate opens.
+    held = asyncio.ensure_future(connection.execute("SELECT hold()"))
+    await asyncio.sleep(0)
+
+    async def beat() -> None:
+        await queue.heartbeat(job.id)
+
+    beating = asyncio.create_task(beat())
+    for _ in range(5):
+        await asyncio.sleep(0)  # the heartbeat's BEGIN is queued behind the held statement
+    beating.cancel()
+    threading.Timer(0.2, gate.set).start()
+    with pytest.raises(asyncio.CancelledError):
+        await beating
+    await held
+    released = await queue.release(job.id)  # what the pool's shutdown does next
+    assert released.state is JobState.QUEUED
+    assert (await queue.get(job.id)) == released  # committed, not left in an open transaction
