@@ -509,6 +509,8 @@ SCHEDULE_USAGE = (
     "(from:@alice has:photo …). Each run brings only what is new since the archive before it."
 )
 SCHEDULE_NO_RULE = "Say when after the chat: daily 03:00, weekly mon 08:00 or every 6h."
+SCHEDULE_UNKNOWN_RULE = "“{typed}” is not a schedule: say daily 03:00, weekly mon 08:00 or every 6h."
+SCHEDULE_RULE_CUT = "Say when in full: daily 03:00, weekly mon 08:00 or every 6h."
 SCHEDULE_BAD_TIME = "“{typed}” is not a time of day: write it as 03:00 (a 24-hour clock)."
 SCHEDULE_BAD_WEEKDAY = "“{typed}” is not a day of the week: use mon, tue, wed, thu, fri, sat or sun."
 SCHEDULE_BAD_EVERY = "“{typed}” is not a period: write it as 30m, 6h or 2d."

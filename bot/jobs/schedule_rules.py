@@ -99,26 +99,32 @@ def parse_rule(words: list[str], time_zone: str, anchor: float) -> tuple[Rule, i
     if head == DAILY:
         return Rule(DAILY, at_minute=_clock(words[1:2]), time_zone=time_zone), 2
     if head == WEEKLY:
-        day = words[1].lower()[:3] if len(words) > 1 else ""
+        if len(words) < 2:
+            raise RuleError(text.SCHEDULE_RULE_CUT)
+        day = words[1].lower()[:3]
         if day not in WEEKDAYS:
-            raise RuleError(text.SCHEDULE_BAD_WEEKDAY.format(typed=words[1] if len(words) > 1 else ""))
+            raise RuleError(text.SCHEDULE_BAD_WEEKDAY.format(typed=words[1]))
         minute = _clock(words[2:3])
         return Rule(WEEKLY, at_minute=minute, weekday=WEEKDAYS.index(day), time_zone=time_zone), 3
     if head == EVERY:
-        found = _EVERY.fullmatch(words[1].lower()) if len(words) > 1 else None
+        if len(words) < 2:
+            raise RuleError(text.SCHEDULE_RULE_CUT)
+        found = _EVERY.fullmatch(words[1].lower())
         if found is None:
-            raise RuleError(text.SCHEDULE_BAD_EVERY.format(typed=words[1] if len(words) > 1 else ""))
+            raise RuleError(text.SCHEDULE_BAD_EVERY.format(typed=words[1]))
         seconds = int(found[1]) * _UNIT_SECONDS[found[2]]
         if seconds < SHORTEST_EVERY:
             raise RuleError(text.SCHEDULE_TOO_OFTEN.format(shortest=period_words(SHORTEST_EVERY)))
         return Rule(EVERY, every_seconds=seconds, anchor=anchor, time_zone=time_zone), 2
-    raise RuleError(text.SCHEDULE_NO_RULE)
+    raise RuleError(text.SCHEDULE_UNKNOWN_RULE.format(typed=words[0]))
 
 
 def _clock(words: list[str]) -> int:
-    found = _TIME.fullmatch(words[0]) if words else None
+    if not words:
+        raise RuleError(text.SCHEDULE_RULE_CUT)
+    found = _TIME.fullmatch(words[0])
     if found is None:
-        raise RuleError(text.SCHEDULE_BAD_TIME.format(typed=words[0] if words else ""))
+        raise RuleError(text.SCHEDULE_BAD_TIME.format(typed=words[0]))
     return int(found[1]) * 60 + int(found[2])
 
 

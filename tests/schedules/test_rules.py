@@ -102,11 +102,15 @@ def test_rules_in_words(typed: str, zone: str, expected: str) -> None:
     ("typed", "zone", "words"),
     [
         ("daily 25:00", "UTC", "“25:00” is not a time of day"),
-        ("daily", "UTC", "“” is not a time of day"),
+        # Cut short: what is missing, never an empty “” in quotes.
+        ("daily", "UTC", "Say when in full: daily 03:00"),
+        ("weekly", "UTC", "Say when in full: daily 03:00"),
+        ("every", "UTC", "Say when in full: daily 03:00"),
         ("weekly someday 08:00", "UTC", "“someday” is not a day of the week"),
         ("every 5m", "UTC", "At most once every 15 min"),
         ("every often", "UTC", "“often” is not a period"),
-        ("hourly", "UTC", "Say when after the chat"),
+        ("hourly", "UTC", "“hourly” is not a schedule: say daily 03:00"),
+        ("dayly 03:00", "UTC", "“dayly” is not a schedule"),
         ("daily 03:00", "Mars/Olympus", "Unknown time zone 'Mars/Olympus'"),
     ],
 )
