@@ -629,6 +629,6 @@ MANY_RESTARTED = Agreeing(
 MANY_NOT_COMBINED = "No archive: the one for all chats could not be written: {reason}."
 MANY_NOT_SENT = "{reason}; the archive for all chats was not kept: /export all again makes it anew."
 MANY_SUMMARY_NOT_SENT = "{reason}; the summary of the export of many chats could not be sent."
-MANY_CANCELLING = (
-    "Stopping the export of many chats: {count} not yet exported are cancelled; the summary follows."
+MANY_CANCELLING = Agreeing(
+    "Stopping the export of many chats: {count} not yet exported {count:is|are} cancelled; the summary follows."
 )

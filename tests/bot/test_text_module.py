@@ -124,3 +124,5 @@ def test_more_than_one_takes_the_plural() -> None:
     )
     assert text.MANY_SENDING.format(count=1) == "The chat is through; sending the archive…"
     assert text.MANY_SENDING.format(count=0).startswith("All 0 chats are")
+    assert " 1 not yet exported is cancelled;" in text.MANY_CANCELLING.format(count=1)
+    assert " 3 not yet exported are cancelled;" in text.MANY_CANCELLING.format(count=3)
