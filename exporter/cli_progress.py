@@ -48,7 +48,7 @@ def describe_progress(progress: Progress) -> str:
     media = progress.media
     if progress.phase == "media" and media is not None:
         line = (
-            f"media: {media.files_done:,}/{media.files_total:,} files, "
+            f"media: {media.files_done:,}/{count(media.files_total, 'file')}, "
             f"{human_bytes(media.bytes_done)} of {human_bytes(media.bytes_total)}, {human_bytes(media.speed)}/s"
         )
         eta = media.eta()
@@ -70,7 +70,7 @@ def describe_progress(progress: Progress) -> str:
         streams = Counter(progress.active_topics)
         shown = ", ".join(name if n == 1 else f"{name} ×{n}" for name, n in list(streams.items())[:3])
         more = len(streams) - 3
-        parts.append(f"reading {shown}" + (f" +{more} topics" if more > 0 else ""))
+        parts.append(f"reading {shown}" + (f" +{count(more, 'topic')}" if more > 0 else ""))
     if progress.limited:
         parts.append("Telegram is the limit")
     if progress.flood_wait:

@@ -28,7 +28,7 @@ def with_header_topics(topics: list[TopicInfo], topic_ids: Iterable[int | None])
 
 
 def _shortfall(expected: int, written: int, where: str) -> str:
-    return f"Telegram counts {expected:,} messages in {where} but the archive holds {written:,}"
+    return f"Telegram counts {count(expected, 'message')} in {where} but the archive holds {written:,}"
 
 
 def count_mismatch(manifest: dict[str, Any]) -> str | None:
@@ -51,7 +51,7 @@ def count_mismatch(manifest: dict[str, Any]) -> str | None:
     if comments is not None and comments["expected"] != comments["written"]:
         expected, written = comments["expected"], comments["written"]
         found.append(
-            f"Telegram counts {expected:,} comments under the posts but the archive holds {written:,}"
+            f"Telegram counts {count(expected, 'comment')} under the posts but the archive holds {written:,}"
         )
     if not found:
         return None

@@ -129,7 +129,7 @@ def breakdown(report: TimingReport) -> list[str]:
     if delivery is not None:
         wall += f" (the export {report.export_wall:.2f} s, then sending the archive {delivery:.2f} s)"
     lines = [
-        f"{wall}; {report.fetched:,} messages read in this run ({report.messages_per_second:,.1f} a second)",
+        f"{wall}; {count(report.fetched, 'message')} read in this run ({report.messages_per_second:,.1f} a second)",
         f"Telegram requests: {r.count:,}, p50 {1000 * r.p50:.0f} ms, p95 {1000 * r.p95:.0f} ms, "
         f"max {1000 * r.max:.0f} ms; {r.total:.2f} s in all, at least one in flight {share(r.in_flight_wall)}",
         f"Waits for Telegram's flood limit: {flood.waits}, {share(flood.waited_wall)}; "

@@ -39,3 +39,9 @@ def test_a_step_reporting_again_is_one_line() -> None:
 
 def test_one_message_is_singular() -> None:
     assert describe_progress(Progress("packaging", 1, 1, 1.0)) == "packaging… (1 message)"
+
+
+def test_a_shortfall_of_one_message_is_singular() -> None:
+    from exporter.completeness import _shortfall
+
+    assert _shortfall(1, 0, "the chat") == "Telegram counts 1 message in the chat but the archive holds 0"
