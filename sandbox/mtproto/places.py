@@ -19,12 +19,21 @@ from collections.abc import Iterable
 import psutil
 
 Place = tuple[str, int | None]
+# TCP states of a socket its own end has closed (RFC 9293 3.3.2): the client closed it or died.
+_CLOSED_HERE = frozenset(
+    {psutil.CONN_FIN_WAIT1, psutil.CONN_FIN_WAIT2, psutil.CONN_TIME_WAIT, psutil.CONN_CLOSING}
+)
 
 
-def place_of(peer: tuple[str, int], known: Iterable[int] = ()) -> Place:
+def place_of(peer: tuple[str, int], known: Iterable[int] = ()) -> Place | None:
     """The address and the process of the client whose socket is ``peer`` (its address and port as
     this server sees them); the process is None where the system does not say. The processes in
-    ``known`` are asked first: a look at one process costs far less than at all of them."""
+    ``known`` are asked first: a look at one process costs far less than at all of them.
+
+    None when no socket on this machine has that address any more, or only its closed end (a
+    process killed with -9 closes its sockets at once, and they linger in FIN_WAIT with no process),
+    though this server has not yet read the end of the connection. A gone client uses the key from nowhere: Telegram's rule is about two places using
+    it at once, and a rerun right after a kill is one place after another."""
     host = peer[0]
     for pid in known:
         try:
@@ -34,5 +43,5 @@ def place_of(peer: tuple[str, int], known: Iterable[int] = ()) -> Place:
             continue
     for connection in psutil.net_connections(kind="inet"):
         if connection.laddr and tuple(connection.laddr) == peer:
-            return host, connection.pid
-    return host, None
+            return None if connection.status in _CLOSED_HERE else (host, connection.pid)
+    return None

@@ -280,7 +280,10 @@ class DataCentre:
         for other in record.connections:
             if other.place is None:
                 known = {c.place[1] for c in record.connections if c.place and c.place[1] is not None}
-                other.place = await asyncio.to_thread(place_of, other.peer, known)
+                place = await asyncio.to_thread(place_of, other.peer, known)
+                if place is None:
+                    continue  # its client is gone; asked again next time, as it may be a race
+                other.place = place
             places.add(other.place)
         if len(places) > 1:
             record.duplicated = True

@@ -3,11 +3,15 @@ sandbox/mtproto/places.py), and only then: one client's several connections are 
 
 from __future__ import annotations
 
+import os
+import socket
+
 import pytest
 from telethon import errors
 
 from exporter.client import SessionFile, build_client
 from sandbox.cluster import Cluster
+from sandbox.mtproto.places import place_of
 
 
 async def test_one_key_from_two_places_at_once_is_killed(cluster: Cluster) -> None:
@@ -55,3 +59,15 @@ async def test_one_process_with_several_connections_and_one_place_after_another_
         assert (await later.get_me()).id == cluster.world.me.id
     finally:
         await later.disconnect()
+
+
+def test_a_client_whose_socket_is_gone_is_no_place() -> None:
+    """A process killed with -9 loses its sockets at once, before the server reads the end of its
+    connection: a rerun right after it is one place after another, not two at once."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        client = socket.create_connection(server.getsockname())
+        accepted, peer = server.accept()
+        with accepted:
+            assert place_of(peer) == ("127.0.0.1", os.getpid())
+            client.close()
+            assert place_of(peer) is None
