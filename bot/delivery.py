@@ -29,6 +29,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import FSInputFile, InlineKeyboardMarkup, Message
 
+from db.connect import uninterrupted
 from db.jobs import JobPart
 from db.timing_report import TimingReport
 from exporter.completeness import comments_note, empty_range_note, snapshot_note
@@ -191,3 +192,24 @@ async def send_part(bot: Bot, where: Destination, part: JobPart, caption: str, b
     message = await with_retries(attempt, text.AN_ARCHIVE_PART, bound)
     file_id = message.document.file_id if message.document else part.file_id
     return JobPart(part.path, part.size, part.sha256, file_id, message.message_id)
+
+
+async def send_part_once(
+    bot: Bot,
+    where: Destination,
+    part: JobPart,
+    caption: str,
+    bound: float,
+    confirm: Callable[[JobPart], Awaitable[object]],
+) -> JobPart:
+    """Send one part and ``confirm`` it (record that Telegram has it) as one step a cancel cannot
+    split: a shutdown waits for both, then the job goes back to the queue. A cancel between the
+    two would leave a part the user has recorded as unsent, and the restarted job would send it
+    again (Telegram has no way to make a send idempotent)."""
+
+    async def step() -> JobPart:
+        sent = await send_part(bot, where, part, caption, bound)
+        await confirm(sent)
+        return sent
+
+    return await uninterrupted(step())

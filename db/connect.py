@@ -48,6 +48,7 @@ __all__ = [
     "SqliteDatabase",
     "load_migrations",
     "open_database",
+    "uninterrupted",
 ]
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 T = TypeVar("T")
@@ -131,11 +132,11 @@ class SqliteDatabase(Database):
     async def _begin(self, statement: str) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
             try:
-                await _uninterrupted(self._execute(statement))
+                await uninterrupted(self._execute(statement))
                 yield self._connection
-                await _uninterrupted(self._execute("COMMIT"))
+                await uninterrupted(self._execute("COMMIT"))
             except BaseException:
-                await _uninterrupted(_rollback(self._connection))
+                await uninterrupted(_rollback(self._connection))
                 raise
 
     async def _execute(self, statement: str) -> None:
@@ -255,9 +256,9 @@ async def _apply(
             pending = [migration for migration in migrations if migration.version > current]
             if pending:
                 await _run_migration(connection, pending[0], clock)
-            await _uninterrupted(connection.execute("COMMIT"))
+            await uninterrupted(connection.execute("COMMIT"))
         except BaseException:
-            await _uninterrupted(_rollback(connection))
+            await uninterrupted(_rollback(connection))
             raise
         if len(pending) <= 1:
             return
@@ -280,9 +281,11 @@ async def _rollback(connection: aiosqlite.Connection) -> None:
     await connection.execute("ROLLBACK")
 
 
-async def _uninterrupted(statement: Awaitable[T]) -> T:
-    """Await a BEGIN, COMMIT or ROLLBACK to its end even if the task is cancelled meanwhile, then
-    let the cancel through.
+async def uninterrupted(step: Awaitable[T]) -> T:
+    """Await a step to its end even if the task is cancelled meanwhile, then let the cancel through.
+
+    Used for BEGIN, COMMIT and ROLLBACK here, and by the bot for "send a part, record that
+    Telegram has it": a step a cancel must not split.
 
     A cancelled await does not stop the statement: it still runs on aiosqlite's thread, after the
     lock is given up. A BEGIN left to run so would open a transaction nobody ends, and every later
@@ -290,7 +293,7 @@ async def _uninterrupted(statement: Awaitable[T]) -> T:
     job's end could be recorded; a COMMIT would decide the transaction's fate after the rollback
     was chosen.
     """
-    task = asyncio.ensure_future(statement)
+    task = asyncio.ensure_future(step)
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
@@ -299,7 +302,7 @@ async def _uninterrupted(statement: Awaitable[T]) -> T:
                 await asyncio.wait([task])
         if not task.cancelled() and task.exception() is not None:
             # The cancel goes on; the statement's own error is logged, not lost.
-            log.warning("a transaction statement failed after a cancel", exc_info=task.exception())
+            log.warning("a step finished after a cancel failed", exc_info=task.exception())
         raise
 
 

@@ -25,6 +25,7 @@ import logging
 import shutil
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from ..delivery import (
     DeliveryError,
     Destination,
     delivery_record,
-    send_part,
+    send_part_once,
     send_text,
     tell,
     with_delivery_time,
@@ -196,8 +197,9 @@ class JobRunner:
             for index, part in enumerate(parts):
                 if part.message_id is not None:
                     continue  # Telegram has it: never sent twice
-                parts[index] = await send_part(app.bot, where, part, record["captions"][index], bound)
-                await app.queue.confirm_part(job.id, part.path, parts[index].file_id, parts[index].message_id)
+                parts[index] = await send_part_once(
+                    app.bot, where, part, record["captions"][index], bound, confirming(app, job.id)
+                )
         except DeliveryError as exc:
             sentence = text.NOT_SENT_KEPT.format(reason=str(exc).rstrip("."))
             await status.show(text.SENDING_FAILED.format(messages=record["messages"], title=status.title))
@@ -243,6 +245,15 @@ class JobRunner:
                 status.message_id = message.message_id
                 await self.app.queue.set_status_message(job.id, message.message_id)
         await status.show(words)
+
+
+def confirming(app: App, job_id: int) -> Callable[[JobPart], Awaitable[object]]:
+    """What records a part of the job as Telegram's (send_part_once calls it)."""
+
+    async def confirm(sent: JobPart) -> None:
+        await app.queue.confirm_part(job_id, sent.path, sent.file_id, sent.message_id)
+
+    return confirm
 
 
 async def _drop_work_dir(job: Job) -> None:

@@ -36,12 +36,12 @@ from exporter.many import COMBINED, WHOLE
 
 from .. import text
 from ..context import App
-from ..delivery import DeliveryError, Destination, caption, send_part, send_text, tell
+from ..delivery import DeliveryError, Destination, caption, send_part, send_part_once, send_text, tell
 from ..progress import StatusMessage
 from .cleanup import remove_parts
 from .exports import ExportJobs
 from .pool import JobResult, RunJob
-from .runner import ExportFailed, JobRunner, _delivery_can_resume, _drop_work_dir
+from .runner import ExportFailed, JobRunner, _delivery_can_resume, _drop_work_dir, confirming
 
 log = logging.getLogger(__name__)
 
@@ -187,8 +187,9 @@ async def _send_parts(
     bound = app.settings.delivery_retry_seconds
     for index, part in enumerate(parts):
         if part.message_id is None:
-            parts[index] = await send_part(app.bot, where, part, captions[index], bound)
-            await app.queue.confirm_part(job_id, part.path, parts[index].file_id, parts[index].message_id)
+            parts[index] = await send_part_once(
+                app.bot, where, part, captions[index], bound, confirming(app, job_id)
+            )
     if not app.settings.keep_archives:
         await remove_parts(parts)
     return parts

@@ -1,12 +1,15 @@
-"""Helpers for the application-database tests: a clock tests can move, polling, synthetic reports."""
+"""Helpers for the application-database tests: a clock tests can move, polling, synthetic reports,
+holding SQLite's statement thread."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from db import Database
 from db.timing_report import FloodStats, RequestStats, TimingReport
 
 # 2023-11-14 22:13:20 UTC: a fixed start keeps per-day statistics deterministic.
@@ -56,3 +59,21 @@ def timing_report(
         phases = {"processing": 0.0, "storing": 0.0, "rendering": 0.0, "packaging": 0.0}
     report = TimingReport(wall, messages, requests, flood, phases, already_saved, accounted or {})
     return (report.with_delivery(delivery) if delivery else report).to_dict()
+
+
+async def hold_statement_thread(db: Database) -> tuple[threading.Event, asyncio.Future[object]]:
+    """Keep aiosqlite's one statement thread busy until the returned gate is set (the future is
+    that held statement): whatever a coroutine then awaits on the database waits there, which
+    makes a cancel land at a chosen await for certain instead of under load by chance."""
+    gate = threading.Event()
+
+    def hold() -> int:
+        gate.wait(5)
+        return 0
+
+    async with db.transaction() as connection:
+        await connection.create_function("hold", 0, hold)
+    # The same connection outside the database's lock, as a statement of another coroutine.
+    held = asyncio.ensure_future(connection.execute("SELECT hold()"))
+    await asyncio.sleep(0)
+    return gate, held

@@ -11,6 +11,8 @@ import pytest
 from db import Database, SqliteJobQueue
 from db.job_record import JobState
 
+from .support import hold_statement_thread
+
 
 @pytest.fixture
 def db_target(db_path: Path) -> Path:
@@ -63,17 +65,7 @@ async def test_a_begin_cancelled_in_flight_leaves_no_transaction_open(
     job = await queue.submit(user_id=1, chat_id=1, target="me")
     claimed = await queue.claim_next("w1")
     assert claimed is not None and claimed.id == job.id
-    gate = threading.Event()
-
-    def hold() -> int:
-        gate.wait(5)
-        return 0
-
-    async with db.transaction() as connection:
-        await connection.create_function("hold", 0, hold)
-    # The same connection, outside the lock: its thread is busy until the gate opens.
-    held = asyncio.ensure_future(connection.execute("SELECT hold()"))
-    await asyncio.sleep(0)
+    gate, held = await hold_statement_thread(db)
 
     async def beat() -> None:
         await queue.heartbeat(job.id)
