@@ -21,6 +21,7 @@ from telethon.tl.alltlobjects import LAYER
 
 from sandbox.cluster import SANDBOX_API_HASH, SANDBOX_API_ID, Cluster
 from sandbox.world import World, describe
+from sandbox.world.userpics import user_photo_id
 
 
 async def backup_like_script(session: str) -> dict[str, object]:
@@ -161,7 +162,9 @@ async def test_what_tools_ask_about_people_members_and_replies_agrees_with_the_w
         await client(F.users.GetFullUserRequest(T.InputUser(contact.user_id, contact.access_hash + 1)))
     [user] = await client(F.users.GetUsersRequest([contact]))
     assert user.id == world.contact_ids[0]
-    assert await client.get_profile_photos(contact) == []
+    # The contact's photos are the world's: its one current photo, or none (sandbox/world/userpics.py).
+    photo_id = user_photo_id(world.users[world.contact_ids[0]])
+    assert [p.id for p in await client.get_profile_photos(contact)] == ([photo_id] if photo_id else [])
     stories = await client(F.stories.GetPeerStoriesRequest(contact))
     assert stories.stories.peer == T.PeerUser(world.contact_ids[0]) and stories.stories.stories == []
 
