@@ -32,6 +32,7 @@ from pathlib import Path
 from aiogram.exceptions import TelegramAPIError
 
 from db import ArchiveStore, DbError
+from db.connect import uninterrupted
 from db.jobs import Job, JobPart
 from exporter.archive import sha256_of
 from exporter.errors import ExplainedError, explain_known, leaf_error
@@ -191,9 +192,14 @@ class JobRunner:
             if not record["summary_sent"]:
                 # Older records (before "details") get no button: there is nothing behind it.
                 markup = await details_markup(app, job.user_id, job.id) if record.get("details") else None
-                await send_text(app.bot, where, record["summary"], bound, markup)
-                record["summary_sent"] = True
-                await app.queue.record_delivery(job.id, record)
+
+                async def send_summary() -> None:
+                    await send_text(app.bot, where, record["summary"], bound, markup)
+                    record["summary_sent"] = True
+                    await app.queue.record_delivery(job.id, record)
+
+                # Sent and recorded as one step a shutdown waits for: never sent twice.
+                await uninterrupted(send_summary())
             for index, part in enumerate(parts):
                 if part.message_id is not None:
                     continue  # Telegram has it: never sent twice

@@ -23,10 +23,12 @@ import asyncio
 import logging
 import shutil
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from db import IllegalTransition
+from db.connect import uninterrupted
 from db.jobs import Job, JobPart
 from db.umbrellas import FINISHING, Umbrella, UmbrellaChat, UmbrellaStore
 from exporter.combined import ChatArchive, write_combined
@@ -36,7 +38,7 @@ from exporter.many import COMBINED, WHOLE
 
 from .. import text
 from ..context import App
-from ..delivery import DeliveryError, Destination, caption, send_part, send_part_once, send_text, tell
+from ..delivery import DeliveryError, Destination, caption, send_part_once, send_text, tell
 from ..progress import StatusMessage
 from .cleanup import remove_parts
 from .exports import ExportJobs
@@ -246,15 +248,25 @@ async def finish(app: App, umbrella: Umbrella) -> None:
     try:
         if not delivery["summary_sent"]:
             await status.show(text.MANY_FINISHED.format(count=len(chats)))
-            await send_text(app.bot, where, delivery["summary"], bound)
-            delivery["summary_sent"] = True
-            await store.record_delivery(umbrella.id, delivery)
+
+            async def send_summary() -> None:
+                await send_text(app.bot, where, delivery["summary"], bound)
+                delivery["summary_sent"] = True
+                await store.record_delivery(umbrella.id, delivery)
+
+            # Sent and recorded as one step a shutdown waits for, as each part below: never twice.
+            await uninterrupted(send_summary())
         parts = [JobPart.from_dict(part) for part in delivery["parts"]]
         for index, part in enumerate(parts):
             if part.message_id is None:
-                parts[index] = await send_part(app.bot, where, part, delivery["captions"][index], bound)
-                delivery["parts"][index] = asdict(parts[index])
-                await store.record_delivery(umbrella.id, delivery)
+                parts[index] = await send_part_once(
+                    app.bot,
+                    where,
+                    part,
+                    delivery["captions"][index],
+                    bound,
+                    partial(_confirm, store, umbrella.id, delivery, index),
+                )
     except DeliveryError as exc:
         unsent = text.MANY_NOT_SENT if delivery["parts"] else text.MANY_SUMMARY_NOT_SENT
         await tell(app.bot, where, unsent.format(reason=str(exc).rstrip(".")))
@@ -270,6 +282,14 @@ async def finish(app: App, umbrella: Umbrella) -> None:
     # sweeps know it: it is never kept (KEEP_ARCHIVES keeps each chat's own archive, not this one).
     await remove_parts([JobPart.from_dict(part) for part in delivery["parts"]])
     await store.finish(umbrella.id)
+
+
+async def _confirm(
+    store: UmbrellaStore, umbrella_id: int, delivery: dict[str, Any], index: int, sent: JobPart
+) -> None:
+    """Telegram has part ``index`` of the archive for all: recorded, it is never sent again."""
+    delivery["parts"][index] = asdict(sent)
+    await store.record_delivery(umbrella_id, delivery)
 
 
 async def _delivered(app: App, chats: list[UmbrellaChat]) -> None:
