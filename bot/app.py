@@ -30,6 +30,7 @@ from exporter.options import ExportOptions
 from exporter.redaction import redact_client_secrets, redact_secrets
 
 from .accounts import AccountClients, AccountPool
+from .accounts.pool import LEASE_SECONDS
 from .context import App
 from .dialog_storage import DatabaseStorage
 from .handlers import (
@@ -215,15 +216,17 @@ async def assemble_app(
     database: Database,
     queue: JobQueue,
     account_clients: AccountClients | None = None,
+    account_lease: float = LEASE_SECONDS,
 ) -> App:
-    """The App of a bot or a worker process (bot.worker): the same stores, exports and accounts."""
+    """The App of a bot or a worker process (bot.worker): the same stores, exports and accounts.
+    ``account_lease``: seconds an account stays held by this process without a renewal."""
     users = UserStore(database)
     await users.sync_from_settings(settings.admin_ids, settings.allowed_user_ids)
     checkpoints = CheckpointStore(database)
     defaults = ExportOptions(part_size=settings.part_size_bytes)
     exports = ExportJobs(client, queue, checkpoints, settings.archives_dir, defaults=defaults)
     app = App(settings, bot, client, database, queue, users, checkpoints, exports)
-    app.accounts = await _account_pool(settings, database, account_clients, _holder_name())
+    app.accounts = await _account_pool(settings, database, account_clients, _holder_name(), account_lease)
     return app
 
 
@@ -233,7 +236,11 @@ def _holder_name() -> str:
 
 
 async def _account_pool(
-    settings: BotSettings, database: Database, clients: AccountClients | None, holder: str
+    settings: BotSettings,
+    database: Database,
+    clients: AccountClients | None,
+    holder: str,
+    lease: float = LEASE_SECONDS,
 ) -> AccountPool | None:
     """The stored accounts, once every session opens with SESSION_KEY (WrongSessionKey otherwise)."""
     store = AccountStore(database, settings.session_cipher)
@@ -243,7 +250,8 @@ async def _account_pool(
     if clients is None:
         api_hash = settings.tg_api_hash.get_secret_value() if settings.tg_api_hash else None
         clients = AccountClients(settings.tg_api_id, api_hash)
-    pool = AccountPool(store, clients, holder)
+    # Renewed three times a lease, as by default (bot/accounts/pool.py: LEASE_SECONDS, RENEW_EVERY).
+    pool = AccountPool(store, clients, holder, lease_seconds=lease, renew_every=lease / 3)
     pool.start()
     return pool
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -32,6 +33,8 @@ from exporter.errors import explain
 from exporter.redaction import redact_client_secrets, redact_secrets
 from exporter.settings import SettingsError, check_writable, connect, open_client, read_settings
 
+from .accounts import AccountClients
+from .accounts.pool import LEASE_SECONDS
 from .app import assemble_app, make_bot
 from .context import App
 from .jobs import WorkerPool, default_worker_name
@@ -56,10 +59,15 @@ async def running_worker(
     stalled_after: float = STALLED_AFTER,
     heartbeat_interval: float = 10.0,
     recover_every: int = RECOVER_EVERY,
+    account_clients: AccountClients | None = None,
+    account_lease: float = LEASE_SECONDS,
 ) -> AsyncIterator[asyncio.Task[None]]:
     """A worker serving exports until the context ends; yields procrastinate's worker task (it
-    ends only on an error). ``stalled_after``, ``heartbeat_interval`` and ``recover_every`` let
-    tests recover a killed worker's jobs in seconds instead of half a minute."""
+    ends only on an error). The exports run on the exporting accounts stored in the database
+    (bot/accounts: each held by one process at a time under a lease of ``account_lease``
+    seconds), or with the bot's own session where none are. ``stalled_after``,
+    ``heartbeat_interval``, ``recover_every`` and ``account_lease`` let tests recover a killed
+    worker's jobs and accounts in seconds instead of half a minute."""
     if settings.database_url is None:
         raise SettingsError(NEEDS_DATABASE_URL)
     api_hash = settings.tg_api_hash.get_secret_value() if settings.tg_api_hash else None
@@ -81,7 +89,7 @@ async def running_worker(
     app: App | None = None
     try:
         await queue.open()
-        app = await assemble_app(settings, bot, client, database, queue)
+        app = await assemble_app(settings, bot, client, database, queue, account_clients, account_lease)
         if not client.is_connected():
             await client.connect()
         pool = WorkerPool(queue, ManyAwareRunner(app), size=settings.max_jobs, name=default_worker_name())
@@ -114,6 +122,15 @@ async def running_worker(
         await database.close()
 
 
+def sandbox_account_clients(session_file: Path | None) -> AccountClients | None:
+    """With the offline sandbox's session file, the stored accounts' clients reach its DCs too (its
+    server key for the media DCs); without one, Telegram with TG_API_ID and TG_API_HASH."""
+    if session_file is None:
+        return None
+    # open_client has checked it already (SessionFile.load); each account's client checks it again.
+    return AccountClients(None, None, sandbox=json.loads(session_file.read_text(encoding="utf-8")))
+
+
 async def serve(settings: BotSettings, client: TelegramClient, args: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -127,6 +144,8 @@ async def serve(settings: BotSettings, client: TelegramClient, args: argparse.Na
             stalled_after=args.stalled_after,
             heartbeat_interval=args.heartbeat,
             recover_every=args.recover_every,
+            account_clients=sandbox_account_clients(args.session_file),
+            account_lease=args.account_lease,
         ) as serving:
             await asyncio.wait(
                 {serving, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
@@ -151,6 +170,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--recover-every", type=int, default=RECOVER_EVERY, help="seconds between looks for such exports"
+    )
+    parser.add_argument(
+        "--account-lease",
+        type=float,
+        default=LEASE_SECONDS,
+        help="seconds an exporting account stays held by a worker that stopped renewing it",
     )
     parser.add_argument(
         "--session-file",

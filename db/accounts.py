@@ -19,7 +19,7 @@ Storage only: which account runs which job is decided in ``bot.accounts``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -113,6 +113,13 @@ class AccountStore:
             )
         return self._cipher
 
+    async def _write(self, sql: str, parameters: Sequence[Any]) -> list[Row]:
+        """A write of one statement. In a write transaction: PostgreSQL's read snapshots are
+        REPEATABLE READ, where an UPDATE racing another process's (two workers renewing their
+        leases) fails with "could not serialize access"; write transactions take turns."""
+        async with self._db.transaction() as connection:
+            return list(await connection.execute_fetchall(sql, parameters))
+
     async def check_key(self) -> int:
         """At start-up: every stored session opens with the key (or WrongSessionKey); how many."""
         rows = await self._db.fetchall("SELECT session FROM accounts")
@@ -145,7 +152,7 @@ class AccountStore:
         return None if row is None else _account(row)
 
     async def set_paused(self, account_id: int, paused: bool) -> Account:
-        rows = await self._db.fetchall(
+        rows = await self._write(
             f"UPDATE accounts SET paused = ? WHERE id = ? RETURNING {_COLUMNS}", (int(paused), account_id)
         )
         if not rows:
@@ -173,7 +180,7 @@ class AccountStore:
 
     async def save_session(self, account_id: int, holder: str, session: Mapping[str, Any]) -> None:
         """The session as its holder last had it (Telethon moves DCs, for one)."""
-        await self._db.fetchall(
+        await self._write(
             "UPDATE accounts SET session = ? WHERE id = ? AND holder = ? RETURNING id",
             (self.cipher.seal(session), account_id, holder),
         )
@@ -184,7 +191,7 @@ class AccountStore:
         """Take (or renew) the account for ``holder``: only when nobody else holds a live lease and
         the account is not paused."""
         now = self._db.now()
-        rows = await self._db.fetchall(
+        rows = await self._write(
             "UPDATE accounts SET holder = ?, lease_until = ? "
             "WHERE id = ? AND paused = 0 AND (holder IS NULL OR holder = ? OR lease_until < ?) RETURNING id",
             (holder, now + seconds, account_id, holder, now),
@@ -197,14 +204,14 @@ class AccountStore:
         if not ids:
             return set()
         marks = ", ".join("?" for _ in ids)
-        rows = await self._db.fetchall(
+        rows = await self._write(
             f"UPDATE accounts SET lease_until = ? WHERE holder = ? AND id IN ({marks}) RETURNING id",
             (self._db.now() + seconds, holder, *ids),
         )
         return {row[0] for row in rows}
 
     async def release(self, account_id: int, holder: str) -> None:
-        await self._db.fetchall(
+        await self._write(
             "UPDATE accounts SET holder = NULL, lease_until = NULL WHERE id = ? AND holder = ? RETURNING id",
             (account_id, holder),
         )
@@ -238,7 +245,7 @@ class AccountStore:
 
     async def note_flood(self, account_id: int, method: str, seconds: int) -> None:
         now = self._db.now()
-        await self._db.fetchall(
+        await self._write(
             "INSERT INTO account_floods (account_id, method, seconds, at, wait_until) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
             (account_id, method, seconds, now, now + seconds),
@@ -254,9 +261,7 @@ class AccountStore:
         return {row[0]: float(row[1]) for row in rows}
 
     async def set_job_account(self, job_id: int, account_id: int) -> None:
-        await self._db.fetchall(
-            "UPDATE jobs SET account_id = ? WHERE id = ? RETURNING id", (account_id, job_id)
-        )
+        await self._write("UPDATE jobs SET account_id = ? WHERE id = ? RETURNING id", (account_id, job_id))
 
     async def loads(self, since_seconds: float) -> list[AccountLoad]:
         """Each account's finished exports and flood waits of the last ``since_seconds``."""

@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from telethon import TelegramClient
+from telethon import TelegramClient, errors
 
 from db.accounts import Account, AccountStore
 from db.jobs import Job
@@ -251,12 +251,13 @@ async def look_up(
     target: str,
     work: Callable[[TelegramClient], Awaitable[T]],
 ) -> T:
-    """``work(client)`` with the bot's own session, and where it fails (a chat it cannot see, or the
-    session not logged in at all: with accounts stored it is optional), at once on an exporting
-    account that can (``AccountPool.peek``); the account's own sentence when none can."""
+    """``work(client)`` with the bot's own session, and where it fails (a chat it cannot see, the
+    session not logged in at all: with accounts stored it is optional, or a flood wait: its flood
+    limit is an account's, maybe one busy exporting), at once on an exporting account that can
+    (``AccountPool.peek``); the account's own sentence when none can."""
     try:
         return await work(client)
-    except TargetError:
+    except (TargetError, errors.FloodError):
         if pool is None:
             raise
     return await pool.peek(target, work)
