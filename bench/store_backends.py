@@ -35,9 +35,9 @@ INSERT INTO streams VALUES ('main', 0, NULL);
 
 def pages() -> list[list[tuple[int, int | None, int, bytes]]]:
     """History pages newest first, with records the size of a typical text message's (~420 bytes)."""
-    out = []
+    out: list[list[tuple[int, int | None, int, bytes]]] = []
     for page in range(PAGES):
-        rows = []
+        rows: list[tuple[int, int | None, int, bytes]] = []
         for offset in range(PAGE):
             msg_id = (PAGES - page) * PAGE - offset
             record = {
