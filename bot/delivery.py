@@ -150,15 +150,21 @@ async def with_retries(send: Callable[[], Awaitable[_T]], what: str, bound: floa
 
 
 async def send_text(
-    bot: Bot, where: Destination, body: str, bound: float, markup: InlineKeyboardMarkup | None = None
+    bot: Bot,
+    where: Destination,
+    body: str,
+    bound: float,
+    markup: InlineKeyboardMarkup | None = None,
+    confirm: Callable[[Message], Awaitable[object]] | None = None,
 ) -> Message:
-    return await with_retries(
-        lambda: bot.send_message(
+    """Send a message; ``confirm`` records it, in one step with the attempt that succeeded."""
+
+    async def attempt() -> Message:
+        return await bot.send_message(
             chat_id=where.chat_id, message_thread_id=where.thread_id, text=body, reply_markup=markup
-        ),
-        text.A_MESSAGE,
-        bound,
-    )
+        )
+
+    return await with_retries(recorded(attempt, confirm), text.A_MESSAGE, bound)
 
 
 async def tell(bot: Bot, where: Destination, sentence: str) -> bool:
@@ -171,45 +177,51 @@ async def tell(bot: Bot, where: Destination, sentence: str) -> bool:
     return True
 
 
-async def send_part(bot: Bot, where: Destination, part: JobPart, caption: str, bound: float) -> JobPart:
-    """Send one part (by Telegram's file id when it has one, else from disk); returns it confirmed."""
+async def send_part(
+    bot: Bot,
+    where: Destination,
+    part: JobPart,
+    caption: str,
+    bound: float,
+    confirm: Callable[[JobPart], Awaitable[object]] | None = None,
+) -> JobPart:
+    """Send one part (by Telegram's file id when it has one, else from disk); returns it confirmed.
+    ``confirm`` records that Telegram has it, in one step with the attempt that succeeded."""
 
-    async def attempt() -> Message:
+    async def attempt() -> JobPart:
         try:
             await bot.send_chat_action(
                 chat_id=where.chat_id, message_thread_id=where.thread_id, action=ChatAction.UPLOAD_DOCUMENT
             )
         except TelegramAPIError as exc:
             log.info("upload indicator refused: %s", exc)
-        return await bot.send_document(
+        message = await bot.send_document(
             chat_id=where.chat_id,
             message_thread_id=where.thread_id,
             document=part.file_id or FSInputFile(part.path),
             caption=caption[:1024],
             request_timeout=600,
         )
+        file_id = message.document.file_id if message.document else part.file_id
+        return JobPart(part.path, part.size, part.sha256, file_id, message.message_id)
 
-    message = await with_retries(attempt, text.AN_ARCHIVE_PART, bound)
-    file_id = message.document.file_id if message.document else part.file_id
-    return JobPart(part.path, part.size, part.sha256, file_id, message.message_id)
+    return await with_retries(recorded(attempt, confirm), text.AN_ARCHIVE_PART, bound)
 
 
-async def send_part_once(
-    bot: Bot,
-    where: Destination,
-    part: JobPart,
-    caption: str,
-    bound: float,
-    confirm: Callable[[JobPart], Awaitable[object]],
-) -> JobPart:
-    """Send one part and ``confirm`` it (record that Telegram has it) as one step a cancel cannot
-    split: a shutdown waits for both, then the job goes back to the queue. A cancel between the
-    two would leave a part the user has recorded as unsent, and the restarted job would send it
-    again (Telegram has no way to make a send idempotent)."""
+def recorded(
+    send: Callable[[], Awaitable[_T]], confirm: Callable[[_T], Awaitable[object]] | None
+) -> Callable[[], Awaitable[_T]]:
+    """Each attempt of ``send`` and, once Telegram answers, its ``confirm`` as one step a cancel
+    cannot split: a shutdown waits for the attempt in flight and its record (not for the pauses
+    between attempts), then the job goes back to the queue. A cancel between the two would leave
+    what the user has recorded as unsent, and the restarted job would send it again (Telegram has
+    no way to make a send idempotent)."""
+    if confirm is None:
+        return send
 
-    async def step() -> JobPart:
-        sent = await send_part(bot, where, part, caption, bound)
-        await confirm(sent)
-        return sent
+    async def step() -> _T:
+        result = await send()
+        await confirm(result)
+        return result
 
-    return await uninterrupted(step())
+    return lambda: uninterrupted(step())

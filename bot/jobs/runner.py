@@ -32,7 +32,6 @@ from pathlib import Path
 from aiogram.exceptions import TelegramAPIError
 
 from db import ArchiveStore, DbError
-from db.connect import uninterrupted
 from db.jobs import Job, JobPart
 from exporter.archive import sha256_of
 from exporter.errors import ExplainedError, explain_known, leaf_error
@@ -44,7 +43,7 @@ from ..delivery import (
     DeliveryError,
     Destination,
     delivery_record,
-    send_part_once,
+    send_part,
     send_text,
     tell,
     with_delivery_time,
@@ -193,17 +192,15 @@ class JobRunner:
                 # Older records (before "details") get no button: there is nothing behind it.
                 markup = await details_markup(app, job.user_id, job.id) if record.get("details") else None
 
-                async def send_summary() -> None:
-                    await send_text(app.bot, where, record["summary"], bound, markup)
+                async def sent(_: object) -> None:
                     record["summary_sent"] = True
                     await app.queue.record_delivery(job.id, record)
 
-                # Sent and recorded as one step a shutdown waits for: never sent twice.
-                await uninterrupted(send_summary())
+                await send_text(app.bot, where, record["summary"], bound, markup, sent)
             for index, part in enumerate(parts):
                 if part.message_id is not None:
                     continue  # Telegram has it: never sent twice
-                parts[index] = await send_part_once(
+                parts[index] = await send_part(
                     app.bot, where, part, record["captions"][index], bound, confirming(app, job.id)
                 )
         except DeliveryError as exc:
@@ -254,7 +251,7 @@ class JobRunner:
 
 
 def confirming(app: App, job_id: int) -> Callable[[JobPart], Awaitable[object]]:
-    """What records a part of the job as Telegram's (send_part_once calls it)."""
+    """What records a part of the job as Telegram's (send_part calls it)."""
 
     async def confirm(sent: JobPart) -> None:
         await app.queue.confirm_part(job_id, sent.path, sent.file_id, sent.message_id)

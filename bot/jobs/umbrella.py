@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from db import IllegalTransition
-from db.connect import uninterrupted
 from db.jobs import Job, JobPart
 from db.umbrellas import FINISHING, Umbrella, UmbrellaChat, UmbrellaStore
 from exporter.combined import ChatArchive, write_combined
@@ -38,7 +37,7 @@ from exporter.many import COMBINED, WHOLE
 
 from .. import text
 from ..context import App
-from ..delivery import DeliveryError, Destination, caption, send_part_once, send_text, tell
+from ..delivery import DeliveryError, Destination, caption, send_part, send_text, tell
 from ..progress import StatusMessage
 from .cleanup import remove_parts
 from .exports import ExportJobs
@@ -189,7 +188,7 @@ async def _send_parts(
     bound = app.settings.delivery_retry_seconds
     for index, part in enumerate(parts):
         if part.message_id is None:
-            parts[index] = await send_part_once(
+            parts[index] = await send_part(
                 app.bot, where, part, captions[index], bound, confirming(app, job_id)
             )
     if not app.settings.keep_archives:
@@ -249,17 +248,15 @@ async def finish(app: App, umbrella: Umbrella) -> None:
         if not delivery["summary_sent"]:
             await status.show(text.MANY_FINISHED.format(count=len(chats)))
 
-            async def send_summary() -> None:
-                await send_text(app.bot, where, delivery["summary"], bound)
+            async def sent(_: object) -> None:
                 delivery["summary_sent"] = True
                 await store.record_delivery(umbrella.id, delivery)
 
-            # Sent and recorded as one step a shutdown waits for, as each part below: never twice.
-            await uninterrupted(send_summary())
+            await send_text(app.bot, where, delivery["summary"], bound, confirm=sent)
         parts = [JobPart.from_dict(part) for part in delivery["parts"]]
         for index, part in enumerate(parts):
             if part.message_id is None:
-                parts[index] = await send_part_once(
+                parts[index] = await send_part(
                     app.bot,
                     where,
                     part,

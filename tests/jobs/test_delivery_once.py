@@ -15,7 +15,7 @@ from typing import cast
 import pytest
 
 from bot.context import App
-from bot.delivery import Destination, send_part_once
+from bot.delivery import Destination, send_part
 from bot.jobs.runner import confirming
 from db import Database, SqliteJobQueue
 from db.jobs import JobPart
@@ -47,7 +47,7 @@ async def test_a_part_sent_as_the_job_is_cancelled_is_recorded_as_sent(
             gate, held = await hold_statement_thread(db)
             app = cast(App, SimpleNamespace(queue=queue))
             sending = asyncio.create_task(
-                send_part_once(
+                send_part(
                     bot,
                     Destination(alice.id),
                     JobPart(str(archive), 102, ""),
