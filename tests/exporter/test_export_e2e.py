@@ -227,7 +227,10 @@ async def test_under_a_flood_limit_few_requests_are_refused_and_nothing_is_lost(
     channel = big.by_username("large_channel_sandbox")
     assert ids_of(exported(result)) == [pair for pair in expected_messages(big, channel) if pair[0] > 70_000]
     refused = sum(network.flood_waits.values())
-    assert 0 < refused <= 12, f"{refused} refused requests for about 300"
+    # Refused are the requests in flight together when the burst ran out (slow start doubles per
+    # round trip, so up to one window of max_concurrency 32; 13-16 seen since 86025bf, 12 or fewer
+    # before it), then a few probes while paced: never one per request.
+    assert 0 < refused <= 32, f"{refused} refused requests for about 300"
     flood = result.report.flood
     assert flood.count == refused
     assert 1 <= flood.waits <= 4, "refusals of requests in flight together are one wait"
