@@ -9,10 +9,12 @@ application database.  A press with an unknown token, or by anyone but its owner
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from db import Database
 from db.buttons import ButtonSession, ButtonStore
@@ -20,10 +22,11 @@ from db.buttons import ButtonSession, ButtonStore
 if TYPE_CHECKING:
     from .context import App
 
-__all__ = ["ButtonPress", "ButtonSession", "Buttons", "pressed_message"]
+__all__ = ["ButtonPress", "ButtonSession", "Buttons", "pressed_message", "redraw"]
 
 PREFIX = "t"
 TOKEN_TTL = 30 * 60
+T = TypeVar("T")
 
 
 class Buttons:
@@ -55,9 +58,22 @@ class Buttons:
         session = await self._store.find(parts[1], user_id)
         return None if session is None else (session, parts[2])
 
-    async def save(self, token: str, session: ButtonSession) -> None:
-        """Keep the changes a press made to ``session.data``; the next press reads them."""
-        await self._store.save(token, session.data)
+    async def update(
+        self, token: str, session: ButtonSession, press: Callable[[ButtonSession], Awaitable[T]]
+    ) -> tuple[ButtonSession, T] | None:
+        """Apply ``press`` to ``session.data`` and keep it; the session kept and what ``press``
+        returned, or None when the session was closed meanwhile. When another press on the same
+        screen wrote first (two taps handled at once, through one bot process or two), the session
+        is read again and ``press`` applied to what that one kept: each press counts, none is lost.
+        Each retry follows another press's write, so the loop ends when the taps do."""
+        while True:
+            said = await press(session)
+            if await self._store.save(token, session):
+                return session, said
+            fresh = await self._store.find(token, session.owner)
+            if fresh is None:
+                return None
+            session = fresh
 
     async def close(self, token: str) -> None:
         await self._store.close(token)
@@ -88,3 +104,13 @@ def pressed_message(query: CallbackQuery) -> Message:
     if not isinstance(message, Message):
         raise TypeError(f"the message of a live button is gone: {message!r}")
     return message
+
+
+async def redraw(message: Message, screen: str, markup: InlineKeyboardMarkup) -> None:
+    """Draw a screen again after a press. A press that changes nothing (e.g. "All topics" when all
+    are in, or a press read again after another one set the same) is no error."""
+    try:
+        await message.edit_text(screen, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "not modified" not in exc.message:
+            raise

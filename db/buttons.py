@@ -1,7 +1,10 @@
 """What each set of inline buttons means and whose it is: the storage behind bot.callbacks.
 
 A session is found by its token, only for its owner and only while it is younger than the store's
-``ttl``; an expired one is as good as gone (and is deleted by the next ``open``)."""
+``ttl``; an expired one is as good as gone (and is deleted by the next ``open``). Each write of a
+press is a compare-and-set on the session's ``version``: of two presses that read the same state,
+the second to write is told so (``save`` returns False) and applies its press again to what the
+first one kept."""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ class ButtonSession:
     owner: int
     kind: str
     data: dict[str, Any]
+    # The version ``data`` was read at: a save writes only over that version.
+    version: int = 0
 
 
 class ButtonStore:
@@ -39,17 +44,27 @@ class ButtonStore:
     async def find(self, token: str, owner: int) -> ButtonSession | None:
         """The live session of ``token`` if ``owner`` owns it, else None."""
         row = await self._db.fetchone(
-            "SELECT kind, data FROM button_sessions WHERE token = ? AND owner_id = ? AND created_at > ?",
+            "SELECT kind, data, version FROM button_sessions WHERE token = ? AND owner_id = ? AND created_at > ?",
             (token, owner, self._db.now() - self.ttl),
         )
-        return None if row is None else ButtonSession(owner, row[0], dict(json.loads(row[1])))
+        return None if row is None else ButtonSession(owner, row[0], dict(json.loads(row[1])), row[2])
 
-    async def save(self, token: str, data: dict[str, Any]) -> None:
-        """Keep what a press changed (the chosen options). A session closed meanwhile stays closed."""
+    async def save(self, token: str, session: ButtonSession) -> bool:
+        """Keep what a press changed (the chosen options), only over the version it read: False when
+        another press wrote first (or the session was closed meanwhile: it stays closed). On success
+        ``session.version`` is the new one."""
         async with self._db.transaction() as connection:
-            await connection.execute(
-                "UPDATE button_sessions SET data = ? WHERE token = ?", (json.dumps(data), token)
+            rows = list(
+                await connection.execute_fetchall(
+                    "UPDATE button_sessions SET data = ?, version = version + 1 "
+                    "WHERE token = ? AND version = ? RETURNING version",
+                    (json.dumps(session.data), token, session.version),
+                )
             )
+        if not rows:
+            return False
+        session.version = rows[0][0]
+        return True
 
     async def close(self, token: str) -> None:
         async with self._db.transaction() as connection:

@@ -71,9 +71,16 @@ def answered(screen: Screen) -> Callable[..., Awaitable[None]]:
             await message.answer(f"{chosen} {text.CUSTOM_RANGE_AGAIN}")
             return
         await state.clear()
+
+        async def press(typed_on: ButtonSession) -> None:
+            typed_on.data["choice"].update(chosen)
+
+        kept = await app.buttons.update(token, session, press)
+        if kept is None:  # closed by a press meanwhile
+            await message.answer(text.CUSTOM_RANGE_EXPIRED)
+            return
+        session = kept[0]
         picked = session.data["choice"]
-        picked.update(chosen)
-        await app.buttons.save(token, session)
         # The question above the typed dates keeps what was chosen; the screen comes below them,
         # where the person is looking.
         if message.bot is not None:

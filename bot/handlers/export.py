@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -26,10 +25,11 @@ from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_
 
 from .. import text
 from ..accounts import look_up
-from ..callbacks import ButtonPress, ButtonSession, pressed_message
+from ..callbacks import ButtonPress, ButtonSession, pressed_message, redraw
 from ..context import App
 from ..middlewares.access import sender_id
 from . import custom_range, media_row, picker, size_warning
+from .custom_range import Screen
 from .export_choice import RANGES, options_for, range_label, typed_range
 from .export_filter import filter_choice, filter_line, typed_filter
 from .policy import may_export, peer_id_of
@@ -241,7 +241,6 @@ async def _on_options(
 ) -> None:
     data, message = session.data, pressed_message(query)
     picked = data["choice"]
-    draw = _options_screen
     if choice == "close":
         await app.buttons.close(token)
         await message.edit_text(text.NOTHING_EXPORTED)
@@ -276,7 +275,23 @@ async def _on_options(
             rows = [[_button(app, token, label, value)] for label, value in answers]
             await message.edit_text(said, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
         return
-    elif choice.startswith("f") and choice[1:] in FORMATS:
+    else:
+
+        async def press(pressed: ButtonSession) -> Screen:
+            return await _apply_press(app, pressed, choice)
+
+        kept = await app.buttons.update(token, session, press)
+        if kept is not None:  # else the screen was closed (Cancel, Export) by a press meanwhile
+            screen, markup = kept[1](app, token, kept[0])
+            await redraw(message, screen, markup)
+    await query.answer()
+
+
+async def _apply_press(app: App, session: ButtonSession, choice: str) -> Screen:
+    """Apply one tap to the options kept in ``session``; the screen to draw them on."""
+    data = session.data
+    picked = data["choice"]
+    if choice.startswith("f") and choice[1:] in FORMATS:
         formats = picked["formats"]
         if choice[1:] in formats and len(formats) > 1:
             formats.remove(choice[1:])
@@ -293,12 +308,11 @@ async def _on_options(
     elif choice == "comments" and data.get("commented"):
         picked["comments"] = not picked.get("comments", False)
     elif await media_row.tap(app, session.owner, picked, choice):
-        pass  # the screen is drawn again below
+        pass  # the options screen is drawn again
     elif choice.startswith("tp") and choice[2:].isdecimal():
-        draw = _topics_screen
         data["topic_page"] = int(choice[2:])
+        return _topics_screen
     elif choice in ("topics", "tall") or (choice.startswith("t") and choice[1:].isdecimal()):
-        draw = _topics_screen
         ids = [topic_id for topic_id, _ in data["topics"]]
         if choice == "tall":
             picked["topics"] = None
@@ -306,16 +320,8 @@ async def _on_options(
             current = set(ids if picked["topics"] is None else picked["topics"])
             current ^= {ids[int(choice[1:])]}
             picked["topics"] = None if current == set(ids) else sorted(current) or picked["topics"]
-    if choice != "close":
-        await app.buttons.save(token, session)
-        screen, markup = draw(app, token, session)
-        try:
-            await message.edit_text(screen, reply_markup=markup)
-        except TelegramBadRequest as exc:
-            # A tap that changes nothing (e.g. "All topics" when all are in) is not an error.
-            if "not modified" not in exc.message:
-                raise
-    await query.answer()
+        return _topics_screen
+    return _options_screen
 
 
 async def _submit(

@@ -14,7 +14,6 @@ from dataclasses import replace
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
@@ -25,7 +24,7 @@ from exporter.many import COMBINED, KINDS, PER_CHAT, ChatEntry, Selection, selec
 from exporter.options import DEFAULT_FORMATS, FORMATS
 
 from .. import text
-from ..callbacks import ButtonPress, ButtonSession, pressed_message
+from ..callbacks import ButtonPress, ButtonSession, pressed_message, redraw
 from ..context import App
 from ..jobs.umbrella import UMBRELLA
 from ..middlewares.access import sender_id
@@ -113,34 +112,40 @@ async def on_many(query: CallbackQuery, app: App, button: ButtonSession, choice:
         await _go(app, query.from_user.id, message, picked)
         return
     else:
-        if choice.startswith("k") and choice[1:] in KINDS:
-            kinds = set(picked["kinds"]) ^ {choice[1:]}
-            picked["kinds"] = [kind for kind in KINDS if kind in kinds]
-        elif choice == "arch":
-            picked["archived"] = not picked["archived"]
-        elif choice == "left":
-            picked["left"] = not picked["left"]
-        elif choice == "range":
-            # Everything, only what is new since the user's last export of each chat, 7 or 30 days.
-            picked["range"] = RANGES[(RANGES.index(picked["range"]) + 1) % len(RANGES)]
-        elif choice == "layout":
-            picked["layout"] = PER_CHAT if picked["layout"] == COMBINED else COMBINED
-        elif choice.startswith("f") and choice[1:] in FORMATS:
-            formats = picked["formats"]
-            if choice[1:] not in formats:
-                formats.append(choice[1:])
-            elif len(formats) > 1:
-                formats.remove(choice[1:])
-        else:
-            await media_row.tap(app, button.owner, picked, choice)
-        await app.buttons.save(token, button)
-        screen, markup = _screen(app, token, picked)
-        try:
-            await message.edit_text(screen, reply_markup=markup)
-        except TelegramBadRequest as exc:
-            if "not modified" not in exc.message:
-                raise
+
+        async def press(pressed: ButtonSession) -> None:
+            await _apply_press(app, pressed, choice)
+
+        kept = await app.buttons.update(token, button, press)
+        if kept is not None:  # else the screen was closed (Cancel, Export) by a press meanwhile
+            screen, markup = _screen(app, token, kept[0].data["choice"])
+            await redraw(message, screen, markup)
     await query.answer()
+
+
+async def _apply_press(app: App, button: ButtonSession, choice: str) -> None:
+    """Apply one tap to the choice kept in ``button``."""
+    picked = button.data["choice"]
+    if choice.startswith("k") and choice[1:] in KINDS:
+        kinds = set(picked["kinds"]) ^ {choice[1:]}
+        picked["kinds"] = [kind for kind in KINDS if kind in kinds]
+    elif choice == "arch":
+        picked["archived"] = not picked["archived"]
+    elif choice == "left":
+        picked["left"] = not picked["left"]
+    elif choice == "range":
+        # Everything, only what is new since the user's last export of each chat, 7 or 30 days.
+        picked["range"] = RANGES[(RANGES.index(picked["range"]) + 1) % len(RANGES)]
+    elif choice == "layout":
+        picked["layout"] = PER_CHAT if picked["layout"] == COMBINED else COMBINED
+    elif choice.startswith("f") and choice[1:] in FORMATS:
+        formats = picked["formats"]
+        if choice[1:] not in formats:
+            formats.append(choice[1:])
+        elif len(formats) > 1:
+            formats.remove(choice[1:])
+    else:
+        await media_row.tap(app, button.owner, picked, choice)
 
 
 async def _refusal(app: App) -> str | None:
