@@ -28,24 +28,6 @@ CONTENT_PREFIX = "content:"
 _UINT64 = (1 << 64) - 1
 
 
-def _slices(ids: Iterator[int]) -> Iterator[tuple[int, int]]:
-    """(first, last) id of each slice of SLICE messages; an upgraded group's (negative) ids are a
-    history of their own, read before the supergroup's (export_api_wrap.cpp: splits)."""
-    first: int | None = None
-    last = count = 0
-    for msg_id in ids:
-        # ``last`` is the previous id whenever a slice is open (``first`` set).
-        if first is not None and (count == SLICE or last < 0 <= msg_id):
-            yield first, last
-            first, count = None, 0
-        if first is None:
-            first = msg_id
-        last = msg_id
-        count += 1
-    if first is not None:
-        yield first, last
-
-
 def _from_top(ids: list[int]) -> Iterator[int]:
     """Desktop's order of resolving emoji: a flat_set<uint64> taken EMOJI_PER_REQUEST at a time from
     its end, each batch in ascending order."""
@@ -150,7 +132,7 @@ def name_files(
             media.add_file(
                 FileRow(0, key, path, EARLIER, 0, "", 0, 0, b"", "", 0, None, None, None, None, None)
             )
-        for first, last in _slices(media.message_ids()):
+        for first, last in media.slices(SLICE):
             refs = media.refs_between(first, last)
             if not refs:
                 continue

@@ -22,7 +22,7 @@ from exporter.media.naming import (
     numbered,
     safe_file_name,
 )
-from exporter.media.naming_pass import _from_top, _slices, name_files
+from exporter.media.naming_pass import _from_top, name_files
 from exporter.media.selection import FILE_NOT_INCLUDED, FILE_TOO_LARGE, Selection
 from sandbox.world.hostile import FILE_NAMES
 
@@ -108,9 +108,15 @@ def test_document_folders_follow_desktops_order() -> None:
     assert document_folder(0) == "files"
 
 
-def test_slices_of_100_and_an_upgraded_groups_history_apart() -> None:
-    ids = [-999_999_990, -999_999_980, *range(1, 251)]
-    assert list(_slices(iter(ids))) == [(-999_999_990, -999_999_980), (1, 100), (101, 200), (201, 250)]
+def test_slices_of_100_and_an_upgraded_groups_history_apart(tmp_path: Path) -> None:
+    store = ExportStore(tmp_path / "store.sqlite")
+    ids = [-999_999_990, -999_999_980, *range(1, 201), *range(205, 256)]
+    with store.connection:
+        store.connection.executemany("INSERT INTO messages VALUES (?, NULL, 0, x'')", [(i,) for i in ids])
+    # A slice ends before the next one's first id: 201-204 are not stored.
+    slices = list(MediaStore(store.connection).slices(100))
+    assert slices == [(-999_999_990, -999_999_980), (1, 100), (101, 204), (205, 255)]
+    store.close()
 
 
 def test_emoji_are_resolved_from_the_top_of_a_sorted_set_100_at_a_time() -> None:
