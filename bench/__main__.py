@@ -3,6 +3,8 @@
 Every contestant runs in its own process against a fresh sandbox in another
 process (so server CPU is never charged to the client, and every contestant
 starts with a full flood bucket), one after another on the same machine.
+accounts-2 runs its sandbox in this process instead: the second account lives in
+the sandbox's world (bench/accounts.py).
 """
 
 from __future__ import annotations
@@ -14,43 +16,20 @@ import os
 import platform
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
 
+from .accounts import ACCOUNTS_SCENARIO
+from .backends import BACKEND_SCENARIO
 from .eta import eta_table
 from .instructions import per_message
-from .media import MEDIA_SPECS, MediaRun, media_table, media_targets
+from .media import MEDIA_SPECS, media_table, media_targets
 from .media import rate as media_rate
-from .targets import cpu_target, limited_target, median, rate_target, runs_of, verdict
+from .model import Result, Scenario
+from .targets import cpu_target, limited_target, median, rate_target, runs_of, scale_targets, verdict
 from .timing import sandbox_request_percentiles, timing_table
 
 MAX_CONCURRENCY = 32  # ours: most requests in flight (exporter.options.ExportOptions.max_concurrency)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    sandbox: str
-    target: str
-    description: str
-    latency_ms: float = 0.0
-    rate: float | None = None
-    burst: float = 20.0
-    # A named flood limit of the sandbox (sandbox.netmodel.LIMIT_PRESETS) instead of rate and burst;
-    # rate and burst then repeat the preset's values for the bound.
-    limits: str | None = None
-    contestants: tuple[str, ...] = ("telethon-default", "sequential", "ours")
-    # Slow contestants read a prefix and are scaled: contestant -> max messages.
-    prefix: dict[str, int] = field(default_factory=dict)
-    # Forum topics ours reads when the whole forum would take too long (scaled the same way).
-    ours_topics: tuple[int, ...] | None = None
-    # Processes that keep a core busy each while the contestant runs (the machine is not quiet).
-    busy_cores: int = 0
-    # A media scenario (bench/media.py): its files, network and contestants measure bytes, not messages.
-    media: MediaRun | None = None
-    # Ours exports only what this filter matches (docs/filters.md).
-    filter: str | None = None
 
 
 TIMING_DESCRIPTION = (
@@ -153,6 +132,8 @@ SCENARIOS = {
             contestants=("ours", "ours-full-read"),
             filter="from:@zoe_2",
         ),
+        ACCOUNTS_SCENARIO,
+        BACKEND_SCENARIO,
         Scenario(
             "smoke",
             "small",
@@ -163,31 +144,6 @@ SCENARIOS = {
         ),
     ]
 }
-
-
-@dataclass
-class Result:
-    scenario: str
-    contestant: str
-    messages: int
-    wall: float
-    cpu: float
-    peak_rss_mb: float
-    requests: int
-    flood_waits: int
-    flood_seconds: int = 0
-    scaled_from: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    # Which of the --runs this row is (rows are compared within their run).
-    run: int = 0
-
-    @property
-    def rate(self) -> float:
-        return self.messages / self.wall if self.wall > 0 else 0.0
-
-    @property
-    def cpu_us_per_message(self) -> float:
-        return 1e6 * self.cpu / self.messages if self.messages else 0.0
 
 
 async def run_contestant(
@@ -218,7 +174,7 @@ async def run_contestant(
         ready = await asyncio.wait_for(server.stdout.readline(), 120)
         if not ready.startswith(b"sandbox ready"):
             raise RuntimeError(f"the sandbox did not start for {scenario.name}")
-        module = "bench.media" if scenario.media else "bench.contestant"
+        module = scenario.program or ("bench.media" if scenario.media else "bench.contestant")
         args = [sys.executable, "-m", module, contestant, "--session-file", str(session)]
         args += ["--target", scenario.target]
         if scenario.media:
@@ -302,8 +258,8 @@ def table(results: list[Result], cpu_bound: float) -> str:
         by_scenario.setdefault(result.scenario, []).append(result)
     for name, rows in by_scenario.items():
         scenario = SCENARIOS[name]
-        if scenario.media:
-            continue  # in media_table
+        if not scenario.exporter_alone:
+            continue  # in media_table, or only in the target lines
         limit, why = bound(scenario, cpu_bound)
         lines.append(f"\n{name}: {scenario.description}  (bound {limit:,.0f} msg/s: {why})")
         lines.append(
@@ -382,7 +338,7 @@ def check_targets(
             ok = ok and growth <= 1.25
             line += f", {small.peak_rss_mb:.0f} MB for {small.messages:,} ({growth:.2f}×, flat)"
         lines.append(f"{line}: {verdict(ok)}")
-    return lines + media_targets(results, MEDIA_RUNS)
+    return lines + scale_targets(runs) + media_targets(results, MEDIA_RUNS)
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -391,9 +347,9 @@ async def main_async(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         # The CPU bound: bare Telethon parsing at 0 ms on this machine, measured in this run (media
-        # scenarios are bound by bandwidth and need none).
+        # scenarios are bound by bandwidth, issue 17's compare two runs of one program: none need it).
         cpu_bound = float("inf")
-        if any(SCENARIOS[name].media is None for name in chosen):
+        if any(SCENARIOS[name].exporter_alone for name in chosen):
             calibration_scenario = SCENARIOS["smoke"] if chosen == ["smoke"] else SCENARIOS["cpu"]
             calibration = await run_contestant(calibration_scenario, "bare", folder)
             # Its CPU per message, not its rate: one page at a time also waits for the server.
@@ -405,11 +361,22 @@ async def main_async(args: argparse.Namespace) -> int:
         )
         for name, instructions_a_message in instructions.items():
             print(f"  instructions a message (callgrind): {name} {instructions_a_message:,.0f}", flush=True)
+        skipped = {}
         for name in chosen:
             scenario = SCENARIOS[name]
+            reason = scenario.unavailable() if scenario.unavailable else None
+            if reason:
+                print(f"  {name}: skipped, {reason}", flush=True)
+                skipped[name] = reason
+                continue
             # Alternating (ours, sequential, ours, …): a slower stretch of the machine hits both.
             for index, contestant in [(i, c) for i in range(args.runs) for c in scenario.contestants]:
-                result = replace(await run_contestant(scenario, contestant, folder), run=index)
+                measured = (
+                    await scenario.runner(scenario, contestant)
+                    if scenario.runner
+                    else await run_contestant(scenario, contestant, folder)
+                )
+                result = replace(measured, run=index)
                 speed = (
                     f"{media_rate(result) / 1e6:.1f} MB/s" if scenario.media else f"{result.rate:,.0f} msg/s"
                 )
@@ -418,7 +385,7 @@ async def main_async(args: argparse.Namespace) -> int:
     print(table(results, cpu_bound))
     targets = check_targets(results, cpu_bound, instructions)
     if targets:
-        print("\nTargets (issues 6, 14, 16 and 18):\n" + "\n".join(f"  {line}" for line in targets))
+        print("\nTargets (issues 6, 14, 16, 17 and 18):\n" + "\n".join(f"  {line}" for line in targets))
     if args.json:
         payload = {
             "machine": {
@@ -429,6 +396,7 @@ async def main_async(args: argparse.Namespace) -> int:
             "cpu_bound_msg_per_s": cpu_bound if cpu_bound != float("inf") else None,
             "instructions_per_message": instructions,
             "targets": targets,
+            "skipped": skipped,
             "results": [
                 asdict(r)
                 | {"msg_per_s": r.rate, "cpu_us_per_message": r.cpu_us_per_message}

@@ -1,4 +1,4 @@
-"""The bench's own target check: issues 6 and 18 for reading, each against the rows of this run.
+"""The bench's own target check: issues 6 and 18 for reading, 17 for scale, each against the rows of this run.
 
 With ``--runs N`` every contestant of a scenario ran N times, alternating (ours, sequential, ours,
 …); a rate or a CPU figure is then the median of the runs, and a flood-limited target must hold in
@@ -17,6 +17,17 @@ SEQUENTIAL_TARGET = 14  # × the sequential contestant at 130 ms
 CPU_TARGET = 1.2  # our CPU per message over iter_messages'
 LIMITED_SHARE = 0.95  # of the flood bound, in every run
 WAITS_A_MINUTE = 1.0
+# Issue 17: two accounts' rate on two chats over one account's; PostgreSQL's rate for one export
+# through the job path over SQLite's (within 10 %).
+ACCOUNTS_TARGET = 1.9
+BACKEND_TARGET = 0.9
+# How the target lines name these contestants.
+SAID = {
+    "one-account": "one account",
+    "two-accounts": "two accounts",
+    "sqlite": "SQLite",
+    "postgres": "PostgreSQL",
+}
 
 
 def verdict(ok: bool) -> str:
@@ -92,3 +103,31 @@ def limited_target(name: str, rows: list[Any], bound: float, burst: float, rate:
         f"minute, every run{'' if len(rows) >= 3 else '; fewer than the three runs asked'}): "
         f"{verdict(ok and len(rows) >= 3)}"
     )
+
+
+def ratio_target(
+    scenario: str, runs: dict[tuple[str, str], list[Any]], ours: str, base: str, floor: float, why: str = ""
+) -> str | None:
+    """``ours``' median rate over ``base``'s, against ``floor``."""
+    mine, theirs = runs.get((scenario, ours)), runs.get((scenario, base))
+    if not mine or not theirs:
+        return None
+    ours_rate, base_rate = median(mine, lambda r: r.rate), median(theirs, lambda r: r.rate)
+    ratio = ours_rate / base_rate
+    spread = [_spread(rows, lambda r: r.rate, ",.0f") for rows in (mine, theirs)]
+    ours, base = SAID.get(ours, ours), SAID.get(base, base)
+    return (
+        f"{scenario}: {ours} {ours_rate:,.0f} msg/s{spread[0]}, {base} {base_rate:,.0f} msg/s{spread[1]}: "
+        f"{ratio:.2f}× {base} (≥ {floor:g}{why}): {verdict(ratio >= floor)}"
+    )
+
+
+def scale_targets(runs: dict[tuple[str, str], list[Any]]) -> list[str]:
+    """Issue 17's: accounts-2 and backend-postgres, where this run measured them."""
+    lines = [
+        ratio_target("accounts-2", runs, "two-accounts", "one-account", ACCOUNTS_TARGET),
+        ratio_target(
+            "backend-postgres", runs, "postgres", "sqlite", BACKEND_TARGET, ": within 10 % of SQLite"
+        ),
+    ]
+    return [line for line in lines if line is not None]
