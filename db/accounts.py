@@ -93,6 +93,17 @@ class AccountLoad:
         return self.messages / self.seconds if self.seconds > 0 else None
 
 
+@dataclass(frozen=True)
+class ChatSeen:
+    """A chat in an account's dialog list, as /login saw it (``peer_id`` marked, as Telegram's
+    clients and our targets name it)."""
+
+    peer_id: int
+    kind: str
+    title: str
+    username: str | None
+
+
 _COLUMNS = "id, tg_user_id, name, paused, holder, lease_until"
 
 
@@ -227,6 +238,34 @@ class AccountStore:
                 "seen_at = excluded.seen_at",
                 [(account_id, key, int(readable), now) for key in dict.fromkeys(chat_keys)],
             )
+
+    async def note_dialogs(self, account_id: int, chats: Sequence[ChatSeen]) -> None:
+        """The account's dialog list, most recent first: each chat readable by it, with its title."""
+        now = self._db.now()
+        async with self._db.transaction() as connection:
+            await connection.executemany(
+                "INSERT INTO account_chats (account_id, chat_key, readable, seen_at, title, kind, username, "
+                "dialog_rank) VALUES (?, ?, 1, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (account_id, chat_key) DO UPDATE SET readable = 1, seen_at = excluded.seen_at, "
+                "title = excluded.title, kind = excluded.kind, username = excluded.username, "
+                "dialog_rank = excluded.dialog_rank",
+                [
+                    (account_id, f"peer:{chat.peer_id}", now, chat.title, chat.kind, chat.username, rank)
+                    for rank, chat in enumerate(chats)
+                ],
+            )
+
+    async def readable_chats(self, limit: int) -> list[ChatSeen]:
+        """The chats the accounts not paused read, each once, those highest in an account's dialog
+        list first (chats of several accounts taking their best place); at most ``limit``."""
+        rows = await self._db.fetchall(
+            "SELECT c.chat_key, MIN(c.dialog_rank) AS best, MAX(c.kind), MAX(c.title), MAX(c.username) "
+            "FROM account_chats AS c JOIN accounts AS a ON a.id = c.account_id "
+            "WHERE c.readable = 1 AND c.title IS NOT NULL AND a.paused = 0 "
+            "GROUP BY c.chat_key ORDER BY best, c.chat_key LIMIT ?",
+            (limit,),
+        )
+        return [ChatSeen(int(row[0].removeprefix("peer:")), row[2], row[3], row[4]) for row in rows]
 
     async def readers(self, chat_keys: Iterable[str]) -> dict[int, bool]:
         """Account id -> whether it was seen to read the chat (a refusal under any key wins)."""

@@ -30,6 +30,7 @@ from ..accounts import AccountPool
 from ..callbacks import ButtonPress, Buttons, ButtonSession, pressed_message
 from ..context import App
 from ..middlewares.access import sender_id
+from . import picker
 from .admin import IsAdmin, scan_qr, sign_in_with_password
 from .private import IN_A_GROUP, IN_PRIVATE, only_in_private
 
@@ -100,9 +101,10 @@ async def _store(message: Message, app: App, client: TelegramClient, user: User)
     try:
         name = utils.get_display_name(user) or str(user.id)
         account = await pool.store.add(user.id, name, pool.clients.payload(client), sender_id(message))
-        # The chats it is in, so a job for one of them tries this account first.
-        dialogs = await client.get_dialogs(limit=None)
-        await pool.store.note_chat(account.id, [f"peer:{d.id}" for d in dialogs], readable=True)
+        # The chats it is in, so a job for one of them tries this account first and /export's picker
+        # lists them. Not its Saved Messages: another account's is not named by its id.
+        chats = [picker.seen(dialog) for dialog in await client.get_dialogs(limit=None)]
+        await pool.store.note_dialogs(account.id, [c for c in chats if c.kind != "saved_messages"])
     finally:
         await client.disconnect()
     await message.answer(text.ACCOUNT_ADDED.format(name=name, id=user.id, number=account.id))

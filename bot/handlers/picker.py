@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections import Counter
 
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telethon import errors
+from telethon.tl.custom import Dialog
 
+from db.accounts import ChatSeen
 from exporter.targets import TargetError, chat_info
 
 from .. import text
@@ -47,18 +50,35 @@ def labelled(chats: list[tuple[int, str, str, str | None]]) -> list[tuple[str, s
     ]
 
 
+def seen(dialog: Dialog) -> ChatSeen:
+    """What the picker shows of a dialog."""
+    try:
+        info = chat_info(dialog.entity)
+    except TargetError:
+        # A chat Telegram lists but no longer lets the account read (ChatForbidden's kin).
+        return ChatSeen(dialog.id, "", dialog.name or text.NO_NAME, None)
+    kind = "forum" if info.is_forum else info.type
+    return ChatSeen(dialog.id, kind, info.name or dialog.name or text.NO_NAME, info.username)
+
+
 async def recent_chats(app: App) -> list[tuple[str, str]]:
-    """(marked id, button label) of the exporting account's most recent dialogs."""
+    """(marked id, button label) of the bot's own session's most recent dialogs, then of the chats
+    the exporting accounts read (their dialogs as /login saw them), each chat once."""
     rows: list[tuple[int, str, str, str | None]] = []
-    for dialog in await app.client.get_dialogs(limit=DIALOGS):
-        try:
-            info = chat_info(dialog.entity)
-        except TargetError:
-            # A chat Telegram lists but no longer lets the account read (ChatForbidden's kin).
-            rows.append((dialog.id, "", dialog.name or text.NO_NAME, None))
-            continue
-        kind = "forum" if info.is_forum else info.type
-        rows.append((dialog.id, kind, info.name or dialog.name or text.NO_NAME, info.username))
+    try:
+        for dialog in await app.client.get_dialogs(limit=DIALOGS):
+            chat = seen(dialog)
+            rows.append((chat.peer_id, chat.kind, chat.title, chat.username))
+    except errors.RPCError:
+        # With exporting accounts the bot's own session is optional (bot/accounts: look_up).
+        if app.accounts is None:
+            raise
+    if app.accounts is not None:
+        listed = {peer_id for peer_id, *_ in rows}
+        for chat in await app.accounts.store.readable_chats(DIALOGS):
+            if chat.peer_id not in listed:
+                listed.add(chat.peer_id)
+                rows.append((chat.peer_id, chat.kind, chat.title, chat.username))
     return labelled(rows)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from db import Database
-from db.accounts import AccountStore, SessionCipher, WrongSessionKey
+from db.accounts import AccountStore, ChatSeen, SessionCipher, WrongSessionKey
 from tests.db.support import FakeClock
 
 SESSION = {"string_session": "1AZWarzgBu5ZQ0q-secret-auth-key"}
@@ -106,3 +106,27 @@ async def test_removing_an_idle_account_forgets_its_session_chats_and_waits(
     assert await store.all() == []
     for table in ("account_chats", "account_floods"):
         assert await db.fetchall(f"SELECT * FROM {table}") == []
+
+
+async def test_the_chats_the_accounts_read_are_listed_once_best_place_first(store: AccountStore) -> None:
+    ada = await store.add(5001, "Ada", SESSION, added_by=None)
+    bea = await store.add(5002, "Bea", SESSION, added_by=None)
+    news, talk, vault = (
+        ChatSeen(-1001, "public_channel", "News", "news"),
+        ChatSeen(-1002, "public_supergroup", "Talk", "talk"),
+        ChatSeen(-1003, "private_channel", "Vault", None),
+    )
+    await store.note_dialogs(ada.id, [talk, news])
+    await store.note_dialogs(bea.id, [news, vault, ChatSeen(-1002, "public_supergroup", "Talk", "talk")])
+    # News is Bea's first and Ada's second: first; Talk is Ada's first.
+    assert await store.readable_chats(10) == [news, talk, vault]
+    assert await store.readable_chats(2) == [news, talk]
+    # A job's note keeps the title; a refusal, or the account paused, takes the chat off the list.
+    await store.note_chat(bea.id, ["peer:-1003"], readable=True)
+    assert vault in await store.readable_chats(10)
+    await store.note_chat(bea.id, ["peer:-1003"], readable=False)
+    assert await store.readable_chats(10) == [news, talk]
+    await store.set_paused(ada.id, True)
+    assert await store.readable_chats(10) == [news, talk]  # Bea reads both too
+    await store.set_paused(bea.id, True)
+    assert await store.readable_chats(10) == []
