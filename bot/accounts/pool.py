@@ -65,6 +65,14 @@ def chat_keys(target: str) -> list[str]:
     return []
 
 
+def same_for_every_account(target: str) -> bool:
+    """Whether the chat ``target`` names is one chat whichever account reads it: a group or a
+    channel (a negative marked id). A person's id names each account's own conversation with
+    them, and Saved Messages is each account's own: not chats to hand to another account."""
+    spec = parse_target(target)
+    return spec.peer_id is not None and spec.peer_id < 0
+
+
 @dataclass
 class InUse:
     account: Account

@@ -26,7 +26,7 @@ from telethon.tl.types import User
 from db.accounts import Account
 
 from .. import text
-from ..accounts import AccountPool
+from ..accounts import AccountPool, same_for_every_account
 from ..callbacks import ButtonPress, Buttons, ButtonSession, pressed_message
 from ..context import App
 from ..middlewares.access import sender_id
@@ -101,10 +101,12 @@ async def _store(message: Message, app: App, client: TelegramClient, user: User)
     try:
         name = utils.get_display_name(user) or str(user.id)
         account = await pool.store.add(user.id, name, pool.clients.payload(client), sender_id(message))
-        # The chats it is in, so a job for one of them tries this account first and /export's picker
-        # lists them. Not its Saved Messages: another account's is not named by its id.
-        chats = [picker.seen(dialog) for dialog in await client.get_dialogs(limit=None)]
-        await pool.store.note_dialogs(account.id, [c for c in chats if c.kind != "saved_messages"])
+        # The chats it is in, so a job for one of them tries this account first; its groups and
+        # channels for /export's picker too (a person's id names each account's own conversation).
+        dialogs = await client.get_dialogs(limit=None)
+        await pool.store.note_chat(account.id, [f"peer:{d.id}" for d in dialogs], readable=True)
+        shared = [picker.seen(d) for d in dialogs if same_for_every_account(str(d.id))]
+        await pool.store.note_dialogs(account.id, shared)
     finally:
         await client.disconnect()
     await message.answer(text.ACCOUNT_ADDED.format(name=name, id=user.id, number=account.id))

@@ -36,6 +36,7 @@ from exporter.export import ExportResult, Progress
 from exporter.many import COMBINED, WHOLE
 
 from .. import text
+from ..accounts import NoAccountCanRead, same_for_every_account
 from ..context import App
 from ..delivery import DeliveryError, Destination, caption, send_part, send_text, tell
 from ..progress import StatusMessage
@@ -177,6 +178,19 @@ async def _export(app: App, job: Job, umbrella: Umbrella, status: StatusMessage)
                 job.id, {"phase": progress.phase, "done": progress.done, "total": progress.total}
             )
 
+    # A group or channel on a free account that reads it; a person's chat and Saved Messages on the
+    # session whose dialog list they came from, the bot's own (bot/accounts: same_for_every_account).
+    if app.accounts is not None and same_for_every_account(job.target):
+        try:
+            waiting = text.WAITING_FOR_ACCOUNT.format(title=status.title)
+            result, _ = await app.accounts.run(
+                job,
+                lambda client: exports.run(job, on_progress=on_progress, client=client),
+                on_wait=lambda: status.show(waiting),
+            )
+            return result
+        except NoAccountCanRead:
+            pass  # every account refused it: the session that listed it reads it, below
     return await exports.run(job, on_progress=on_progress)
 
 
