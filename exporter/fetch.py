@@ -68,8 +68,20 @@ def _rows(run: ExportRun, messages: list[Any], topic_id: int | None) -> tuple[li
     return rows, refs
 
 
-async def _fetch_stream(run: ExportRun, send: Any, row: StreamRow, peer: Any) -> None:
+def _answered_once(answer: Any, send: Any) -> Any:
+    """``send``, whose first request is answered with what planning already asked (plan.py)."""
+    first = [answer]
+
+    async def answered(request: Any) -> Any:
+        return first.pop() if first else await send(request)
+
+    return answered
+
+
+async def _fetch_stream(run: ExportRun, send: Any, row: StreamRow, peer: Any, first: Any = None) -> None:
     clock, store = run.clock, run.store
+    if first is not None:
+        send = _answered_once(first, send)
     run.active[row.key] = row.label
     search = run.search if row.key.startswith(SEARCH_PREFIX) else None
     stream = (
@@ -135,7 +147,7 @@ async def fetch(
                 bound = await bound_filter(client, run, options)
                 run.keep, run.search = bound.keep, bound.search
 
-            streams = await load_or_make_plan(
+            streams, prefetched = await load_or_make_plan(
                 run, scheduler, target, options, prepare if options.filter is not None else None
             )
             run.search_read = int(str(run.store.get_meta("search_read") or 0))
@@ -154,7 +166,8 @@ async def fetch(
             async with asyncio.TaskGroup() as group:
                 for row in streams:
                     if not row.done:
-                        group.create_task(_fetch_stream(run, scheduler, row, target.input_peer))
+                        first = prefetched.get(row.key)
+                        group.create_task(_fetch_stream(run, scheduler, row, target.input_peer, first))
         except* (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error) as failure:
             failures = failure.exceptions
         if run.with_comments and not failures:
