@@ -198,34 +198,38 @@ class AccountStore:
 
     # leases
 
-    async def lease(self, account_id: int, holder: str, seconds: float) -> bool:
+    async def lease(self, account_id: int, holder: str, seconds: float) -> float | None:
         """Take (or renew) the account for ``holder``: only when nobody else holds a live lease and
-        the account is not paused."""
+        the account is not paused. Until when it is held, or None when it was not taken."""
         now = self._db.now()
         rows = await self._write(
             "UPDATE accounts SET holder = ?, lease_until = ? "
-            "WHERE id = ? AND paused = 0 AND (holder IS NULL OR holder = ? OR lease_until < ?) RETURNING id",
+            "WHERE id = ? AND paused = 0 AND (holder IS NULL OR holder = ? OR lease_until < ?) "
+            "RETURNING lease_until",
             (holder, now + seconds, account_id, holder, now),
         )
-        return bool(rows)
+        return float(rows[0][0]) if rows else None
 
-    async def renew(self, holder: str, account_ids: Iterable[int], seconds: float) -> set[int]:
-        """Extend the holder's leases; the ids it still holds (a lost one was taken or removed)."""
+    async def renew(self, holder: str, account_ids: Iterable[int], seconds: float) -> dict[int, float]:
+        """Extend the holder's leases: each account it still holds (a lost one was taken or removed)
+        and until when."""
         ids = list(account_ids)
         if not ids:
-            return set()
+            return {}
         marks = ", ".join("?" for _ in ids)
         rows = await self._write(
-            f"UPDATE accounts SET lease_until = ? WHERE holder = ? AND id IN ({marks}) RETURNING id",
+            f"UPDATE accounts SET lease_until = ? WHERE holder = ? AND id IN ({marks}) RETURNING id, lease_until",
             (self._db.now() + seconds, holder, *ids),
         )
-        return {row[0] for row in rows}
+        return {row[0]: float(row[1]) for row in rows}
 
-    async def release(self, account_id: int, holder: str) -> None:
-        await self._write(
+    async def release(self, account_id: int, holder: str) -> bool:
+        """Give the account back; False when ``holder`` no longer held it."""
+        rows = await self._write(
             "UPDATE accounts SET holder = NULL, lease_until = NULL WHERE id = ? AND holder = ? RETURNING id",
             (account_id, holder),
         )
+        return bool(rows)
 
     # what each account can read
 

@@ -25,9 +25,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from telethon import TelegramClient, errors
@@ -43,6 +45,12 @@ from .floods import FloodMemory
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def clock(moment: float | None) -> str:
+    """A lease's time in a log line, to the millisecond (UTC)."""
+    return "never" if moment is None else datetime.fromtimestamp(moment, UTC).strftime("%H:%M:%S.%f")[:-3]
+
 
 # Three renewals may be missed (a slow database, a busy loop) before another process may take over.
 LEASE_SECONDS = 30.0
@@ -189,7 +197,15 @@ class AccountPool:
             return False  # this process runs another job on it
         # Taken before the lease is asked for: another job of this process must not pass meanwhile.
         self._taken.add(account.id)
-        if await self.store.lease(account.id, self.holder, self.lease_seconds):
+        until = await self.store.lease(account.id, self.holder, self.lease_seconds)
+        if until is not None:
+            # Who held it before, as read just now for the candidates: a takeover says whose lease ended.
+            before = (
+                "free" if account.holder is None else f"{account.holder} until {clock(account.lease_until)}"
+            )
+            log.info(
+                "account %s taken by %s until %s (before: %s)", account.id, self.holder, clock(until), before
+            )
             return True
         self._taken.discard(account.id)
         return False
@@ -220,14 +236,16 @@ class AccountPool:
 
     async def _close(self, used: InUse) -> None:
         try:
-            if used.account.id in await self.store.renew(self.holder, [used.account.id], self.lease_seconds):
+            renewed = await self.store.renew(self.holder, [used.account.id], self.lease_seconds)
+            if used.account.id in renewed:
                 await self.store.save_session(used.account.id, self.holder, self.clients.payload(used.client))
         finally:
             await used.client.disconnect()
 
     async def _give_back(self, account_id: int) -> None:
         try:
-            await self.store.release(account_id, self.holder)
+            if await self.store.release(account_id, self.holder):
+                log.info("account %s given back by %s at %s", account_id, self.holder, clock(time.time()))
         finally:
             self._taken.discard(account_id)
             self._released.set()
@@ -239,8 +257,11 @@ class AccountPool:
             await asyncio.sleep(self.renew_every)
             ids = list(self._taken)
             try:
-                held = await self.store.renew(self.holder, ids, self.lease_seconds)
+                leases = await self.store.renew(self.holder, ids, self.lease_seconds)
                 renewed = loop.time()
+                held = set(leases)
+                for account_id, until in sorted(leases.items()):
+                    log.info("account %s renewed by %s until %s", account_id, self.holder, clock(until))
             except Exception:
                 log.exception("renewing the account leases failed")
                 # Unrenewed, the leases run out before the next try: another process may take them.

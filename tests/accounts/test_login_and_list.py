@@ -61,7 +61,7 @@ async def test_login_adds_an_account_and_accounts_pauses_and_removes_it(
         product.press(admin, listing, "⏸ Pause #1")
         await api.wait_for(lambda: "paused" in (listing.text or ""))
         assert (await pool.store.all())[0].paused
-        assert not await pool.store.lease(account.id, "anyone", 30), "a paused account is not used"
+        assert await pool.store.lease(account.id, "anyone", 30) is None, "a paused account is not used"
         product.press(admin, listing, "▶ Resume #1")
         await api.wait_for(lambda: "ready" in (listing.text or ""))
         # While a process exports with it, it stays.

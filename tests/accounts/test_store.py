@@ -42,28 +42,29 @@ async def test_logging_the_same_account_in_again_replaces_its_session(store: Acc
 
 async def test_a_lease_has_one_holder_until_it_expires(store: AccountStore, clock: FakeClock) -> None:
     account = await store.add(5001, "Ada", SESSION, added_by=None)
-    assert await store.lease(account.id, "worker-1", 30)
-    assert not await store.lease(account.id, "worker-2", 30)
+    assert await store.lease(account.id, "worker-1", 30) == clock.now + 30
+    assert await store.lease(account.id, "worker-2", 30) is None
     clock.advance(20)
-    assert await store.renew("worker-1", [account.id], 30) == {account.id}
+    assert await store.renew("worker-1", [account.id], 30) == {account.id: clock.now + 30}
     clock.advance(20)
-    assert not await store.lease(account.id, "worker-2", 30), "renewed 20 s ago: still worker-1's"
+    assert await store.lease(account.id, "worker-2", 30) is None, "renewed 20 s ago: still worker-1's"
     # worker-1 dies: nobody renews, and 30 s after the last renewal the lease is free.
     clock.advance(11)
-    assert await store.lease(account.id, "worker-2", 30)
-    assert await store.renew("worker-1", [account.id], 30) == set(), "the dead holder lost it"
-    await store.release(account.id, "worker-1")  # a late release by the old holder changes nothing
+    assert await store.lease(account.id, "worker-2", 30) == clock.now + 30
+    assert await store.renew("worker-1", [account.id], 30) == {}, "the dead holder lost it"
+    # A late release by the old holder changes nothing.
+    assert not await store.release(account.id, "worker-1")
     assert (await store.get(account.id)).holder == "worker-2"  # type: ignore[union-attr]
-    await store.release(account.id, "worker-2")
-    assert await store.lease(account.id, "worker-3", 30)
+    assert await store.release(account.id, "worker-2")
+    assert await store.lease(account.id, "worker-3", 30) is not None
 
 
 async def test_a_paused_account_is_not_leased(store: AccountStore) -> None:
     account = await store.add(5001, "Ada", SESSION, added_by=None)
     await store.set_paused(account.id, True)
-    assert not await store.lease(account.id, "worker-1", 30)
+    assert await store.lease(account.id, "worker-1", 30) is None
     await store.set_paused(account.id, False)
-    assert await store.lease(account.id, "worker-1", 30)
+    assert await store.lease(account.id, "worker-1", 30) is not None
 
 
 async def test_what_an_account_reads_and_a_refusal_under_any_name_wins(store: AccountStore) -> None:
