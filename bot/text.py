@@ -615,6 +615,8 @@ MANY_STOPPED = Agreeing(
 )
 MANY_LINE_COMPLETE = Agreeing("✅ {title}: {messages:,} {messages:message|messages}")
 MANY_LINE_INCOMPLETE = Agreeing("⚠️ {title}: {messages:,} {messages:message|messages}, incomplete: {reason}")
+# A chat read by an exporting account (bot/accounts) says which; the bot's own session says nothing.
+MANY_LINE_ACCOUNT = "{line} (read by {name})"
 MANY_LINE_FAILED = "❌ {title}: not exported: {reason}"
 MANY_LINE_CANCELLED = "⏹ {title}: not exported: stopped."
 MANY_WENT_WRONG = "something went wrong on my side (the details are in the bot's log)."

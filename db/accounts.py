@@ -303,7 +303,7 @@ class AccountStore:
         )
         return {row[0]: float(row[1]) for row in rows}
 
-    async def set_job_account(self, job_id: int, account_id: int) -> None:
+    async def set_job_account(self, job_id: int, account_id: int | None) -> None:
         await self._write("UPDATE jobs SET account_id = ? WHERE id = ? RETURNING id", (account_id, job_id))
 
     async def loads(self, since_seconds: float) -> list[AccountLoad]:

@@ -141,6 +141,8 @@ class AccountPool:
                 except NotVisible as exc:
                     log.info("account %s cannot read the chat of job %s", used.account.id, job.id)
                     await self.store.note_chat(used.account.id, keys, readable=False)
+                    # Not read by it: /stats and the summary must not count the job as its.
+                    await self.store.set_job_account(job.id, None)
                     refused.add(used.account.id)
                     if not await self._candidates(keys, refused):
                         raise NoAccountCanRead(text.NO_ACCOUNT_READS) from exc

@@ -123,7 +123,7 @@ async def _exported(
     job re-claimed after a restart whose archive is recorded and intact is not exported again."""
     if job.delivery is not None and "outcome" in job.delivery and await _delivery_can_resume(job):
         return job.delivery, list(job.parts)
-    result = await _export(app, job, umbrella, status)
+    result, account = await _export(app, job, umbrella, status)
     parts = [JobPart(str(part.path), part.size, part.sha256) for part in result.parts]
     outcome: dict[str, Any] = {
         "title": result.chat.name or me.title,
@@ -133,6 +133,8 @@ async def _exported(
         "reason": result.reason,
         "messages": int(result.manifest["messages"]["written"]),
     }
+    if account is not None:
+        outcome["account"] = account
     if umbrella.layout == COMBINED:
         outcome["archive"] = parts[0].path
     record = {
@@ -159,7 +161,10 @@ async def _umbrella(
     raise LookupError(f"job {job_id} is not a chat of umbrella {umbrella_id}")
 
 
-async def _export(app: App, job: Job, umbrella: Umbrella, status: StatusMessage) -> ExportResult:
+async def _export(
+    app: App, job: Job, umbrella: Umbrella, status: StatusMessage
+) -> tuple[ExportResult, str | None]:
+    """The chat's export and the name of the exporting account that read it (None: the bot's own)."""
     exports = app.exports
     if umbrella.layout == COMBINED:
         # Its zip is read whole into the combined archive, which is cut into parts afterwards.
@@ -183,15 +188,15 @@ async def _export(app: App, job: Job, umbrella: Umbrella, status: StatusMessage)
     if app.accounts is not None and same_for_every_account(job.target):
         try:
             waiting = text.WAITING_FOR_ACCOUNT.format(title=status.title)
-            result, _ = await app.accounts.run(
+            result, used = await app.accounts.run(
                 job,
                 lambda client: exports.run(job, on_progress=on_progress, client=client),
                 on_wait=lambda: status.show(waiting),
             )
-            return result
+            return result, used.name
         except NoAccountCanRead:
             pass  # every account refused it: the session that listed it reads it, below
-    return await exports.run(job, on_progress=on_progress)
+    return await exports.run(job, on_progress=on_progress), None
 
 
 async def _send_parts(
@@ -358,9 +363,9 @@ def summary(chats: list[UmbrellaChat], cancelled: bool) -> str:
             messages += outcome["messages"]
             whole += bool(outcome["complete"])
             template = text.MANY_LINE_COMPLETE if outcome["complete"] else text.MANY_LINE_INCOMPLETE
-            lines.append(
-                template.format(title=title, messages=outcome["messages"], reason=outcome.get("reason"))
-            )
+            line = template.format(title=title, messages=outcome["messages"], reason=outcome.get("reason"))
+            account = outcome.get("account")
+            lines.append(line if account is None else text.MANY_LINE_ACCOUNT.format(line=line, name=account))
         elif "error" in outcome:
             lines.append(text.MANY_LINE_FAILED.format(title=title, reason=outcome["error"].rstrip(".")))
         else:

@@ -55,10 +55,19 @@ async def test_each_chat_of_the_list_runs_on_an_account_that_reads_it(
             "SELECT target, account_id FROM jobs WHERE user_id = ?", (admin.id,)
         )
         on = {int(target): account for target, account in rows}
+        names = {accounts.first.id: "Sandbox", accounts.second.id: "Bea"}
+        said = {line.split(":", 1)[0].removeprefix("✅ "): line for line in lines}
         for chat in world.chats.values():
             if chat.peer_id > 0:  # a person's chat, Saved Messages: the bot's own session's
                 assert on[chat.peer_id] is None, chat.title
-            else:
-                assert on[chat.peer_id] is not None, chat.title
+            # The summary names the account that read each chat (the job's), the own session none.
+            account = on[chat.peer_id]
+            assert said[chat.title].endswith(f" (read by {names[account]})" if account else " messages")
+        # Left Private only Bea reads; Left Public, left by the world's account and not Bea's, only
+        # the own session (whose list named it) resolves: refused by both accounts, it ran there.
         left_private = next(chat for chat in world.chats.values() if chat.title == "Left Private")
-        assert on[left_private.peer_id] == accounts.second.id
+        left_public = next(chat for chat in world.chats.values() if chat.title == "Left Public")
+        assert on[left_private.peer_id] == accounts.second.id and on[left_public.peer_id] is None
+        assert (
+            sum(account is not None for account in on.values()) == 6
+        )  # five groups and channels, and Left Private
