@@ -191,11 +191,16 @@ async def test_two_takeout_exports_at_once_in_the_bot(product: Product, world: W
     product.cluster.network.latency = 0.01
     group = world.by_username(GROUP)
     await product.running.app.shared.share(group.peer_id, group.title, "public_supergroup", ADMIN_ID)
+    # Both screens are made ready first and the two exports started together: started one dialog
+    # after the other, the first export (a few hundred messages) could end, and close its takeout,
+    # before the second asked for one (seen on a machine at load 6).
+    screens = []
     for user, target in ((product.admin, CHANNEL), (product.member, GROUP)):
         product.say(user, f"/export @{target}")
         options = await product.reply(user.id, lambda m: (m.text or "").startswith("Export "))
         product.press(user, options, "Takeout: off")
-        options = await product.reply(user.id, lambda m: "Takeout: on" in (m.text or ""))
+        screens.append((user, await product.reply(user.id, lambda m: "Takeout: on" in (m.text or ""))))
+    for user, options in screens:
         product.press(user, options, "▶ Export")
     admin_messages = await product.archive(product.admin.id)
     member_messages = await product.archive(product.member.id)
