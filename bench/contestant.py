@@ -117,6 +117,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 if progress.phase == "fetching":
                     reading.append((progress.elapsed, progress.done, progress.total, progress.eta))
 
+            # The newest N ids: a whole export of fewer messages (bench/instructions.py). Bounded by
+            # id, not as --last N, which first walks those N messages page by page to find where
+            # they start (exporter/bounds.py) and so would read and parse each of them twice.
+            newest = await client.get_messages(entity, limit=1) if args.max_messages else []
+            min_id = max(newest[0].id - args.max_messages, 0) if newest else 0
             with tempfile.TemporaryDirectory() as out:
                 # No files: the other contestants download none, and the bench compares reading.
                 options = ExportOptions(
@@ -125,8 +130,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     media=(),
                     filter=args.filter,
                     push_down=args.name != "ours-full-read",
-                    # The newest N: a whole export of fewer messages (bench/instructions.py).
-                    last=args.max_messages,
+                    min_id=min_id,
                 )
                 result = await export_chat(client, target, options, Path(out), on_progress=on_progress)
             report = result.report

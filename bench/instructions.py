@@ -4,7 +4,8 @@
 Each contestant reads the sandbox channel twice at 0 ms, the newest ``SMALL`` and ``LARGE``
 messages, under ``valgrind --tool=callgrind``; the difference of the two counts over the difference
 of the messages is its cost a message, free of start-up, imports and the chat's resolution (ours
-exports the newest N as ``--last N`` would, JSON and HTML, zip included).  Slow: several minutes.
+exports the newest N ids, JSON and HTML, zip included, bounded by id: ``--last N`` would first
+walk the N messages to find where they start and so parse each twice).  Slow: several minutes.
 """
 
 from __future__ import annotations
