@@ -61,8 +61,9 @@ class ProcrastinateJobQueue(SqliteJobQueue):
         self._pool: WorkerPool | None = None
         self._export = self.engine.task(name=EXPORT_TASK, queue=QUEUE)(self._run_export)
         recover = self.engine.task(name=RECOVER_TASK, queue=QUEUE)(self._recover)
-        # A sixth cron field is seconds.
-        self.engine.periodic(cron=f"*/{recover_every} * * * * *")(recover)
+        # croniter reads a sixth field as the seconds, after the weekday: "*/10 * * * * *" would be
+        # every second of every tenth minute (nine minutes in ten without any recovery).
+        self.engine.periodic(cron=f"* * * * * */{recover_every}")(recover)
 
     async def open(self) -> None:
         """Connect procrastinate, creating its tables the first time (under our write lock, so two
