@@ -174,18 +174,25 @@ async def test_telegram_that_cannot_be_reached_by_the_bot_and_the_cli(
     tmp_path: Path, api: BotAPIServer
 ) -> None:
     port = closed_port()
-    session = telethon_session(tmp_path / "user.session", "127.0.0.1", port)
-    env = {
-        "BOT_TOKEN": api.token,
-        "BOT_API_URL": api.url,
-        "ADMIN_IDS": "1",
-        "TG_SESSION_PATH": str(session),
-        **API,
-    }
+    commands = [["bot"], ["exporter", "export", "@somechannel"], ["exporter", "chats"], ["exporter", "login"]]
+
+    async def unreachable(command: list[str]) -> Ended:
+        # Each in a folder with a session file of its own: the four run at once.
+        cwd = tmp_path / command[-1].lstrip("@")
+        cwd.mkdir()
+        session = telethon_session(cwd / "user.session", "127.0.0.1", port)
+        env = {
+            "BOT_TOKEN": api.token,
+            "BOT_API_URL": api.url,
+            "ADMIN_IDS": "1",
+            "TG_SESSION_PATH": str(session),
+            **API,
+        }
+        return await run(*command, cwd=cwd, env=env)
+
     reached = f"Telegram could not be reached at 127.0.0.1:{port} (ConnectionRefusedError"
-    one_sentence(await run("bot", cwd=tmp_path, env=env), reached)
-    for command in (["export", "@somechannel"], ["chats"], ["login"]):
-        one_sentence(await run("exporter", *command, cwd=tmp_path, env=env), reached)
+    for ended in await asyncio.gather(*map(unreachable, commands)):
+        one_sentence(ended, reached)
 
 
 async def test_something_else_answering_where_telegram_should(tmp_path: Path) -> None:
