@@ -447,6 +447,12 @@ WAITING_FOR_ACCOUNT = "{title}: waiting for an exporting account that can read i
 NO_ACCOUNT = "No exporting account is active: an admin adds one with /login, or resumes one in /accounts."
 NO_ACCOUNT_FREE = "The exporting accounts that can read that chat are all busy: try again in a few minutes."
 NO_ACCOUNT_READS = "None of the exporting accounts can read that chat: join it with one of them first."
+READER_REMOVED = (
+    "That chat is the own conversation of an exporting account that was removed since: export it again."
+)
+WAITING_FOR_ITS_ACCOUNT = (
+    "{title}: waiting for the exporting account whose conversation it is (busy or paused)."
+)
 ACCOUNT_ADDED = "Added the exporting account {name} (id {id}); it is #{number} in /accounts."
 ACCOUNTS_NONE = "No exporting accounts yet: /login adds one."
 ACCOUNTS_TITLE = "Exporting accounts:"

@@ -26,18 +26,20 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TypeVar
 
 from telethon import TelegramClient, errors
+from telethon.tl import types
 
 from db.accounts import Account, AccountStore
 from db.jobs import Job
 from exporter.export import ExportResult
-from exporter.targets import NotVisible, TargetError, parse_target
+from exporter.targets import NotVisible, ResolvedTarget, TargetError, parse_target
 
 from .. import text
 from .clients import AccountClients
@@ -79,6 +81,21 @@ def same_for_every_account(target: str) -> bool:
     them, and Saved Messages is each account's own: not chats to hand to another account."""
     spec = parse_target(target)
     return spec.peer_id is not None and spec.peer_id < 0
+
+
+# The key of a job's options that ties it to one session: its chat is that session's own conversation
+# (a person's, a bot's, Saved Messages), which another account's chat with the same id is not. Its
+# value: the exporting account's id, or None for the bot's own session. Absent: any account that reads it.
+READER = "reader"
+
+
+def reader_of(target: ResolvedTarget, account: Account | None) -> dict[str, int | None]:
+    """What a job's options record of the session that resolved ``target`` (``account``, None for the
+    bot's own): that session when the chat is a user (a person, a bot, oneself), nothing for a group
+    or channel, which is one chat whichever account reads it."""
+    if isinstance(target.entity, types.User):
+        return {READER: None if account is None else account.id}
+    return {}
 
 
 @dataclass
@@ -130,11 +147,18 @@ class AccountPool:
         on_wait: Callable[[], Awaitable[None]] | None = None,
     ) -> tuple[ExportResult, Account]:
         """``work(client)`` on an account that can read the job's chat; the result and the account.
-        ``on_wait()`` once when every account that may read it is busy and the job waits."""
+        ``on_wait()`` once when every account that may read it is busy and the job waits. A job whose
+        options name its account (:data:`READER`) runs on that one only, waiting while it is busy or
+        paused, after a restart on any worker too: no other account has that conversation."""
         keys = chat_keys(job.target)
+        bound = job.options.get(READER)
         refused: set[int] = set()
         while True:
-            async with self._using(await self._lease_one(keys, refused, on_wait)) as used:
+            if bound is None:
+                readers = partial(self._readers, keys, refused)
+            else:
+                readers = partial(self._its_account, int(bound))
+            async with self._using(await self._lease_first(readers, on_wait)) as used:
                 await self.store.set_job_account(job.id, used.account.id)
                 try:
                     result = await work(used.client)
@@ -144,17 +168,22 @@ class AccountPool:
                     # Not read by it: /stats and the summary must not count the job as its.
                     await self.store.set_job_account(job.id, None)
                     refused.add(used.account.id)
+                    if bound is not None:
+                        raise
                     if not await self._candidates(keys, refused):
                         raise NoAccountCanRead(text.NO_ACCOUNT_READS) from exc
                     continue
                 await self.store.note_chat(used.account.id, [*keys, f"peer:{result.chat.id}"], readable=True)
                 return result, used.account
 
-    async def peek(self, target: str, work: Callable[[TelegramClient], Awaitable[T]]) -> T:
-        """``work(client)`` on a free account that can read ``target``, at once (a preview while a
-        person waits): NoAccountCanRead when every account is refused it or busy."""
+    async def peek(
+        self, target: str, work: Callable[[TelegramClient], Awaitable[T]], only: int | None = None
+    ) -> tuple[T, Account]:
+        """``work(client)`` on a free account that can read ``target`` (with ``only``: that account),
+        at once (a preview while a person waits), and the account: NoAccountCanRead when every account
+        is refused it or busy."""
         keys = chat_keys(target)
-        candidates = await self._candidates(keys, set())
+        candidates = [a for a in await self._candidates(keys, set()) if only is None or a.id == only]
         last: NotVisible | None = None
         for account in candidates:
             if not await self._try_lease(account):
@@ -167,7 +196,7 @@ class AccountPool:
                     last = exc
                     continue
                 await self.store.note_chat(account.id, keys, readable=True)
-                return result
+                return result, account
         if last is not None or not candidates:
             raise NoAccountCanRead(text.NO_ACCOUNT_READS)
         raise NoAccountCanRead(text.NO_ACCOUNT_FREE)
@@ -212,15 +241,29 @@ class AccountPool:
         self._taken.discard(account.id)
         return False
 
-    async def _lease_one(
-        self, keys: list[str], refused: set[int], on_wait: Callable[[], Awaitable[None]] | None
+    async def _readers(self, keys: list[str], refused: set[int]) -> list[Account]:
+        candidates = await self._candidates(keys, refused)
+        if not candidates:
+            raise NoAccountCanRead(text.NO_ACCOUNT)
+        return candidates
+
+    async def _its_account(self, account_id: int) -> list[Account]:
+        """The account whose own conversation a job's chat is, unless paused (the job waits for it)."""
+        account = await self.store.get(account_id)
+        if account is None:
+            raise NoAccountCanRead(text.READER_REMOVED)
+        return [] if account.paused else [account]
+
+    async def _lease_first(
+        self,
+        readers: Callable[[], Awaitable[list[Account]]],
+        on_wait: Callable[[], Awaitable[None]] | None,
     ) -> Account:
+        """The first of ``readers()`` this process can lease, looking again whenever one is given
+        back (or every ``wait_poll`` seconds: another process gives accounts back unseen)."""
         while True:
             self._released.clear()
-            candidates = await self._candidates(keys, refused)
-            if not candidates:
-                raise NoAccountCanRead(text.NO_ACCOUNT)
-            for account in candidates:
+            for account in await readers():
                 if await self._try_lease(account):
                     return account
             if on_wait is not None:
@@ -281,13 +324,23 @@ async def look_up(
     pool: AccountPool | None,
     target: str,
     work: Callable[[TelegramClient], Awaitable[T]],
-) -> T:
+    on: Mapping[str, int | None] | None = None,
+) -> tuple[T, Account | None]:
     """``work(client)`` with the bot's own session, and where it fails (a chat it cannot see, the
     session not logged in at all: with accounts stored it is optional, or a flood wait: its flood
     limit is an account's, maybe one busy exporting), at once on an exporting account that can
-    (``AccountPool.peek``); the account's own sentence when none can."""
+    (``AccountPool.peek``); the account's own sentence when none can. With the account (None: the
+    bot's own session). ``on``: a :func:`reader_of` record; when it names a session, on that one only
+    (the preview found the chat to be its own conversation: the export must be that one)."""
+    if on and READER in on:
+        bound = on[READER]
+        if bound is None:
+            return await work(client), None
+        if pool is None:
+            raise NoAccountCanRead(text.NO_ACCOUNT)
+        return await pool.peek(target, work, only=bound)
     try:
-        return await work(client)
+        return await work(client), None
     except (TargetError, errors.FloodError):
         if pool is None:
             raise

@@ -8,7 +8,6 @@ again when the job is queued, so no button or typed text gets around it.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from aiogram import F, Router
@@ -17,14 +16,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telethon import TelegramClient
 
-from db import ArchiveStore, DiskBudgetExceeded, Job, JobKind, TooManyWaiting
-from db.user_settings import UserSettings
-from exporter.options import DEFAULT_FORMATS, FORMATS, ExportOptions
+from exporter.options import DEFAULT_FORMATS, FORMATS
 from exporter.streams import list_topics
 from exporter.targets import ResolvedTarget, TargetError, parse_target, resolve_target
 
 from .. import text
-from ..accounts import look_up
+from ..accounts.pool import look_up, reader_of
 from ..callbacks import ButtonPress, ButtonSession, pressed_message, redraw
 from ..context import App
 from ..middlewares.access import sender_id
@@ -32,7 +29,8 @@ from . import custom_range, media_row, picker, size_warning
 from .custom_range import Screen
 from .export_choice import RANGES, options_for, range_label, typed_range
 from .export_filter import filter_choice, filter_line, typed_filter
-from .policy import may_export, peer_id_of
+from .export_submit import submit
+from .policy import may_export
 
 # Topics on one page of the chooser, two to a row: 24 keeps the keyboard within one phone screen;
 # a forum of 150 topics (the forum-large scenario) pages through 7 of them.
@@ -69,7 +67,7 @@ async def export_in_group(message: Message, command: CommandObject, app: App) ->
         await message.reply(text.NOT_A_MEMBER)
         return
     choice = {**_default_choice(app), **(filtered or {})}
-    await _submit(app, sender_id(message), message.chat.id, thread_id, target, choice, message)
+    await submit(app, sender_id(message), message.chat.id, thread_id, target, choice, message)
 
 
 def _default_choice(app: App) -> dict[str, Any]:
@@ -110,7 +108,7 @@ async def _offer(
         return target, [(t.id, t.title) for t in found]
 
     try:
-        target, topics = await look_up(app.client, app.accounts, target_text, look)
+        (target, topics), account = await look_up(app.client, app.accounts, target_text, look)
     except TargetError as exc:
         await (message.edit_text(str(exc)) if edit else message.answer(str(exc)))
         return
@@ -128,6 +126,8 @@ async def _offer(
     data = {
         "target": target_text, "title": target.chat.name or text.OPTIONS_UNNAMED,
         "chat_kind": target.chat.type, "topics": topics, "choice": choice, "commented": commented,
+        # A person's chat, Saved Messages: the conversation of the session that showed it, exported on it.
+        "reader": reader_of(target, account),
     }  # fmt: skip
     token = await app.buttons.open(owner, "options", **data)
     screen, markup = _options_screen(app, token, ButtonSession(owner, "options", data))
@@ -250,11 +250,12 @@ async def _on_options(
         # late answer ("query is too old"), leaving the button spinning meanwhile.
         await query.answer()
         try:
-            target = await look_up(
+            target, account = await look_up(
                 app.client,
                 app.accounts,
                 data["target"],
                 lambda c: resolve_target(c, parse_target(data["target"])),
+                on=data.get("reader"),
             )
         except TargetError as exc:
             await app.buttons.close(token)
@@ -269,7 +270,18 @@ async def _on_options(
         )
         if warning is None:
             await app.buttons.close(token)
-            await _submit(app, query.from_user.id, message.chat.id, None, target, picked, message, edit=True)
+            reader = reader_of(target, account)
+            await submit(
+                app,
+                query.from_user.id,
+                message.chat.id,
+                None,
+                target,
+                picked,
+                message,
+                edit=True,
+                reader=reader,
+            )
         else:
             said, answers = warning
             rows = [[_button(app, token, label, value)] for label, value in answers]
@@ -322,81 +334,6 @@ async def _apply_press(app: App, session: ButtonSession, choice: str) -> Screen:
             picked["topics"] = None if current == set(ids) else sorted(current) or picked["topics"]
         return _topics_screen
     return _options_screen
-
-
-async def _submit(
-    app: App,
-    user_id: int,
-    chat_id: int,
-    thread_id: int | None,
-    target: ResolvedTarget,
-    picked: dict[str, Any],
-    message: Message,
-    *,
-    edit: bool = False,
-) -> None:
-    if "media" not in picked:
-        # Asked in a group, with no screen: the files the user last chose on one.
-        picked = {**picked, **await media_row.remembered(app, user_id)}
-    kind, options = options_for(picked)
-    # Dates in the user's zone (/settings), fixed when the job is queued.
-    options = replace(options, time_zone=await UserSettings(app.database).time_zone(user_id))
-    try:
-        # Kept archives count against the budget; a new export needs at least one part of room.
-        budget = app.settings.disk_budget_mb * 1024 * 1024
-        await ArchiveStore(app.database).check_disk_budget(budget, app.settings.part_size_bytes)
-    except DiskBudgetExceeded as exc:
-        refused = text.NO_ROOM.format(reason=exc, hours=app.settings.archive_max_age_hours)
-        await (message.edit_text(refused) if edit else message.reply(refused))
-        return
-    job = await _queue(app, user_id, chat_id, thread_id, target, kind, options)
-    if isinstance(job, str):
-        await (message.edit_text(job) if edit else message.reply(job))
-        return
-    await app.queue.set_peer(job.id, target.chat.id, target.chat.name)
-    position = await app.queue.position(job.id)
-    title = target.chat.name or text.UNNAMED_CHAT
-    queued = text.QUEUED_AT if position and position > 1 else text.QUEUED
-    said = queued.format(title=title, position=position)
-    only = filter_line(picked)
-    if only is not None:
-        said = f"{said}\n{only}"  # the filter in words once more, where no options screen showed it
-    if edit:
-        await message.edit_text(said)
-        status_id = message.message_id
-    else:
-        status_id = (await message.reply(said)).message_id
-    await app.queue.set_status_message(job.id, status_id)
-    if app.pool is not None:
-        app.pool.wake()
-
-
-async def _queue(
-    app: App,
-    user_id: int,
-    chat_id: int,
-    thread_id: int | None,
-    target: ResolvedTarget,
-    kind: JobKind,
-    options: ExportOptions,
-) -> Job | str:
-    """The queued job, or the sentence saying why not."""
-    if not await may_export(app, user_id, target):
-        return text.NOT_SHARED
-    try:
-        # The cap is counted in the database in the submit's own transaction: two quick presses, or
-        # two front-ends at once, cannot both pass it.
-        return await app.queue.submit(
-            user_id,
-            chat_id,
-            str(peer_id_of(target)),
-            kind=kind,
-            options=options.to_json(),
-            thread_id=thread_id,
-            waiting_cap=app.waiting_cap(user_id),
-        )
-    except TooManyWaiting as exc:
-        return text.TOO_MANY_WAITING.format(cap=exc.cap)
 
 
 def make_router() -> Router:

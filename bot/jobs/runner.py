@@ -38,6 +38,7 @@ from exporter.errors import ExplainedError, explain_known, leaf_error
 from exporter.export import ExportResult, Progress
 
 from .. import text
+from ..accounts.pool import READER, NoAccountCanRead
 from ..context import App
 from ..delivery import (
     DeliveryError,
@@ -155,14 +156,24 @@ class JobRunner:
                     {"phase": progress.phase, "done": progress.done, "total": progress.total, "eta": eta},
                 )
 
+        # A person's chat or Saved Messages is the conversation of the session that resolved it for
+        # the user (bot/accounts/pool.py: READER): the bot's own, or that account, never another.
+        bound = READER in job.options
         try:
-            if app.accounts is not None:
+            if bound and job.options[READER] is None:
+                result = await app.exports.run(job, on_progress=on_progress)
+            elif app.accounts is not None:
                 run = partial(app.exports.run, job, on_progress)
-                waiting = text.WAITING_FOR_ACCOUNT.format(title=status.title)
+                waiting = (text.WAITING_FOR_ITS_ACCOUNT if bound else text.WAITING_FOR_ACCOUNT).format(
+                    title=status.title
+                )
                 result, used = await app.accounts.run(
                     job, lambda client: run(client=client), on_wait=lambda: status.show(waiting)
                 )
                 account = used.name
+            elif bound:
+                # Its account's conversation, and the accounts are off (no SESSION_KEY): not the own one's.
+                raise NoAccountCanRead(text.NO_ACCOUNT)
             else:
                 result = await app.exports.run(job, on_progress=on_progress)
         except Exception as exc:
