@@ -93,12 +93,14 @@ async def _cut_at_pages(
     cut costs no request.  Any page is a contiguous slice of the history, so whatever Telegram
     answers, the rows still cover (low, high) exactly once."""
     rows = _shards(low, high, count, options, label)
-    if len(rows) == 1 or not count:
+    # No more ranges than pages of messages: a page asked past the newest carries nothing new.
+    ranges = min(len(rows), -(-(count or 0) // PAGE_LIMIT))
+    if ranges <= 1 or not count:
         return rows, {}
-    pages = -(-count // (len(rows) * PAGE_LIMIT))
+    pages = -(-count // (ranges * PAGE_LIMIT))
     stream = Stream(peer)
     answers = await asyncio.gather(
-        *(send(stream.request(low + 1, add_offset=-PAGE_LIMIT * pages * k)) for k in range(1, len(rows)))
+        *(send(stream.request(low + 1, add_offset=-PAGE_LIMIT * pages * k)) for k in range(1, ranges))
     )
     cut: list[StreamRow] = []
     prefetched: Prefetched = {}

@@ -135,3 +135,16 @@ async def test_pages_from_elsewhere_only_move_the_cuts(furthest: int) -> None:
     assert all(a.max_id - 1 == b.min_id for a, b in pairwise(rows))
     assert rows[0].min_id == 0 and rows[-1].max_id == ids[-1] + 1
     assert await read_plan(history, rows, prefetched) == ids
+
+
+async def test_no_page_is_asked_past_the_newest() -> None:
+    """250 messages spread over 800 ids: three pages, so two cuts and two pages asked while
+    planning.  Red without the cap at the pages of messages: seven asked (one a range cut by ids),
+    five of them past the newest."""
+    ids = list(range(3, 751, 3))
+    history = History(ids)
+    options = ExportOptions(max_shards=8, shard_messages=10)
+    rows, prefetched = await _cut_at_pages(history, None, 0, 801, len(ids), options, "chat")
+    assert history.requests == 2, f"{history.requests} pages asked"
+    assert len(prefetched) == 2
+    assert await read_plan(history, rows, prefetched) == ids
