@@ -15,6 +15,9 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
+
+from telethon.errors import AuthKeyDuplicatedError
 
 from db import DbError, open_database
 from db.accounts import AccountStore
@@ -22,7 +25,7 @@ from exporter.errors import DemoNotInstalled, demo_imports, explain
 from exporter.redaction import redact_secrets
 from exporter.settings import SettingsError, check_writable, connect, open_client, read_settings
 
-from .settings import NO_ADMIN, BotSettings, DeployedBotSettings
+from .settings import NO_ADMIN, SESSION_DUPLICATED, BotSettings, DeployedBotSettings
 
 # getMe's deadline at start-up; aiohttp's own is 60 s (aiogram's default request timeout).
 BOT_API_DEADLINE = 20
@@ -55,12 +58,12 @@ async def check_bot_api(settings: BotSettings) -> str:
     return me.username or me.first_name
 
 
-async def serve(settings: BotSettings) -> None:
+async def serve(settings: BotSettings, session_file: Path | None = None) -> None:
     from .app import running_bot
 
     # What is on this machine first: a damaged session or database is the user's to mend whatever
     # the network does, and its sentence must not hide behind an unreachable Bot API.
-    client = open_client(settings, receive_updates=True)
+    client = open_client(settings, session_file, receive_updates=True)
     database = await open_database(settings.database_target)
     try:
         # A SESSION_KEY that does not open the stored accounts is the operator's to fix, said here.
@@ -76,7 +79,13 @@ async def serve(settings: BotSettings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        async with running_bot(settings, client) as running:
+        accounts = None
+        if session_file is not None:
+            # The sandbox's accounts (/login) reach its DCs, as the workers' do.
+            from .worker import sandbox_account_clients
+
+            accounts = sandbox_account_clients(session_file)
+        async with running_bot(settings, client, account_clients=accounts) as running:
             if not await client.is_user_authorized():
                 logging.warning("the user client is not logged in: an admin must send /login to the bot")
             await asyncio.wait(
@@ -97,6 +106,12 @@ def main() -> int:
     parser.add_argument(
         "--out", default="demo-output", help="demo: where the received archive parts are saved"
     )
+    parser.add_argument(
+        "--session-file",
+        type=Path,
+        help="the offline sandbox's session file (python -m sandbox serve writes one) instead of "
+        "TG_SESSION_PATH; TG_API_ID and TG_API_HASH are then not needed",
+    )
     if sys.argv[1:2] == ["schedules"]:
         return _schedules(sys.argv[2:])
     args = parser.parse_args()
@@ -115,17 +130,23 @@ def main() -> int:
             return 2
         return asyncio.run(run_demo(args.out))
     try:
-        settings = read_settings(DeployedBotSettings)
-        redact_secrets(settings.bot_token.get_secret_value(), settings.tg_api_hash.get_secret_value())
+        # The sandbox's session file names its DCs and key: no app id and hash to ask for.
+        settings = read_settings(BotSettings if args.session_file else DeployedBotSettings)
+        api_hash = settings.tg_api_hash.get_secret_value() if settings.tg_api_hash else None
+        redact_secrets(settings.bot_token.get_secret_value(), api_hash)
         if settings.database_url is not None:
             redact_secrets(settings.database_url.get_secret_value())
         check_writable(settings.data_dir, "data folder", "set DATA_DIR to another folder", ["app.sqlite"])
         if not settings.admin_ids:
             logging.warning(NO_ADMIN)
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, args.session_file))
     except (SettingsError, DbError) as exc:
         # A damaged or locked session file or application database: one sentence, not a traceback.
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except AuthKeyDuplicatedError:
+        where = args.session_file or settings.tg_session_path
+        print(f"error: {SESSION_DUPLICATED.format(where=where)}", file=sys.stderr)
         return 2
     except PermissionError as exc:
         # A data folder this user may write but not make private (someone else's, mode 777).

@@ -197,3 +197,12 @@ NO_ADMIN = (
     "Telegram account (it answers with your user id), put that id in ADMIN_IDS in .env and start "
     "the bot again."
 )
+
+# Telethon's AuthKeyDuplicatedError at start (406 AUTH_KEY_DUPLICATED): Telegram ended a session two
+# places used at once. Every process that connects needs a session of its own (README, "Running on
+# several machines").
+SESSION_DUPLICATED = (
+    "Telegram ended the user client's session ({where}): it was used from two places at once, "
+    "and can no longer be used. Log it in again (python -m exporter login, or /login), and give the "
+    "bot and each worker a session file of its own (TG_SESSION_PATH)."
+)

@@ -26,8 +26,10 @@ from pathlib import Path
 
 from aiogram.client.session.aiohttp import AiohttpSession
 from telethon import TelegramClient
+from telethon.errors import AuthKeyDuplicatedError
 
 from db import DbError, open_database
+from db.accounts import AccountStore
 from db.private import make_private, make_private_dir
 from exporter.errors import explain
 from exporter.redaction import redact_client_secrets, redact_secrets
@@ -40,7 +42,7 @@ from .context import App
 from .jobs import WorkerPool, default_worker_name
 from .jobs.procrastinate_queue import RECOVER_EVERY, STALLED_AFTER, ProcrastinateJobQueue
 from .jobs.umbrella import ManyAwareRunner
-from .settings import BotSettings, DeployedBotSettings
+from .settings import SESSION_DUPLICATED, BotSettings, DeployedBotSettings
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,13 @@ async def serve(settings: BotSettings, client: TelegramClient, args: argparse.Na
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # The database and the accounts' key before Telegram, as `python -m bot` checks them: a server
+    # that is down or a wrong SESSION_KEY is said as itself, not behind an unreachable Telegram.
+    database = await open_database(settings.database_target)
+    try:
+        await AccountStore(database, settings.session_cipher).check_key()
+    finally:
+        await database.close()
     try:
         await connect(client)
         async with running_worker(
@@ -187,18 +196,22 @@ def main() -> int:
     os.umask(0o077)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        settings = read_settings(DeployedBotSettings)
+        # The sandbox's session file names its DCs and key: no app id and hash to ask for.
+        settings = read_settings(BotSettings if args.session_file else DeployedBotSettings)
         if settings.database_url is None:
             raise SettingsError(NEEDS_DATABASE_URL)
+        api_hash = settings.tg_api_hash.get_secret_value() if settings.tg_api_hash else None
         redact_secrets(
-            settings.bot_token.get_secret_value(),
-            settings.tg_api_hash.get_secret_value(),
-            settings.database_url.get_secret_value(),
+            settings.bot_token.get_secret_value(), api_hash, settings.database_url.get_secret_value()
         )
         check_writable(settings.data_dir, "data folder", "set DATA_DIR to another folder")
         asyncio.run(serve(settings, open_client(settings, args.session_file), args))
     except (SettingsError, DbError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except AuthKeyDuplicatedError:
+        where = args.session_file or settings.tg_session_path
+        print(f"error: {SESSION_DUPLICATED.format(where=where)}", file=sys.stderr)
         return 2
     except PermissionError as exc:
         print(f"error: {explain(exc)}", file=sys.stderr)

@@ -75,7 +75,14 @@ def _parser() -> argparse.ArgumentParser:
         help="this forum keeps receiving messages while it is read: one after every --live-every requests",
     )
     serve.add_argument("--live-every", type=int, default=5, metavar="N", help="see --live-forum (default 5)")
-    serve.add_argument("--session-file", type=Path, required=True, help="where to write the client session")
+    serve.add_argument(
+        "--session-file",
+        type=Path,
+        action="append",
+        required=True,
+        help="where to write the client session; repeated, one session each (a key of its own): the bot "
+        "and each worker need their own, as one key used from two processes is ended (AUTH_KEY_DUPLICATED)",
+    )
     serve.add_argument(
         "--stats-file",
         type=Path,
@@ -204,7 +211,8 @@ async def _serve(args: argparse.Namespace) -> int:
     cluster = Cluster(world, network=network, ports=ports)
     await cluster.start()
     try:
-        cluster.write_session_file(args.session_file, logged_in=not args.logged_out)
+        for session_file in args.session_file:
+            cluster.write_session_file(session_file, logged_in=not args.logged_out)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -214,7 +222,10 @@ async def _serve(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signal.SIGHUP, reload.set)
             watcher = asyncio.create_task(_watch_control(args.control, network, reload))
         dcs = " ".join(f"dc{dc.dc_id}=127.0.0.1:{dc.port}" for dc in cluster.dcs.values())
-        print(f"sandbox ready: scenario={args.scenario} {dcs} session={args.session_file}", flush=True)
+        print(
+            f"sandbox ready: scenario={args.scenario} {dcs} session={','.join(map(str, args.session_file))}",
+            flush=True,
+        )
         await stop.wait()
         if args.control:
             watcher.cancel()
