@@ -200,6 +200,10 @@ def describe(url: str) -> str:
     return f"{parts.get('dbname', '')} on {parts.get('host', 'localhost')}:{parts.get('port', 5432)}"
 
 
+def _reason(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 async def _configure(connection: AsyncConnection[Any]) -> None:
     connection.adapters.register_loader("numeric", _NumberLoader)
 
@@ -209,6 +213,14 @@ async def open_postgres(
 ) -> PostgresDatabase:
     """Connect, then apply pending migrations; several processes may start at once."""
     where = describe(url)
+    try:
+        # One plain connection first: the pool retries a refused one in the background until its
+        # timeout, logs each try, and then reports only "pool initialization incomplete after 10.0
+        # sec". This says at once why (connection refused, no such database, the password).
+        first = await psycopg.AsyncConnection.connect(url, connect_timeout=int(CONNECT_TIMEOUT))
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnreachable(where, _reason(exc)) from None
+    await first.close()
     pool: AsyncConnectionPool[AsyncConnection[PgRow]] = AsyncConnectionPool(
         url,
         min_size=1,
@@ -222,9 +234,7 @@ async def open_postgres(
         await pool.open(wait=True, timeout=CONNECT_TIMEOUT)
     except (PoolTimeout, psycopg.OperationalError) as exc:
         await pool.close()
-        raise DatabaseUnreachable(
-            where, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        ) from None
+        raise DatabaseUnreachable(where, _reason(exc)) from None
     database = PostgresDatabase(pool, where, clock=clock)
     try:
         await _apply(database, migrations)
