@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telethon.errors import AuthKeyDuplicatedError
 
@@ -26,6 +27,9 @@ from exporter.redaction import redact_secrets
 from exporter.settings import SettingsError, check_writable, connect, open_client, read_settings
 
 from .settings import NO_ADMIN, SESSION_DUPLICATED, BotSettings, DeployedBotSettings
+
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 # getMe's deadline at start-up; aiohttp's own is 60 s (aiogram's default request timeout).
 BOT_API_DEADLINE = 20
@@ -41,6 +45,8 @@ async def check_bot_api(settings: BotSettings) -> str:
     where = settings.bot_api_url or "https://api.telegram.org"
     try:
         me = await bot.get_me(request_timeout=BOT_API_DEADLINE)
+        if settings.webhook_url is None:
+            await _polling_replaces_a_webhook(bot)
     except (TelegramUnauthorizedError, TelegramNotFound):
         # api.telegram.org answers 401 for a revoked token and 404 for one that never existed.
         raise SettingsError(
@@ -56,6 +62,20 @@ async def check_bot_api(settings: BotSettings) -> str:
     finally:
         await bot.session.close()
     return me.username or me.first_name
+
+
+async def _polling_replaces_a_webhook(bot: Bot) -> None:
+    """A webhook left set (a run with WEBHOOK_URL leaves it for the other front-ends) makes Telegram
+    refuse getUpdates: without this, polling retried that refusal for ever and answered nobody.
+    Without WEBHOOK_URL this process is the one front-end, so the webhook goes."""
+    hook = await bot.get_webhook_info(request_timeout=BOT_API_DEADLINE)
+    if hook.url:
+        await bot.delete_webhook(request_timeout=BOT_API_DEADLINE)
+        logging.warning(
+            "the webhook %s was set; WEBHOOK_URL is not, so it is deleted and this process polls "
+            "(front-ends still serving that webhook get no more updates)",
+            hook.url,
+        )
 
 
 async def serve(settings: BotSettings, session_file: Path | None = None) -> None:
