@@ -13,6 +13,17 @@ from sandbox.cluster import Cluster
 from tests.test_startup import DEADLINE, api, finish, one_sentence, run, start, stopped_in_the_end
 
 __all__ = ["api"]
+ADMIN = 4242
+
+
+def sandbox_bot(tmp_path: Path, api: BotAPIServer) -> dict[str, str]:
+    """The settings of a bot run against the sandbox with --session-file: no TG_API_ID/HASH."""
+    return {
+        "BOT_TOKEN": api.token,
+        "BOT_API_URL": api.url,
+        "ADMIN_IDS": str(ADMIN),
+        "DATA_DIR": str(tmp_path / "data"),
+    }
 
 
 async def test_a_session_ended_for_use_from_two_places_is_one_sentence(
@@ -23,12 +34,7 @@ async def test_a_session_ended_for_use_from_two_places_is_one_sentence(
     for dc in cluster.dcs.values():
         for record in dc.auth_keys.values():
             record.duplicated = True
-    env = {
-        "BOT_TOKEN": api.token,
-        "BOT_API_URL": api.url,
-        "ADMIN_IDS": "1",
-        "DATA_DIR": str(tmp_path / "data"),
-    }
+    env = sandbox_bot(tmp_path, api)
     ended = await run("bot", "--session-file", str(session), cwd=tmp_path, env=env)
     one_sentence(ended, "used from two places at once", str(session), "a session file of its own")
     assert api.token not in ended.err
@@ -40,13 +46,8 @@ async def test_polling_after_a_webhook_run_deletes_the_webhook_and_answers(
     session = cluster.write_session_file(tmp_path / "bot.json")
     # What a run with WEBHOOK_URL leaves behind (bot/webhook.py leaves it for the other front-ends).
     api.state.webhook_url = "https://bot.example/hook"
-    ada = api.add_user("Ada", user_id=4242)
-    env = {
-        "BOT_TOKEN": api.token,
-        "BOT_API_URL": api.url,
-        "ADMIN_IDS": "4242",
-        "DATA_DIR": str(tmp_path / "data"),
-    }
+    ada = api.add_user("Ada", user_id=ADMIN)
+    env = sandbox_bot(tmp_path, api)
     bot = await start("bot", "--session-file", str(session), cwd=tmp_path, env=env)
     with stopped_in_the_end(bot):
         ended = asyncio.create_task(finish(bot))
