@@ -141,6 +141,9 @@ def main() -> int:
     # The demo's terminal shows the conversation; only problems are logged there.
     level = logging.WARNING if args.sandbox else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # /stats' chart: matplotlib logs an INFO line per axis that its day labels look like numbers
+    # (six a /stats, seen by hand); its warnings stay.
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     if args.sandbox:
         try:
             with demo_imports():
