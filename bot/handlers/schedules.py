@@ -27,6 +27,7 @@ from exporter.options import FORMATS, ExportOptions
 from exporter.targets import TargetError, parse_target, resolve_target
 
 from .. import text
+from ..accounts.pool import READER, look_up, reader_of
 from ..context import App
 from ..jobs.schedule_rules import RuleError, last_words, parse_rule, rule_of, when_words
 from ..middlewares.access import sender_id
@@ -82,8 +83,12 @@ async def schedule(message: Message, command: CommandObject, app: App) -> None:
         await message.answer(picked)  # where the filter's mistake is, and what was expected
         return
     filter_text = picked["filter"] if picked else None
+    typed_target = words[0][0]
     try:
-        target = await resolve_target(app.client, parse_target(words[0][0]))
+        # As /export's preview: the own session, else an exporting account that reads it.
+        target, account = await look_up(
+            app.client, app.accounts, typed_target, lambda c: resolve_target(c, parse_target(typed_target))
+        )
     except TargetError as exc:
         await message.answer(str(exc))
         return
@@ -99,8 +104,11 @@ async def schedule(message: Message, command: CommandObject, app: App) -> None:
         await message.answer(text.SCHEDULE_BAD_OPTIONS.format(reason=exc))
         return
     peer_id = peer_id_of(target)
+    # A person's chat, Saved Messages: the conversation of the session that resolved it, which every
+    # run reads (its jobs' options carry it); another account's chat with that id is another one.
+    reader = reader_of(target, account)
     # What the user already has of this chat: the first run starts after it, as an incremental export.
-    last_ids = await app.checkpoints.last_exported(user_id, peer_id)
+    last_ids = await app.checkpoints.last_exported(user_id, peer_id, reader=reader.get(READER))
     title = target.chat.name or text.UNNAMED_CHAT
     store = ScheduleStore(app.database)
     # Counted in the database with the insert: quick repeats, through any front-end, cannot pass the cap.
@@ -117,7 +125,7 @@ async def schedule(message: Message, command: CommandObject, app: App) -> None:
             every_seconds=rule.every_seconds,
             anchor_at=rule.anchor,
             time_zone=zone,
-            options=chosen.to_json(),
+            options={**chosen.to_json(), **reader},
             last_ids=last_ids,
             next_run_at=rule.next_after(now),
         ),

@@ -6,7 +6,12 @@ continues where it stopped.  The folder is named by user, chat and options
 (like the CLI's), so a new job asking for the same export as one that stopped
 early continues that one's store instead of reading everything again.  It is
 per user: two users' exports of one chat would otherwise share one store, and
-the first to finish would delete it under the other, still running.
+the first to finish would delete it under the other, still running.  A job tied
+to an exporting account's own conversation (a person's chat, Saved Messages:
+``READER`` in its options, bot/accounts/pool.py) has its folder and its
+incremental checkpoint under that account too: the same id on the bot's own
+session is another conversation, whose store or checkpoint would mix into it
+or make it skip messages.  Every other job keeps the keys it always had.
 
 Delivering the archive is the runner's part (``bot.jobs.runner``): the store
 is kept until then, and :meth:`ExportJobs.delivered` makes the next
@@ -38,6 +43,7 @@ from exporter.render.model import ChatInfo
 from exporter.targets import parse_target, resolve_target
 from exporter.workdir import default_work_dir
 
+from ..accounts.pool import READER
 from .queue import JobQueue
 
 # In a work folder: the export in it is complete; the next export of the same chat starts afresh.
@@ -76,13 +82,14 @@ class ExportJobs:
         target = await resolve_target(client, parse_target(job.target))
         await self.queue.set_peer(job.id, target.chat.id, target.chat.name)
         options = ExportOptions.from_json(job.options, self.defaults)
+        reader = reading_account(job)
         if job.kind == JobKind.INCREMENTAL:
-            after = await self.checkpoints.last_exported(job.user_id, target.chat.id)
+            after = await self.checkpoints.last_exported(job.user_id, target.chat.id, reader=reader)
             options = replace(options, after=tuple(sorted(after.items(), key=lambda item: item[0] or 0)))
-            earlier = await self.checkpoints.exported_files(job.user_id, target.chat.id)
+            earlier = await self.checkpoints.exported_files(job.user_id, target.chat.id, reader=reader)
         else:
             earlier = {}  # an archive of its own: every file in it
-        work_dir = self.work_dir_for(job.user_id, target.chat, options)
+        work_dir = self.work_dir_for(job.user_id, target.chat, options, reader)
         if job.work_dir != work_dir:
             await self.queue.set_work_dir(job.id, work_dir)
         finished = work_dir / FINISHED_MARK
@@ -105,17 +112,31 @@ class ExportJobs:
             finished.touch()
         return result
 
-    def work_dir_for(self, user_id: int, chat: ChatInfo, options: ExportOptions) -> Path:
+    def work_dir_for(
+        self, user_id: int, chat: ChatInfo, options: ExportOptions, reader: int | None = None
+    ) -> Path:
+        """The job's folder: per user, and per exporting account for its own conversations (``reader``)."""
         shared = default_work_dir(self.archives_dir, chat, options)
-        return shared.parent / f"user-{user_id}" / shared.name
+        user = shared.parent / f"user-{user_id}"
+        return (user if reader is None else user / f"account-{reader}") / shared.name
 
     async def delivered(self, job: Job, chat_id: int, last_ids: Mapping[int | None, int]) -> None:
         """The user has the archive of a complete export: the next incremental one starts after it."""
+        reader = reading_account(job)
         if last_ids:
-            await self.checkpoints.record_exported(job.user_id, chat_id, dict(last_ids), job.id)
+            await self.checkpoints.record_exported(
+                job.user_id, chat_id, dict(last_ids), job.id, reader=reader
+            )
         if job.work_dir is not None:
             files = await asyncio.to_thread(_read_files, Path(job.work_dir) / FILES_RECORD)
-            await self.checkpoints.record_files(job.user_id, chat_id, files, job.id)
+            await self.checkpoints.record_files(job.user_id, chat_id, files, job.id, reader=reader)
+
+
+def reading_account(job: Job) -> int | None:
+    """The exporting account whose own conversation the job's chat is, or None: any other chat (a
+    group or channel, one chat whoever reads it) and the bot's own session's conversations."""
+    bound = job.options.get(READER)
+    return None if bound is None else int(bound)
 
 
 def _write_files(path: Path, files: Mapping[str, str]) -> None:

@@ -15,7 +15,9 @@ delivered ids (per forum topic), so two schedules of one chat, or a manual expor
 filter, never take messages from each other's series. The job's options carry the schedule's id
 (``SCHEDULE_KEY``; ExportOptions ignores keys it does not know), which is how the runner knows to
 send a short line instead of an empty archive, and no partial archive (the next run continues
-the stopped run's store and delivers it whole).
+the stopped run's store and delivers it whole). They also carry, for a person's chat or Saved
+Messages, the session /schedule resolved it on (``reader``, bot/accounts/pool.py: reader_of), so
+every run reads that conversation and no other account's chat with the same id.
 
 The clock is injectable (Unix seconds), so tests move time by hours without sleeping.
 """

@@ -88,6 +88,22 @@ async def accounts_product(
         yield Accounts(Product(cluster, api, running, admin, member, stranger), first, second)
 
 
+def person_or_saved(world: World, typed: str) -> Chat:
+    """The chat ``typed`` names: "me" the own Saved Messages, "@zoe_2" a person."""
+    if typed == "me":
+        return world.chats[world.me.id]
+    person = world.by_username(typed.removeprefix("@"))
+    assert isinstance(person, Chat)
+    return person
+
+
+async def bea_comes_first(accounts: Accounts, chat: Chat) -> None:
+    """Bea seen reading ``chat``'s id (an earlier export on her, say): routed like a group, she comes
+    first; the first account, the world's own user (the own session's conversation too), paused."""
+    await accounts.store.note_chat(accounts.second.id, [f"peer:{chat.peer_id}"], readable=True)
+    await accounts.store.set_paused(accounts.first.id, True)
+
+
 def archive_ids(path: str) -> list[tuple[int, int | None]]:
     with zipfile.ZipFile(path) as zf:
         messages = json.loads(zf.read("result.json"))["messages"]

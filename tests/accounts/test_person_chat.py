@@ -2,8 +2,10 @@
 user: /export of one runs there (the bot's own session), never on another exporting account, whose
 chat with the same id is its own conversation (the sandbox gives Bea, who never wrote to Zoë, an
 empty one; Saved Messages is queued as the own user's id, which on Bea is her empty chat with that
-user). Real aiogram on the sandbox Bot API, real Telethon on the sandbox DCs; the archive compared
-with the sandbox's ground truth."""
+user). A schedule of one keeps the session /schedule resolved it on and every job it queues carries
+it, so each run reads that conversation too. Real aiogram on the sandbox Bot API, real Telethon on
+the sandbox DCs (the schedule timer on a clock the test moves); the archive compared with the
+sandbox's ground truth."""
 
 from __future__ import annotations
 
@@ -14,12 +16,20 @@ from types import SimpleNamespace
 import pytest
 
 from bot.accounts.pool import READER, AccountPool
+from db.schedules import ScheduleStore
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import Cluster
-from sandbox.world import Chat, World, expected_messages
+from sandbox.world import World, expected_messages
 from tests.bot.conftest import ADMIN_ID
 
-from .support import accounts_product, archive_ids, finished, two_account_world
+from .support import (
+    accounts_product,
+    archive_ids,
+    bea_comes_first,
+    finished,
+    person_or_saved,
+    two_account_world,
+)
 
 
 @pytest.fixture
@@ -31,15 +41,10 @@ def world() -> World:
 async def test_a_person_chat_is_the_own_sessions_conversation(
     cluster: Cluster, api: BotAPIServer, tmp_path: Path, world: World, typed: str
 ) -> None:
-    person = world.by_username("zoe_2")
-    assert isinstance(person, Chat)
-    chat = person if typed != "me" else world.chats[world.me.id]
+    chat = person_or_saved(world, typed)
     async with accounts_product(cluster, api, tmp_path / "data") as accounts:
         product, app = accounts.product, accounts.product.running.app
-        # Bea seen reading that id (an earlier export on her, say): routed like a group, she comes first;
-        # the first account, the world's own user (the own session's conversation too), paused.
-        await accounts.store.note_chat(accounts.second.id, [f"peer:{chat.peer_id}"], readable=True)
-        await accounts.store.set_paused(accounts.first.id, True)
+        await bea_comes_first(accounts, chat)
         product.say(product.admin, f"/export {typed}")
         options = await product.reply(
             ADMIN_ID, lambda m: (m.text or "").startswith(f"Export {chat.title}") and bool(m.reply_markup)
@@ -88,3 +93,43 @@ async def test_a_job_tied_to_an_account_waits_for_it_and_takes_no_other(
         assert await accounts.store.release(bea.id, "another-worker")
         _, used = await asyncio.wait_for(running, 10)
         assert used.id == bea.id
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("typed", ["@zoe_2", "me"])
+async def test_a_scheduled_person_chat_is_the_own_sessions_conversation(
+    cluster: Cluster, api: BotAPIServer, tmp_path: Path, world: World, typed: str
+) -> None:
+    chat = person_or_saved(world, typed)
+    async with accounts_product(cluster, api, tmp_path / "data") as accounts:
+        product, app = accounts.product, accounts.product.running.app
+        timer = app.schedules
+        assert timer is not None
+        clock = timer.clock = Clock(app.database.now())
+        await bea_comes_first(accounts, chat)
+        product.say(product.admin, f"/schedule {typed} daily 03:00 format:json")
+        await product.reply(ADMIN_ID, lambda m: (m.text or "").startswith("Scheduled #"))
+        (schedule,) = await ScheduleStore(app.database).list_for_user(ADMIN_ID)
+        assert schedule.options[READER] is None  # resolved on the own session: kept with the schedule
+
+        clock.now = schedule.next_run_at + 1
+        timer.wake()
+        async with asyncio.timeout(20):
+            while True:
+                queued = await app.queue.list_for_user(ADMIN_ID)
+                if queued:
+                    break
+                await asyncio.sleep(0.05)  # the timer's tick queues it on its own task
+        job = await finished(product, queued[0].id)
+        assert job.state == "done", job.error
+        assert job.options[READER] is None
+        row = await app.database.fetchone("SELECT account_id FROM jobs WHERE id = ?", (job.id,))
+        assert row is not None and row[0] is None
+        assert archive_ids(api.documents_in(ADMIN_ID)[-1].path) == list(expected_messages(world, chat))
