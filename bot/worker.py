@@ -40,7 +40,7 @@ from .accounts.pool import LEASE_SECONDS
 from .app import assemble_app, make_bot
 from .context import App
 from .jobs import WorkerPool, default_worker_name
-from .jobs.procrastinate_queue import RECOVER_EVERY, STALLED_AFTER, ProcrastinateJobQueue
+from .jobs.procrastinate_queue import RECOVER_EVERY, RECOVER_TASK, STALLED_AFTER, ProcrastinateJobQueue
 from .jobs.umbrella import ManyAwareRunner
 from .settings import SESSION_DUPLICATED, BotSettings, DeployedBotSettings
 
@@ -124,6 +124,17 @@ async def running_worker(
         await database.close()
 
 
+def quiet_recovery(record: logging.LogRecord) -> bool:
+    """False for procrastinate's INFO lines about the periodic recovery (deferred, started, ended:
+    seen by hand, about 26,000 lines a day per worker, one run every RECOVER_EVERY s); what it
+    finds is logged by bot.jobs.procrastinate_queue, and the exports' own lines stay."""
+    return not (
+        record.name.startswith("procrastinate")
+        and record.levelno <= logging.INFO
+        and f"{RECOVER_TASK}[" in record.getMessage()
+    )
+
+
 def sandbox_account_clients(session_file: Path | None) -> AccountClients | None:
     """With the offline sandbox's session file, the stored accounts' clients reach its DCs too (its
     server key for the media DCs); without one, Telegram with TG_API_ID and TG_API_HASH."""
@@ -195,6 +206,8 @@ def main() -> int:
     redact_secrets()
     os.umask(0o077)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(quiet_recovery)
     try:
         # The sandbox's session file names its DCs and key: no app id and hash to ask for.
         settings = read_settings(BotSettings if args.session_file else DeployedBotSettings)
