@@ -207,30 +207,33 @@ async def test_takeout_export_and_its_confirmation_delay(
 
 
 async def test_under_a_flood_limit_few_requests_are_refused_and_nothing_is_lost(tmp_path: Path) -> None:
-    """Telegram's limit (here 40 requests/s, a burst of 20) is found by the first refusals, then
-    paced below; the export stays exact, and refusals are a handful, not one per request."""
+    """Telegram's limit (here 20 requests/s, a burst of 10) is found by the first refusals, then
+    paced below; the export stays exact, and refusals are a handful, not one per request.
+
+    The limit is low enough for a loaded machine to reach it: the sandbox runs in this process, and
+    at 40 requests/s and load 5-8 the export never asked that fast, so nothing was refused."""
     from exporter.client import SessionFile, build_client
     from sandbox.netmodel import NetworkModel
     from sandbox.world import build_scenario
 
     big = build_scenario("channel-large")
     TelegramClient._config = None
-    network = NetworkModel(latency=0.02, rate=40, burst=20)
+    network = NetworkModel(latency=0.02, rate=20, burst=10)
     async with Cluster(big, network=network) as running:
         client = build_client(
             SessionFile.from_payload(running.session_file_payload(running.session_string()))
         )
         async with client:
             result = await run_export(
-                client, "@large_channel_sandbox", tmp_path, formats=("json",), min_id=70_000
+                client, "@large_channel_sandbox", tmp_path, formats=("json",), min_id=85_000
             )
     channel = big.by_username("large_channel_sandbox")
-    assert ids_of(exported(result)) == [pair for pair in expected_messages(big, channel) if pair[0] > 70_000]
+    assert ids_of(exported(result)) == [pair for pair in expected_messages(big, channel) if pair[0] > 85_000]
     refused = sum(network.flood_waits.values())
     # Refused are the requests in flight together when the burst ran out (slow start doubles per
     # round trip, so up to one window of max_concurrency 32; 13-16 seen since 86025bf, 12 or fewer
     # before it), then a few probes while paced: never one per request.
-    assert 0 < refused <= 32, f"{refused} refused requests for about 300"
+    assert 0 < refused <= 32, f"{refused} refused requests for about 150"
     flood = result.report.flood
     assert flood.count == refused
     assert 1 <= flood.waits <= 4, "refusals of requests in flight together are one wait"
