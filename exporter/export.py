@@ -39,6 +39,7 @@ from . import archive, workdir
 from .completeness import count_mismatch, with_header_topics
 from .errors import DiskFull, ExportError, WorkStoreDamaged, is_disk_full
 from .fetch import fetch
+from .gc_threshold import raised_gc_threshold
 from .manifest import make_manifest
 from .media.stage import MEDIA_DIR, media_stage
 from .media.userpics import userpics_stage
@@ -96,7 +97,8 @@ async def export_chat(
     resuming = (work_dir / STORE_FILE).exists()
     make_private_dir(out_dir)
     make_private_dir(work_dir)
-    with workdir.locked(work_dir):
+    # Pages in flight would otherwise run the cyclic collector once a page (exporter/gc_threshold.py).
+    with workdir.locked(work_dir), raised_gc_threshold():
         try:
             return await _export_locked(
                 client,
