@@ -575,6 +575,10 @@ SCHEDULE_NEXT_RUN = "This was the scheduled export of {title}, {rule}; the next 
 SCHEDULE_FAILED_UNEXPECTED = "something went wrong on my side (the details are in the bot's log)."
 SCHEDULE_NO_ACCESS = "you no longer have access to this bot."
 SCHEDULE_NOT_SHARED = "an admin no longer shares this chat with you."
+SCHEDULE_READER_REMOVED = (
+    "it is the own conversation of an exporting account that was removed since: delete this "
+    "schedule and make it again."
+)
 SCHEDULE_RUN_LOST = "the bot stopped before the run could start."
 SCHEDULE_RUN_CANCELLED = "cancelled."
 

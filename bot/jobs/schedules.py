@@ -36,6 +36,7 @@ from db.schedules import DELIVERED, FAILED, NOTHING_NEW, Schedule, ScheduleStore
 from exporter.export import ExportResult
 
 from .. import text
+from ..accounts.pool import READER
 from ..context import App
 from ..delivery import Destination, tell
 from .schedule_rules import rule_of, when_words
@@ -138,7 +139,12 @@ class ScheduleTimer:
             self.app.pool.wake()
 
     async def _refusal(self, run: Schedule) -> str | None:
-        """Why this run may not export (the owner lost access, or the chat was unshared), or None."""
+        """Why this run may not export (the owner lost access, the chat was unshared, the account
+        whose own conversation it reads was removed), or None."""
+        bound, accounts = run.options.get(READER), self.app.accounts
+        # Its job would fail at once, every period: no other account has that conversation.
+        if bound is not None and accounts is not None and await accounts.store.get(int(bound)) is None:
+            return text.SCHEDULE_READER_REMOVED
         if self.app.is_admin(run.user_id):
             return None
         if await self.app.users.role_of(run.user_id) != Role.ALLOWED:

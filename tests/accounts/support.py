@@ -14,13 +14,16 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.accounts import AccountClients
+from bot.context import App
 from db import Job, open_database
 from db.accounts import Account, AccountStore, SessionCipher
+from db.schedules import Schedule, ScheduleStore
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import Cluster
 from sandbox.world import Chat, UserInfo, World, build_scenario
 from sandbox.world.accounts import add_account
 from tests.bot.conftest import ADMIN_ID, MEMBER_ID, STRANGER_ID, Product, product_running
+from tests.db.support import FakeClock
 
 KEY = SessionCipher.new_key()
 
@@ -118,4 +121,38 @@ async def finished(product: Product, job_id: int, timeout: float = 40) -> Job:
             assert job is not None
             if job.state in ("done", "failed", "cancelled"):
                 return job
+            await asyncio.sleep(0.05)
+
+
+def moved_clock(app: App) -> FakeClock:
+    """The schedule timer's clock, moved by the test (hours pass without sleeping)."""
+    timer = app.schedules
+    assert timer is not None
+    clock = timer.clock = FakeClock(app.database.now())
+    return clock
+
+
+async def made_schedule(product: Product, command: str) -> Schedule:
+    """The admin's ``command`` (a /schedule); the one schedule it made."""
+    product.say(product.admin, command)
+    await product.reply(ADMIN_ID, lambda m: (m.text or "").startswith("Scheduled #"))
+    (schedule,) = await ScheduleStore(product.running.app.database).list_for_user(ADMIN_ID)
+    return schedule
+
+
+async def fired(app: App, clock: FakeClock, schedule_id: int) -> Schedule:
+    """Move the clock past the schedule's next run and let the timer look until the run is settled
+    (its job ended, or it was refused): the schedule then."""
+    store, timer = ScheduleStore(app.database), app.schedules
+    assert timer is not None
+    before = await store.get(schedule_id)
+    assert before is not None
+    clock.now = before.next_run_at + 1
+    async with asyncio.timeout(40):
+        while True:
+            timer.wake()
+            now = await store.get(schedule_id)
+            assert now is not None
+            if not now.running and now.last_run_at != before.last_run_at:
+                return now
             await asyncio.sleep(0.05)

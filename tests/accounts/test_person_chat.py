@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot.accounts.pool import READER, AccountPool
-from db.schedules import ScheduleStore
+from db.schedules import DELIVERED
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import Cluster
 from sandbox.world import World, expected_messages
@@ -27,6 +27,9 @@ from .support import (
     archive_ids,
     bea_comes_first,
     finished,
+    fired,
+    made_schedule,
+    moved_clock,
     person_or_saved,
     two_account_world,
 )
@@ -95,14 +98,6 @@ async def test_a_job_tied_to_an_account_waits_for_it_and_takes_no_other(
         assert used.id == bea.id
 
 
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.mark.parametrize("typed", ["@zoe_2", "me"])
 async def test_a_scheduled_person_chat_is_the_own_sessions_conversation(
     cluster: Cluster, api: BotAPIServer, tmp_path: Path, world: World, typed: str
@@ -110,24 +105,15 @@ async def test_a_scheduled_person_chat_is_the_own_sessions_conversation(
     chat = person_or_saved(world, typed)
     async with accounts_product(cluster, api, tmp_path / "data") as accounts:
         product, app = accounts.product, accounts.product.running.app
-        timer = app.schedules
-        assert timer is not None
-        clock = timer.clock = Clock(app.database.now())
+        clock = moved_clock(app)
         await bea_comes_first(accounts, chat)
-        product.say(product.admin, f"/schedule {typed} daily 03:00 format:json")
-        await product.reply(ADMIN_ID, lambda m: (m.text or "").startswith("Scheduled #"))
-        (schedule,) = await ScheduleStore(app.database).list_for_user(ADMIN_ID)
+        schedule = await made_schedule(product, f"/schedule {typed} daily 03:00 format:json")
         assert schedule.options[READER] is None  # resolved on the own session: kept with the schedule
 
-        clock.now = schedule.next_run_at + 1
-        timer.wake()
-        async with asyncio.timeout(20):
-            while True:
-                queued = await app.queue.list_for_user(ADMIN_ID)
-                if queued:
-                    break
-                await asyncio.sleep(0.05)  # the timer's tick queues it on its own task
-        job = await finished(product, queued[0].id)
+        ran = await fired(app, clock, schedule.id)
+        assert ran.last_result == DELIVERED, ran.last_error
+        (queued,) = await app.queue.list_for_user(ADMIN_ID)
+        job = await finished(product, queued.id)
         assert job.state == "done", job.error
         assert job.options[READER] is None
         row = await app.database.fetchone("SELECT account_id FROM jobs WHERE id = ?", (job.id,))

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import text
 from bot.accounts.pool import READER
 from db import CheckpointStore, load_migrations, open_database
-from db.schedules import ScheduleStore
+from db.schedules import DELIVERED, FAILED, ScheduleStore
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import Cluster
 from sandbox.netmodel import parse_fault
@@ -26,7 +27,15 @@ from sandbox.world import Chat, World, build_scenario, expected_messages
 from sandbox.world.accounts import add_account
 from tests.bot.conftest import ADMIN_ID, Product
 
-from .support import accounts_product, archive_ids, finished, old_news
+from .support import (
+    accounts_product,
+    archive_ids,
+    finished,
+    fired,
+    made_schedule,
+    moved_clock,
+    old_news,
+)
 
 MIGRATIONS = load_migrations()
 
@@ -95,6 +104,37 @@ async def test_an_accounts_conversation_has_its_own_folder_and_series(
         newest = {None: truth[-1][0]}
         assert await checkpoints.last_exported(ADMIN_ID, chat.peer_id) == newest
         assert await checkpoints.last_exported(ADMIN_ID, chat.peer_id, reader=bea.id) == newest
+
+
+async def test_a_schedule_made_through_an_account_runs_on_it_and_stops_once_it_is_removed(
+    cluster: Cluster, api: BotAPIServer, tmp_path: Path, world: World
+) -> None:
+    """/schedule resolves as /export's preview does: the own session flood-waited, on Bea, whose
+    conversation every run reads; Bea removed, the next run is refused and the schedule paused, told
+    once, instead of a job that fails the same way every period."""
+    truth = list(expected_messages(world, zoe(world)))
+    async with accounts_product(cluster, api, tmp_path / "data") as accounts:
+        product, app = accounts.product, accounts.product.running.app
+        bea = accounts.second
+        await accounts.store.set_paused(accounts.first.id, True)
+        clock = moved_clock(app)
+        cluster.network.add_fault(parse_fault("contacts.resolveUsername=420:FLOOD_WAIT_3600"))
+        schedule = await made_schedule(product, "/schedule @zoe_2 daily 03:00 format:json")
+        assert schedule.options[READER] == bea.id
+
+        ran = await fired(app, clock, schedule.id)
+        assert ran.last_result == DELIVERED, ran.last_error
+        (job,) = await app.queue.list_for_user(ADMIN_ID)
+        row = await app.database.fetchone("SELECT account_id FROM jobs WHERE id = ?", (job.id,))
+        assert row is not None and row[0] == bea.id
+        assert archive_ids(api.documents_in(ADMIN_ID)[-1].path) == truth
+
+        assert await accounts.store.remove(bea.id)
+        refused = await fired(app, clock, schedule.id)
+        assert (refused.last_result, refused.last_error) == (FAILED, text.SCHEDULE_READER_REMOVED)
+        assert refused.paused
+        assert len(await app.queue.list_for_user(ADMIN_ID)) == 1  # no job queued to fail
+        await product.reply(ADMIN_ID, lambda m: text.SCHEDULE_READER_REMOVED in (m.text or ""))
 
 
 async def test_the_migration_keeps_what_was_stored(db_target: Path | str) -> None:

@@ -42,6 +42,7 @@ def process(
         users=UserStore(db),
         checkpoints=CheckpointStore(db),
         pool=None,
+        accounts=None,
         is_admin=lambda user_id: user_id == ADMIN,
     )
     return ScheduleTimer(app, clock=clock), queue
