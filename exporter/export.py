@@ -159,6 +159,8 @@ async def _export_locked(
             input_peer=target.input_peer,
             fetched_all=reason is None,
         )
+        if target.chat.is_forum:
+            store.index_topics()
     except ExportError:
         store.close()
         if not resuming:

@@ -65,6 +65,28 @@ def test_records_come_back_in_id_order_however_pages_interleave(tmp_path: Path) 
     assert by_topic == {1: [1, 4, 21, 23], 2: [2, 3, 5, 8, 22, 24], 3: [6, 40], 4: [7, 30]}
 
 
+def test_topics_are_indexed_once_reading_is_done_not_page_by_page(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    store = ExportStore(path)
+    store.add_streams([StreamRow("a", None, 0, 0, "a", 0)])
+    store.put_page(rows([1, 4], 1) + rows([2, 3], 2), stream="a", cursor=4)
+
+    def plan() -> str:
+        query = "EXPLAIN QUERY PLAN SELECT record FROM messages WHERE topic_id = ? ORDER BY id"
+        return " ".join(str(row[-1]) for row in store.connection.execute(query, (1,)))
+
+    # While pages are stored no index is kept up; a topic is still read whole, by a scan.
+    assert "messages_by_topic" not in plan()
+    with StoreReader(path) as reader:
+        assert [r["id"] for r in reader.topic_records(1)] == [1, 4]
+    store.index_topics()
+    store.index_topics()  # a resumed export that had rendered once: nothing to do
+    assert "USING INDEX messages_by_topic" in plan()
+    store.close()
+    with StoreReader(path) as reader:
+        assert [r["id"] for r in reader.topic_records(2)] == [2, 3]
+
+
 def test_insert_statements_are_built_for_each_page_size_and_split_at_200_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
