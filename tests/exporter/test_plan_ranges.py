@@ -6,6 +6,7 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+from telethon import errors
 from telethon.tl import types as T
 
 from exporter.fetch import _answered_once
@@ -147,4 +148,24 @@ async def test_no_page_is_asked_past_the_newest() -> None:
     rows, prefetched = await _cut_at_pages(history, None, 0, 801, len(ids), options, "chat")
     assert history.requests == 2, f"{history.requests} pages asked"
     assert len(prefetched) == 2
+    assert await read_plan(history, rows, prefetched) == ids
+
+
+class RefusesFarOffsets(History):
+    """A server that answers a large add_offset with 400 OFFSET_INVALID (guess: tgl saw it in 2016)."""
+
+    async def __call__(self, request: Any) -> Any:
+        if request.add_offset < -PAGE_LIMIT:
+            raise errors.BadRequestError(request, "OFFSET_INVALID")
+        return await super().__call__(request)
+
+
+async def test_a_server_that_refuses_far_offsets_costs_the_cut_not_the_export() -> None:
+    """The ranges are then cut by ids, as before the cut by position; the plan still covers the
+    history exactly once."""
+    ids = sandbox_like_ids(21_333)
+    history = RefusesFarOffsets(ids)
+    options = ExportOptions(max_shards=8, shard_messages=1_000)
+    rows, prefetched = await _cut_at_pages(history, None, 0, ids[-1] + 1, len(ids), options, "chat")
+    assert prefetched == {} and rows == _shards(0, ids[-1] + 1, len(ids), options, "chat")
     assert await read_plan(history, rows, prefetched) == ids
