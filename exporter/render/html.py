@@ -88,6 +88,9 @@ _PLAIN_KEYS = frozenset(
         "topic_id",
     }
 )
+# The same in a forum topic, whose messages' reply header names the topic when they reply to
+# nothing else (reply_target: membership, not a reply): 83 % of the bench forum's messages.
+_TOPIC_PLAIN_KEYS = _PLAIN_KEYS | {"reply_to_message_id"}
 _NAMES_KEPT = 10_000
 # Labels of replied-to messages read from the store, kept for the next replies to the same ones.
 _QUOTES_KEPT = 1_000
@@ -228,7 +231,8 @@ class HtmlWriter(HtmlPages):
             body = f'<div class="text">{format_text(text, self._file_href)}</div>'
             words = plain_text(text)
         close_name = "" if joined else "</div>"
-        plain = rec.keys() <= _PLAIN_KEYS
+        keys = rec.keys()
+        plain = keys <= _PLAIN_KEYS or (keys <= _TOPIC_PLAIN_KEYS and reply_target(rec) is None)
         self.search.add(msg_id, self.page, rec["date_unixtime"], sender, words if plain else searchable(rec))
         if plain:
             return f"{head_html}{close_name}{body}</div></div>\n"
