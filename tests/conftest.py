@@ -21,6 +21,9 @@ from tests.postgres.server import fresh_schema, session_database
 
 ClientFactory = Callable[..., Awaitable[TelegramClient]]
 
+# Tests that measure time take turns with the rest under pytest-xdist (tests/turns.py).
+pytest_plugins = ("tests.turns",)
+
 
 @pytest.fixture(autouse=True)
 def only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
