@@ -112,8 +112,13 @@ class StatusMessage:
 
     async def show(self, text: str) -> None:
         """Edit the status now (final words use this too); identical texts are not sent."""
+        await self.reopen(text)
+
+    async def reopen(self, text: str) -> bool:
+        """Edit the status now, as ``show``; False when Telegram refuses to edit that message at all
+        (deleted by the user, or otherwise gone), so the caller can post another one."""
         if text == self._last_text or self.message_id is None:
-            return
+            return self.message_id is not None
         self._next_edit = time.monotonic() + self.interval
         try:
             await self.bot.edit_message_text(text=text, chat_id=self.chat_id, message_id=self.message_id)
@@ -121,11 +126,17 @@ class StatusMessage:
         except TelegramRetryAfter as exc:
             self._next_edit = time.monotonic() + exc.retry_after
         except TelegramBadRequest as exc:
+            # A resumed run's first words may be what the message already says: it is still ours.
+            if "message is not modified" in exc.message:
+                self._last_text = text
+                return True
             # The message was deleted by the user, or is otherwise gone: progress is not worth failing for.
             log.info("status edit refused: %s", exc.message)
+            return False
         except TelegramAPIError as exc:
             # 5xx or a lost connection: the next edit says more anyway.
             log.info("status edit failed: %s", exc)
+        return True
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():

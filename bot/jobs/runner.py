@@ -243,11 +243,15 @@ class JobRunner:
         return JobResult(report=record.get("report"), parts=parts)
 
     async def _open_status(self, job: Job, where: Destination, status: StatusMessage) -> None:
-        """Show the job's first words: in its status message, or in a new one on a first attempt
-        and after a restart (the old one is far up the chat by then)."""
+        """Show the job's first words in its status message; a new one only when it has none or
+        Telegram refuses to edit it. A resumed run (a restart, a worker killed mid-export) keeps
+        the message of the run before: a second one would leave that one frozen mid-count, two
+        progress messages for one export, one of them dead."""
         first = text.CONTINUING if job.attempts > 1 else text.STARTING
         words = first.format(title=status.title)
-        if status.message_id is None or job.attempts > 1:
+        if status.message_id is not None and not await status.reopen(words):
+            status.message_id = None
+        if status.message_id is None:
             try:
                 message = await self.app.bot.send_message(
                     chat_id=where.chat_id, message_thread_id=where.thread_id, text=words
