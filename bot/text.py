@@ -275,6 +275,12 @@ CANCELLED = "Export cancelled."
 RESTARTING = "The bot is restarting; the export of {title} continues when it is back."
 RESTARTED = "The bot restarted. Your export of {title} is back in the queue and continues where it stopped."
 EXPORT_FAILED = "Export failed: {reason}"
+# The own session's key died under an export (bot/jobs/own_session.py): the admin's fix, not the network's.
+SESSION_ENDED = (
+    "Telegram ended the bot's session: it was used from two places at once (one session file in two "
+    "processes). An admin must log it in again (python -m exporter login) and give the bot and each "
+    "worker a session of its own; then run the export again to continue where it stopped."
+)
 EXPORT_STOPPED = "The export of {title} stopped."
 EXPORT_WENT_WRONG = (
     "Something went wrong on our side; the export was stopped, nothing was lost; "

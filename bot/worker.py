@@ -20,7 +20,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from .app import assemble_app, make_bot
 from .context import App
 from .jobs import WorkerPool, default_worker_name
 from .jobs.procrastinate_queue import RECOVER_EVERY, RECOVER_TASK, STALLED_AFTER, ProcrastinateJobQueue
+from .jobs.runner import JobRunner
 from .jobs.umbrella import ManyAwareRunner
 from .settings import SESSION_DUPLICATED, BotSettings, DeployedBotSettings
 
@@ -63,13 +64,15 @@ async def running_worker(
     recover_every: int = RECOVER_EVERY,
     account_clients: AccountClients | None = None,
     account_lease: float = LEASE_SECONDS,
+    on_session_ended: Callable[[], None] | None = None,
 ) -> AsyncIterator[asyncio.Task[None]]:
     """A worker serving exports until the context ends; yields procrastinate's worker task (it
     ends only on an error). The exports run on the exporting accounts stored in the database
     (bot/accounts: each held by one process at a time under a lease of ``account_lease``
     seconds), or with the bot's own session where none are. ``stalled_after``,
     ``heartbeat_interval``, ``recover_every`` and ``account_lease`` let tests recover a killed
-    worker's jobs and accounts in seconds instead of half a minute."""
+    worker's jobs and accounts in seconds instead of half a minute. ``on_session_ended()`` when
+    Telegram ended ``client``'s session under an export (bot/jobs/own_session.py)."""
     if settings.database_url is None:
         raise SettingsError(NEEDS_DATABASE_URL)
     api_hash = settings.tg_api_hash.get_secret_value() if settings.tg_api_hash else None
@@ -94,7 +97,12 @@ async def running_worker(
         app = await assemble_app(settings, bot, client, database, queue, account_clients, account_lease)
         if not client.is_connected():
             await client.connect()
-        pool = WorkerPool(queue, ManyAwareRunner(app), size=settings.max_jobs, name=default_worker_name())
+        pool = WorkerPool(
+            queue,
+            ManyAwareRunner(app, JobRunner(app, on_session_ended)),
+            size=settings.max_jobs,
+            name=default_worker_name(),
+        )
         app.pool = pool
         pool.start(claiming=False)
         serving = asyncio.create_task(
@@ -145,7 +153,7 @@ def sandbox_account_clients(session_file: Path | None) -> AccountClients | None:
 
 
 async def serve(settings: BotSettings, client: TelegramClient, args: argparse.Namespace) -> None:
-    stop = asyncio.Event()
+    stop, session_ended = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -166,12 +174,16 @@ async def serve(settings: BotSettings, client: TelegramClient, args: argparse.Na
             recover_every=args.recover_every,
             account_clients=sandbox_account_clients(args.session_file),
             account_lease=args.account_lease,
+            on_session_ended=session_ended.set,
         ) as serving:
-            await asyncio.wait(
-                {serving, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
-            )
+            stopped = [asyncio.ensure_future(event.wait()) for event in (stop, session_ended)]
+            await asyncio.wait({serving, *stopped}, return_when=asyncio.FIRST_COMPLETED)
             if serving.done():
                 serving.result()  # the engine's own error, said at the top
+        if session_ended.is_set():
+            # No more exports on a dead session: its running ones went back to the queue above,
+            # and the process ends saying so, as one started with that session would.
+            raise AuthKeyDuplicatedError(None)
     finally:
         if client.is_connected():
             await client.disconnect()

@@ -52,6 +52,7 @@ from ..delivery import (
 from ..handlers.details import details_markup
 from ..progress import StatusMessage
 from .cleanup import remove_parts
+from .own_session import session_ended
 from .pool import JobFailed, JobResult
 from .schedules import is_scheduled, nothing_new
 
@@ -72,8 +73,12 @@ class ExportFailed(JobFailed):
 class JobRunner:
     """The ``run`` callable of the worker pool."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, on_session_ended: Callable[[], None] | None = None) -> None:
+        """``on_session_ended()`` once Telegram ended the process's own session (a worker stops
+        taking exports then; the bot, which has no other, tells each of its exports why)."""
         self.app = app
+        self.on_session_ended = on_session_ended
+        self._ended_logged = False
 
     async def __call__(self, job: Job) -> JobResult:
         app, where = self.app, Destination(job.chat_id, job.thread_id)
@@ -159,6 +164,7 @@ class JobRunner:
         # A person's chat or Saved Messages is the conversation of the session that resolved it for
         # the user (bot/accounts/pool.py: READER): the bot's own, or that account, never another.
         bound = READER in job.options
+        own = app.accounts is None or (bound and job.options[READER] is None)
         try:
             if bound and job.options[READER] is None:
                 result = await app.exports.run(job, on_progress=on_progress)
@@ -184,11 +190,28 @@ class JobRunner:
                 raise
             if not isinstance(exc, ExplainedError):
                 log.exception("export of job %s failed", job.id)
+            if own and await session_ended(app.client, exc):
+                sentence = self._session_ended()
             await status.close()
             await status.show(text.EXPORT_FAILED.format(reason=sentence))
             raise ExportFailed(sentence) from exc
+        if own and not result.complete and await session_ended(app.client):
+            # What was read is delivered as any stopped export's, with the real cause as its reason.
+            result.reason = self._session_ended()
         await status.close()
         return result, account
+
+    def _session_ended(self) -> str:
+        """Log it (once: a line per job would bury it), tell the owner of the process; the sentence."""
+        if not self._ended_logged:
+            self._ended_logged = True
+            log.error(
+                "Telegram ended this process's own session (AUTH_KEY_DUPLICATED: used from two places "
+                "at once); log it in again and give the bot and each worker a session of its own"
+            )
+        if self.on_session_ended is not None:
+            self.on_session_ended()
+        return text.SESSION_ENDED
 
     async def _deliver(
         self, job: Job, where: Destination, status: StatusMessage, started: float

@@ -3,7 +3,9 @@ processes, real aiogram against the sandbox Bot API, real Telethon against the s
 
 People export chats; the workers run and deliver them: every archive exact against the sandbox's
 ground truth and delivered exactly once. A worker killed -9 in the middle of an export: the other
-worker resumes that job and delivers it, once.
+worker resumes that job and delivers it, once. A worker whose own Telegram session is ended under
+an export (406 AUTH_KEY_DUPLICATED: its session file used from another place at once) stops taking
+exports with one clear line; the person hears the real cause and the admin's fix, not the network.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from telethon import errors
 from telethon.sessions import StringSession
 
 from db import JobState, SqliteJobQueue, open_database
+from exporter.client import SessionFile, build_client
 from sandbox.botapi import BotAPIServer
 from sandbox.botapi.server import User
 from sandbox.cluster import SANDBOX_API_HASH, SANDBOX_API_ID, Cluster
@@ -190,6 +194,14 @@ async def test_two_workers_deliver_every_export_once_and_resume_a_killed_workers
             peer = world.by_username(chat)
             assert archive_ids(api, user_id) == list(expected_messages(world, peer)), chat  # type: ignore[arg-type]
             assert summaries(api, user_id) == 1, f"user {user_id} got {summaries(api, user_id)} summaries"
+        # One status message for the killed worker's export: the resumed run edits the frozen one.
+        statuses = [
+            m
+            for m in api.messages_in(VICTIM[0])
+            if m.outgoing and any((v.text or "").startswith("Exporting") for v in m.versions)
+        ]
+        assert len(statuses) == 1, [m.text for m in statuses]
+        assert any((v.text or "").startswith("Continuing the export") for v in statuses[0].versions)
         resumed = await queue.get(victim_job)
         assert resumed is not None and resumed.state is JobState.DONE
         assert resumed.attempts == 2, "the killed worker's job ran a second time, on the other worker"
@@ -199,5 +211,57 @@ async def test_two_workers_deliver_every_export_once_and_resume_a_killed_workers
         assert [job.state for job in every] == [JobState.DONE] * len(users)
         ran_on = {job.worker for job in every}
         assert len(ran_on) == 2, f"both workers ran exports: {ran_on}"
+    finally:
+        await database.close()
+
+
+# An admin (ADMIN_IDS) whose export runs on a worker whose session Telegram ends under it.
+SESSION_USER, SESSION_CHAT = VICTIM
+
+
+async def test_a_worker_whose_session_telegram_ended_stops_and_its_export_names_the_cause(
+    deployment: Deployment, api: BotAPIServer, postgres_url: str
+) -> None:
+    deployment.cluster.network.latency = 1.0  # an export long enough to end its session in the middle
+    await deployment.start("bot", "bot")
+    worker = await deployment.start_worker("worker-a")
+    await api.wait_for(lambda: api.calls_to("getUpdates"), timeout=DEADLINE)
+    person = api.add_user("Person", user_id=SESSION_USER)
+    database = await open_database(postgres_url)
+    queue = SqliteJobQueue(database, work_root=deployment.tmp_path)
+    try:
+        await ask_export(api, person, SESSION_CHAT)
+        deadline = asyncio.get_running_loop().time() + DEADLINE
+        while not [job for job in await queue.list_for_user(SESSION_USER) if job.progress]:
+            assert asyncio.get_running_loop().time() < deadline, deployment.logs()
+            assert not summaries(api, SESSION_USER), "the export ended before its session did"
+            await asyncio.sleep(0.05)
+        # The worker's session file, used from another place (127.0.0.2) while the worker reads with it.
+        payload = json.loads((deployment.tmp_path / "worker-a.json").read_text(encoding="utf-8"))
+        there = build_client(SessionFile.from_payload(payload), local_addr=("127.0.0.2", 0))
+        try:
+            await there.connect()
+        except errors.AuthKeyDuplicatedError:
+            pass
+        finally:
+            await there.disconnect()
+        deployment.cluster.network.latency = LATENCY
+        assert await asyncio.wait_for(worker.wait(), 60) == 2, deployment.logs()
+        deployment.processes.pop("worker-a")
+        log = (deployment.tmp_path / "worker-a.log").read_text(errors="replace")
+        assert log.count("Telegram ended this process's own session (AUTH_KEY_DUPLICATED") == 1, log
+        assert "error: Telegram ended the user client's session" in log, log
+        assert "check the network" not in log
+        told = await api.wait_for(
+            lambda: [
+                m
+                for m in api.messages_in(SESSION_USER)
+                if "Telegram ended the bot's session" in (m.text or "")
+            ],
+            timeout=DEADLINE,
+        )
+        assert told and "log it in again (python -m exporter login)" in (told[0].text or "")
+        (job,) = await queue.list_for_user(SESSION_USER)
+        assert job.state is JobState.FAILED and "Telegram ended the bot's session" in (job.error or "")
     finally:
         await database.close()
