@@ -428,10 +428,11 @@ STATS_PHASE = "{phase} {percent:.0f} %"
 STATS_PHASES = Agreeing(
     "Where the time went ({exports} {exports:export|exports}, {seconds:,.0f} s): {phases}"
 )
-# Two numbers, named as in each export's summary: a wait can hold several refused requests.
+# Two numbers, named as in each export's summary: a wait can hold several refused requests. Summed
+# over finished exports, on whichever session read them (db/stats.py): not the per-account counts below.
 STATS_FLOOD = Agreeing(
-    "Waits for Telegram's flood limit: {waits} in {exports} {exports:export|exports}, {waited:,.0f} s waited; "
-    "refused requests: {refused} (Telegram asked for {announced:,} s)"
+    "Waits for Telegram's flood limit in finished exports: {waits} in {exports} {exports:export|exports}, "
+    "{waited:,.0f} s waited; refused requests: {refused} (Telegram asked for {announced:,} s)"
 )
 STATS_QUEUE = "Queue: {users}"
 STATS_QUEUE_USER = "user {user_id}: {running} running, {queued} queued"
@@ -441,9 +442,16 @@ STATS_DISK = "Disk used by archives: {used:,.1f} MB of {budget:,} MB"
 STATS_CHART_CAPTION = "Exports and speed per day"
 
 # Several exporting accounts (/login adds one, /accounts lists them; bot/accounts, bot/handlers/accounts.py).
-STATS_ACCOUNTS = Agreeing("Exporting accounts, last {days} {days:day|days}:")
+# An account's count is every FLOOD_WAIT answer Telegram gave it (db/accounts.py account_floods):
+# refused requests, not waits, and its previews and unfinished exports too, which the line above
+# (finished exports only) leaves out; so the two differ, and each says what it counts.
+STATS_ACCOUNTS = Agreeing(
+    "Exporting accounts, last {days} {days:day|days}: refused requests are every answer of Telegram's "
+    "flood limit to the account, previews and unfinished exports included"
+)
 STATS_ACCOUNT = Agreeing(
-    "  {name} (#{id}{paused}): {exports} {exports:export|exports}, {rate}, flood waits {waits} ({waited:,} s)"
+    "  {name} (#{id}{paused}): {exports} {exports:export|exports}, {rate}, "
+    "refused requests {waits} (Telegram asked for {waited:,} s)"
 )
 STATS_ACCOUNT_RATE = "{rate:,.0f} msg/s"
 STATS_ACCOUNT_NO_RATE = "no rate yet"

@@ -100,13 +100,16 @@ async def test_exports_of_several_users_run_on_both_accounts_and_are_exact(
         # /stats: each account's exports of the week, its rate, its flood waits.
         product.say(product.admin, "/stats")
         stats = await product.reply(ADMIN_ID, lambda m: "Exporting accounts, last 7 days:" in (m.text or ""))
+        # Each line says what it counts: the finished exports' waits, the accounts' refused requests.
+        assert "Waits for Telegram's flood limit in finished exports: " in stats.text
+        assert "refused requests are every answer of Telegram's flood limit to the account" in stats.text
         counts = {number: list(on.values()).count(number) for number in names.values()}
         for name, number in names.items():
             line = next(
                 line for line in stats.text.splitlines() if line.strip().startswith(f"{name} (#{number})")
             )
             exports = "1 export" if counts[number] == 1 else f"{counts[number]} exports"
-            assert f": {exports}, " in line and " msg/s, flood waits 0 (0 s)" in line
+            assert f": {exports}, " in line and " msg/s, refused requests 0 (Telegram asked for 0 s)" in line
 
 
 async def test_a_chat_only_the_second_account_reads_runs_on_it(

@@ -114,7 +114,7 @@ async def test_stats_in_the_bot_names_waits_and_refused_requests_apart(product: 
     assert flood.count >= 1
     product.say(admin, "/stats")
     stats = await product.reply(admin.id, lambda m: "refused requests" in (m.text or ""))
-    assert f"Waits for Telegram's flood limit: {flood.waits} in 1 export" in stats.text
+    assert f"Waits for Telegram's flood limit in finished exports: {flood.waits} in 1 export" in stats.text
     assert f"refused requests: {flood.count} " in stats.text
     # The same split as the export's Details, sending the archive included, adding up to 100 %.
     report = TimingReport.from_dict(jobs[0].report)
