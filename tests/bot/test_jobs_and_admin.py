@@ -8,6 +8,8 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from sandbox.botapi import BotAPIServer
 from sandbox.cluster import Cluster
 from sandbox.world import World, expected_messages
@@ -118,8 +120,9 @@ async def test_dropped_bot_api_connections_still_deliver(product: Product, world
     assert ids(messages) == list(expected_messages(world, world.by_username("daily_digest_sandbox")))
 
 
+@pytest.mark.parametrize("deleted", [False, True], ids=["kept", "status-deleted"])
 async def test_restart_during_an_export_resumes_and_delivers(
-    cluster: Cluster, tmp_path: Path, world: World
+    cluster: Cluster, tmp_path: Path, world: World, deleted: bool
 ) -> None:
     api = BotAPIServer(tmp_path / "botapi", conflict_delay=0.1)
     async with api:
@@ -130,7 +133,10 @@ async def test_restart_during_an_export_resumes_and_delivers(
         async with product_running(cluster, api, tmp_path / "data", shutdown_grace=0) as running:
             product = Product(cluster, api, running, admin, admin, admin)
             await start_export(product, admin, "@daily_digest_sandbox")
-            await wait_job(product, admin.id, lambda job: (job.progress or {}).get("done", 0) > 0)
+            job = await wait_job(product, admin.id, lambda job: (job.progress or {}).get("done", 0) > 0)
+        if deleted:
+            # The person deleted the status message meanwhile: the resumed run cannot edit it.
+            api.chat(admin.id).messages[job.status_message_id].deleted_at = 0.0
         # The bot stopped mid-export; it starts again and finishes the job.
         cluster.network.latency = 0
         async with product_running(cluster, api, tmp_path / "data") as running:
@@ -138,11 +144,15 @@ async def test_restart_during_an_export_resumes_and_delivers(
             messages = await product.archive(admin.id, timeout=40)
             outgoing = [m for m in api.messages_in(admin.id) if m.outgoing]
     assert ids(messages) == list(expected_messages(world, world.by_username("daily_digest_sandbox")))
-    # One status message for the export: the resumed run edits the one the stopped run counted in.
-    statuses = [m for m in outgoing if any(v.text and v.text.startswith("Exporting") for v in m.versions)]
-    assert len(statuses) == 1, [m.text for m in statuses]
-    said = [v.text or "" for v in statuses[0].versions]
-    assert any("restarting" in t for t in said) and any(t.startswith("Continuing the export") for t in said)
+    # One live status message for the export: the resumed run edits the one the stopped run counted
+    # in, or when that one is gone, a new one.
+    statuses = [
+        m for m in outgoing if any((v.text or "").startswith(("Exporting", "Continuing")) for v in m.versions)
+    ]
+    assert len(statuses) == (2 if deleted else 1), [m.text for m in statuses]
+    said = [v.text or "" for v in statuses[-1].versions]
+    assert any(t.startswith("Continuing the export") for t in said)
+    assert any("restarting" in t for t in said) != deleted  # a deleted message was not edited
 
 
 async def test_stats_answers_admins_with_text_and_a_chart(product: Product) -> None:
