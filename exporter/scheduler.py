@@ -66,6 +66,12 @@ class FloodWait:
     method: str
 
 
+class RememberedFloodWait(errors.FloodWaitError):  # type: ignore[misc]  # Telethon is untyped
+    """A wait Telegram asked of this account earlier (another run, another process) and not over yet:
+    the request was refused before it was sent (bot/accounts/floods.py).  It is waited out like
+    Telegram's own, but it is no refused request and says nothing new about the rate."""
+
+
 Caller = Callable[[Any], Awaitable[Any]]
 
 
@@ -120,15 +126,19 @@ class FetchScheduler:
             try:
                 result = await self._call(request)
             except errors.FloodError as exc:
-                self._clock.request_finished(token, self._wire_timing(request))
+                refused = not isinstance(exc, RememberedFloodWait)
+                if refused:
+                    self._clock.request_finished(token, self._wire_timing(request))
+                else:
+                    self._clock.request_abandoned(token)
                 await self._release()
                 seconds = int(getattr(exc, "seconds", 0) or 1)
                 if seconds > self.longest_wait:
                     # Counted, though not waited out: the summary must not read "0 waits".
-                    self._clock.flood_wait_started(seconds)
+                    self._clock.flood_wait_started(seconds if refused else 0, refused=refused)
                     self._clock.flood_wait_finished()
                     raise
-                await self._wait_out(seconds, type(request).__name__)
+                await self._wait_out(seconds, type(request).__name__, refused=refused)
                 continue
             except BaseException:
                 self._clock.request_finished(token, self._wire_timing(request))
@@ -210,12 +220,13 @@ class FetchScheduler:
                     self.rate *= 1 + growth / self.rate
             self._cond.notify_all()
 
-    async def _wait_out(self, seconds: int, method: str) -> None:
-        self._clock.flood_wait_started(seconds)
+    async def _wait_out(self, seconds: int, method: str, *, refused: bool = True) -> None:
+        self._clock.flood_wait_started(seconds if refused else 0, refused=refused)
         if self._on_flood_wait is not None:
             self._on_flood_wait(FloodWait(seconds, method))
         if self._gate_open:
-            self._adapt_to_flood()
+            if refused:
+                self._adapt_to_flood()
             self._gate_open = False
             try:
                 await self._sleep(seconds)

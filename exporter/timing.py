@@ -110,6 +110,12 @@ class PhaseClock:
         self._in_flight += 1
         return now, self._loop_work
 
+    def request_abandoned(self, token: tuple[float, float]) -> None:
+        """A request refused before it was sent (a flood wait remembered from earlier): no request."""
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self._in_flight_wall += time.perf_counter() - self._in_flight_since
+
     def request_finished(self, token: tuple[float, float], wire: WireTiming | None = None) -> float:
         """Record the request's time: its wire time when the hook saw it, else the time it took less
         our loop work meanwhile.  Returns the latter: how long it took as seen from our side, the
@@ -136,9 +142,11 @@ class PhaseClock:
         self._request_total += telegram
         return own
 
-    def flood_wait_started(self, announced_seconds: int) -> None:
-        self.flood.count += 1
-        self.flood.announced_seconds += announced_seconds
+    def flood_wait_started(self, announced_seconds: int, *, refused: bool = True) -> None:
+        """``refused``: Telegram refused a request now (counted); else a wait it asked for earlier."""
+        if refused:
+            self.flood.count += 1
+            self.flood.announced_seconds += announced_seconds
         if self._waiting == 0:
             self._waiting_since = time.perf_counter()
             self.flood.waits += 1

@@ -5,8 +5,9 @@ Telegram counts flood limits per account (core.telegram.org/api/errors:
 another process, or the next job on the same account, must not ask again
 before the wait is over: every wait an account gets is written down, and a
 request for a method whose wait is still running is refused here with the
-time left, as Telegram would refuse it, so the exporter's scheduler waits and
-paces as it does for Telegram's own refusal (exporter/scheduler.py).
+time left (``RememberedFloodWait``): the exporter's scheduler waits it out as
+Telegram's own, but does not count it as a request Telegram refused
+(exporter/scheduler.py).
 
 The seam is Telethon's ``TelegramClient._call`` (every request of the client
 and of the exporter's extra media connections goes through it; the exporter
@@ -24,6 +25,7 @@ from typing import Any
 from telethon import TelegramClient, errors
 
 from db.accounts import AccountStore
+from exporter.scheduler import RememberedFloodWait
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ class FloodMemory:
             left = self.left(method)
             if left:
                 self.honoured += 1
-                raise errors.FloodWaitError(request, capture=left)
+                raise RememberedFloodWait(request, capture=left)
             try:
                 return await original(sender, request, ordered, flood_sleep_threshold)
             except errors.FloodError as exc:

@@ -31,14 +31,21 @@ class MediaClock(PhaseClock):
 
     def request_finished(self, token: tuple[float, float], wire: WireTiming | None = None) -> float:
         own = super().request_finished(token, wire)
+        self._part_done()
+        return own
+
+    def request_abandoned(self, token: tuple[float, float]) -> None:
+        super().request_abandoned(token)
+        self._part_done()
+
+    def _part_done(self) -> None:
         self._parts -= 1
         if self._parts == 0:
             self.export.add(MEDIA, time.perf_counter() - self._parts_since)
-        return own
 
-    def flood_wait_started(self, announced_seconds: int) -> None:
-        super().flood_wait_started(announced_seconds)
-        self.export.flood_wait_started(announced_seconds)
+    def flood_wait_started(self, announced_seconds: int, *, refused: bool = True) -> None:
+        super().flood_wait_started(announced_seconds, refused=refused)
+        self.export.flood_wait_started(announced_seconds, refused=refused)
 
     def flood_wait_finished(self) -> None:
         super().flood_wait_finished()

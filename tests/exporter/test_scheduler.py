@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from telethon import errors
 
-from exporter.scheduler import FetchScheduler, FloodWait
+from exporter.scheduler import FetchScheduler, FloodWait, RememberedFloodWait
 from exporter.timing import PhaseClock
 
 
 def flood(seconds: int) -> errors.FloodWaitError:
     return errors.FloodWaitError(request=None, capture=seconds)
+
+
+def one_at_a_time(
+    telegram: Any, clock: PhaseClock, slept: list[float], heard: list[FloodWait]
+) -> FetchScheduler:
+    """A scheduler of one request in flight whose sleeps are written down, not slept."""
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    return FetchScheduler(telegram, clock, on_flood_wait=heard.append, initial_concurrency=1, sleep=sleep)
 
 
 class FakeTelegram:
@@ -50,16 +62,8 @@ async def test_concurrency_grows_while_nothing_is_refused() -> None:
 
 async def test_flood_wait_is_slept_here_counted_reported_and_retried() -> None:
     telegram = FakeTelegram(floods={3: 4})
-    slept: list[float] = []
-    heard: list[FloodWait] = []
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    clock = PhaseClock()
-    scheduler = FetchScheduler(
-        telegram, clock, on_flood_wait=heard.append, initial_concurrency=1, sleep=sleep
-    )
+    clock, slept, heard = PhaseClock(), [], []
+    scheduler = one_at_a_time(telegram, clock, slept, heard)
     results = [await scheduler(n) for n in range(5)]
     assert results == list(range(5))
     assert 4 in slept and heard == [FloodWait(4, "int")]
@@ -67,6 +71,27 @@ async def test_flood_wait_is_slept_here_counted_reported_and_retried() -> None:
     assert (report.flood.count, report.flood.announced_seconds) == (1, 4)
     assert report.requests.count == 6  # the refused request is a request too
     assert scheduler.rate is not None  # paced from now on
+
+
+async def test_a_remembered_flood_wait_is_waited_out_but_is_no_refused_request() -> None:
+    """A wait Telegram asked of the account earlier (bot/accounts/floods.py refuses the request
+    before it is sent) is slept and shown, but not counted as a request Telegram refused, not as a
+    request at all, and not taken as a measure of the rate."""
+    remembered = {"left": True}
+
+    async def telegram(request: object) -> object:
+        if remembered.pop("left", False):
+            raise RememberedFloodWait(request=None, capture=3)
+        return request
+
+    clock, slept, heard = PhaseClock(), [], []
+    scheduler = one_at_a_time(telegram, clock, slept, heard)
+    assert [await scheduler(n) for n in range(5)] == list(range(5))
+    assert slept == [3] and heard == [FloodWait(3, "int")]
+    report = clock.report(messages=0)
+    assert (report.flood.count, report.flood.announced_seconds, report.flood.waits) == (0, 0, 1)
+    assert report.requests.count == 5
+    assert scheduler.rate is None  # nothing learnt about the rate: not paced
 
 
 async def test_a_wait_longer_than_we_sleep_unattended_stops_with_the_error() -> None:
