@@ -36,8 +36,11 @@ PHONE = (390, 844)  # an iPhone 12-15's viewport in CSS pixels
 IMAGES = """[...document.images].map(i => {
   const box = i.getBoundingClientRect();
   return {src: i.getAttribute('src'), w: box.width, h: box.height, complete: i.complete,
-          nw: i.naturalWidth, nh: i.naturalHeight};
+          nw: i.naturalWidth, nh: i.naturalHeight, below: box.top - window.innerHeight};
 })"""
+# Beyond Chromium's largest distance for loading a lazy picture early (LazyLoadImageDistanceThresholds:
+# 4,000 px on the slowest connections), in CSS pixels below the window.
+LAZY_MARGIN = 5_000
 # Bring each lazy picture on screen and wait until it has loaded or failed (5 s at most each).
 LOAD_ALL = """(async () => {
   for (const img of document.images) {
@@ -158,8 +161,13 @@ async def test_an_exported_chat_shows_its_media_in_a_real_browser(
         }
         broken = [i for i in after if not (i["complete"] and i["nw"] > 0)]
         assert not broken, broken
-        # Lazy: pictures far down the page were not loaded before they came near the screen.
-        assert sum(not i["complete"] for i in before) > len(before) // 2
+        # Lazy: pictures far down the page were not loaded before they came near the screen. How
+        # near is Chromium's to choose (its lazy-load margin grows on a slow connection, 4,000 px at
+        # most), so judged on those further down (more than half of all was once a flaky count),
+        # and not on a file also shown nearer (a sender's userpic on each of their messages).
+        near = {i["src"] for i in before if i["below"] <= LAZY_MARGIN}
+        far = [i for i in before if i["below"] > LAZY_MARGIN and i["src"] not in near]
+        assert len(far) >= 10 and not any(i["complete"] for i in far), far[:3]
         for first, last in zip(before, after, strict=True):
             # Its box had its final size before the picture came (the page did not jump) ...
             assert (first["w"], first["h"]) == (last["w"], last["h"]), last
