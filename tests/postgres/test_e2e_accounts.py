@@ -31,7 +31,7 @@ from sandbox.netmodel import NetworkModel
 from sandbox.world import Chat, ChatSpec, World, WorldSpec, build_world, expected_messages
 from sandbox.world.accounts import add_account
 
-from .test_e2e_workers import DEADLINE, Deployment, api, summaries
+from .test_e2e_workers import DEADLINE, Deployment, api, deployed, summaries
 
 __all__ = ["api"]  # the sandbox Bot API fixture, as the workers' test has it
 
@@ -91,12 +91,8 @@ class AccountsDeployment(Deployment):
 async def deployment(
     tmp_path: Path, cluster: Cluster, api: BotAPIServer, postgres_url: str
 ) -> AsyncIterator[AccountsDeployment]:
-    running = AccountsDeployment(tmp_path, cluster, api, postgres_url)
-    try:
+    async with deployed(AccountsDeployment(tmp_path, cluster, api, postgres_url)) as running:
         yield running
-    finally:
-        for name in list(running.processes):
-            await running.kill(name)
 
 
 def count_vault_reads(cluster: Cluster, channel_id: int) -> Counter[str]:

@@ -19,6 +19,7 @@ import sys
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from telethon import errors
@@ -107,16 +108,25 @@ class Deployment:
         )
 
 
-@pytest.fixture
-async def deployment(
-    tmp_path: Path, cluster: Cluster, api: BotAPIServer, postgres_url: str
-) -> AsyncIterator[Deployment]:
-    running = Deployment(tmp_path, cluster, api, postgres_url)
+D = TypeVar("D", bound=Deployment)
+
+
+@contextlib.asynccontextmanager
+async def deployed(running: D) -> AsyncIterator[D]:
+    """The deployment for one test; every process it started is killed after."""
     try:
         yield running
     finally:
         for name in list(running.processes):
             await running.kill(name)
+
+
+@pytest.fixture
+async def deployment(
+    tmp_path: Path, cluster: Cluster, api: BotAPIServer, postgres_url: str
+) -> AsyncIterator[Deployment]:
+    async with deployed(Deployment(tmp_path, cluster, api, postgres_url)) as running:
+        yield running
 
 
 @pytest.fixture
