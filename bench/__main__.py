@@ -273,6 +273,8 @@ def table(results: list[Result], cpu_bound: float) -> str:
                 if other is not row and other.rate > 0 and other.run == row.run
             )
             note = f" (first {row.scaled_from:,})" if row.scaled_from else ""
+            if row.extra.get("helper_peak_rss_mb"):
+                note += f" (rendering helper: {row.extra['helper_peak_rss_mb']:.0f} MB)"
             lines.append(
                 f"  {row.contestant:<17}{row.messages:>10,}{row.rate:>10,.0f}{row.rate / limit:>9.0%} "
                 f"{row.requests:>10,}{row.flood_waits:>9}{row.flood_seconds:>9}"

@@ -316,6 +316,7 @@ class StoreReader:
     """Read side, used from the rendering thread with its own connection."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self._connection = _connect(path, readonly=True)
 
     def close(self) -> None:

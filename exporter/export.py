@@ -45,6 +45,7 @@ from .media.stage import MEDIA_DIR, media_stage
 from .media.userpics import userpics_stage
 from .options import ExportOptions
 from .render import render_formats
+from .render.forum_split import RenderHelper
 from .render.local_time import LocalTime
 from .render.model import PAGE_SIZE, ChatInfo, TopicInfo
 from .run import ExportRun, Progress, ProgressListener
@@ -98,7 +99,7 @@ async def export_chat(
     make_private_dir(out_dir)
     make_private_dir(work_dir)
     # Pages in flight would otherwise run the cyclic collector once a page (exporter/gc_threshold.py).
-    with workdir.locked(work_dir), raised_gc_threshold():
+    with workdir.locked(work_dir), raised_gc_threshold(), RenderHelper() as helper:
         try:
             return await _export_locked(
                 client,
@@ -110,6 +111,7 @@ async def export_chat(
                 resuming,
                 keep_work_dir,
                 earlier_files,
+                helper,
             )
         except (OSError, sqlite3.Error) as exc:
             # What was fetched stays in the work folder: the next run continues from it.
@@ -132,6 +134,7 @@ async def _export_locked(
     resuming: bool,
     keep_work_dir: bool,
     earlier_files: Iterable[tuple[str, str]],
+    helper: RenderHelper,
 ) -> ExportResult:
     clock = PhaseClock()
     store_path = work_dir / STORE_FILE
@@ -139,6 +142,9 @@ async def _export_locked(
     run = ExportRun(
         target.chat, store, clock, on_progress, after=dict(options.after), work_dir=work_dir, out_dir=out_dir
     )
+    if target.chat.is_forum and "html" in options.formats:
+        # Started once the plan tells the forum's size, so its imports overlap reading.
+        run.planned = helper.start
     try:
         name = store.get_meta("name")
         if name is None:
@@ -174,7 +180,7 @@ async def _export_locked(
     run.emit("rendering")
     render_dir = work_dir / "export"
     files, overview, seconds = await asyncio.to_thread(
-        _render, store_path, render_dir, run, options.formats, options.time_zone, userpics
+        _render, store_path, render_dir, run, options.formats, options.time_zone, userpics, helper
     )
     clock.add(RENDERING, seconds)
 
@@ -224,6 +230,7 @@ def _render(
     formats: tuple[str, ...],
     time_zone: str,
     userpics: dict[str, str],
+    helper: RenderHelper,
 ) -> tuple[list[Path], StoreOverview, float]:
     started = time.perf_counter()
     if out_dir.exists():
@@ -246,6 +253,7 @@ def _render(
             LocalTime(time_zone),
             comments,
             userpics=userpics,
+            helper=helper,
         )
     return files, overview, time.perf_counter() - started
 

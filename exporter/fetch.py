@@ -151,6 +151,8 @@ async def fetch(
                 run, scheduler, target, options, prepare if options.filter is not None else None
             )
             run.search_read = int(str(run.store.get_meta("search_read") or 0))
+            if run.planned is not None:
+                run.planned(run.total if run.total is not None else sum(run.topic_counts.values()) or None)
         except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, OSError) as exc:
             raise ExportError(explain(exc)) from exc
         capacity = options.bloom_capacity or capacity_for(run.total)

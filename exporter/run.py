@@ -100,6 +100,9 @@ class ExportRun:
     # comments once they are planned (exporter.comments).
     with_comments: bool = False
     comments: dict[str, Any] | None = None
+    # Called once the plan is known, with the messages it expects (None: unknown): what should
+    # start before reading (the export's rendering helper, exporter.render.forum_split).
+    planned: Callable[[int | None], None] | None = None
 
     def emit(self, phase: str = "fetching") -> None:
         if self.listener is None:

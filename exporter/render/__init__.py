@@ -19,7 +19,6 @@ them, so every format shows the same.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,14 @@ from db.comments import CommentReader
 from db.private import make_private_dir
 from db.store import StoreReader
 
-from ..media.capture import EMOJI_PREFIX
 from .comments import with_comments
-from .html import HtmlWriter, render_html
+from .forum_split import ForumPages, RenderHelper
+from .html import HtmlWriter
 from .json import JsonWriter, render_json
 from .local_time import LocalTime
 from .markdown import MarkdownWriter, render_markdown
-from .model import ChatInfo, Locate, RecordWriter, TopicInfo, write_records
+from .model import ChatInfo, RecordWriter, TopicInfo, write_records
+from .reading import locator, resolved, topic_ordered
 
 MARKDOWN_DIR = "markdown"
 
@@ -49,13 +49,15 @@ def render_formats(
     local: LocalTime | None = None,
     comments: CommentReader | None = None,
     userpics: Mapping[str, str] | None = None,
+    helper: RenderHelper | None = None,
 ) -> list[Path]:
     """Write ``formats`` of the stored records into ``out_dir``; the files written, in format order.
 
     ``page_starts``: per topic, the first id of every page (``StoreReader.overview``);
     ``local``: the time zone dates are written in (UTC when not given); ``comments``: a channel's
     comments, put under their posts (:mod:`.comments`); ``userpics``: from_id -> the sender's
-    profile photo in the archive, for the HTML's userpics."""
+    profile photo in the archive, for the HTML's userpics; ``helper``: a
+    process that writes part of a forum's pages (:mod:`.forum_split`)."""
     local = local or LocalTime()
     make_private_dir(out_dir)
     locate = locator(reader, page_starts)
@@ -97,90 +99,26 @@ def render_formats(
             records = with_comments(records, comments, local)
         return write_records(writers, records)
     # Forums: JSON wants ascending id over the whole chat, HTML and Markdown one topic after another.
+    # The pages go first, so that a helper process (forum_split) writes its share of them meanwhile.
+    forum_pages = (
+        ForumPages(helper, reader, out_dir, chat, topics, page_starts, local, userpics)
+        if "html" in formats
+        else None
+    )
     files: list[Path] = []
     if "json" in formats:
         records = resolved(reader.records(), reader.media_values())
         files += render_json(out_dir, chat, topics, map(local.localize, records))
-    if "html" in formats:
-        files += render_html(
-            out_dir,
-            chat,
-            topics,
-            _topic_ordered(reader, topics, local),
-            locate,
-            zone=local.name,
-            pages=pages,
-            quote=reader.record,
-            userpics=userpics,
-        )
+    if forum_pages is not None:
+        files += forum_pages.write()
     if "md" in formats:
         files += render_markdown(
             out_dir / MARKDOWN_DIR,
             chat,
             topics,
-            _topic_ordered(reader, topics, local),
+            topic_ordered(reader, topics, local),
             locate,
             zone=local.name,
             quote=reader.record,
         )
     return files
-
-
-def locator(reader: StoreReader, page_starts: dict[int | None, list[int]]) -> Locate:
-    """Message id → (topic, page) for reply links across pages and topics.
-
-    Keeps only the first id of every page (a thousandth of the chat), so it
-    stays small for any chat; each lookup is one primary-key query."""
-
-    def locate(msg_id: int) -> tuple[int | None, int] | None:
-        stored, topic_id = reader.topic_of(msg_id)
-        starts = page_starts.get(topic_id)
-        if not stored or not starts:
-            return None
-        return topic_id, bisect_right(starts, msg_id)
-
-    return locate
-
-
-def _topic_ordered(
-    reader: StoreReader, topics: list[TopicInfo], local: LocalTime
-) -> Iterator[dict[str, Any]]:
-    for topic in topics:
-        records = resolved(reader.topic_records(topic.id), reader.topic_media_values(topic.id))
-        yield from map(local.localize, records)
-
-
-def resolved(
-    records: Iterator[dict[str, Any]], values: Iterator[tuple[int, str, str]]
-) -> Iterator[dict[str, Any]]:
-    """The records with the media stage's values in their file fields: ``photo``, ``file``,
-    ``thumbnail``, ``contact_vcard`` and custom emoji's ``document_id`` (in the text and the
-    reactions, as Desktop writes them). Both come in ascending message id, so one pass merges them."""
-    value = next(values, None)
-    for record in records:
-        msg_id = record["id"]
-        while value is not None and value[0] < msg_id:
-            value = next(values, None)
-        emoji: dict[str, str] = {}
-        while value is not None and value[0] == msg_id:
-            role = value[1]
-            if role.startswith(EMOJI_PREFIX):
-                emoji[role[len(EMOJI_PREFIX) :]] = value[2]
-            else:
-                record[role] = value[2]
-            value = next(values, None)
-        if emoji:
-            _emoji_paths(record, emoji)
-        yield record
-
-
-def _emoji_paths(record: dict[str, Any], paths: dict[str, str]) -> None:
-    text = record.get("text")
-    parts = [
-        *record.get("text_entities", ()),
-        *(text if isinstance(text, list) else ()),
-        *record.get("reactions", ()),
-    ]
-    for part in parts:
-        if isinstance(part, dict) and part.get("type") == "custom_emoji":
-            part["document_id"] = paths.get(part["document_id"], part["document_id"])

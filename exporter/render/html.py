@@ -126,8 +126,9 @@ class HtmlWriter(HtmlPages):
         pages: Mapping[int | None, int] | None = None,
         quote: Quote | None = None,
         userpics: Mapping[str, str] | None = None,
+        search_dir: Path | None = None,
     ) -> None:
-        super().__init__(out_dir, chat, topics, locate, zone=zone, pages=pages)
+        super().__init__(out_dir, chat, topics, locate, zone=zone, pages=pages, search_dir=search_dir)
         self.quote = quote
         # from_id -> the sender's profile photo in the archive (exporter.media.userpics).
         self.userpics = userpics or {}

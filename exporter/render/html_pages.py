@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import IO, Any
@@ -41,6 +42,17 @@ from exporter.render.sections import Sections
 Record = dict[str, Any]
 
 
+@dataclass
+class HtmlPart:
+    """What a second process wrote of one export's pages (:mod:`.forum_split`): its files, its
+    sections' counts and last activity, and its search index files, numbered on their own."""
+
+    written: list[Path] = field(default_factory=list)
+    counts: dict[int | None, int] = field(default_factory=dict)
+    last_activity: dict[int | None, tuple[str, str]] = field(default_factory=dict)
+    search: list[Path] = field(default_factory=list)
+
+
 class HtmlPages(Sections):
     """Paging, links between pages and the files around them; a subclass renders each message."""
 
@@ -53,6 +65,7 @@ class HtmlPages(Sections):
         *,
         zone: str = "UTC",
         pages: Mapping[int | None, int] | None = None,
+        search_dir: Path | None = None,
     ) -> None:
         super().__init__(out_dir, chat, topics, locate, zone)
         # None when the number of pages is not known (the header then says "Page 4" alone); a topic
@@ -70,7 +83,9 @@ class HtmlPages(Sections):
         self.pending: list[str] = []
         # Per topic: the last message's (date in the export's zone, UTC instant), for the index.
         self.last_activity: dict[int | None, tuple[str, str]] = {}
-        self.search = SearchIndex(out_dir)
+        self.search = SearchIndex(out_dir, search_dir)
+        # The search index files of the sections a second process wrote, to follow this one's.
+        self.search_after: list[Path] = []
 
     @abstractmethod
     def _render(self, rec: Record) -> str:
@@ -104,8 +119,25 @@ class HtmlPages(Sections):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8", newline="")
             self.written.append(path)
-        self.written += self.search.finish()
+        self.written += self.search.finish(self.search_after)
         return self.written
+
+    def finish_part(self) -> HtmlPart:
+        """End the sections written here, in a second process: no index, stylesheet or script,
+        and no empty topic (the first process writes those, once)."""
+        self._end_section()
+        return HtmlPart(list(self.written), dict(self.counts), dict(self.last_activity), self.search.finish())
+
+    def adopt(self, part: HtmlPart) -> None:
+        """Count in the sections a second process wrote (their topics come after this one's and
+        must not be added here), before :meth:`finish`."""
+        for topic, count in part.counts.items():
+            if topic in self.counts:
+                raise ValueError(f"topic {topic} was written by both processes")
+            self.counts[topic] = count
+        self.last_activity.update(part.last_activity)
+        self.written += part.written
+        self.search_after = part.search
 
     def _begin_section(self, topic: int | None) -> None:
         self.search.section(topic, self.topic_title(topic) if topic is not None else "")

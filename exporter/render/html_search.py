@@ -62,8 +62,8 @@ def _js(rows: list[Any]) -> bytes:
 class SearchIndex:
     """The index files of one export; rows go in in page order, :meth:`finish` ends the last file."""
 
-    def __init__(self, out_dir: Path) -> None:
-        self.folder = out_dir / SEARCH_DIR
+    def __init__(self, out_dir: Path, folder: Path | None = None) -> None:
+        self.folder = folder or out_dir / SEARCH_DIR
         self.number = 0
         self.rows = 0
         self.batch: list[list[Any]] = []
@@ -94,10 +94,19 @@ class SearchIndex:
         if len(self.batch) == _BATCH:
             self._flush()
 
-    def finish(self) -> list[Path]:
+    def finish(self, then: list[Path] | None = None) -> list[Path]:
+        """End the last file; ``then``: another index's files (a second process's, written with
+        their own numbers from 1 and their own last one), which follow this one's, renumbered."""
         if self.out is None:
             self._next_file()
-        self._end_file(last=True)
+        self._end_file(last=not then)
+        for path in then or ():
+            self.number += 1
+            data = path.read_bytes()
+            opening = data.index(b"[")
+            renumbered = self.folder / f"{self.number}.js"
+            renumbered.write_bytes(f"archiveSearch.chunk({self.number}, ".encode() + data[opening:])
+            self.written.append(renumbered)
         return self.written
 
     def close(self) -> None:

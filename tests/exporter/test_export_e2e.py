@@ -133,14 +133,28 @@ async def test_a_telegram_error_mid_export_gives_a_partial_archive(
         assert json.loads(zf.read("manifest.json"))["complete"] is False
 
 
+@pytest.mark.parametrize("helper", [False, True], ids=["one-process", "with-helper"])
 async def test_html_of_a_real_forum_export_opens_and_every_internal_link_resolves(
-    client: TelegramClient, world: World, tmp_path: Path
+    client: TelegramClient, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helper: bool
 ) -> None:
+    """With the helper (exporter/render/forum_split.py) forced on for this small forum, a second
+    process writes the later topics' pages, and the site is as whole."""
     from urllib.parse import unquote, urlsplit
 
+    from exporter.render import forum_split
     from tests.exporter.test_render_html import parse_site
 
+    answers: list[object] = []
+    answer = forum_split.RenderHelper.answer
+
+    def watched(self: forum_split.RenderHelper) -> object:
+        answers.append(answer(self))
+        return answers[-1]
+
+    monkeypatch.setattr(forum_split.RenderHelper, "answer", watched)
+    monkeypatch.setattr(forum_split, "HELPER_FROM", 1 if helper else 10**9)
     result = await run_export(client, "@project_forum_sandbox", tmp_path / "out", formats=("html",))
+    assert [a is not None for a in answers] == ([True] if helper else [])
     site = tmp_path / "site"
     with archive_files(result) as zf:
         zf.extractall(site)

@@ -1,0 +1,248 @@
+"""A forum's HTML pages on both cores: a helper process writes the later topics' pages.
+
+Why: once reading is done the cores are the export's own, and a forum export of 100,000
+messages then spends about 2 s rendering on one of them (forum-130ms: 2.0 s of a 10.2 s
+export) while the other idles. The pages are most of that work (callgrind: 69.6 k of the
+~85 k instructions a message of rendering, docs/benchmarks.md), and one topic's pages need
+only that topic's records and the store (reply links, quotes). So a helper, given the later
+topics, writes their pages from its own read-only connection to the store, while this process
+writes ``result.json`` and the first topics' pages; this process then counts the helper's
+topics in and writes the index, the stylesheet and the script, as it would alone.
+
+The helper is a new interpreter (``python -m exporter.render.forum_split``), never a fork: the
+bot runs exports in threads, and a forked child could inherit a lock another thread held
+(SQLite's, logging's). Its imports cost about 0.6 s of CPU, so it is started as soon as the
+plan says the forum is large enough (:data:`HELPER_FROM`), and imports on the idle core while
+reading goes on. It receives its work on stdin and answers on stdout (pickle: both ends are
+this file, in one install).
+
+The files are the ones one process writes, but for the search index: this process's last index
+file ends short, and the helper's files follow it, renumbered (:meth:`SearchIndex.finish`).
+If the helper fails or dies, this process writes its topics too: nothing is lost, it is only
+slower.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from db.store import StoreReader
+
+from .html import HtmlWriter
+from .html_pages import HtmlPart
+from .local_time import LocalTime
+from .model import ChatInfo, Locate, TopicInfo, write_records
+from .reading import locator, topic_ordered
+
+# Messages from which a forum's pages are shared with a helper. Below it the pages take under
+# 0.3 s (about 15 µs a message), not worth the helper's 0.6 s of CPU for its imports.
+HELPER_FROM = 20_000
+# The helper's share of the messages. This process also writes result.json, which reads and
+# parses every record again (forums read them once per order): about 4.4 µs a message against
+# the pages' 15, so an even split of the time gives the helper about 60 % of the pages.
+HELPER_SHARE = 0.6
+# Where the helper writes its search index files before this process renumbers them.
+HELPER_SEARCH_DIR = ".search-helper"
+
+
+class RenderHelper:
+    """The helper process of one export: started once the plan is known, used by rendering, and
+    stopped when the export ends, whatever happened."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, expected: int | None) -> None:
+        """Start the helper if the forum is expected to hold at least :data:`HELPER_FROM` messages
+        (``expected``: Telegram's count; None when unknown, which starts it too)."""
+        if self.process is not None or (expected is not None and expected < HELPER_FROM):
+            return
+        # The package this file is in, whatever the working directory (a source checkout, the bench's worktree).
+        root = str(Path(__file__).resolve().parents[2])
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", __name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+
+    def send(self, job: dict[str, Any]) -> bool:
+        """Hand the helper its topics; False if there is no helper or it is gone."""
+        process = self.process
+        if process is None or process.stdin is None:
+            return False
+        try:
+            pickle.dump(job, process.stdin)
+            process.stdin.close()
+        except (BrokenPipeError, OSError):
+            return False
+        return True
+
+    def answer(self) -> HtmlPart | None:
+        """What the helper wrote, once it is done; None if it failed (its sections must then be
+        written here)."""
+        process = self.process
+        if process is None or process.stdout is None:
+            return None
+        try:
+            reply = pickle.load(process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            reply = None
+        process.wait()
+        self.process = None
+        return reply if isinstance(reply, HtmlPart) else None
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.stdin is not None and not process.stdin.closed:
+            process.stdin.close()  # an idle helper reads end of file and exits
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> RenderHelper:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def helper_topics(topics: list[TopicInfo]) -> int:
+    """Where the helper's topics begin in ``topics`` (its share of the messages, from
+    ``message_count``); ``len(topics)`` when splitting would leave either side no messages."""
+    total = sum(t.message_count for t in topics)
+    kept = 0
+    for index, topic in enumerate(topics):
+        if kept >= total * (1 - HELPER_SHARE):
+            return index if kept < total else len(topics)
+        kept += topic.message_count
+    return len(topics)
+
+
+class ForumPages:
+    """A forum's pages, shared with ``helper`` when there is one: made, it hands the later topics
+    to the helper at once, so the caller can write other formats before :meth:`write`."""
+
+    def __init__(
+        self,
+        helper: RenderHelper | None,
+        reader: StoreReader,
+        out_dir: Path,
+        chat: ChatInfo,
+        topics: list[TopicInfo],
+        page_starts: dict[int | None, list[int]],
+        local: LocalTime,
+        userpics: Mapping[str, str] | None,
+    ) -> None:
+        self.helper = helper
+        self.reader = reader
+        self.topics = topics
+        self.local = local
+        self.out_dir = out_dir
+        self.split = len(topics)
+        self.writer = HtmlWriter(
+            out_dir,
+            chat,
+            topics,
+            locator(reader, page_starts),
+            zone=local.name,
+            pages={topic: len(starts) for topic, starts in page_starts.items()},
+            quote=reader.record,
+            userpics=userpics,
+        )
+        split = helper_topics(topics)
+        if helper is not None and split < len(topics):
+            job = {
+                "store_path": reader.path,
+                "out_dir": out_dir,
+                "chat": chat,
+                "topics": topics,
+                "first": split,
+                "page_starts": page_starts,
+                "zone": local.name,
+                "userpics": dict(userpics or {}),
+            }
+            if helper.send(job):
+                self.split = split
+
+    def write(self) -> list[Path]:
+        try:
+            return write_records([self.writer], self._records())
+        finally:
+            shutil.rmtree(self.out_dir / HELPER_SEARCH_DIR, ignore_errors=True)
+
+    def _records(self) -> Iterator[dict[str, Any]]:
+        yield from topic_ordered(self.reader, self.topics[: self.split], self.local)
+        if self.split == len(self.topics):
+            return
+        part = self.helper.answer() if self.helper is not None else None
+        if part is not None:
+            self.writer.adopt(part)
+            return
+        # The helper failed: its topics are written here, over whatever it left.
+        shutil.rmtree(self.out_dir / HELPER_SEARCH_DIR, ignore_errors=True)
+        yield from topic_ordered(self.reader, self.topics[self.split :], self.local)
+
+
+def _render_part(
+    store_path: Path,
+    out_dir: Path,
+    chat: ChatInfo,
+    topics: list[TopicInfo],
+    first: int,
+    page_starts: dict[int | None, list[int]],
+    zone: str,
+    userpics: dict[str, str],
+) -> HtmlPart:
+    """The helper's work: the pages of ``topics[first:]``, search index apart."""
+    local = LocalTime(zone)
+    locate: Locate
+    with StoreReader(store_path) as reader:
+        locate = locator(reader, page_starts)
+        writer = HtmlWriter(
+            out_dir,
+            chat,
+            topics,
+            locate,
+            zone=local.name,
+            pages={topic: len(starts) for topic, starts in page_starts.items()},
+            quote=reader.record,
+            userpics=userpics,
+            search_dir=out_dir / HELPER_SEARCH_DIR,
+        )
+        try:
+            for record in topic_ordered(reader, topics[first:], local):
+                writer.add(record)
+            return writer.finish_part()
+        except BaseException:
+            writer.close()
+            raise
+
+
+def main(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    try:
+        job = pickle.load(stdin)
+    except EOFError:
+        return  # the export ended before rendering, or rendered alone
+    # Any failure: no answer, and the first process writes these topics itself.
+    part = _render_part(**job)
+    pickle.dump(part, stdout)
+    stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.stdin.buffer, sys.stdout.buffer)
