@@ -45,9 +45,10 @@ from .reading import locator, topic_ordered
 # 0.3 s (about 15 µs a message), not worth the helper's 0.6 s of CPU for its imports.
 HELPER_FROM = 20_000
 # The helper's share of the messages. This process also writes result.json, which reads and
-# parses every record again (forums read them once per order): about 4.4 µs a message against
-# the pages' 15, so an even split of the time gives the helper about 60 % of the pages.
-HELPER_SHARE = 0.6
+# parses every record again (forums read them once per order). With 60 % this process waited
+# 0.09-0.22 s for the helper at the end of a 1.3-1.6 s rendering (forum-130ms, 5,000 messages a
+# topic, about 0.11 s of pages): 55 % is even.
+HELPER_SHARE = 0.55
 # Where the helper writes its search index files before this process renumbers them.
 HELPER_SEARCH_DIR = ".search-helper"
 
