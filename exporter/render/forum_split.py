@@ -62,8 +62,8 @@ class RenderHelper:
 
     def start(self, expected: int | None) -> None:
         """Start the helper if the forum is expected to hold at least :data:`HELPER_FROM` messages
-        (``expected``: Telegram's count; None when unknown, which starts it too)."""
-        if self.process is not None or (expected is not None and expected < HELPER_FROM):
+        (``expected``: Telegram's count; None when unknown, as for ``--last N``, which starts none)."""
+        if self.process is not None or expected is None or expected < HELPER_FROM:
             return
         # The package this file is in, whatever the working directory (a source checkout, the bench's worktree).
         root = str(Path(__file__).resolve().parents[2])

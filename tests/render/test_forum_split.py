@@ -73,7 +73,7 @@ def test_the_helper_writes_its_share_and_the_files_are_the_ones_one_process_writ
     store = stored_forum(tmp_path / "store.sqlite")
     alone = render(store, tmp_path / "alone", None)
     with WatchedHelper() as helper:
-        helper.start(None)
+        helper.start(10**6)
         shared = render(store, tmp_path / "shared", helper)
     part = helper.answered[0]
     assert part is not None, "the helper wrote nothing"
@@ -118,7 +118,7 @@ def test_a_dead_helper_costs_time_not_messages(tmp_path: Path, before: bool) -> 
     store = stored_forum(tmp_path / "store.sqlite")
     alone = render(store, tmp_path / "alone", None)
     with DyingHelper(before=before) as helper:
-        helper.start(None)
+        helper.start(10**6)
         shared = render(store, tmp_path / "shared", helper)
     assert getattr(helper, "answered", []) == ([] if before else [None])
     assert shared == alone
