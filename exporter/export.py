@@ -41,6 +41,7 @@ from .errors import DiskFull, ExportError, WorkStoreDamaged, is_disk_full
 from .fetch import fetch
 from .gc_threshold import raised_gc_threshold
 from .manifest import make_manifest
+from .media.connections import learn_dc_addresses
 from .media.stage import MEDIA_DIR, media_stage
 from .media.userpics import userpics_stage
 from .options import ExportOptions
@@ -145,6 +146,7 @@ async def _export_locked(
     if target.chat.is_forum and "html" in options.formats:
         # Started once the plan tells the forum's size, so its imports overlap reading.
         run.planned = helper.start
+    addresses = asyncio.create_task(learn_dc_addresses(client))
     try:
         name = store.get_meta("name")
         if name is None:
@@ -174,6 +176,7 @@ async def _export_locked(
         raise
     finally:
         store.close()
+        addresses.cancel()
     reason = reason or media.reason
     complete = reason is None
 

@@ -61,6 +61,18 @@ def check_seams(client: TelegramClient) -> None:
 OnAnswer = Callable[[Any], None]
 
 
+async def learn_dc_addresses(client: TelegramClient) -> None:
+    """Learn the DCs' addresses (help.getConfig, which Telethon keeps for the process) while history
+    is read, not when the media stage first needs another DC: a file there then waits for three
+    round trips before its first part instead of four (forum-130ms: its custom emoji stickers on
+    DC 4, 0.13 s of a 0.69 s media stage). A failure here only leaves the asking for later."""
+    if type(client)._config:
+        return
+    # Anything: this only saves a round trip, and runs beside the export as a task nobody awaits.
+    with contextlib.suppress(Exception):
+        await client._get_dc(client.session.dc_id)
+
+
 class _AnswerSender(MTProtoSender):  # type: ignore[misc]  # Telethon is untyped
     """MTProtoSender that hands each answer to its request's ``on_answer`` as it is decoded."""
 

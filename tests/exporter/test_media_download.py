@@ -269,3 +269,34 @@ async def test_a_slow_link_is_not_a_stall(client: TelegramClient, world: World, 
     for spec, f in pairs:
         check_bytes(outcomes[spec.key][1], f)
     assert time.monotonic() - started > 3 * settings.stall_seconds, "the link was slow enough to matter"
+
+
+async def test_the_dc_addresses_are_learnt_once_while_history_is_read(
+    cluster: Cluster, client: TelegramClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export asks help.getConfig beside its reading (exporter/media/connections.py
+    learn_dc_addresses), so the media stage finds the DCs' addresses known and a file on another DC
+    costs one round trip less; once per process."""
+    from exporter import export
+    from exporter.media.connections import learn_dc_addresses
+    from exporter.options import ExportOptions
+    from exporter.targets import parse_target, resolve_target
+
+    known_when_files_start: list[bool] = []
+    media_stage = export.media_stage
+
+    async def watched(*args: object, **kwargs: object) -> object:
+        known_when_files_start.append(bool(TelegramClient._config))
+        return await media_stage(*args, **kwargs)
+
+    monkeypatch.setattr(export, "media_stage", watched)
+    TelegramClient._config = None
+    target = await resolve_target(client, parse_target(f"@{GROUP}"))
+    # Telethon's connect asks it too, inside initConnection, and keeps nothing of the answer.
+    before = cluster.calls["help.getConfig"]
+    await export.export_chat(client, target, ExportOptions(formats=("json",)), tmp_path)
+    assert known_when_files_start == [True]
+    asked = cluster.calls["help.getConfig"]
+    assert asked == before + 1
+    await learn_dc_addresses(client)
+    assert cluster.calls["help.getConfig"] == asked
