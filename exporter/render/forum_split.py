@@ -9,7 +9,7 @@ topics, writes their pages from its own read-only connection to the store, while
 writes ``result.json`` and the first topics' pages; this process then counts the helper's
 topics in and writes the index, the stylesheet and the script, as it would alone.
 
-The helper is a new interpreter (``python -m exporter.render.forum_split``), never a fork: the
+The helper is a new interpreter (:func:`serve`), never a fork: the
 bot runs exports in threads, and a forked child could inherit a lock another thread held
 (SQLite's, logging's). Its imports cost about 0.6 s of CPU, so it is started as soon as the
 plan says the forum is large enough (:data:`HELPER_FROM`), and imports on the idle core while
@@ -24,9 +24,12 @@ slower.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -49,6 +52,8 @@ HELPER_FROM = 20_000
 # 0.09-0.22 s for the helper at the end of a 1.3-1.6 s rendering (forum-130ms, 5,000 messages a
 # topic, about 0.11 s of pages): 55 % is even.
 HELPER_SHARE = 0.55
+# prctl(2)'s option: a signal for this process when its parent ends (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
 # Where the helper writes its search index files before this process renumbers them.
 HELPER_SEARCH_DIR = ".search-helper"
 
@@ -70,7 +75,8 @@ class RenderHelper:
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__],
+            # Not -m: the package imports this module first, and runpy would run it a second time.
+            [sys.executable, "-c", f"from {__name__} import serve; serve()", str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -234,6 +240,16 @@ def _render_part(
             raise
 
 
+def _die_with(parent: int) -> None:
+    """End when the export's process ends, even by kill -9 (a worker killed mid-export): its job
+    resumes elsewhere and renders into the same work folder, where this one must not go on writing.
+    Linux's PR_SET_PDEATHSIG (prctl(2)); elsewhere the helper ends at its next write to the closed pipe."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os._exit(1)
+
+
 def main(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     try:
         job = pickle.load(stdin)
@@ -245,5 +261,7 @@ def main(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     stdout.flush()
 
 
-if __name__ == "__main__":
+def serve() -> None:
+    """The helper process: ``python -c "from exporter.render.forum_split import serve; serve()" PID``."""
+    _die_with(int(sys.argv[1]))
     main(sys.stdin.buffer, sys.stdout.buffer)

@@ -4,7 +4,13 @@ helper dies."""
 
 from __future__ import annotations
 
+import ctypes
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -19,6 +25,8 @@ from tests.exporter import history
 
 CHAT = ChatInfo(id=-1000000000077, name="Forum", type="public_supergroup", is_forum=True)
 SIZES = {1: 2300, 8: 700, 15: 1500, 21: 40, 30: 1200}
+# prctl(2)'s option that makes orphaned descendants this process's children (linux/prctl.h).
+_PR_SET_CHILD_SUBREAPER = 36
 CHUNK = re.compile(rb"^archiveSearch\.chunk\((\d+), \[(.*)\n\], (true|false), (\{.*\})\);\n$", re.S)
 
 
@@ -145,3 +153,51 @@ def test_a_small_forum_starts_no_helper() -> None:
 def test_the_helper_takes_the_later_topics_for_about_its_share(counts: list[int], first: int) -> None:
     listed = [TopicInfo(i + 1, "t", message_count=n) for i, n in enumerate(counts)]
     assert helper_topics(listed) == first
+
+
+def test_the_helper_ends_with_its_export_even_killed() -> None:
+    """A worker killed with kill -9 mid-export: its job renders again elsewhere into the same work
+    folder, so its helper must not live on and write there."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    # The helper, orphaned, comes to this process (a child subreaper, prctl(2)), to be reaped here.
+    assert libc.prctl(_PR_SET_CHILD_SUBREAPER, 1) == 0
+    try:
+        parent = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import time\n"
+                "from exporter.render.forum_split import RenderHelper\n"
+                "helper = RenderHelper()\n"
+                "helper.start(10**6)\n"
+                "print(helper.process.pid, flush=True)\n"
+                "time.sleep(60)\n",
+            ],
+            stdout=subprocess.PIPE,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        assert parent.stdout is not None
+        helper = int(parent.stdout.readline())
+        # Once it waits for its work (read(2) on fd 0): its imports done, and its end tied to the export's.
+        deadline = time.monotonic() + 30
+        while (
+            not Path(f"/proc/{helper}/syscall").read_text().startswith("0 0x0 ")
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+        # Stopped, as if busy writing pages: an idle helper would end anyway, at the end of its input.
+        os.kill(helper, signal.SIGSTOP)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(helper, os.WNOHANG)
+            if pid == helper:
+                assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+                return
+            time.sleep(0.05)
+        os.kill(helper, signal.SIGKILL)
+        os.waitpid(helper, 0)
+        pytest.fail("the helper outlived its killed export")
+    finally:
+        libc.prctl(_PR_SET_CHILD_SUBREAPER, 0)
