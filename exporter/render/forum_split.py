@@ -9,9 +9,9 @@ topics, writes their pages from its own read-only connection to the store, while
 writes ``result.json`` and the first topics' pages; this process then counts the helper's
 topics in and writes the index, the stylesheet and the script, as it would alone.
 
-The helper is a new interpreter (:func:`serve`), never a fork: the
-bot runs exports in threads, and a forked child could inherit a lock another thread held
-(SQLite's, logging's). Its imports cost about 0.6 s of CPU, so it is started as soon as the
+The helper is a new interpreter (:func:`serve`), never a fork: exports render in threads
+(``asyncio.to_thread``), several at once in the bot, and a forked child could inherit a lock
+another thread held (SQLite's, logging's). Its imports cost about 0.6 s of CPU, so it is started as soon as the
 plan says the forum is large enough (:data:`HELPER_FROM`), and imports on the idle core while
 reading goes on. It receives its work on stdin and answers on stdout (pickle: both ends are
 this file, in one install).
@@ -105,21 +105,23 @@ class RenderHelper:
             reply = pickle.load(process.stdout)
         except (EOFError, OSError, pickle.UnpicklingError):
             reply = None
+        process.stdout.close()
         process.wait()
         self.process = None
         return reply if isinstance(reply, HtmlPart) else None
 
     def stop(self) -> None:
+        """End the helper if it is still there: the export ended before its answer was read (it
+        failed, or rendered alone), and nothing it writes any more is wanted."""
         process, self.process = self.process, None
         if process is None:
             return
-        if process.stdin is not None and not process.stdin.closed:
-            process.stdin.close()  # an idle helper reads end of file and exits
-        try:
-            process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.kill()
+        process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):  # a job half written into the pipe
+                    pipe.close()
 
     def __enter__(self) -> RenderHelper:
         return self

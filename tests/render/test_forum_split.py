@@ -189,6 +189,7 @@ def test_the_helper_ends_with_its_export_even_killed() -> None:
         os.kill(helper, signal.SIGSTOP)
         parent.kill()
         parent.wait()
+        parent.stdout.close()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             pid, status = os.waitpid(helper, os.WNOHANG)
