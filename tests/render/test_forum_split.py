@@ -16,12 +16,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from db.store import ExportStore, StoreReader, StreamRow
+from db.store import StoreReader
 from exporter.render import render_formats
 from exporter.render.forum_split import HELPER_SEARCH_DIR, RenderHelper, helper_topics
 from exporter.render.html_pages import HtmlPart
 from exporter.render.model import PAGE_SIZE, ChatInfo, TopicInfo
 from tests.exporter import history
+from tests.exporter.test_render_driver import stored
 
 CHAT = ChatInfo(id=-1000000000077, name="Forum", type="public_supergroup", is_forum=True)
 SIZES = {1: 2300, 8: 700, 15: 1500, 21: 40, 30: 1200}
@@ -42,13 +43,7 @@ class WatchedHelper(RenderHelper):
 
 
 def stored_forum(path: Path) -> Path:
-    _, by_id = history.forum_history(SIZES)
-    store = ExportStore(path)
-    store.add_streams([StreamRow("all", None, 0, 0, "all", 0)])
-    rows = [(r["id"], r.get("topic_id"), 0, orjson.dumps(r)) for r in by_id]
-    store.put_page(rows, stream="all", cursor=by_id[-1]["id"])
-    store.close()
-    return path
+    return stored(path, history.forum_history(SIZES)[1])
 
 
 def topics() -> list[TopicInfo]:
