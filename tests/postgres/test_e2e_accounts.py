@@ -144,6 +144,10 @@ async def ask_export(api: BotAPIServer, user: User, target: str, title: str) -> 
     api.press_button(user, options, button["callback_data"])
 
 
+# Its own deadlines (the kill within 60 s, a 30 s lease, every delivery within DEADLINE) report a
+# failure with the processes' logs; the suite's 120 s would cut them short. 40 s alone; once over 120 s
+# in a full local run on two xdist workers (the seventh session), where it failed with no log.
+@pytest.mark.timeout(300)
 async def test_twenty_exports_on_two_accounts_and_a_killed_workers_account_taken_over(
     deployment: AccountsDeployment, api: BotAPIServer, cluster: Cluster, world: World, postgres_url: str
 ) -> None:
