@@ -74,14 +74,17 @@ class RenderHelper:
         root = str(Path(__file__).resolve().parents[2])
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
-        self.process = subprocess.Popen(
-            # Not -m: the package imports this module first, and runpy would run it a second time.
-            [sys.executable, "-c", f"from {__name__} import serve; serve()", str(os.getpid())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
+        try:
+            self.process = subprocess.Popen(
+                # Not -m: the package imports this module first, and runpy would run it a second time.
+                [sys.executable, "-c", f"from {__name__} import serve; serve()", str(os.getpid())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        except OSError:
+            self.process = None  # no process to spare (EAGAIN, ENOMEM): the pages are written here
 
     def send(self, job: dict[str, Any]) -> bool:
         """Hand the helper its topics; False if there is no helper or it is gone."""

@@ -130,6 +130,16 @@ def test_a_dead_helper_costs_time_not_messages(tmp_path: Path, before: bool) -> 
     assert not (tmp_path / "shared" / HELPER_SEARCH_DIR).exists()
 
 
+def test_no_process_to_spare_is_no_helper(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(*args: object, **kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(subprocess, "Popen", refused)
+    with RenderHelper() as helper:
+        helper.start(10**6)
+        assert helper.process is None
+
+
 def test_a_small_forum_starts_no_helper() -> None:
     with RenderHelper() as helper:
         helper.start(5_000)
