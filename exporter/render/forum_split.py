@@ -41,7 +41,7 @@ from db.store import StoreReader
 from .html import HtmlWriter
 from .html_pages import HtmlPart
 from .local_time import LocalTime
-from .model import ChatInfo, Locate, TopicInfo, write_records
+from .model import ChatInfo, TopicInfo, write_records
 from .reading import locator, topic_ordered
 
 # Messages from which a forum's pages are shared with a helper. Below it the pages take under
@@ -166,16 +166,7 @@ class ForumPages:
         self.local = local
         self.out_dir = out_dir
         self.split = len(topics)
-        self.writer = HtmlWriter(
-            out_dir,
-            chat,
-            topics,
-            locator(reader, page_starts),
-            zone=local.name,
-            pages={topic: len(starts) for topic, starts in page_starts.items()},
-            quote=reader.record,
-            userpics=userpics,
-        )
+        self.writer = _pages_writer(reader, out_dir, chat, topics, page_starts, local, userpics)
         split = helper_topics(topics)
         if helper is not None and split < len(topics):
             job = {
@@ -205,9 +196,34 @@ class ForumPages:
         if part is not None:
             self.writer.adopt(part)
             return
-        # The helper failed: its topics are written here, over whatever it left.
-        shutil.rmtree(self.out_dir / HELPER_SEARCH_DIR, ignore_errors=True)
+        # The helper failed: its topics are written here, over whatever it left (its search index
+        # files go with write()'s clean-up).
         yield from topic_ordered(self.reader, self.topics[self.split :], self.local)
+
+
+def _pages_writer(
+    reader: StoreReader,
+    out_dir: Path,
+    chat: ChatInfo,
+    topics: list[TopicInfo],
+    page_starts: dict[int | None, list[int]],
+    local: LocalTime,
+    userpics: Mapping[str, str] | None,
+    search_dir: Path | None = None,
+) -> HtmlWriter:
+    """The pages' writer of either process: every topic known (titles, the index, links across
+    topics), whichever of them it is given records of."""
+    return HtmlWriter(
+        out_dir,
+        chat,
+        topics,
+        locator(reader, page_starts),
+        zone=local.name,
+        pages={topic: len(starts) for topic, starts in page_starts.items()},
+        quote=reader.record,
+        userpics=userpics,
+        search_dir=search_dir,
+    )
 
 
 def _render_part(
@@ -222,19 +238,9 @@ def _render_part(
 ) -> HtmlPart:
     """The helper's work: the pages of ``topics[first:]``, search index apart."""
     local = LocalTime(zone)
-    locate: Locate
     with StoreReader(store_path) as reader:
-        locate = locator(reader, page_starts)
-        writer = HtmlWriter(
-            out_dir,
-            chat,
-            topics,
-            locate,
-            zone=local.name,
-            pages={topic: len(starts) for topic, starts in page_starts.items()},
-            quote=reader.record,
-            userpics=userpics,
-            search_dir=out_dir / HELPER_SEARCH_DIR,
+        writer = _pages_writer(
+            reader, out_dir, chat, topics, page_starts, local, userpics, out_dir / HELPER_SEARCH_DIR
         )
         try:
             for record in topic_ordered(reader, topics[first:], local):
