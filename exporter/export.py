@@ -23,12 +23,12 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Iterable
-from contextlib import nullcontext
+from contextlib import AsyncExitStack, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from telethon import TelegramClient
+from telethon import TelegramClient, errors
 
 from db.comments import CommentReader
 from db.private import make_private_dir
@@ -37,7 +37,7 @@ from db.timing_report import TimingReport
 
 from . import archive, workdir
 from .completeness import count_mismatch, with_header_topics
-from .errors import DiskFull, ExportError, WorkStoreDamaged, is_disk_full
+from .errors import DiskFull, ExportError, WorkStoreDamaged, explain, is_disk_full
 from .fetch import fetch
 from .gc_threshold import raised_gc_threshold
 from .manifest import make_manifest
@@ -147,45 +147,57 @@ async def _export_locked(
         # Started once the plan tells the forum's size, so its imports overlap reading.
         run.planned = helper.start
     addresses = asyncio.create_task(learn_dc_addresses(client))
-    try:
-        name = store.get_meta("name")
-        if name is None:
-            naming = workdir.title_name if options.raw_title else workdir.export_name
-            name = naming(target.chat)
-            store.set_meta("name", name)
-        reason = await fetch(client, run, target, options)
-        media = await media_stage(
-            client, run, target, options, work_dir / MEDIA_DIR, earlier_files, fetched_all=reason is None
-        )
-        userpics = await userpics_stage(
-            client,
-            run,
-            options,
-            work_dir / MEDIA_DIR,
-            media,
-            earlier_files,
-            input_peer=target.input_peer,
-            fetched_all=reason is None,
-        )
-        if target.chat.is_forum:
-            store.index_topics()
-    except ExportError:
-        store.close()
-        if not resuming:
-            shutil.rmtree(work_dir, ignore_errors=True)
-        raise
-    finally:
-        store.close()
-        addresses.cancel()
-    reason = reason or media.reason
-    complete = reason is None
+    # The takeout, when asked for, stays open until a forum's topic counts are in (exporter/topics.py).
+    async with AsyncExitStack() as session:
+        try:
+            name = store.get_meta("name")
+            if name is None:
+                naming = workdir.title_name if options.raw_title else workdir.export_name
+                name = naming(target.chat)
+                store.set_meta("name", name)
+            reason = await fetch(client, run, target, options, session)
+            if run.counting is not None:
+                # A no-op once the counts are in; stops them when a step below fails.
+                session.callback(run.counting.cancel)
+            media = await media_stage(
+                client,
+                run,
+                target,
+                options,
+                work_dir / MEDIA_DIR,
+                earlier_files,
+                fetched_all=reason is None,
+            )
+            userpics = await userpics_stage(
+                client,
+                run,
+                options,
+                work_dir / MEDIA_DIR,
+                media,
+                earlier_files,
+                input_peer=target.input_peer,
+                fetched_all=reason is None,
+            )
+            if target.chat.is_forum:
+                store.index_topics()
+        except ExportError:
+            store.close()
+            if not resuming:
+                shutil.rmtree(work_dir, ignore_errors=True)
+            raise
+        finally:
+            store.close()
+            addresses.cancel()
+        reason = reason or media.reason
 
-    run.emit("rendering")
-    render_dir = work_dir / "export"
-    files, overview, seconds = await asyncio.to_thread(
-        _render, store_path, render_dir, run, options.formats, options.time_zone, userpics, helper
-    )
-    clock.add(RENDERING, seconds)
+        run.emit("rendering")
+        render_dir = work_dir / "export"
+        files, overview, seconds = await asyncio.to_thread(
+            _render, store_path, render_dir, run, options.formats, options.time_zone, userpics, helper
+        )
+        clock.add(RENDERING, seconds)
+        reason = reason or await _counted(run)
+    complete = reason is None
 
     run.emit("packaging")
     manifest = make_manifest(
@@ -224,6 +236,18 @@ async def _export_locked(
         last_ids,
         media.keys,
     )
+
+
+async def _counted(run: ExportRun) -> str | None:
+    """Waits for the topic counts asked after reading; the reason the export is incomplete when
+    Telegram did not give them (the archive is delivered all the same, and says so)."""
+    if run.counting is None:
+        return None
+    try:
+        await run.counting
+    except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, OSError) as exc:
+        return explain(exc)
+    return None
 
 
 def _render(

@@ -39,6 +39,7 @@ from .streams import Stream
 from .takeout import takeout
 from .targets import ResolvedTarget
 from .timing import PROCESSING, STORING
+from .topics import snapshot_counts
 
 
 def _unix(value: Any) -> int:
@@ -119,62 +120,76 @@ async def _fetch_stream(run: ExportRun, send: Any, row: StreamRow, peer: Any, fi
         run.active.pop(row.key, None)
 
 
+async def _count_topics(run: ExportRun, send: Any, peer: Any) -> None:
+    high = run.snapshot.max_id + 1
+    run.topic_counts, run.snapshot.newer_left_out = await snapshot_counts(
+        send, peer, [t.id for t in run.topics], high
+    )
+
+
 async def fetch(
-    client: TelegramClient, run: ExportRun, target: ResolvedTarget, options: ExportOptions
+    client: TelegramClient,
+    run: ExportRun,
+    target: ResolvedTarget,
+    options: ExportOptions,
+    session: AsyncExitStack,
 ) -> str | None:
     """Plan (or reload the plan) and read everything into the store.
 
     Returns the reason the export stopped early, or None when complete.  Errors before the plan exists raise ExportError: there is
-    nothing to deliver."""
+    nothing to deliver.  A whole forum's topic counts are still being asked when this returns
+    (``run.counting``); ``session`` keeps the takeout, when asked for, open until the caller has them."""
     run.with_comments = options.comments and has_comments(target)
-    async with AsyncExitStack() as stack:
-        send: Any = client
-        try:
-            # Telethon knows the account's id once logged in: no request.
-            run.names.account = T.PeerUser((await client.get_me(input_peer=True)).user_id)
-            if options.takeout:
-                send = await stack.enter_async_context(takeout(client))
-            scheduler = FetchScheduler(
-                send,
-                run.clock,
-                on_flood_wait=run.on_flood_wait,
-                initial_concurrency=min(4, options.max_concurrency),
-                max_concurrency=options.max_concurrency,
-                longest_wait=options.longest_flood_wait,
-            )
+    send: Any = client
+    try:
+        # Telethon knows the account's id once logged in: no request.
+        run.names.account = T.PeerUser((await client.get_me(input_peer=True)).user_id)
+        if options.takeout:
+            send = await session.enter_async_context(takeout(client))
+        scheduler = FetchScheduler(
+            send,
+            run.clock,
+            on_flood_wait=run.on_flood_wait,
+            initial_concurrency=min(4, options.max_concurrency),
+            max_concurrency=options.max_concurrency,
+            longest_wait=options.longest_flood_wait,
+        )
 
-            async def prepare() -> None:
-                bound = await bound_filter(client, run, options)
-                run.keep, run.search = bound.keep, bound.search
+        async def prepare() -> None:
+            bound = await bound_filter(client, run, options)
+            run.keep, run.search = bound.keep, bound.search
 
-            streams, prefetched = await load_or_make_plan(
-                run, scheduler, target, options, prepare if options.filter is not None else None
-            )
-            run.search_read = int(str(run.store.get_meta("search_read") or 0))
-            if run.planned is not None:
-                run.planned(run.total if run.total is not None else sum(run.topic_counts.values()) or None)
-        except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, OSError) as exc:
-            raise ExportError(explain(exc)) from exc
-        capacity = options.bloom_capacity or capacity_for(run.total)
-        run.seen = SeenFilter(capacity, error_rate=options.bloom_error_rate)
-        run.done = run.already_saved = run.store.count()
-        if run.done:
-            # Resuming: the filter must know everything already stored.
-            run.seen.add_all(await run.store.stored_ids())
-        failures: tuple[BaseException, ...] = ()
-        # Reading starts now: planning and loading what was saved are not part of the rate.
-        run.rates = RateWindow(LimitedSince(run.clock.wall, run.done))
-        try:
-            async with asyncio.TaskGroup() as group:
-                for row in streams:
-                    if not row.done:
-                        first = prefetched.get(row.key)
-                        group.create_task(_fetch_stream(run, scheduler, row, target.input_peer, first))
-        except* (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error) as failure:
-            failures = failure.exceptions
-        if run.with_comments and not failures:
-            # After the posts: they say which have comments, how many, and up to which id.
-            failures = await fetch_comments(run, scheduler, target, options)
+        streams, prefetched = await load_or_make_plan(
+            run, scheduler, target, options, prepare if options.filter is not None else None
+        )
+        run.search_read = int(str(run.store.get_meta("search_read") or 0))
+        if run.planned is not None:
+            run.planned(run.total if run.total is not None else sum(run.topic_counts.values()) or None)
+    except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, OSError) as exc:
+        raise ExportError(explain(exc)) from exc
+    capacity = options.bloom_capacity or capacity_for(run.total)
+    run.seen = SeenFilter(capacity, error_rate=options.bloom_error_rate)
+    run.done = run.already_saved = run.store.count()
+    if run.done:
+        # Resuming: the filter must know everything already stored.
+        run.seen.add_all(await run.store.stored_ids())
+    failures: tuple[BaseException, ...] = ()
+    # Reading starts now: planning and loading what was saved are not part of the rate.
+    run.rates = RateWindow(LimitedSince(run.clock.wall, run.done))
+    try:
+        async with asyncio.TaskGroup() as group:
+            for row in streams:
+                if not row.done:
+                    first = prefetched.get(row.key)
+                    group.create_task(_fetch_stream(run, scheduler, row, target.input_peer, first))
+    except* (errors.RPCError, errors.AuthKeyNotFound, OSError, sqlite3.Error) as failure:
+        failures = failure.exceptions
+    if run.with_comments and not failures:
+        # After the posts: they say which have comments, how many, and up to which id.
+        failures = await fetch_comments(run, scheduler, target, options)
+    if run.counts_after_reading and not failures:
+        # Paced by the same scheduler: it knows the rate Telegram allows by now.
+        run.counting = asyncio.create_task(_count_topics(run, scheduler, target.input_peer))
     local = next((f for f in failures if is_disk_full(f) or isinstance(f, sqlite3.Error)), None)
     if local is not None:
         # The disk or the store failed, not Telegram: rendering now would fail too; stop, resumable.

@@ -230,9 +230,12 @@ async def _new_plan(
         topics = [t for t in topics if t.id in wanted]
         run.total = None
     run.topics = [_topic_info(t) for t in topics]
-    run.topic_counts, run.snapshot.newer_left_out = await snapshot_counts(
-        send, peer, [t.id for t in topics], high
-    )
+    if wanted is None:
+        run.counts_after_reading = True  # exporter/topics.py says why
+    else:
+        run.topic_counts, run.snapshot.newer_left_out = await snapshot_counts(
+            send, peer, [t.id for t in topics], high
+        )
     if prepare is not None:
         await prepare()  # topic:"title" needs the topics
     if wanted is None:
@@ -278,6 +281,7 @@ async def load_or_make_plan(
         run.total = stored["total"]
         run.topics = [TopicInfo(**t) for t in stored["topics"]]
         run.topic_counts = {int(k): v for k, v in stored["topic_counts"].items()}
+        run.counts_after_reading = bool(stored.get("counts_after_reading"))
         run.snapshot = Snapshot.from_plan(stored.get("snapshot"))
         run.search_count = stored.get("search_count")
         if prepare is not None:
@@ -295,6 +299,7 @@ async def load_or_make_plan(
         "total": run.total,
         "topics": [asdict(t) for t in run.topics],
         "topic_counts": run.topic_counts,
+        "counts_after_reading": run.counts_after_reading,
         "snapshot": run.snapshot.to_plan(),
         "search_count": run.search_count,
     }

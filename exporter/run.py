@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,6 +74,9 @@ class ExportRun:
     topics: list[TopicInfo] = field(default_factory=list)
     # Forums: Telegram's count per topic (from getReplies), to check the topic assignment against.
     topic_counts: dict[int, int] = field(default_factory=dict)
+    # A whole forum's counts are asked once reading is done (exporter/topics.py), by ``counting``.
+    counts_after_reading: bool = False
+    counting: asyncio.Task[None] | None = None
     # Incremental forums: per topic, the highest id already delivered.
     after: dict[int | None, int] = field(default_factory=dict)
     flood: FloodWait | None = None
