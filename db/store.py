@@ -342,8 +342,10 @@ class StoreReader:
         )
         return [(str(sender), newest) for sender, _, newest in rows]
 
-    def records(self) -> Iterator[dict[str, Any]]:
-        """Every record of the chat in ascending id order."""
+    def records(self, first_id: int = 0) -> Iterator[dict[str, Any]]:
+        """Every record of the chat (from ``first_id`` on) in ascending id order."""
+        if first_id:
+            return self._records("SELECT record FROM messages WHERE id >= ? ORDER BY id", (first_id,))
         return self._records("SELECT record FROM messages ORDER BY id", ())
 
     def topic_records(self, topic_id: int | None) -> Iterator[dict[str, Any]]:
@@ -384,8 +386,13 @@ class StoreReader:
         ordered = sorted(counts.values(), key=lambda c: (c.topic_id is not None, c.topic_id or 0))
         return StoreOverview(ordered, gaps, page_starts)
 
-    def media_values(self) -> Iterator[tuple[int, str, str]]:
-        """(msg_id, record field, value) of every file the media stage has decided, by message id."""
+    def media_values(self, first_id: int = 0) -> Iterator[tuple[int, str, str]]:
+        """(msg_id, record field, value) of every file the media stage has decided (for messages
+        from ``first_id`` on), by message id."""
+        if first_id:
+            return iter(
+                self._connection.execute(f"{_VALUES} AND msg_id >= ? ORDER BY msg_id, seq", (first_id,))
+            )
         return iter(self._connection.execute(f"{_VALUES} ORDER BY msg_id, seq"))
 
     def topic_media_values(self, topic_id: int | None) -> Iterator[tuple[int, str, str]]:

@@ -143,8 +143,9 @@ async def _export_locked(
     run = ExportRun(
         target.chat, store, clock, on_progress, after=dict(options.after), work_dir=work_dir, out_dir=out_dir
     )
-    if target.chat.is_forum and "html" in options.formats:
-        # Started once the plan tells the forum's size, so its imports overlap reading.
+    if "html" in options.formats and not (options.comments and not target.chat.is_forum):
+        # Started once the plan tells the chat's size, so its imports overlap reading; comments
+        # under posts are rendered in this process alone (exporter/render/chat_split.py).
         run.planned = helper.start
     addresses = asyncio.create_task(learn_dc_addresses(client))
     # The takeout, when asked for, stays open until a forum's topic counts are in (exporter/topics.py).

@@ -27,6 +27,7 @@ from db.comments import CommentReader
 from db.private import make_private_dir
 from db.store import StoreReader
 
+from .chat_split import ChatPages
 from .comments import with_comments
 from .forum_split import ForumPages, RenderHelper
 from .html import HtmlWriter
@@ -57,7 +58,7 @@ def render_formats(
     ``local``: the time zone dates are written in (UTC when not given); ``comments``: a channel's
     comments, put under their posts (:mod:`.comments`); ``userpics``: from_id -> the sender's
     profile photo in the archive, for the HTML's userpics; ``helper``: a
-    process that writes part of a forum's pages (:mod:`.forum_split`)."""
+    process that writes part of the pages (:mod:`.forum_split`, :mod:`.chat_split`)."""
     local = local or LocalTime()
     make_private_dir(out_dir)
     locate = locator(reader, page_starts)
@@ -70,18 +71,22 @@ def render_formats(
             if "json" in formats:
                 writers.append(JsonWriter(out_dir, chat, None))
             if "html" in formats:
-                writers.append(
-                    HtmlWriter(
-                        out_dir,
-                        chat,
-                        None,
-                        locate,
-                        zone=local.name,
-                        pages=pages,
-                        quote=reader.record,
-                        userpics=userpics,
-                    )
+                html = HtmlWriter(
+                    out_dir,
+                    chat,
+                    None,
+                    locate,
+                    zone=local.name,
+                    pages=pages,
+                    quote=reader.record,
+                    userpics=userpics,
                 )
+                # A helper process writes the later pages (chat_split), but not under comments: they
+                # come into the records read here.
+                if helper is not None and comments is None:
+                    writers.append(ChatPages(helper, reader, html, page_starts, local, userpics))
+                else:
+                    writers.append(html)
             if "md" in formats:
                 writers.append(
                     MarkdownWriter(

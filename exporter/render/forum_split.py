@@ -32,7 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -66,7 +66,7 @@ class RenderHelper:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, expected: int | None) -> None:
-        """Start the helper if the forum is expected to hold at least :data:`HELPER_FROM` messages
+        """Start the helper if the chat is expected to hold at least :data:`HELPER_FROM` messages
         (``expected``: Telegram's count; None when unknown, as for ``--last N``, which starts none)."""
         if self.process is not None or expected is None or expected < HELPER_FROM:
             return
@@ -87,7 +87,7 @@ class RenderHelper:
             self.process = None  # no process to spare (EAGAIN, ENOMEM): the pages are written here
 
     def send(self, job: dict[str, Any]) -> bool:
-        """Hand the helper its topics; False if there is no helper or it is gone."""
+        """Hand the helper its work; False if there is no helper or it is gone."""
         process = self.process
         if process is None or process.stdin is None:
             return False
@@ -133,6 +133,29 @@ class RenderHelper:
         self.stop()
 
 
+def helper_job(
+    work: Callable[..., HtmlPart],
+    reader: StoreReader,
+    out_dir: Path,
+    chat: ChatInfo,
+    page_starts: dict[int | None, list[int]],
+    local: LocalTime,
+    userpics: Mapping[str, str] | None,
+    **more: Any,
+) -> dict[str, Any]:
+    """What :meth:`RenderHelper.send` hands the helper: ``work``, a function of this package that
+    writes pages from the store (pickled by name), and its arguments."""
+    args = {
+        "store_path": reader.path,
+        "out_dir": out_dir,
+        "chat": chat,
+        "page_starts": page_starts,
+        "zone": local.name,
+        "userpics": dict(userpics or {}),
+    }
+    return {"work": work, "args": args | more}
+
+
 def helper_topics(topics: list[TopicInfo]) -> int:
     """Where the helper's topics begin in ``topics`` (its share of the messages, from
     ``message_count``); ``len(topics)`` when splitting would leave either side no messages."""
@@ -169,16 +192,9 @@ class ForumPages:
         self.writer = _pages_writer(reader, out_dir, chat, topics, page_starts, local, userpics)
         split = helper_topics(topics)
         if helper is not None and split < len(topics):
-            job = {
-                "store_path": reader.path,
-                "out_dir": out_dir,
-                "chat": chat,
-                "topics": topics,
-                "first": split,
-                "page_starts": page_starts,
-                "zone": local.name,
-                "userpics": dict(userpics or {}),
-            }
+            job = helper_job(
+                _render_part, reader, out_dir, chat, page_starts, local, userpics, topics=topics, first=split
+            )
             if helper.send(job):
                 self.split = split
 
@@ -266,8 +282,10 @@ def main(stdin: IO[bytes], stdout: IO[bytes]) -> None:
         job = pickle.load(stdin)
     except EOFError:
         return  # the export ended before rendering, or rendered alone
-    # Any failure: no answer, and the first process writes these topics itself.
-    part = _render_part(**job)
+    # Any failure: no answer, and the first process writes these pages itself. The work is a
+    # function of this package (pickled by name): a forum's topics here, a chat's later pages in
+    # exporter/render/chat_split.py.
+    part = job["work"](**job["args"])
     pickle.dump(part, stdout)
     stdout.flush()
 

@@ -86,6 +86,10 @@ class HtmlPages(Sections):
         self.search = SearchIndex(out_dir, search_dir)
         # The search index files of the sections a second process wrote, to follow this one's.
         self.search_after: list[Path] = []
+        # Outside forums a second process may write the chat's later pages (:mod:`.chat_split`):
+        # it starts at ``first_page``, and this one's last page links on to it (``continued``).
+        self.first_page = 1
+        self.continued = False
 
     @abstractmethod
     def _render(self, rec: Record) -> str:
@@ -129,23 +133,23 @@ class HtmlPages(Sections):
         return HtmlPart(list(self.written), dict(self.counts), dict(self.last_activity), self.search.finish())
 
     def adopt(self, part: HtmlPart) -> None:
-        """Count in the sections a second process wrote (their topics come after this one's and
-        must not be added here), before :meth:`finish`."""
+        """Count in the sections a second process wrote (a forum's topics after this one's, which
+        must not be added here; outside forums, the chat's later pages), before :meth:`finish`."""
         for topic, count in part.counts.items():
-            if topic in self.counts:
+            if topic in self.counts and self.forum:
                 raise ValueError(f"topic {topic} was written by both processes")
-            self.counts[topic] = count
+            self.counts[topic] = self.counts.get(topic, 0) + count
         self.last_activity.update(part.last_activity)
         self.written += part.written
         self.search_after = part.search
 
     def _begin_section(self, topic: int | None) -> None:
         self.search.section(topic, self.topic_title(topic) if topic is not None else "")
-        self._open_page(1)
+        self._open_page(self.first_page)
 
     def _end_section(self) -> None:
         if self.out is not None:
-            self._close_page(has_next=False)
+            self._close_page(has_next=self.continued)
             last = self.previous
             if last is not None and last.get("date"):
                 self.last_activity[self.topic] = (last["date"], self._utc(last))

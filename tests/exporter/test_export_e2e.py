@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telethon import TelegramClient
@@ -139,19 +140,10 @@ async def test_html_of_a_real_forum_export_opens_and_every_internal_link_resolve
 ) -> None:
     """With the helper (exporter/render/forum_split.py) forced on for this small forum, a second
     process writes the later topics' pages, and the site is as whole."""
-    from urllib.parse import unquote, urlsplit
-
     from exporter.render import forum_split
     from tests.exporter.test_render_html import parse_site
 
-    answers: list[object] = []
-    answer = forum_split.RenderHelper.answer
-
-    def watched(self: forum_split.RenderHelper) -> object:
-        answers.append(answer(self))
-        return answers[-1]
-
-    monkeypatch.setattr(forum_split.RenderHelper, "answer", watched)
+    answers = helper_answers(monkeypatch)
     monkeypatch.setattr(forum_split, "HELPER_FROM", 1 if helper else 10**9)
     result = await run_export(client, "@project_forum_sandbox", tmp_path / "out", formats=("html",))
     assert [a is not None for a in answers] == ([True] if helper else [])
@@ -163,6 +155,28 @@ async def test_html_of_a_real_forum_export_opens_and_every_internal_link_resolve
     assert (site / "index.html") in pages and len(pages) > len(forum.topics)
     shown = sorted(msg_id for page in pages.values() for msg_id in page.message_ids)
     assert shown == [msg_id for msg_id, _ in expected_messages(world, forum)]
+    assert internal_links(pages) > 20  # navigation, topic index and reply links
+
+
+def helper_answers(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What the export's rendering helper answers (None: it failed), as it answers."""
+    from exporter.render import forum_split
+
+    answers: list[object] = []
+    answer = forum_split.RenderHelper.answer
+
+    def watched(self: forum_split.RenderHelper) -> object:
+        answers.append(answer(self))
+        return answers[-1]
+
+    monkeypatch.setattr(forum_split.RenderHelper, "answer", watched)
+    return answers
+
+
+def internal_links(pages: dict[Path, Any]) -> int:
+    """Checks that every link between the pages (and to their anchors) resolves; returns how many."""
+    from urllib.parse import unquote, urlsplit
+
     internal = 0
     for path, page in pages.items():
         for _tag, _attribute, value in page.links:
@@ -174,7 +188,41 @@ async def test_html_of_a_real_forum_export_opens_and_every_internal_link_resolve
             if parts.fragment:
                 assert parts.fragment in pages[target].ids, f"{value} in {path}: no such anchor"
             internal += 1
-    assert internal > 20  # navigation, topic index and reply links
+    return internal
+
+
+async def test_a_large_channels_later_pages_written_by_the_helper_open_and_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 100,000-message channel in HTML: the helper (exporter/render/chat_split.py) writes 60 of
+    its 100 pages, and the site shows every message once, in order, every internal link resolving."""
+    from exporter.client import SessionFile, build_client
+    from sandbox.world import build_scenario
+    from tests.exporter.test_render_html import parse_site
+
+    answers = helper_answers(monkeypatch)
+    world = build_scenario("channel-large")
+    TelegramClient._config = None
+    async with Cluster(world) as running:
+        client = build_client(
+            SessionFile.from_payload(running.session_file_payload(running.session_string()))
+        )
+        async with client:
+            result = await run_export(
+                client, "@large_channel_sandbox", tmp_path / "out", formats=("html",), media=()
+            )
+    assert result.complete, result.reason
+    [part] = answers
+    assert part is not None and len(part.written) == 60  # type: ignore[attr-defined]
+    site = tmp_path / "site"
+    with archive_files(result) as zf:
+        zf.extractall(site)
+    pages = parse_site(site)
+    order = sorted(pages, key=lambda path: int(path.stem.removeprefix("messages") or 1))
+    shown = [msg_id for path in order for msg_id in pages[path].message_ids]
+    channel = world.by_username("large_channel_sandbox")
+    assert shown == [msg_id for msg_id, _ in expected_messages(world, channel)]
+    assert internal_links(pages) > 2 * 99  # each page's previous and next, and the replies
 
 
 async def test_forum_large_exports_every_message_once_in_its_topic(tmp_path: Path) -> None:
