@@ -44,8 +44,9 @@ from .local_time import LocalTime
 from .model import ChatInfo, TopicInfo, write_records
 from .reading import locator, topic_ordered
 
-# Messages from which a forum's pages are shared with a helper. Below it the pages take under
-# 0.3 s (about 15 µs a message), not worth the helper's 0.6 s of CPU for its imports.
+# Messages from which a chat's pages are shared with a helper (a forum's here, another chat's in
+# chat_split). Below it the pages take under 0.3 s (about 15 µs a message), not worth the
+# helper's 0.6 s of CPU for its imports.
 HELPER_FROM = 20_000
 # The helper's share of the messages. This process also writes result.json, which reads and
 # parses every record again (forums read them once per order). With 60 % this process waited
