@@ -29,8 +29,7 @@ from db.store import StoreReader
 
 from .chat_split import ChatPages
 from .comments import with_comments
-from .forum_split import ForumPages, RenderHelper
-from .html import HtmlWriter
+from .forum_split import ForumPages, RenderHelper, pages_writer
 from .json import JsonWriter, render_json
 from .local_time import LocalTime
 from .markdown import MarkdownWriter, render_markdown
@@ -62,8 +61,6 @@ def render_formats(
     local = local or LocalTime()
     make_private_dir(out_dir)
     locate = locator(reader, page_starts)
-    # Pages per topic, for "Page 4 of 21"; a topic without messages still gets its one empty page.
-    pages = {topic: len(starts) for topic, starts in page_starts.items()}
     if topics is None:
         # Outside forums every format wants ascending id, so each record is read and parsed once for all.
         writers: list[RecordWriter] = []
@@ -71,16 +68,7 @@ def render_formats(
             if "json" in formats:
                 writers.append(JsonWriter(out_dir, chat, None))
             if "html" in formats:
-                html = HtmlWriter(
-                    out_dir,
-                    chat,
-                    None,
-                    locate,
-                    zone=local.name,
-                    pages=pages,
-                    quote=reader.record,
-                    userpics=userpics,
-                )
+                html = pages_writer(reader, out_dir, chat, None, page_starts, local, userpics)
                 # A helper process writes the later pages (chat_split), but not under comments: they
                 # come into the records read here.
                 if helper is not None and comments is None:

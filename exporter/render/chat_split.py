@@ -26,12 +26,12 @@ from typing import Any
 
 from db.store import StoreReader
 
-from .forum_split import HELPER_SEARCH_DIR, RenderHelper, helper_job
+from .forum_split import HELPER_SEARCH_DIR, RenderHelper, helper_job, pages_writer
 from .html import HtmlWriter
 from .html_pages import HtmlPart
 from .local_time import LocalTime
 from .model import ChatInfo
-from .reading import locator, resolved
+from .reading import resolved
 
 # The helper's share of the pages (see the module's docstring).
 HELPER_SHARE = 0.6
@@ -112,16 +112,8 @@ def _render_pages(
     """The helper's work: the chat's pages from ``first_page`` on, search index apart."""
     local = LocalTime(zone)
     with StoreReader(store_path) as reader:
-        writer = HtmlWriter(
-            out_dir,
-            chat,
-            None,
-            locator(reader, page_starts),
-            zone=local.name,
-            pages={topic: len(starts) for topic, starts in page_starts.items()},
-            quote=reader.record,
-            userpics=userpics,
-            search_dir=out_dir / HELPER_SEARCH_DIR,
+        writer = pages_writer(
+            reader, out_dir, chat, None, page_starts, local, userpics, out_dir / HELPER_SEARCH_DIR
         )
         writer.first_page = first_page
         try:

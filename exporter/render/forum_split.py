@@ -190,7 +190,7 @@ class ForumPages:
         self.local = local
         self.out_dir = out_dir
         self.split = len(topics)
-        self.writer = _pages_writer(reader, out_dir, chat, topics, page_starts, local, userpics)
+        self.writer = pages_writer(reader, out_dir, chat, topics, page_starts, local, userpics)
         split = helper_topics(topics)
         if helper is not None and split < len(topics):
             job = helper_job(
@@ -218,18 +218,19 @@ class ForumPages:
         yield from topic_ordered(self.reader, self.topics[self.split :], self.local)
 
 
-def _pages_writer(
+def pages_writer(
     reader: StoreReader,
     out_dir: Path,
     chat: ChatInfo,
-    topics: list[TopicInfo],
+    topics: list[TopicInfo] | None,
     page_starts: dict[int | None, list[int]],
     local: LocalTime,
     userpics: Mapping[str, str] | None,
     search_dir: Path | None = None,
 ) -> HtmlWriter:
-    """The pages' writer of either process: every topic known (titles, the index, links across
-    topics), whichever of them it is given records of."""
+    """The pages' writer of either process, built alike so that both write the same pages: in a
+    forum every topic known (titles, the index, links across topics), whichever of them it is
+    given records of; outside forums (``topics`` None) whichever pages (:mod:`.chat_split`)."""
     return HtmlWriter(
         out_dir,
         chat,
@@ -256,7 +257,7 @@ def _render_part(
     """The helper's work: the pages of ``topics[first:]``, search index apart."""
     local = LocalTime(zone)
     with StoreReader(store_path) as reader:
-        writer = _pages_writer(
+        writer = pages_writer(
             reader, out_dir, chat, topics, page_starts, local, userpics, out_dir / HELPER_SEARCH_DIR
         )
         try:
