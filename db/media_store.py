@@ -135,6 +135,18 @@ class MediaStore:
                 ],
             )
 
+    def download_dcs(self, kinds: Sequence[str], max_size: int) -> list[int]:
+        """The DCs of the files the settings would download, as far as the records read so far say:
+        emoji documents found, and files of ``kinds`` up to ``max_size`` bytes (vCards need no DC)."""
+        marks = ",".join("?" * len(kinds))
+        rows = self.connection.execute(
+            "SELECT dc_id FROM emoji_documents WHERE found AND size <= ? "
+            f"UNION SELECT dc_id FROM media_refs WHERE kind IN ({marks}) AND full_size <= ? "
+            "AND file_key IS NOT NULL AND content IS NULL",
+            (max_size, *kinds, max_size),
+        )
+        return sorted(dc_id for (dc_id,) in rows if dc_id)
+
     def emoji(self, document_id: int) -> EmojiDocument | None:
         row = self.connection.execute(
             "SELECT id, found, dc_id, access_hash, file_reference, size, mime, file_name, flags "

@@ -44,6 +44,7 @@ from .manifest import make_manifest
 from .media.connections import learn_dc_addresses
 from .media.stage import MEDIA_DIR, media_stage
 from .media.userpics import userpics_stage
+from .media.warmup import MediaWarmup
 from .options import ExportOptions
 from .render import render_formats
 from .render.forum_split import RenderHelper
@@ -143,10 +144,18 @@ async def _export_locked(
     run = ExportRun(
         target.chat, store, clock, on_progress, after=dict(options.after), work_dir=work_dir, out_dir=out_dir
     )
-    if "html" in options.formats and not (options.comments and not target.chat.is_forum):
-        # Started once the plan tells the chat's size, so its imports overlap reading; comments
-        # under posts are rendered in this process alone (exporter/render/chat_split.py).
-        run.planned = helper.start
+    warmup = MediaWarmup(client, run, options)
+    # Comments under posts are rendered in this process alone (exporter/render/chat_split.py).
+    shared_pages = "html" in options.formats and not (options.comments and not target.chat.is_forum)
+
+    def planned(expected: int | None) -> None:
+        # Once the plan tells the chat's size: the helper's imports overlap reading, and the media
+        # stage's first round trips its end (exporter/media/warmup.py).
+        if shared_pages:
+            helper.start(expected)
+        warmup.start(expected)
+
+    run.planned = planned
     addresses = asyncio.create_task(learn_dc_addresses(client))
     # The takeout, when asked for, stays open until a forum's topic counts are in (exporter/topics.py).
     async with AsyncExitStack() as session:
@@ -160,6 +169,7 @@ async def _export_locked(
             if run.counting is not None:
                 # A no-op once the counts are in; stops them when a step below fails.
                 session.callback(run.counting.cancel)
+            await warmup.settle()
             media = await media_stage(
                 client,
                 run,
@@ -168,6 +178,7 @@ async def _export_locked(
                 work_dir / MEDIA_DIR,
                 earlier_files,
                 fetched_all=reason is None,
+                connections=warmup.connections,
             )
             userpics = await userpics_stage(
                 client,
@@ -187,6 +198,7 @@ async def _export_locked(
                 shutil.rmtree(work_dir, ignore_errors=True)
             raise
         finally:
+            await warmup.close()
             store.close()
             addresses.cancel()
         reason = reason or media.reason

@@ -109,7 +109,7 @@ async def _fetch_stream(run: ExportRun, send: Any, row: StreamRow, peer: Any, fi
                 inserted = store.put_page(
                     rows, stream=row.key, cursor=page.messages[-1].id, expected=page.count, refs=refs
                 )
-            run.done += inserted
+            run.count_read(inserted)
             if search is not None:
                 # After the page is stored: a crash in between under-counts (never claims too much).
                 run.search_read += len(page.messages)

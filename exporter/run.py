@@ -107,6 +107,13 @@ class ExportRun:
     # Called once the plan is known, with the messages it expects (None: unknown): what should
     # start before reading (the export's rendering helper, exporter.render.forum_split).
     planned: Callable[[int | None], None] | None = None
+    # Set once ``done`` reaches the count: what waits for most of the reading (exporter/media/warmup.py).
+    read_mark: tuple[int, asyncio.Event] | None = None
+
+    def count_read(self, stored: int) -> None:
+        self.done += stored
+        if self.read_mark is not None and self.done >= self.read_mark[0]:
+            self.read_mark[1].set()
 
     def emit(self, phase: str = "fetching") -> None:
         if self.listener is None:

@@ -48,7 +48,9 @@ class MediaDownloader:
         history: Caller | None = None,
         on_flood_wait: Callable[[FloodWait], None] | None = None,
         longest_flood_wait: float = 900.0,
+        connections: MediaConnections | None = None,
     ) -> None:
+        """``connections``: opened before (exporter/media/warmup.py) and closed by their owner."""
         if client.flood_sleep_threshold != 0:
             # Telethon would sleep flood waits on file parts itself, unseen and uncounted.
             raise ValueError("the media engine needs a client with flood_sleep_threshold=0")
@@ -57,7 +59,8 @@ class MediaDownloader:
         self.progress = MediaProgress()
         self.clock = MediaClock(clock)
         self.refresh: RefreshReference = refresh or message_refresher(client, history or client)
-        self.connections = MediaConnections(
+        self._owns_connections = connections is None
+        self.connections = connections or MediaConnections(
             client,
             per_dc=self.settings.connections_per_dc,
             bytes_per_connection=self.settings.bytes_per_connection,
@@ -86,7 +89,8 @@ class MediaDownloader:
         await self.close()
 
     async def close(self) -> None:
-        await self.connections.close()
+        if self._owns_connections:
+            await self.connections.close()
 
     def expect(self, files: int, nbytes: int) -> None:
         """Announce the totals (each key once) for progress and ETA before the specs come."""

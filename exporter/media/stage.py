@@ -56,6 +56,7 @@ from ..run import ExportRun
 from ..scheduler import FetchScheduler
 from ..targets import ResolvedTarget
 from .capture import document_facts
+from .connections import MediaConnections
 from .engine import MediaDownloader
 from .naming_pass import CONTENT_PREFIX, EMOJI_PER_REQUEST, PLAN_KEY, name_files
 from .progress import MediaProgress
@@ -111,6 +112,7 @@ async def media_stage(
     earlier: Iterable[tuple[str, str]] = (),
     *,
     fetched_all: bool = True,
+    connections: MediaConnections | None = None,
 ) -> MediaResult:
     """Choose, name and download the files of the stored records (see the module's docstring);
     ``earlier``: (identity, path) of the files earlier archives of an incremental export hold.
@@ -118,7 +120,8 @@ async def media_stage(
     Only once every message is stored (``fetched_all``): Desktop numbers files in message order, so
     a message fetched later could take a number already given. The PARTIAL archive of an export that
     stopped early says its files are unavailable ("please try again later"): the next run fetches
-    the rest, then names and downloads them all."""
+    the rest, then names and downloads them all. ``connections``: media connections opened while
+    history was read (exporter/media/warmup.py), which the caller closes."""
     media = MediaStore(run.store.connection)
     result = MediaResult()
     if not media.has_refs():
@@ -131,9 +134,9 @@ async def media_stage(
     history = history_scheduler(client, run, options)
     try:
         if run.store.get_meta(PLAN_KEY) is None:
-            await _ask_emoji(history, media)
+            await ask_emoji(history, media)
             name_files(media, Selection.of(options), options.time_zone, earlier)
-        await _download(client, run, target, media, media_dir, history, options, result)
+        await _download(client, run, target, media, media_dir, history, options, result, connections)
     except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, TimeoutError) as exc:
         result.reason = explain(exc)
     finally:
@@ -159,7 +162,9 @@ def history_scheduler(client: TelegramClient, run: ExportRun, options: ExportOpt
 # -- 1. custom emoji
 
 
-async def _ask_emoji(send: Any, media: MediaStore) -> None:
+async def ask_emoji(send: Any, media: MediaStore, *, refused_unavailable: bool = True) -> None:
+    """Ask for the custom emoji documents not asked for yet. ``refused_unavailable``: a batch Telegram
+    refuses with a 400 is stored as not found, as Desktop does; else it stays to be asked again."""
     unknown = media.unknown_emoji()
     for start in range(0, len(unknown), EMOJI_PER_REQUEST):
         batch = unknown[start : start + EMOJI_PER_REQUEST]
@@ -169,6 +174,8 @@ async def _ask_emoji(send: Any, media: MediaStore) -> None:
             # A 400 is about these ids: Desktop marks the whole batch unavailable and goes on. Any
             # other error (401 session revoked, a flood wait over the limit) ends the stage before
             # the plan is stored, so a rerun asks for this batch again.
+            if not refused_unavailable:
+                continue
             documents = []
         found = {d.id: d for d in documents if isinstance(d, T.Document)}
         media.put_emoji([_emoji_document(i, found.get(i)) for i in batch])
@@ -203,6 +210,7 @@ async def _download(
     history: FetchScheduler,
     options: ExportOptions,
     result: MediaResult,
+    connections: MediaConnections | None,
 ) -> None:
     if not media.has_pending():
         return
@@ -215,6 +223,7 @@ async def _download(
         history=history,
         on_flood_wait=run.on_flood_wait,
         longest_flood_wait=options.longest_flood_wait,
+        connections=connections,
     ) as engine:
         engine.expect(files, nbytes)
         # Said before the first file: a stage that stops on its first file (the disk full, the

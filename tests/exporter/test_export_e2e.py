@@ -15,7 +15,7 @@ from exporter.export import ExportResult, export_chat
 from exporter.options import ExportOptions
 from exporter.targets import parse_target, resolve_target
 from sandbox.cluster import Cluster
-from sandbox.world import Chat, World, expected_messages
+from sandbox.world import Chat, World, expected_files, expected_messages
 
 
 async def run_export(client: TelegramClient, target: str, out: Path, **options: object) -> ExportResult:
@@ -195,7 +195,9 @@ async def test_a_large_channels_later_pages_written_by_the_helper_open_and_link(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The 100,000-message channel in HTML: the helper (exporter/render/chat_split.py) writes 60 of
-    its 100 pages, and the site shows every message once, in order, every internal link resolving."""
+    its 100 pages, and the site shows every message once, in order, every internal link resolving.
+    Its custom emoji stickers (downloaded whatever the media settings) had their documents asked and
+    their DCs authorized while the last pages were read (exporter/media/warmup.py), once each."""
     from exporter.client import SessionFile, build_client
     from sandbox.world import build_scenario
     from tests.exporter.test_render_html import parse_site
@@ -212,6 +214,19 @@ async def test_a_large_channels_later_pages_written_by_the_helper_open_and_link(
                 client, "@large_channel_sandbox", tmp_path / "out", formats=("html",), media=()
             )
     assert result.complete, result.reason
+    channel = world.by_username("large_channel_sandbox")
+    log = running.request_log
+    last_page = max(i for i, method in enumerate(log) if method == "messages.getHistory")
+    emoji = {f.file_id: f for f in expected_files(world, channel) if f.kind == "custom_emoji"}
+    foreign = {f.dc_id for f in emoji.values()} - {running.home_dc}
+    assert foreign, "the channel has emoji on another DC"
+    imports = [i for i, method in enumerate(log) if method == "auth.importAuthorization"]
+    assert len(imports) == len(foreign) and max(imports) < last_page, "each DC authorized once, while reading"
+    asked = [i for i, method in enumerate(log) if method == "messages.getCustomEmojiDocuments"]
+    assert asked and asked[0] < last_page
+    with archive_files(result) as zf:
+        stickers = [n for n in zf.namelist() if n.startswith("stickers/")]
+    assert len(stickers) == len(emoji)
     [part] = answers
     assert part is not None and len(part.written) == 60  # type: ignore[attr-defined]
     site = tmp_path / "site"
@@ -220,7 +235,6 @@ async def test_a_large_channels_later_pages_written_by_the_helper_open_and_link(
     pages = parse_site(site)
     order = sorted(pages, key=lambda path: int(path.stem.removeprefix("messages") or 1))
     shown = [msg_id for path in order for msg_id in pages[path].message_ids]
-    channel = world.by_username("large_channel_sandbox")
     assert shown == [msg_id for msg_id, _ in expected_messages(world, channel)]
     assert internal_links(pages) > 2 * 99  # each page's previous and next, and the replies
 

@@ -12,7 +12,7 @@ from telethon import errors
 from db.media_store import MediaStore
 from db.store import ExportStore
 from exporter.media.capture import EMOJI, EMOJI_PREFIX
-from exporter.media.stage import _ask_emoji
+from exporter.media.stage import ask_emoji
 from tests.exporter.test_media_naming import ref
 
 EMOJI_ID = 777
@@ -38,7 +38,7 @@ def refusing(error: Exception) -> Any:
 
 async def test_a_bad_request_marks_the_batch_unavailable(tmp_path: Path) -> None:
     store, media = emoji_store(tmp_path)
-    await _ask_emoji(refusing(errors.BadRequestError(None, "DOCUMENT_INVALID")), media)
+    await ask_emoji(refusing(errors.BadRequestError(None, "DOCUMENT_INVALID")), media)
     emoji = media.emoji(EMOJI_ID)
     assert emoji is not None and not emoji.found
     assert media.unknown_emoji() == []
@@ -55,7 +55,21 @@ async def test_an_error_that_ends_the_export_is_asked_again_next_run(
 ) -> None:
     store, media = emoji_store(tmp_path)
     with pytest.raises(type(error)):
-        await _ask_emoji(refusing(error), media)
+        await ask_emoji(refusing(error), media)
+    assert media.emoji(EMOJI_ID) is None
+    assert media.unknown_emoji() == [EMOJI_ID]
+    store.close()
+
+
+async def test_asked_while_history_is_read_a_bad_request_leaves_the_batch_to_the_stage(
+    tmp_path: Path,
+) -> None:
+    """The warm-up (exporter/media/warmup.py) asks in batches of its own; a refused one is asked
+    again by the stage, in Desktop's batches, which decide what a 400 makes unavailable."""
+    store, media = emoji_store(tmp_path)
+    await ask_emoji(
+        refusing(errors.BadRequestError(None, "DOCUMENT_INVALID")), media, refused_unavailable=False
+    )
     assert media.emoji(EMOJI_ID) is None
     assert media.unknown_emoji() == [EMOJI_ID]
     store.close()
