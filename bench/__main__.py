@@ -26,6 +26,7 @@ from .instructions import per_message
 from .media import MEDIA_SPECS, media_table, media_targets
 from .media import rate as media_rate
 from .model import Result, Scenario
+from .provenance import described, measured_code
 from .targets import cpu_target, limited_target, median, rate_target, runs_of, scale_targets, verdict
 from .timing import sandbox_request_percentiles, timing_table
 
@@ -346,6 +347,8 @@ def check_targets(
 async def main_async(args: argparse.Namespace) -> int:
     chosen = args.scenario or ["forum-130ms", "cpu"]
     results: list[Result] = []
+    code = measured_code()
+    print(described(code), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         # The CPU bound: bare Telethon parsing at 0 ms on this machine, measured in this run (media
@@ -395,6 +398,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 "platform": platform.platform(),
                 "python": platform.python_version(),
             },
+            "code": code,
             "cpu_bound_msg_per_s": cpu_bound if cpu_bound != float("inf") else None,
             "instructions_per_message": instructions,
             "targets": targets,

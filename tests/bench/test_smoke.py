@@ -20,6 +20,10 @@ def test_bench_smoke_run_produces_a_table_and_json(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "CPU bound" in result.stdout and "of bound" in result.stdout
     payload = json.loads(out.read_text())
+    # The code measured is this checkout's, said before any figure (bench/provenance.py).
+    root = str(Path(__file__).resolve().parents[2])
+    assert payload["code"]["path"] == root
+    assert result.stdout.startswith(f"Code measured: {root}")
     rows = {row["contestant"]: row for row in payload["results"]}
     assert set(rows) == {"telethon-default", "sequential", "bare", "ours"}
     assert rows["ours"]["messages"] == rows["sequential"]["messages"] > 0
