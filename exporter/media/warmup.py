@@ -9,8 +9,8 @@ then asks only for the emoji named later and opens only the DCs seen later. Trac
 then 0.25 s for DC 4's key and 0.27 s for its authorization before the first part, all of it after
 the reading (0.65 s of a 12 s export).
 
-Measured with it (bench, 130 ms): the media phase went from 0.61-0.64 s to 0.21-0.24 s for the
-forum and from 0.63-0.69 s to 0.16 s for the channel; the key's factorization, the dearest part of
+Measured with it (bench, 130 ms): the media phase went from 0.61-0.67 s to 0.21-0.26 s for the
+forum and from 0.59-0.69 s to 0.15-0.16 s for the channel; the key's factorization, the dearest part of
 it on the reading's loop, took 25 ms of CPU.
 
 Not from the start of the reading: emoji named by the messages read later would need a request of
@@ -63,7 +63,8 @@ class MediaWarmup:
         self._beside_reading = options.max_concurrency > 1
         self._selection = Selection.of(options)
         self._task: asyncio.Task[None] | None = None
-        self._working = False
+        # Set once most of the messages are read: the warm-up is then under way.
+        self._begun = asyncio.Event()
 
     def start(self, expected: int | None) -> None:
         """Called once the plan is known, with the messages it expects (None: unknown)."""
@@ -75,12 +76,12 @@ class MediaWarmup:
         have waited for the same round trips), one not yet begun is dropped."""
         if self._task is None:
             return
-        if not self._working:
+        if not self._begun.is_set():
             self._task.cancel()
         started = time.perf_counter()
         # asyncio.wait: the task's own end (cancelled, failed) is not raised here, this one's is.
         await asyncio.wait({self._task})
-        if self._working:
+        if self._begun.is_set():
             self._run.clock.add(MEDIA, time.perf_counter() - started)
 
     async def close(self) -> None:
@@ -93,10 +94,8 @@ class MediaWarmup:
 
     async def _warm(self, total: int) -> None:
         run = self._run
-        mark = asyncio.Event()
-        run.read_mark = (math.ceil(WARM_FROM * total), mark)
-        await mark.wait()
-        self._working = True
+        run.read_mark = (math.ceil(WARM_FROM * total), self._begun)
+        await self._begun.wait()
         media = MediaStore(run.store.connection)
         # Anything: the stage asks and opens again what failed here, and reports its errors.
         with contextlib.suppress(Exception):
