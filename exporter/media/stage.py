@@ -136,6 +136,8 @@ async def media_stage(
         if run.store.get_meta(PLAN_KEY) is None:
             await ask_emoji(history, media)
             name_files(media, Selection.of(options), options.time_zone, earlier)
+        else:
+            await _take_finished(media, media_dir)
         await _download(client, run, target, media, media_dir, history, options, result, connections)
     except (errors.RPCError, errors.AuthKeyNotFound, ConnectionError, TimeoutError) as exc:
         result.reason = explain(exc)
@@ -252,6 +254,29 @@ async def _download(
 
         await engine.download_all(specs(), done)
     run.emit("media")
+
+
+async def _take_finished(media: MediaStore, media_dir: Path) -> None:
+    """A rerun takes the files an earlier run had put in place but not recorded: a kill between a
+    download's rename and its record (a few milliseconds a file; the kill -9 test under CI's load
+    landed there once) must not cost that file again. Only a whole file has its final name: the
+    engine renames it once every part is written and its size checked (PartFile.finish)."""
+    for row in media.pending():
+        if row.content is not None:
+            continue
+        dest = media_dir / row.path
+        try:
+            if dest.stat().st_size != row.size:
+                continue
+        except FileNotFoundError:
+            continue
+        sha = await asyncio.to_thread(_sha256, dest)
+        media.finish(row.key, DOWNLOADED, sha256=sha)
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _message_ref(row: FileRow, target: ResolvedTarget) -> MessageRef | None:

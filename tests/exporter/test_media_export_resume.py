@@ -8,13 +8,16 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import sys
 import time
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from db.media_store import PENDING
 from sandbox.cluster import Cluster
 from sandbox.netmodel import NetworkModel
 from sandbox.world import World, build_scenario
@@ -54,6 +57,19 @@ def contents(out: Path) -> dict[str, bytes]:
     return files
 
 
+def forget_one_download(out: Path, done: dict[Path, int]) -> str:
+    """Put the store where a kill between a download's rename into place and its record leaves it
+    (CI's load once made the test's kill land there): the last file finished is still pending."""
+    (store,) = out.glob(".work/*/messages.sqlite")
+    media_dir = store.parent / "media"
+    last = max((p for p in done if p.parent.name != "contacts"), key=lambda p: p.stat().st_mtime_ns)
+    path = last.relative_to(media_dir).as_posix()
+    with closing(sqlite3.connect(store)) as connection, connection:
+        changed = connection.execute("UPDATE media_files SET status = ? WHERE path = ?", (PENDING, path))
+        assert changed.rowcount == 1
+    return path
+
+
 def served(cluster: Cluster) -> int:
     return sum(n for key, n in cluster.stats().items() if key.startswith("file_bytes:"))
 
@@ -87,6 +103,7 @@ async def test_kill_9_in_the_media_stage_then_rerun_gives_the_same_archive(
         await process.wait()
     assert process.returncode == -signal.SIGKILL
     done_before = finished_files(out)
+    unrecorded = forget_one_download(out, done_before)
     first = served(cluster)
 
     await run(command(session, out), cwd)
@@ -100,7 +117,8 @@ async def test_kill_9_in_the_media_stage_then_rerun_gives_the_same_archive(
         f"\nkilled with {len(done_before)} files done ({fetched_before / 1e6:.1f} MB); the rerun fetched "
         f"{rerun / 1e6:.1f} MB, an uninterrupted export {whole / 1e6:.1f} MB"
     )
-    assert rerun <= whole - fetched_before
+    # Slack: only the bytes of the .part files kept (none, when the kill caught no part logged).
+    assert rerun <= whole - fetched_before, f"fetched again, among others: {unrecorded}"
     resumed, reference = contents(out), contents(tmp_path / "whole")
     assert resumed.keys() == reference.keys()
     different = [name for name in reference if resumed[name] != reference[name]]
