@@ -14,7 +14,7 @@ downloaded once, and its outcome stored for the renderers.
 3. The chosen files are downloaded by the engine (exporter.media.MediaDownloader), streamed from
    the store; a vCard's bytes came with its message and are written at once. Each outcome is
    stored as it comes, so a rerun asks only for what is missing (the engine continues ``.part``
-   files).
+   files; a file a kill left in place but not recorded is taken as it is).
 4. Every reference gets its final value: the path, or Desktop's unavailable sentence when the
    download failed or stalled; the renderers put the values into the records.
 
