@@ -139,6 +139,7 @@ async def _export_locked(
     helper: RenderHelper,
 ) -> ExportResult:
     clock = PhaseClock()
+    workdir.remove_unfinished_archive(work_dir)
     store_path = work_dir / STORE_FILE
     store = workdir.open_store(work_dir, STORE_FILE)
     run = ExportRun(
@@ -230,10 +231,11 @@ async def _export_locked(
         manifest.update(complete=False, reason=reason)
     last_ids = {c.topic_id: c.last_id for c in overview.counts if c.last_id}
     # An incomplete export is delivered too (never lose what was read), but its name says so.
-    destination = workdir.reserve(out_dir / (f"{name}.zip" if complete else f"{name}.PARTIAL.zip"))
+    destination = workdir.reserve(out_dir / (f"{name}.zip" if complete else f"{name}.PARTIAL.zip"), work_dir)
     parts, seconds = await asyncio.to_thread(
         archive.package, render_dir, files, manifest, destination, options.part_size, media.files
     )
+    workdir.packaged(work_dir)
     clock.add(PACKAGING, seconds)
     clock.finish()
     if complete and not keep_work_dir:

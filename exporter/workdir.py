@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fcntl
+import glob
 import hashlib
 import os
 import shutil
@@ -33,6 +34,8 @@ from .render.model import ChatInfo
 from .render.names import safe_filename
 
 LOCK_FILE = "lock"
+# The archive a run is writing (its path), from its reservation until it is written.
+PACKAGING_FILE = "packaging"
 # Disk use per message, measured on the sandbox's "small" scenario with json+html: the work folder
 # (store and rendered files) 1,350-1,450 bytes, the zip 115-160 bytes. Real messages are longer, so
 # only an export that will not fit even at these figures is refused before it starts.
@@ -107,11 +110,13 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def reserve(destination: Path) -> Path:
+def reserve(destination: Path, work_dir: Path | None = None) -> Path:
     """A destination no other export uses: ``NAME.zip``, else ``NAME-2.zip``, …
 
     The reservation is the ``.partial`` file that archive.write_zip writes into, created
-    exclusively, so two exports of one chat in the same second never share a name."""
+    exclusively, so two exports of one chat in the same second never share a name. With a
+    ``work_dir``, the folder remembers it until ``packaged``: a run killed while packaging leaves
+    that file behind, and only this export's next run may remove it (remove_unfinished_archive)."""
     stem, suffix = destination.name.removesuffix(".zip"), ".zip"
     destination.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, 1000):
@@ -119,12 +124,48 @@ def reserve(destination: Path) -> Path:
         candidate = destination.with_name(name)
         if candidate.exists() or candidate.with_name(f"{name}.001").exists():
             continue
+        # Noted before the file is made: a kill between the two must leave nothing unnoted (the
+        # test that kills once the .partial appears landed there twice in three runs).
+        if work_dir is not None:
+            _note_packaging(work_dir, candidate)
         try:
             os.close(os.open(candidate.with_name(f"{name}.partial"), os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
+            if work_dir is not None:
+                packaged(work_dir)  # another export's: never this one's to remove
             continue
         return candidate
     raise OSError(errno.EEXIST, "no free archive name", str(destination))
+
+
+def _note_packaging(work_dir: Path, destination: Path) -> None:
+    note = work_dir / PACKAGING_FILE
+    temporary = note.with_name(f"{PACKAGING_FILE}.tmp")
+    temporary.write_text(str(destination.resolve()), encoding="utf-8")
+    os.replace(temporary, note)
+
+
+def packaged(work_dir: Path) -> None:
+    """The archive reserve noted is written: nothing of it is left to remove."""
+    (work_dir / PACKAGING_FILE).unlink(missing_ok=True)
+
+
+def remove_unfinished_archive(work_dir: Path) -> None:
+    """What an earlier run of this export, killed while packaging, left in the output folder: its
+    ``.partial`` zip, and the parts of a split it had begun (the zip they were being cut from is
+    whole, and stays). Found killing the forum export of tests/exporter/test_resume.py under load:
+    the rerun's archive was right, and beside it lay the killed run's ``.zip.partial``."""
+    note = work_dir / PACKAGING_FILE
+    try:
+        destination = Path(note.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    if destination.name:
+        destination.with_name(destination.name + ".partial").unlink(missing_ok=True)
+        if destination.exists():
+            for part in destination.parent.glob(f"{glob.escape(destination.name)}.[0-9][0-9][0-9]"):
+                part.unlink(missing_ok=True)
+    note.unlink()
 
 
 def default_work_dir(out_dir: Path, chat: ChatInfo, options: ExportOptions) -> Path:
