@@ -45,6 +45,17 @@ MANIFEST = "manifest.json"
 _CHUNK = 1024 * 1024
 
 
+def partial_path(destination: Path) -> Path:
+    """The file a zip is written into until it is whole: the reservation of its name too
+    (exporter.workdir.reserve)."""
+    return destination.with_name(destination.name + ".partial")
+
+
+def split_parts(destination: Path) -> list[Path]:
+    """The parts ``split`` has cut from ``destination`` so far."""
+    return sorted(destination.parent.glob(f"{glob.escape(destination.name)}.[0-9][0-9][0-9]"))
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as source:
@@ -77,7 +88,7 @@ def write_zip(
     then the downloaded ``media`` as (file, path in the archive)."""
     make_private_dir(destination.parent)
     _make_private_tree(root, files)
-    partial = destination.with_name(destination.name + ".partial")
+    partial = partial_path(destination)
     # Level 1: the export is mostly JSON and HTML, for which zlib's fastest level costs a third of
     # the CPU of the default 6 for an archive about a fifth larger (sandbox channel: 10.1 vs 8.3 MB).
     with (
@@ -149,9 +160,7 @@ def package(
         parts = split(write_zip(root, files, manifest, destination, media), part_size)
     except BaseException:
         # A full disk or a kill mid-write: no truncated zip or part may stay to look like an archive.
-        for leftover in (destination.with_name(destination.name + ".partial"), destination):
+        for leftover in (partial_path(destination), destination, *split_parts(destination)):
             leftover.unlink(missing_ok=True)
-        for part in destination.parent.glob(f"{glob.escape(destination.name)}.[0-9][0-9][0-9]"):
-            part.unlink(missing_ok=True)
         raise
     return parts, time.perf_counter() - started

@@ -40,7 +40,7 @@ import orjson
 from db.private import make_private_dir, private_opener
 
 from . import workdir
-from .archive import MANIFEST, ArchivePart, split
+from .archive import MANIFEST, ArchivePart, partial_path, split
 from .render.html_page import CSS_PATH, count
 from .render.json import RESULT_FILE
 
@@ -87,7 +87,7 @@ def _write(chats: list[ChatArchive], out_dir: Path, part_size: int) -> list[Arch
     name = f"Telegram_export-{stamp}" + ("" if complete else ".PARTIAL")
     make_private_dir(out_dir)
     destination = workdir.reserve(out_dir / f"{name}.zip")
-    partial = destination.with_name(destination.name + ".partial")
+    partial = partial_path(destination)
     try:
         with (
             open(partial, "wb", opener=private_opener) as raw,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fcntl
-import glob
 import hashlib
 import os
 import shutil
@@ -28,6 +27,7 @@ import orjson
 
 from db.store import ExportStore
 
+from .archive import partial_path, split_parts
 from .errors import DiskFull, ExportAlreadyRunning, ExportError, WorkStoreDamaged, is_disk_full
 from .options import ExportOptions
 from .render.model import ChatInfo
@@ -129,7 +129,7 @@ def reserve(destination: Path, work_dir: Path | None = None) -> Path:
         if work_dir is not None:
             _note_packaging(work_dir, candidate)
         try:
-            os.close(os.open(candidate.with_name(f"{name}.partial"), os.O_CREAT | os.O_EXCL, 0o600))
+            os.close(os.open(partial_path(candidate), os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
             if work_dir is not None:
                 packaged(work_dir)  # another export's: never this one's to remove
@@ -160,11 +160,10 @@ def remove_unfinished_archive(work_dir: Path) -> None:
         destination = Path(note.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return
-    if destination.name:
-        destination.with_name(destination.name + ".partial").unlink(missing_ok=True)
-        if destination.exists():
-            for part in destination.parent.glob(f"{glob.escape(destination.name)}.[0-9][0-9][0-9]"):
-                part.unlink(missing_ok=True)
+    partial_path(destination).unlink(missing_ok=True)
+    if destination.exists():
+        for part in split_parts(destination):
+            part.unlink(missing_ok=True)
     note.unlink()
 
 

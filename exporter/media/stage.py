@@ -49,6 +49,7 @@ from db.media_store import (
 from db.private import make_private_dir, private_opener
 from db.timing_report import MediaStats
 
+from ..archive import sha256_of
 from ..errors import explain
 from ..migrated import MIGRATED_ID_SHIFT
 from ..options import ExportOptions
@@ -270,13 +271,8 @@ async def _take_finished(media: MediaStore, media_dir: Path) -> None:
                 continue
         except FileNotFoundError:
             continue
-        sha = await asyncio.to_thread(_sha256, dest)
+        sha = await asyncio.to_thread(sha256_of, dest)
         media.finish(row.key, DOWNLOADED, sha256=sha)
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _message_ref(row: FileRow, target: ResolvedTarget) -> MessageRef | None:
