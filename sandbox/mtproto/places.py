@@ -15,6 +15,7 @@ process is one device); a client bound to another loopback address (127.0.0.2) i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import psutil
 
@@ -25,10 +26,17 @@ _CLOSED_HERE = frozenset(
 )
 
 
-def place_of(peer: tuple[str, int], known: Iterable[int] = ()) -> Place | None:
+def place_of(peer: tuple[str, int], server: tuple[str, int], known: Iterable[int] = ()) -> Place | None:
     """The address and the process of the client whose socket is ``peer`` (its address and port as
-    this server sees them); the process is None where the system does not say. The processes in
-    ``known`` are asked first: a look at one process costs far less than at all of them.
+    this server sees them), connected to ``server`` (this end's address and port); the process is
+    None where the system does not say. The processes in ``known`` are asked first: a look at one
+    process costs far less than at all of them.
+
+    A socket is known by both ends: Linux gives one local port to connections to different servers
+    (and the closed end of an earlier one lingers in TIME_WAIT), so the client's end alone may name
+    another socket. Matched so, a live client whose port's TIME_WAIT end is listed first was taken
+    for a gone one: the likeliest cause of a CI run in which a second place's first request with
+    the key went through (tests/bot/test_own_session_ended.py).
 
     None when no socket on this machine has that address any more, or only its closed end (a
     process killed with -9 closes its sockets at once, and they linger in FIN_WAIT with no process),
@@ -37,11 +45,18 @@ def place_of(peer: tuple[str, int], known: Iterable[int] = ()) -> Place | None:
     host = peer[0]
     for pid in known:
         try:
-            if any(tuple(c.laddr) == peer for c in psutil.Process(pid).net_connections(kind="inet")):
+            if any(_ends(c) == (peer, server) for c in psutil.Process(pid).net_connections(kind="inet")):
                 return host, pid
         except psutil.Error:
             continue
     for connection in psutil.net_connections(kind="inet"):
-        if connection.laddr and tuple(connection.laddr) == peer:
+        if _ends(connection) == (peer, server):
             return None if connection.status in _CLOSED_HERE else (host, connection.pid)
     return None
+
+
+def _ends(connection: Any) -> tuple[tuple[str, int], tuple[str, int]] | None:
+    """(local, remote) address and port of a psutil connection; None without a remote end."""
+    if not connection.laddr or not connection.raddr:
+        return None
+    return (connection.laddr.ip, connection.laddr.port), (connection.raddr.ip, connection.raddr.port)

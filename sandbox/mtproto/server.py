@@ -152,6 +152,8 @@ class Connection:
         # The client's address and port, and, once asked, where it is (sandbox/mtproto/places.py).
         peer = writer.get_extra_info("peername")
         self.peer: tuple[str, int] = (str(peer[0]), int(peer[1])) if peer else ("", 0)
+        here = writer.get_extra_info("sockname")
+        self.here: tuple[str, int] = (str(here[0]), int(here[1])) if here else ("", 0)
         self.place: Place | None = None
         self.closed = False
         # Bytes fed to the reader so far and when each chunk arrived (sandbox/mtproto/stamps.py): a
@@ -280,7 +282,7 @@ class DataCentre:
         for other in record.connections:
             if other.place is None:
                 known = {c.place[1] for c in record.connections if c.place and c.place[1] is not None}
-                place = await asyncio.to_thread(place_of, other.peer, known)
+                place = await asyncio.to_thread(place_of, other.peer, other.here, known)
                 if place is None:
                     continue  # its client is gone; asked again next time, as it may be a race
                 other.place = place

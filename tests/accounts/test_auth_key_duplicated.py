@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 
+import psutil
 import pytest
 from telethon import errors
 
@@ -68,6 +69,37 @@ def test_a_client_whose_socket_is_gone_is_no_place() -> None:
         client = socket.create_connection(server.getsockname())
         accepted, peer = server.accept()
         with accepted:
-            assert place_of(peer) == ("127.0.0.1", os.getpid())
+            assert place_of(peer, accepted.getsockname()) == ("127.0.0.1", os.getpid())
             client.close()
-            assert place_of(peer) is None
+            assert place_of(peer, accepted.getsockname()) is None
+
+
+def test_a_client_on_a_port_an_earlier_connection_used_is_still_there() -> None:
+    """Linux gives one local port to connections to different servers, and the closed end of an
+    earlier one lingers in TIME_WAIT: the live client is known by both ends, not by its port. The
+    system lists the two ends in its hash order; the case is made until it lists the earlier one
+    first, as it did when CI's two workers took a live bot for a gone one."""
+    for _ in range(50):
+        with (
+            socket.create_server(("127.0.0.1", 0)) as first,
+            socket.create_server(("127.0.0.1", 0)) as second,
+        ):
+            earlier = socket.socket()
+            earlier.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            earlier.bind(("127.0.0.1", 0))
+            port = earlier.getsockname()[1]
+            earlier.connect(first.getsockname())
+            with first.accept()[0]:
+                earlier.close()  # closed by the client first: its end waits in TIME_WAIT
+            with socket.socket() as client:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                client.bind(("127.0.0.1", port))
+                client.connect(second.getsockname())
+                accepted, peer = second.accept()
+                with accepted:
+                    on_port = [c.status for c in psutil.net_connections("inet") if c.laddr == peer]
+                    if on_port[0] != psutil.CONN_TIME_WAIT:
+                        continue
+                    assert place_of(peer, accepted.getsockname()) == ("127.0.0.1", os.getpid())
+                    return
+    pytest.fail("the system never listed the earlier connection's end first")
